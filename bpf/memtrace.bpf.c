@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Allocator probes: remember each call's arguments at entry, report its result with a user stack. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "memtrace.h"
+
+#define MAP_ANONYMOUS 0x20
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by user space before load. */
+const volatile bool filter_pids = true;	/* false only for whole-machine tracing */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 << 20);
+} events SEC(".maps");
+
+/* Thread id -> the allocator call in flight on it. LRU so a thread killed mid-call cannot pin a slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct mt_call);
+} calls SEC(".maps");
+
+
+/* Thread id -> stack pointer at the outer call's entry, to tell nesting from a stale slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} call_sp SEC(".maps");
+
+/* Thread group ids being traced (when filter_pids). Belt and braces over the uprobe's own pid filter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MT_LOSS__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} losses SEC(".maps");
+
+/* Per-CPU scratch: an event with a full stack is too big for the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_event);
+} scratch SEC(".maps");
+
+static __always_inline void count_loss(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&losses, &reason);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline bool traced(__u32 tgid)
+{
+	return !filter_pids || bpf_map_lookup_elem(&targets, &tgid);
+}
+
+/*
+ * Is an outer allocator call in flight on this thread? glibc's allocators call each other through
+ * their public entry points (memalign -> malloc, realloc(p, 0) -> free, malloc -> mmap); only the
+ * outermost call is the program's, so inner ones are folded into it. A slot left by a call that
+ * never returned (longjmp, thread killed) is recognised by its stack pointer: a truly nested call
+ * runs deeper on the stack (lower address) than the outer call's entry.
+ */
+static __always_inline struct mt_call *outer_call(__u32 tid, __u64 sp)
+{
+	__u64 *outer_sp = bpf_map_lookup_elem(&call_sp, &tid);
+
+	if (!outer_sp || sp >= *outer_sp)
+		return NULL;
+	return bpf_map_lookup_elem(&calls, &tid);
+}
+
+static __always_inline int enter(struct pt_regs *ctx, __u32 op, __u64 a0, __u64 a1, __u64 a2)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u64 sp = PT_REGS_SP(ctx);
+	struct mt_call *outer, call = { .op = op, .arg0 = a0, .arg1 = a1, .arg2 = a2 };
+
+	if (!traced(id >> 32))
+		return 0;
+	outer = outer_call(tid, sp);
+	if (outer) {
+		outer->depth++;
+		return 0;
+	}
+	if (bpf_map_update_elem(&calls, &tid, &call, BPF_ANY) ||
+	    bpf_map_update_elem(&call_sp, &tid, &sp, BPF_ANY))
+		count_loss(MT_LOSS_SCRATCH_FULL);
+	return 0;
+}
+
+static __always_inline struct mt_event *new_event(__u32 op, __u64 id)
+{
+	__u32 zero = 0;
+	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!e)
+		return NULL;
+	e->op = op;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->nframes = 0;
+	e->ts_ns = bpf_ktime_get_ns();
+	e->old_addr = 0;
+	e->old_size = 0;
+	return e;
+}
+
+static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_regs *ctx)
+{
+	__u64 len = MT_EVENT_HDR_SIZE;
+
+	if (with_stack) {
+		long n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
+
+		if (n < 0) {
+			count_loss(MT_LOSS_STACK);
+			n = 0;
+		} else if (n == sizeof(e->frames)) {
+			count_loss(MT_LOSS_STACK_TRUNCATED);
+		}
+		e->nframes = (n / 8) & 0x7f;
+		len += e->nframes * 8;
+	}
+	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
+		return;
+	if (bpf_ringbuf_output(&events, e, len, 0))
+		count_loss(MT_LOSS_RINGBUF_FULL);
+}
+
+/*
+ * At an allocator's return the kernel has put back the caller's return address as the
+ * instruction pointer, so the user stack taken here starts at the direct caller. (At the entry
+ * uprobe a frame-pointer walk would skip it: the return address sits at [rsp], above no frame.)
+ */
+static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct mt_call *c = bpf_map_lookup_elem(&calls, &tid);
+	struct mt_call call;
+	struct mt_event *e;
+
+	if (!traced(id >> 32))
+		return 0;
+	if (!c) {
+		count_loss(MT_LOSS_NO_ENTRY);
+		return 0;
+	}
+	if (c->depth) {
+		c->depth--;
+		return 0;
+	}
+	call = *c;
+	bpf_map_delete_elem(&calls, &tid);
+	bpf_map_delete_elem(&call_sp, &tid);
+	if (!call.op)		/* a call entered only to track nesting (file-backed mmap) */
+		return 0;
+
+	e = new_event(call.op, id);
+	if (!e)
+		return 0;
+	e->addr = ret;
+	e->size = call.arg0;
+	switch (call.op) {
+	case MT_OP_CALLOC:
+	case MT_OP_REALLOCARRAY:
+		e->size = call.arg1 * call.arg2;
+		e->old_addr = call.op == MT_OP_REALLOCARRAY ? call.arg0 : 0;
+		break;
+	case MT_OP_REALLOC:
+		e->old_addr = call.arg0;
+		e->size = call.arg1;
+		break;
+	case MT_OP_POSIX_MEMALIGN:
+		e->addr = 0;
+		if (ret == 0)
+			bpf_probe_read_user(&e->addr, sizeof(e->addr), (void *)call.arg1);
+		e->size = call.arg2;
+		break;
+	case MT_OP_MMAP:
+		if (ret == (__u64)-1)
+			e->addr = 0;
+		break;
+	case MT_OP_MREMAP:
+		e->old_addr = call.arg0;
+		e->old_size = call.arg1;
+		e->size = call.arg2;
+		if (ret == (__u64)-1)
+			e->addr = 0;
+		break;
+	}
+	send(e, true, ctx);
+	return 0;
+}
+
+/* Frees and unmaps report at entry: they need no result and no stack. */
+static __always_inline int release(struct pt_regs *ctx, __u32 op, __u64 addr, __u64 size)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mt_event *e;
+
+	if (!addr || !traced(id >> 32))
+		return 0;
+	if (outer_call((__u32)id, PT_REGS_SP(ctx)))
+		return 0;	/* the allocator's own plumbing (realloc -> free, free -> munmap) */
+	e = new_event(op, id);
+	if (!e)
+		return 0;
+	e->addr = addr;
+	e->size = size;
+	send(e, false, ctx);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(malloc_enter, __u64 size) { return enter(ctx, MT_OP_MALLOC, size, 0, 0); }
+SEC("uprobe")
+int BPF_KPROBE(calloc_enter, __u64 n, __u64 size) { return enter(ctx, MT_OP_CALLOC, 0, n, size); }
+SEC("uprobe")
+int BPF_KPROBE(realloc_enter, __u64 p, __u64 size) { return enter(ctx, MT_OP_REALLOC, p, size, 0); }
+SEC("uprobe")
+int BPF_KPROBE(reallocarray_enter, __u64 p, __u64 n, __u64 size)
+{
+	return enter(ctx, MT_OP_REALLOCARRAY, p, n, size);
+}
+SEC("uprobe")
+int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 align, __u64 size)
+{
+	return enter(ctx, MT_OP_POSIX_MEMALIGN, align, memptr, size);
+}
+SEC("uprobe")
+int BPF_KPROBE(aligned_alloc_enter, __u64 align, __u64 size)
+{
+	return enter(ctx, MT_OP_ALIGNED_ALLOC, size, align, 0);
+}
+SEC("uprobe")
+int BPF_KPROBE(memalign_enter, __u64 align, __u64 size) { return enter(ctx, MT_OP_MEMALIGN, size, align, 0); }
+SEC("uprobe")
+int BPF_KPROBE(valloc_enter, __u64 size) { return enter(ctx, MT_OP_VALLOC, size, 0, 0); }
+SEC("uprobe")
+int BPF_KPROBE(pvalloc_enter, __u64 size) { return enter(ctx, MT_OP_PVALLOC, size, 0, 0); }
+SEC("uprobe")
+int BPF_KPROBE(mmap_enter, __u64 addr, __u64 len, __u64 prot, __u64 flags)
+{
+	/* File mappings are entered too (op 0) so that calls nested in them stay balanced. */
+	return enter(ctx, (flags & MAP_ANONYMOUS) ? MT_OP_MMAP : 0, len, 0, 0);
+}
+SEC("uprobe")
+int BPF_KPROBE(mremap_enter, __u64 old, __u64 old_len, __u64 new_len)
+{
+	return enter(ctx, MT_OP_MREMAP, old, old_len, new_len);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_return, __u64 ret) { return leave(ctx, ret); }
+
+SEC("uprobe")
+int BPF_KPROBE(free_enter, __u64 p) { return release(ctx, MT_OP_FREE, p, 0); }
+SEC("uprobe")
+int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len) { return release(ctx, MT_OP_MUNMAP, addr, len); }
+
+/* A thread that dies inside an allocator call must not leave its slot behind. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(thread_exit)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_delete_elem(&calls, &tid);
+	bpf_map_delete_elem(&call_sp, &tid);
+	return 0;
+}

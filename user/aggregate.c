@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Event semantics live here and only here: what a realloc, a failed call or an unknown free means.
+ * Counters follow valgrind's conventions so the two tools can be checked against each other.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "htab.h"
+#include "util.h"
+
+struct agg {
+	struct agg_stack *stacks;
+	size_t nstacks, cap_stacks;
+	struct htab *stack_ids;		/* hash(pid, kind, frames) -> stack id + 1 */
+	struct agg_proc **procs;
+	size_t nprocs, cap_procs;
+	struct htab *proc_ids;		/* pid -> index into procs */
+	struct mt_summary total[MT_KIND__COUNT];
+};
+
+struct agg *agg__new(void)
+{
+	struct agg *a = xcalloc(1, sizeof(*a));
+
+	a->stack_ids = htab__new(sizeof(uint32_t));
+	a->proc_ids = htab__new(sizeof(uint32_t));
+	return a;
+}
+
+void agg__free(struct agg *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nstacks; i++)
+		free(a->stacks[i].frames);
+	for (size_t i = 0; i < a->nprocs; i++) {
+		htab__free(a->procs[i]->blocks);
+		free(a->procs[i]->regions);
+		free(a->procs[i]);
+	}
+	free(a->stacks);
+	free(a->procs);
+	htab__free(a->stack_ids);
+	htab__free(a->proc_ids);
+	free(a);
+}
+
+struct agg_proc *agg__find_proc(const struct agg *a, uint32_t pid)
+{
+	uint32_t *i = htab__lookup(a->proc_ids, (uint64_t)pid + 1);
+
+	return i ? a->procs[*i] : NULL;
+}
+
+struct agg_proc *agg__proc(struct agg *a, uint32_t pid)
+{
+	struct agg_proc *p = agg__find_proc(a, pid);
+
+	if (p)
+		return p;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->blocks = htab__new(sizeof(struct agg_block));
+	xgrow(&a->procs, &a->cap_procs, a->nprocs + 1, sizeof(*a->procs));
+	*(uint32_t *)htab__insert(a->proc_ids, (uint64_t)pid + 1, NULL) = a->nprocs;
+	a->procs[a->nprocs++] = p;
+	return p;
+}
+
+size_t agg__nprocs(const struct agg *a) { return a->nprocs; }
+struct agg_proc *agg__proc_at(const struct agg *a, size_t i) { return a->procs[i]; }
+size_t agg__nstacks(const struct agg *a) { return a->nstacks; }
+const struct agg_stack *agg__stack(const struct agg *a, uint32_t id) { return &a->stacks[id]; }
+const struct mt_summary *agg__total(const struct agg *a, enum mt_kind k) { return &a->total[k]; }
+
+static bool same_stack(const struct agg_stack *s, uint32_t pid, enum mt_kind kind,
+		       const uint64_t *frames, uint32_t n)
+{
+	return s->pid == pid && s->kind == kind && s->nframes == n &&
+	       !memcmp(s->frames, frames, n * sizeof(*frames));
+}
+
+/*
+ * Stacks are found by a hash of their whole content and then compared in full: a collision
+ * rehashes with the next seed instead of merging two stacks (the BPF stack map's failure mode).
+ */
+static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const uint64_t *frames,
+			 uint32_t n)
+{
+	for (uint64_t seed = 0;; seed++) {
+		uint64_t h = mt_hash(frames, n * sizeof(*frames), seed ^ ((uint64_t)pid << 8 | kind));
+		uint32_t *id;
+		bool existed;
+
+		h = h ? h : 1;
+		id = htab__insert(a->stack_ids, h, &existed);
+		if (existed && !same_stack(&a->stacks[*id - 1], pid, kind, frames, n))
+			continue;
+		if (!existed) {
+			struct agg_stack *s;
+
+			xgrow(&a->stacks, &a->cap_stacks, a->nstacks + 1, sizeof(*a->stacks));
+			s = &a->stacks[a->nstacks];
+			s->pid = pid;
+			s->kind = kind;
+			s->nframes = n;
+			s->frames = xmalloc(n * sizeof(*frames));
+			memcpy(s->frames, frames, n * sizeof(*frames));
+			*id = ++a->nstacks;
+		}
+		return *id - 1;
+	}
+}
+
+static void count_alloc(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32_t stack,
+			uint64_t size, uint64_t ts)
+{
+	struct mt_summary *sums[2] = { &p->sum[k], &a->total[k] };
+	struct agg_stack *s = &a->stacks[stack];
+
+	for (int i = 0; i < 2; i++) {
+		struct mt_summary *m = sums[i];
+
+		m->allocations++;
+		m->allocated_bytes += size;
+		m->outstanding_allocations++;
+		m->outstanding_bytes += size;
+		if (m->outstanding_bytes > m->peak_outstanding_bytes) {
+			m->peak_outstanding_bytes = m->outstanding_bytes;
+			m->peak_ts_ns = ts;
+		}
+	}
+	s->allocations++;
+	s->allocated_bytes += size;
+	s->outstanding_allocations++;
+	s->outstanding_bytes += size;
+}
+
+/* bytes leave the stack's outstanding total; whole says a block (not a piece) went away. */
+static void count_free(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32_t stack,
+		       uint64_t bytes, bool whole)
+{
+	struct mt_summary *sums[2] = { &p->sum[k], &a->total[k] };
+	struct agg_stack *s = &a->stacks[stack];
+
+	for (int i = 0; i < 2; i++) {
+		sums[i]->freed_bytes += bytes;
+		sums[i]->outstanding_bytes -= bytes;
+		if (whole) {
+			sums[i]->frees++;
+			sums[i]->outstanding_allocations--;
+		}
+	}
+	s->outstanding_bytes -= bytes;
+	if (whole)
+		s->outstanding_allocations--;
+}
+
+static void heap_alloc(struct agg *a, struct agg_proc *p, const struct mt_event *e)
+{
+	uint32_t stack = stack_id(a, e->pid, MT_KIND_HEAP, (const uint64_t *)e->frames, e->nframes);
+	struct agg_block *b;
+	bool existed;
+
+	b = htab__insert(p->blocks, e->addr, &existed);
+	if (existed)	/* its free was never seen (lost): retire the stale block first */
+		count_free(a, p, MT_KIND_HEAP, b->stack, b->size, true);
+	b->size = e->size;
+	b->ts_ns = e->ts_ns;
+	b->stack = stack;
+	count_alloc(a, p, MT_KIND_HEAP, stack, e->size, e->ts_ns);
+}
+
+static void heap_free(struct agg *a, struct agg_proc *p, uint64_t addr)
+{
+	struct agg_block b;
+
+	if (!htab__remove(p->blocks, addr, &b)) {
+		p->sum[MT_KIND_HEAP].unknown_frees++;
+		a->total[MT_KIND_HEAP].unknown_frees++;
+		return;
+	}
+	count_free(a, p, MT_KIND_HEAP, b.stack, b.size, true);
+}
+
+/* realloc and reallocarray: glibc's meaning of each outcome. */
+static void heap_realloc(struct agg *a, struct agg_proc *p, const struct mt_event *e)
+{
+	if (!e->old_addr) {			/* realloc(NULL, n) is malloc(n) */
+		if (e->addr)
+			heap_alloc(a, p, e);
+	} else if (e->addr) {			/* moved or not: one free and one allocation */
+		heap_free(a, p, e->old_addr);
+		heap_alloc(a, p, e);
+	} else if (e->size == 0) {		/* realloc(p, 0) frees p and returns NULL */
+		heap_free(a, p, e->old_addr);
+	}					/* else it failed: the old block stays */
+}
+
+static uint64_t page_up(uint64_t n) { return (n + 4095) & ~4095ull; }
+
+static void region_insert(struct agg_proc *p, size_t at, struct agg_region r)
+{
+	xgrow(&p->regions, &p->cap_regions, p->nregions + 1, sizeof(*p->regions));
+	memmove(&p->regions[at + 1], &p->regions[at], (p->nregions - at) * sizeof(r));
+	p->regions[at] = r;
+	p->nregions++;
+}
+
+/* First region whose end lies above addr. */
+static size_t region_search(const struct agg_proc *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->nregions;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (p->regions[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Remove [start, end) from the tracked anonymous mappings, trimming or splitting what overlaps. */
+static bool unmap_range(struct agg *a, struct agg_proc *p, uint64_t start, uint64_t end)
+{
+	size_t i = region_search(p, start);
+	bool hit = false;
+
+	while (i < p->nregions && p->regions[i].start < end) {
+		struct agg_region *r = &p->regions[i];
+		uint64_t lo = r->start > start ? r->start : start;
+		uint64_t hi = r->end < end ? r->end : end;
+		bool whole = lo == r->start && hi == r->end;
+
+		hit = true;
+		count_free(a, p, MT_KIND_MMAP, r->stack, hi - lo, whole);
+		if (whole) {
+			memmove(r, r + 1, (p->nregions - i - 1) * sizeof(*r));
+			p->nregions--;
+		} else if (lo > r->start && hi < r->end) {	/* a hole: the tail becomes a piece */
+			struct agg_region tail = *r;
+
+			tail.start = hi;
+			r->end = lo;
+			region_insert(p, i + 1, tail);
+			p->sum[MT_KIND_MMAP].outstanding_allocations++;
+			a->total[MT_KIND_MMAP].outstanding_allocations++;
+			a->stacks[r->stack].outstanding_allocations++;
+			i += 2;
+		} else {
+			if (lo == r->start)
+				r->start = hi;
+			else
+				r->end = lo;
+			i++;
+		}
+	}
+	return hit;
+}
+
+static void map_region(struct agg *a, struct agg_proc *p, const struct mt_event *e)
+{
+	uint64_t len = page_up(e->size);
+	struct agg_region r = { .start = e->addr, .end = e->addr + len, .ts_ns = e->ts_ns };
+
+	unmap_range(a, p, r.start, r.end);	/* MAP_FIXED over a tracked region replaces it */
+	r.stack = stack_id(a, e->pid, MT_KIND_MMAP, (const uint64_t *)e->frames, e->nframes);
+	region_insert(p, region_search(p, r.start), r);
+	count_alloc(a, p, MT_KIND_MMAP, r.stack, len, e->ts_ns);
+}
+
+static void unmap(struct agg *a, struct agg_proc *p, uint64_t addr, uint64_t size)
+{
+	if (!unmap_range(a, p, addr, addr + page_up(size))) {
+		p->sum[MT_KIND_MMAP].unknown_frees++;
+		a->total[MT_KIND_MMAP].unknown_frees++;
+	}
+}
+
+void agg__apply(struct agg *a, const struct mt_event *e)
+{
+	struct agg_proc *p = agg__proc(a, e->pid);
+
+	switch (e->op) {
+	case MT_OP_MALLOC:
+	case MT_OP_CALLOC:
+	case MT_OP_POSIX_MEMALIGN:
+	case MT_OP_ALIGNED_ALLOC:
+	case MT_OP_MEMALIGN:
+	case MT_OP_VALLOC:
+	case MT_OP_PVALLOC:
+		if (e->addr)
+			heap_alloc(a, p, e);
+		break;
+	case MT_OP_REALLOC:
+	case MT_OP_REALLOCARRAY:
+		heap_realloc(a, p, e);
+		break;
+	case MT_OP_FREE:
+		heap_free(a, p, e->addr);
+		break;
+	case MT_OP_MMAP:
+		if (e->addr)
+			map_region(a, p, e);
+		break;
+	case MT_OP_MUNMAP:
+		unmap(a, p, e->addr, e->size);
+		break;
+	case MT_OP_MREMAP:
+		if (e->addr) {
+			unmap(a, p, e->old_addr, e->old_size);
+			map_region(a, p, e);
+		}
+		break;
+	}
+}

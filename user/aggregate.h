@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Matches frees to allocations and keeps what is outstanding, by process and by stack. */
+#ifndef MT_AGGREGATE_H
+#define MT_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memtrace.h"
+#include "snapshot.h"
+
+struct agg;
+
+/* One distinct (process, kind, call stack); its id is its index, stable for the whole trace. */
+struct agg_stack {
+	uint32_t pid;
+	enum mt_kind kind;
+	uint32_t nframes;
+	uint64_t *frames;
+	uint64_t outstanding_bytes, outstanding_allocations;
+	uint64_t allocated_bytes, allocations;
+};
+
+struct agg_proc {
+	uint32_t pid;
+	char comm[16];
+	bool exited;
+	struct mt_summary sum[MT_KIND__COUNT];
+	struct htab *blocks;		/* heap block address -> struct agg_block */
+	struct agg_region *regions;	/* anonymous mappings, sorted by start */
+	size_t nregions, cap_regions;
+};
+
+struct agg_block {
+	uint64_t size;
+	uint64_t ts_ns;
+	uint32_t stack;
+	uint32_t pad;
+};
+
+struct agg_region {
+	uint64_t start, end, ts_ns;
+	uint32_t stack;
+};
+
+struct agg *agg__new(void);
+void agg__free(struct agg *a);
+
+/* Apply one event from the probes: the only way state changes. */
+void agg__apply(struct agg *a, const struct mt_event *e);
+
+/* The process's record, created on first use. */
+struct agg_proc *agg__proc(struct agg *a, uint32_t pid);
+/* The process's record if it exists. */
+struct agg_proc *agg__find_proc(const struct agg *a, uint32_t pid);
+size_t agg__nprocs(const struct agg *a);
+struct agg_proc *agg__proc_at(const struct agg *a, size_t i);	/* in order of first sight */
+
+size_t agg__nstacks(const struct agg *a);
+const struct agg_stack *agg__stack(const struct agg *a, uint32_t id);
+
+/* Totals over all processes, with peaks of the sum kept exactly on every event. */
+const struct mt_summary *agg__total(const struct agg *a, enum mt_kind kind);
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* An immutable, symbolized picture of the trace at one moment: the one input of every presenter. */
+#ifndef MT_SNAPSHOT_H
+#define MT_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum mt_kind { MT_KIND_HEAP = 0, MT_KIND_MMAP = 1, MT_KIND__COUNT };
+
+/* Counters kept by valgrind's conventions (a realloc of a live block is one free + one alloc). */
+struct mt_summary {
+	uint64_t allocations;
+	uint64_t frees;
+	uint64_t allocated_bytes;
+	uint64_t freed_bytes;
+	uint64_t outstanding_bytes;
+	uint64_t outstanding_allocations;
+	uint64_t peak_outstanding_bytes;
+	uint64_t peak_ts_ns;		/* when the peak was reached (CLOCK_MONOTONIC) */
+	uint64_t unknown_frees;		/* frees of blocks allocated before tracing began */
+	uint64_t lost_events;
+};
+
+/* The object a frame's address falls in, as the process mapped it. */
+struct mt_mapping {
+	uint64_t start, end, file_offset;
+	const char *path;		/* as in /proc/PID/maps; "[anon]" etc. for non-file mappings */
+	const char *build_id;		/* lower-case hex, or NULL */
+};
+
+struct mt_frame {
+	uint64_t addr;			/* return address as captured */
+	uint64_t module_offset;		/* addr as an ELF virtual address in its module */
+	const char *function;		/* NULL when unknown */
+	const char *file;		/* NULL when no debug info */
+	int line;			/* 0 when unknown */
+	const struct mt_mapping *mapping; /* NULL when the address is in no known mapping */
+};
+
+struct mt_stack {
+	uint32_t id;			/* stable for a trace: same stack, same id in every snapshot */
+	enum mt_kind kind;
+	uint64_t outstanding_bytes;
+	uint64_t outstanding_allocations;
+	uint64_t allocated_bytes;	/* everything this stack ever allocated */
+	uint64_t allocations;
+	uint64_t oldest_ts_ns;		/* birth of the oldest outstanding block; 0 when none */
+	uint32_t nframes;
+	const struct mt_frame *frames;	/* innermost first */
+	int site;			/* index of the call site: first frame outside allocator plumbing */
+};
+
+struct mt_proc {
+	uint32_t pid;
+	char comm[16];
+	const char *cmdline;		/* may be NULL */
+	bool exited;
+	struct mt_summary kind[MT_KIND__COUNT];
+	size_t nstacks;
+	const struct mt_stack *stacks;	/* sorted by outstanding bytes, largest first */
+};
+
+struct mt_snapshot {
+	uint64_t start_ns, now_ns;	/* CLOCK_MONOTONIC: trace start and this snapshot */
+	uint64_t loss[8];		/* enum mt_loss counters, summed over CPUs */
+	size_t nprocs;
+	const struct mt_proc *procs;
+	struct mt_summary total[MT_KIND__COUNT];
+};
+
+/* Age of a stack's oldest outstanding block in milliseconds at the snapshot's moment. */
+static inline uint64_t mt_stack_age_ms(const struct mt_snapshot *s, const struct mt_stack *st)
+{
+	return st->oldest_ts_ns && s->now_ns > st->oldest_ts_ns ?
+		       (s->now_ns - st->oldest_ts_ns) / 1000000 : 0;
+}
+
+const char *mt_kind_name(enum mt_kind kind);
+
+#endif /* MT_SNAPSHOT_H */
