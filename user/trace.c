@@ -182,6 +182,16 @@ static int attach_pids(struct session *s)
 	return 0;
 }
 
+static void announce(const struct session *s)
+{
+	fprintf(stderr, "memtrace: tracing");
+	for (int i = 0; i < s->ntargets; i++)
+		fprintf(stderr, "%s pid %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
+	if (s->env->duration > 0)
+		fprintf(stderr, " for %gs", s->env->duration);
+	fprintf(stderr, "; Ctrl-C to stop\n");
+}
+
 static bool should_stop(struct session *s)
 {
 	if (stop_signal)
@@ -276,6 +286,8 @@ int trace__run(const struct env *env)
 	rc = env->cmd ? start_command(&s) : attach_pids(&s);
 	if (rc)
 		goto cleanup;
+	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
+		announce(&s);
 	rc = poll_loop(&s);
 	finish(&s, &snap);
 	if (output__write_all(env, snap) && !rc)
