@@ -17,18 +17,20 @@ const char *argp_program_bug_address = NULL;
 static const char doc[] =
 	"memtrace -- see which call stacks hold memory that is not given back.\v"
 	"Examples:\n"
-	"  sudo memtrace -- ./server --port 8080   run a command, trace it from its first allocation\n"
-	"  sudo memtrace -p 1234 -d 30             attach to pid 1234 for 30 seconds\n"
-	"  sudo memtrace -p 12,34 --json out.json  two processes, JSON report for scripts\n"
-	"  sudo memtrace -n 20 -o report.txt -- ./prog   top 20 stacks into a file\n"
+	"  sudo memtrace -- ./server --port 8080     trace a command from its start\n"
+	"  sudo memtrace -p 1234 -d 30               attach to pid 1234 for 30 s\n"
+	"  sudo memtrace -p 12,34 --json out.json    two processes, JSON for scripts\n"
+	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
 	"\n"
-	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every traced process has\n"
-	"exited; then the report is written: to stderr (stdout stays the command's) or to -o FILE.\n"
-	"With -- CMD memtrace exits with the command's status, as time(1) does.\n"
+	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
+	"traced process has exited. Then the report is written to stderr (stdout\n"
+	"stays the command's) or to -o FILE. With -- CMD, memtrace waits for the\n"
+	"command and exits with its status, as time(1) does.\n"
 	"\n"
-	"Exit status: the command's own with -- CMD; 0 after -p; 1 tracing failed; 2 bad usage;\n"
-	"3 this machine cannot trace (not root, no BTF); 4 the target cannot be traced (no such\n"
-	"pid, no malloc to probe); 126 command not executable; 127 command not found.";
+	"Exit status: with -- CMD the command's own; else 0. Errors: 1 tracing\n"
+	"failed; 2 bad usage; 3 this machine cannot trace (not root, no BTF);\n"
+	"4 the target cannot be traced (no such pid, no malloc to probe);\n"
+	"126 command not executable; 127 command not found.";
 
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 

@@ -19,9 +19,10 @@ static int json(const struct env *env, const struct mt_snapshot *s, FILE *f)
 }
 
 static const char *json_path(const struct env *env) { return env->json; }
-static const char *text_path(const struct env *env) { return env->output ? env->output : "-"; }
+static const char to_stderr[] = "(stderr)";	/* compared by address: no file has this name */
+static const char *text_path(const struct env *env) { return env->output ? env->output : to_stderr; }
 
-/* Each output: where it goes ("-" = stderr, NULL = not asked for) and how it is written. */
+/* Each output: where it goes ("-" = stdout, NULL = not asked for) and how it is written. */
 static const struct output_spec {
 	const char *what;
 	const char *(*path)(const struct env *env);
@@ -34,8 +35,8 @@ static const struct output_spec {
 static int write_one(const struct output_spec *o, const struct env *env, const struct mt_snapshot *s,
 		     const char *path)
 {
-	bool to_stderr = !strcmp(path, "-");
-	FILE *f = to_stderr ? stderr : fopen(path, "we");
+	bool std = path == to_stderr || !strcmp(path, "-");
+	FILE *f = path == to_stderr ? stderr : !strcmp(path, "-") ? stdout : fopen(path, "we");
 	int err;
 
 	if (!f) {
@@ -44,7 +45,7 @@ static int write_one(const struct output_spec *o, const struct env *env, const s
 		return -1;
 	}
 	err = o->write(env, s, f);
-	if (!to_stderr && fclose(f))
+	if (std ? fflush(f) : fclose(f))
 		err = -1;
 	if (err)
 		mt_err(NULL, "failed to write %s to %s", o->what, path);

@@ -237,8 +237,28 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	*snap = snapshot__build(s->agg, s->sym, &meta);
 }
 
+/* Effective capabilities from /proc/self/status: BPF needs CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN. */
+static bool may_trace(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return true;	/* cannot tell: let the kernel decide */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+}
+
 static int preflight(void)
 {
+	if (!may_trace()) {
+		mt_err("run it with sudo", "memtrace needs root (CAP_BPF and CAP_PERFMON)");
+		return MT_EXIT_ENV;
+	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		mt_err("memtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
 		       "this kernel has no BTF (/sys/kernel/btf/vmlinux)");
