@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * A tracing session. Order matters: the command is forked and held before exec, the probes are
- * attached for its pid, and only then may it run, so no allocation escapes. At the end the probes
- * are detached before the report is built, so the program stops paying for them at once.
+ * attached for its pid, and only then may it run, so no allocation escapes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -214,7 +213,11 @@ static int poll_loop(struct session *s)
 	return 0;
 }
 
-/* Stop the probes, take in what they sent, and mark who exited. */
+/*
+ * Take in what the probes sent and mark who exited. The probes stay attached until the outputs
+ * are written: detaching waits for an RCU grace period per uprobe (about 60 ms each on a
+ * virtualized machine), and the report should not wait for that. Later events are not read.
+ */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
 	struct snapshot_meta meta = { .start_ns = s->start_ns };
@@ -224,10 +227,6 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 			capture_process(s, &s->targets[i]);
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
-	ring_buffer__free(s->rb);
-	s->rb = NULL;
-	probe__destroy(s->probe);
-	s->probe = NULL;
 	target__reap(s->targets, s->ntargets, NULL, NULL);
 	for (int i = 0; i < s->ntargets; i++)
 		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
@@ -302,16 +301,20 @@ int trace__run(const struct env *env)
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
 	}
-	s.start_ns = mt_now_ns();
 	rc = env->cmd ? start_command(&s) : attach_pids(&s);
 	if (rc)
 		goto cleanup;
+	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
 	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
 		announce(&s);
 	rc = poll_loop(&s);
 	finish(&s, &snap);
 	if (output__write_all(env, snap) && !rc)
 		rc = MT_EXIT_FAIL;
+	ring_buffer__free(s.rb);
+	s.rb = NULL;
+	probe__destroy(s.probe);	/* before waiting for the command: it stops paying for probes */
+	s.probe = NULL;
 	rc = cmd_status(&s, rc);
 cleanup:
 	if (rc && !snap)
