@@ -69,6 +69,17 @@ int main(void)
 	is_u64(s->outstanding_allocations, 0, "no pieces left");
 	apply(a, ev(MT_OP_MUNMAP, 0x700000, 4096, 0, 0));
 	is_u64(s->unknown_frees, 1, "unmapping an unknown range is counted apart");
+
+	/* mremap moves a mapping: the old range goes, the new one is held by the mremap's stack. */
+	apply(a, ev(MT_OP_MMAP, 0x200000, 2 * 4096, 0, 0xe));
+	struct mt_event mr = ev(MT_OP_MREMAP, 0x300000, 3 * 4096, 0x200000, 0xf);
+	mr.old_size = 2 * 4096;
+	agg__apply(a, &mr);
+	is_u64(s->outstanding_bytes, 3 * 4096, "mremap: the new size is outstanding");
+	is_u64(s->outstanding_allocations, 1, "mremap: one mapping");
+	mr.addr = 0;	/* failed mremap: nothing changes */
+	agg__apply(a, &mr);
+	is_u64(s->outstanding_bytes, 3 * 4096, "failed mremap changes nothing");
 	agg__free(a);
 	return done_testing();
 }
