@@ -75,13 +75,15 @@ static __always_inline bool traced(__u32 tgid)
  * their public entry points (memalign -> malloc, realloc(p, 0) -> free, malloc -> mmap); only the
  * outermost call is the program's, so inner ones are folded into it. A slot left by a call that
  * never returned (longjmp, thread killed) is recognised by its stack pointer: a truly nested call
- * runs deeper on the stack (lower address) than the outer call's entry.
+ * runs deeper on the stack (lower address) than the outer call's entry, or at the same depth when
+ * the outer function tail-calls it (glibc's reallocarray jumps into realloc, which jumps into
+ * malloc); each return probe then fires once on the one return.
  */
 static __always_inline struct mt_call *outer_call(__u32 tid, __u64 sp)
 {
 	__u64 *outer_sp = bpf_map_lookup_elem(&call_sp, &tid);
 
-	if (!outer_sp || sp >= *outer_sp)
+	if (!outer_sp || sp > *outer_sp)
 		return NULL;
 	return bpf_map_lookup_elem(&calls, &tid);
 }

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aggregate.h"
 #include "htab.h"
@@ -20,10 +21,17 @@ struct agg {
 	struct mt_summary total[MT_KIND__COUNT];
 };
 
+static uint64_t page_size = 4096;
+
+/* Mappings and pvalloc blocks come in whole pages. */
+static uint64_t page_up(uint64_t n) { return (n + page_size - 1) & ~(page_size - 1); }
+
 struct agg *agg__new(void)
 {
 	struct agg *a = xcalloc(1, sizeof(*a));
+	long ps = sysconf(_SC_PAGESIZE);
 
+	page_size = ps > 0 ? (uint64_t)ps : 4096;
 	a->stack_ids = htab__new(sizeof(uint32_t));
 	a->proc_ids = htab__new(sizeof(uint32_t));
 	return a;
@@ -38,6 +46,7 @@ void agg__free(struct agg *a)
 	for (size_t i = 0; i < a->nprocs; i++) {
 		htab__free(a->procs[i]->blocks);
 		free(a->procs[i]->regions);
+		free(a->procs[i]->cmdline);
 		free(a->procs[i]);
 	}
 	free(a->stacks);
@@ -199,8 +208,6 @@ static void heap_realloc(struct agg *a, struct agg_proc *p, const struct mt_even
 	}					/* else it failed: the old block stays */
 }
 
-static uint64_t page_up(uint64_t n) { return (n + 4095) & ~4095ull; }
-
 static void region_insert(struct agg_proc *p, size_t at, struct agg_region r)
 {
 	xgrow(&p->regions, &p->cap_regions, p->nregions + 1, sizeof(*p->regions));
@@ -293,9 +300,16 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 	case MT_OP_ALIGNED_ALLOC:
 	case MT_OP_MEMALIGN:
 	case MT_OP_VALLOC:
-	case MT_OP_PVALLOC:
 		if (e->addr)
 			heap_alloc(a, p, e);
+		break;
+	case MT_OP_PVALLOC:	/* the block is the request rounded up to whole pages */
+		if (e->addr) {
+			struct mt_event rounded = *e;
+
+			rounded.size = page_up(e->size);
+			heap_alloc(a, p, &rounded);
+		}
 		break;
 	case MT_OP_REALLOC:
 	case MT_OP_REALLOCARRAY:

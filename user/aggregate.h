@@ -24,6 +24,7 @@ struct agg_stack {
 struct agg_proc {
 	uint32_t pid;
 	char comm[16];
+	char *cmdline;			/* set by whoever knows it; freed with the aggregate */
 	bool exited;
 	struct mt_summary sum[MT_KIND__COUNT];
 	struct htab *blocks;		/* heap block address -> struct agg_block */

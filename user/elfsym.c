@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Function symbols of an ELF file, as file offsets that uprobes attach to. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elfsym.h"
+
+/* A uprobe is placed by file offset: map the symbol's address through its loadable segment. */
+static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
+{
+	size_t n;
+
+	if (elf_getphdrnum(elf, &n))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr &&
+		    vaddr < ph.p_vaddr + ph.p_filesz)
+			return vaddr - ph.p_vaddr + ph.p_offset;
+	}
+	return 0;
+}
+
+static int scan_symtab(Elf *elf, Elf_Scn *scn, const char *const *names, size_t n, uint64_t *offs)
+{
+	GElf_Shdr sh;
+	Elf_Data *data = elf_getdata(scn, NULL);
+	int found = 0;
+
+	if (!data || !gelf_getshdr(scn, &sh) || !sh.sh_entsize)
+		return 0;
+	for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+		GElf_Sym sym;
+		const char *name;
+
+		if (!gelf_getsym(data, i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value ||
+		    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
+			continue;
+		name = elf_strptr(elf, sh.sh_link, sym.st_name);
+		for (size_t k = 0; name && k < n; k++) {
+			if (!offs[k] && !strcmp(name, names[k])) {
+				offs[k] = vaddr_to_offset(elf, sym.st_value);
+				found += offs[k] != 0;
+			}
+		}
+	}
+	return found;
+}
+
+static Elf *open_elf(const char *path, int *fd)
+{
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return NULL;
+	elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_kind(elf) != ELF_K_ELF) {
+		elf_end(elf);
+		close(*fd);
+		errno = ENOEXEC;
+		return NULL;
+	}
+	return elf;
+}
+
+int elfsym__offsets(const char *path, const char *const *names, size_t n, uint64_t *offs)
+{
+	static const Elf64_Word order[] = { SHT_DYNSYM, SHT_SYMTAB };
+	int fd, found = 0;
+	Elf *elf = open_elf(path, &fd);
+
+	memset(offs, 0, n * sizeof(*offs));
+	if (!elf)
+		return -errno;
+	for (size_t o = 0; o < 2; o++) {
+		Elf_Scn *scn = NULL;
+
+		while ((scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+
+			if (gelf_getshdr(scn, &sh) && sh.sh_type == order[o])
+				found += scan_symtab(elf, scn, names, n, offs);
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return found;
+}
+
+bool elfsym__is_static(const char *path)
+{
+	int fd;
+	Elf *elf = open_elf(path, &fd);
+	bool interp = false;
+	size_t n;
+
+	if (!elf)
+		return false;
+	if (!elf_getphdrnum(elf, &n)) {
+		for (size_t i = 0; i < n; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_INTERP)
+				interp = true;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return !interp;
+}

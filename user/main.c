@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* memtrace: command-line parsing and dispatch. */
+#include <argp.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "env.h"
+#include "trace.h"
+#include "util.h"
+
+#define MT_VERSION "0.1.0"
+
+const char *argp_program_version = "memtrace " MT_VERSION;
+const char *argp_program_bug_address = NULL;
+
+static const char doc[] =
+	"memtrace -- see which call stacks hold memory that is not given back.\v"
+	"Examples:\n"
+	"  sudo memtrace -- ./server --port 8080   run a command, trace it from its first allocation\n"
+	"  sudo memtrace -p 1234 -d 30             attach to pid 1234 for 30 seconds\n"
+	"  sudo memtrace -p 12,34 --json out.json  two processes, JSON report for scripts\n"
+	"  sudo memtrace -n 20 -o report.txt -- ./prog   top 20 stacks into a file\n"
+	"\n"
+	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every traced process has\n"
+	"exited; then the report is written: to stderr (stdout stays the command's) or to -o FILE.\n"
+	"With -- CMD memtrace exits with the command's status, as time(1) does.\n"
+	"\n"
+	"Exit status: the command's own with -- CMD; 0 after -p; 1 tracing failed; 2 bad usage;\n"
+	"3 this machine cannot trace (not root, no BTF); 4 the target cannot be traced (no such\n"
+	"pid, no malloc to probe); 126 command not executable; 127 command not found.";
+
+static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
+
+enum { OPT_JSON = 0x100 };
+
+static const struct argp_option options[] = {
+	{ NULL, 0, NULL, 0, "What to trace:", 1 },
+	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes (repeatable)", 1 },
+	{ NULL, 0, NULL, 0, "When to stop:", 2 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or exit)", 2 },
+	{ NULL, 0, NULL, 0, "What to write:", 3 },
+	{ "top", 'n', "N", 0, "Stacks to show per process in the text report (default 10)", 3 },
+	{ "output", 'o', "FILE", 0, "Write the text report to FILE instead of stderr", 3 },
+	{ "json", OPT_JSON, "FILE", 0, "Write the report as JSON to FILE ('-' for stdout)", 3 },
+	{ NULL, 0, NULL, 0, "Other:", 4 },
+	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 },
+	{ 0 },
+};
+
+static int parse_pids(struct env *env, char *arg)
+{
+	char *save = NULL;
+
+	for (char *tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		long pid;
+
+		errno = 0;
+		pid = strtol(tok, &end, 10);
+		if (errno || *end || pid <= 0 || pid > 0x3fffffff) {
+			mt_err("give a process id such as 1234", "invalid pid '%s'", tok);
+			return -EINVAL;
+		}
+		if (env->npids == MT_MAX_PIDS) {
+			mt_err(NULL, "too many pids (at most %d)", MT_MAX_PIDS);
+			return -E2BIG;
+		}
+		env->pids[env->npids++] = (int)pid;
+	}
+	return 0;
+}
+
+static int parse_number(const char *what, const char *arg, double min, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno || *end || end == arg || *out < min) {
+		mt_err(NULL, "invalid %s '%s'", what, arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct env *env = state->input;
+	double v;
+
+	switch (key) {
+	case 'p':
+		return parse_pids(env, arg) ? EINVAL : 0;
+	case 'd':
+		if (parse_number("duration", arg, 0.001, &env->duration))
+			return EINVAL;
+		break;
+	case 'n':
+		if (parse_number("count for --top", arg, 1, &v))
+			return EINVAL;
+		env->top = (int)v;
+		break;
+	case 'o':
+		env->output = arg;
+		break;
+	case OPT_JSON:
+		env->json = arg;
+		break;
+	case 'v':
+		mt_verbose = 1;
+		break;
+	case ARGP_KEY_ARGS:
+		env->cmd = state->argv + state->next;
+		break;
+	case ARGP_KEY_ARG:
+		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_END:
+		if (!env->cmd && !env->npids)
+			argp_error(state, "nothing to trace: give -p PID or -- COMMAND");
+		if (env->cmd && env->npids)
+			argp_error(state, "give either -p PID or -- COMMAND, not both");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
+	struct env env = {
+		.top = 10,
+	};
+	int idx;
+
+	/* argp's own errors exit with argp_err_exit_status. */
+	argp_err_exit_status = MT_EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, &idx, &env))
+		return MT_EXIT_USAGE;
+	return trace__run(&env);
+}

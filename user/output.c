@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Writes every output the command line asked for from one final snapshot, from a table. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "output.h"
+#include "report.h"
+#include "util.h"
+
+static int text(const struct env *env, const struct mt_snapshot *s, FILE *f)
+{
+	return report__text(s, f, env->top);
+}
+
+static int json(const struct env *env, const struct mt_snapshot *s, FILE *f)
+{
+	return report__json(s, f);
+}
+
+static const char *json_path(const struct env *env) { return env->json; }
+static const char *text_path(const struct env *env) { return env->output ? env->output : "-"; }
+
+/* Each output: where it goes ("-" = stderr, NULL = not asked for) and how it is written. */
+static const struct output_spec {
+	const char *what;
+	const char *(*path)(const struct env *env);
+	int (*write)(const struct env *env, const struct mt_snapshot *s, FILE *f);
+} outputs[] = {
+	{ "JSON report", json_path, json },
+	{ "text report", text_path, text },
+};
+
+static int write_one(const struct output_spec *o, const struct env *env, const struct mt_snapshot *s,
+		     const char *path)
+{
+	bool to_stderr = !strcmp(path, "-");
+	FILE *f = to_stderr ? stderr : fopen(path, "we");
+	int err;
+
+	if (!f) {
+		mt_err("check the directory exists and is writable", "cannot write %s to %s: %s",
+		       o->what, path, strerror(errno));
+		return -1;
+	}
+	err = o->write(env, s, f);
+	if (!to_stderr && fclose(f))
+		err = -1;
+	if (err)
+		mt_err(NULL, "failed to write %s to %s", o->what, path);
+	return err;
+}
+
+int output__write_all(const struct env *env, const struct mt_snapshot *s)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		const char *path = outputs[i].path(env);
+
+		if (path && write_one(&outputs[i], env, s, path))
+			rc = -1;
+	}
+	return rc;
+}

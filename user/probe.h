@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Loads the BPF programs and attaches them to the allocator functions of traced processes. */
+#ifndef MT_PROBE_H
+#define MT_PROBE_H
+
+#include <stdint.h>
+
+#include "memtrace.h"
+
+struct probe;
+
+/* Open and load the BPF object. Errors are reported here, with a hint; returns -errno. */
+int probe__load(struct probe **out);
+void probe__destroy(struct probe *p);
+
+/*
+ * The object whose allocator a process uses, as a path memtrace can open (through
+ * /proc/PID/root, so a process in a container is resolved in its own file system): the C library
+ * it maps, or the executable itself when that defines malloc (static linking). NULL if neither.
+ */
+char *probe__allocator_of_pid(int pid);
+/* The same for a command about to be executed (exe: the resolved path of the program). */
+char *probe__allocator_of_exe(const char *exe);
+
+/* Attach every allocator probe in obj for pid (the pid's whole process). Returns 0 or -errno. */
+int probe__attach(struct probe *p, int pid, const char *obj);
+
+int probe__events_fd(const struct probe *p);
+/* Loss counters by enum mt_loss, summed over CPUs. */
+void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
+/* Number of uprobes attached (for progress and tests). */
+int probe__nlinks(const struct probe *p);
+
+#endif

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The JSON report: exact integers, a schema other tools and the tests rely on. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "json.h"
+#include "memtrace.h"
+#include "report.h"
+
+static void summary(struct json *j, const char *key, const struct mt_summary *m)
+{
+	json__begin_object(j, key);
+	json__u64(j, "allocations", m->allocations);
+	json__u64(j, "frees", m->frees);
+	json__u64(j, "allocated_bytes", m->allocated_bytes);
+	json__u64(j, "freed_bytes", m->freed_bytes);
+	json__u64(j, "outstanding_bytes", m->outstanding_bytes);
+	json__u64(j, "outstanding_allocations", m->outstanding_allocations);
+	json__u64(j, "peak_outstanding_bytes", m->peak_outstanding_bytes);
+	json__u64(j, "unknown_frees", m->unknown_frees);
+	json__u64(j, "lost_events", m->lost_events);
+	json__end_object(j);
+}
+
+static void frame(struct json *j, const struct mt_frame *fr)
+{
+	char addr[24];
+
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->addr);
+	json__begin_object(j, NULL);
+	json__str(j, "function", fr->function);
+	json__str(j, "module", fr->mapping ? fr->mapping->path : NULL);
+	json__str(j, "file", fr->file);
+	json__int(j, "line", fr->line);
+	json__str(j, "address", addr);
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->module_offset);
+	json__str(j, "module_offset", addr);
+	json__end_object(j);
+}
+
+static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_stack *st)
+{
+	json__begin_object(j, NULL);
+	json__u64(j, "id", st->id);
+	json__str(j, "kind", mt_kind_name(st->kind));
+	json__u64(j, "outstanding_bytes", st->outstanding_bytes);
+	json__u64(j, "outstanding_allocations", st->outstanding_allocations);
+	json__u64(j, "allocated_bytes", st->allocated_bytes);
+	json__u64(j, "allocations", st->allocations);
+	json__u64(j, "oldest_age_ms", mt_stack_age_ms(s, st));
+	json__int(j, "site", st->site);
+	json__begin_array(j, "frames");
+	for (uint32_t i = 0; i < st->nframes; i++)
+		frame(j, &st->frames[i]);
+	json__end_array(j);
+	json__end_object(j);
+}
+
+static void process(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p)
+{
+	json__begin_object(j, NULL);
+	json__u64(j, "pid", p->pid);
+	json__str(j, "comm", p->comm);
+	json__str(j, "cmdline", p->cmdline);
+	json__bool(j, "exited", p->exited);
+	summary(j, "summary", &p->kind[MT_KIND_HEAP]);
+	summary(j, "mmap_summary", &p->kind[MT_KIND_MMAP]);
+	json__begin_array(j, "stacks");
+	for (size_t k = 0; k < p->nstacks; k++)
+		stack(j, s, &p->stacks[k]);
+	json__end_array(j);
+	json__end_object(j);
+}
+
+int report__json(const struct mt_snapshot *s, FILE *f)
+{
+	static const char *loss_key[MT_LOSS__COUNT] = {
+		[MT_LOSS_RINGBUF_FULL] = "ringbuf_full",
+		[MT_LOSS_SCRATCH_FULL] = "call_table_full",
+		[MT_LOSS_STACK] = "stack_failed",
+		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
+		[MT_LOSS_NO_ENTRY] = "return_without_entry",
+	};
+	struct json j;
+
+	json__init(&j, f, true);
+	json__begin_object(&j, NULL);
+	json__str(&j, "tool", "memtrace");
+	json__u64(&j, "schema_version", 1);
+	json__double(&j, "duration_s", (s->now_ns - s->start_ns) / 1e9);
+	json__begin_object(&j, "lost_events_by_reason");
+	for (int i = 0; i < MT_LOSS__COUNT; i++)
+		json__u64(&j, loss_key[i], s->loss[i]);
+	json__end_object(&j);
+	json__begin_array(&j, "processes");
+	for (size_t i = 0; i < s->nprocs; i++)
+		process(&j, s, &s->procs[i]);
+	json__end_array(&j);
+	summary(&j, "summary", &s->total[MT_KIND_HEAP]);
+	summary(&j, "mmap_summary", &s->total[MT_KIND_MMAP]);
+	json__end_object(&j);
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* The text report: a summary, then the stacks holding the most memory, innermost frame first. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "memtrace.h"
+#include "report.h"
+#include "util.h"
+
+static const char *base(const char *path)
+{
+	const char *b = path ? strrchr(path, '/') : NULL;
+
+	return b ? b + 1 : path;
+}
+
+const char *report__frame_label(const struct mt_frame *fr, char *buf, size_t len)
+{
+	if (fr->function && fr->file)
+		snprintf(buf, len, "%s (%s:%d)", fr->function, base(fr->file), fr->line);
+	else if (fr->function)
+		snprintf(buf, len, "%s (%s)", fr->function, base(fr->mapping->path));
+	else if (fr->mapping)
+		snprintf(buf, len, "%s+0x%" PRIx64, base(fr->mapping->path), fr->module_offset);
+	else
+		snprintf(buf, len, "[unknown] 0x%" PRIx64, fr->addr);
+	return buf;
+}
+
+static void summary(FILE *f, const char *title, const struct mt_summary *m)
+{
+	char a[16], b[16], c[16], d[16];
+
+	fprintf(f, "%s: %" PRIu64 " allocations, %" PRIu64 " frees, %s allocated, %s freed\n", title,
+		m->allocations, m->frees, mt_fmt_bytes(m->allocated_bytes, a),
+		mt_fmt_bytes(m->freed_bytes, b));
+	fprintf(f, "  outstanding: %s in %" PRIu64 " blocks (peak %s)", mt_fmt_bytes(m->outstanding_bytes, c),
+		m->outstanding_allocations, mt_fmt_bytes(m->peak_outstanding_bytes, d));
+	if (m->unknown_frees)
+		fprintf(f, ", %" PRIu64 " frees of blocks from before the trace", m->unknown_frees);
+	fputc('\n', f);
+}
+
+static void losses(FILE *f, const struct mt_snapshot *s)
+{
+	static const char *why[MT_LOSS__COUNT] = {
+		[MT_LOSS_RINGBUF_FULL] = "ring buffer full",
+		[MT_LOSS_SCRATCH_FULL] = "call table full",
+		[MT_LOSS_STACK] = "stack not captured",
+		[MT_LOSS_STACK_TRUNCATED] = "stack truncated at 127 frames",
+		[MT_LOSS_NO_ENTRY] = "return without entry",
+	};
+	bool any = false;
+
+	for (int i = 0; i < MT_LOSS__COUNT; i++) {
+		if (!s->loss[i])
+			continue;
+		fprintf(f, "%s%s: %" PRIu64, any ? ", " : "lost events: ", why[i], s->loss[i]);
+		any = true;
+	}
+	fprintf(f, any ? "\n" : "lost events: none\n");
+}
+
+static void stack(FILE *f, const struct mt_snapshot *s, const struct mt_stack *st, int rank)
+{
+	char a[16], b[16], label[512];
+
+	fprintf(f, "\n#%d  %s in %" PRIu64 " %s blocks, oldest %.1fs, %s allocated in %" PRIu64 " calls\n",
+		rank, mt_fmt_bytes(st->outstanding_bytes, a), st->outstanding_allocations,
+		mt_kind_name(st->kind), mt_stack_age_ms(s, st) / 1000.0,
+		mt_fmt_bytes(st->allocated_bytes, b), st->allocations);
+	if (!st->nframes)
+		fprintf(f, "    [stack not captured]\n");
+	for (uint32_t i = 0; i < st->nframes; i++)
+		fprintf(f, "  %s %s\n", (int)i == st->site ? "->" : "  ",
+			report__frame_label(&st->frames[i], label, sizeof(label)));
+}
+
+int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
+{
+	fprintf(f, "memtrace report: %.1fs traced, %zu process%s\n",
+		(s->now_ns - s->start_ns) / 1e9, s->nprocs, s->nprocs == 1 ? "" : "es");
+	losses(f, s);
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct mt_proc *p = &s->procs[i];
+		int shown = 0;
+
+		fprintf(f, "\n== pid %u (%s)%s\n", p->pid, p->comm, p->exited ? ", exited" : "");
+		summary(f, "heap", &p->kind[MT_KIND_HEAP]);
+		if (p->kind[MT_KIND_MMAP].allocations)
+			summary(f, "mmap", &p->kind[MT_KIND_MMAP]);
+		for (size_t k = 0; k < p->nstacks && shown < top_n; k++)
+			if (p->stacks[k].outstanding_bytes || p->stacks[k].outstanding_allocations)
+				stack(f, s, &p->stacks[k], ++shown);
+		if (!shown)
+			fprintf(f, "\nno outstanding allocations\n");
+	}
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Traced processes: start a command held before exec, or seize a running pid; see them exit. */
+#ifndef MT_TARGET_H
+#define MT_TARGET_H
+
+#include <stdbool.h>
+
+struct target {
+	int pid;
+	bool spawned;		/* we started it: we reap it and report its status */
+	bool seized;		/* ptrace holds it at exit, while its mappings can still be read */
+	bool exited;
+	int status;		/* wait status, once exited */
+	int go_fd, err_fd;	/* spawned: release pipe and exec-error pipe */
+	char comm[16];
+	char *exe;		/* spawned: resolved program path */
+};
+
+/*
+ * Find argv[0] as execvp would. Returns 0, or the exit status memtrace should use after
+ * having said why (127 not found, 126 not executable).
+ */
+int target__resolve(const char *cmd, char **path);
+
+/* Fork a child that waits, before exec, until target__exec(). */
+int target__spawn(struct target *t, const char *path, char *const argv[]);
+/* Let the spawned child exec; returns 0 or -errno of a failed exec. */
+int target__exec(struct target *t);
+/* Kill and reap a spawned child that was never released. */
+void target__abort(struct target *t);
+
+/* Check that pid exists and can be traced; fills comm. Returns 0 or -errno, having said why. */
+int target__check_pid(struct target *t, int pid);
+/* Ask ptrace to stop the process at its exit (best effort: fails if already traced). */
+void target__seize(struct target *t);
+
+/*
+ * Collect status changes without blocking. at_exit(t, ctx) runs when a seized process stops at
+ * exit, before its memory is gone; then it is let go. Returns the number still alive.
+ */
+int target__reap(struct target *ts, int n, void (*at_exit)(struct target *, void *), void *ctx);
+
+/* Let go of a seized process that is still running. */
+void target__detach(struct target *t);
+/* Block until a spawned child ends; returns its exit status as a shell would ($?). */
+int target__wait(struct target *t, volatile int *forward_signal);
+
+#endif

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * A tracing session. Order matters: the command is forked and held before exec, the probes are
+ * attached for its pid, and only then may it run, so no allocation escapes. At the end the probes
+ * are detached before the report is built, so the program stops paying for them at once.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "aggregate.h"
+#include "output.h"
+#include "probe.h"
+#include "snapshot_build.h"
+#include "symbolize.h"
+#include "target.h"
+#include "trace.h"
+#include "util.h"
+
+struct session {
+	const struct env *env;
+	struct probe *probe;
+	struct ring_buffer *rb;
+	struct agg *agg;
+	struct symbolizer *sym;
+	struct target targets[MT_MAX_PIDS];
+	int ntargets;
+	uint64_t start_ns;
+	uint64_t events, bad_events;
+};
+
+static volatile sig_atomic_t stop_signal;
+static volatile int forward_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+	forward_signal = sig;
+}
+
+static void on_child(int sig) { (void)sig; }	/* only to wake the poll loop */
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct mt_event *e = data;
+	size_t nstacks = agg__nstacks(s->agg);
+
+	if (size < MT_EVENT_HDR_SIZE || e->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
+		s->bad_events++;
+		return 0;
+	}
+	agg__apply(s->agg, e);
+	if (agg__nstacks(s->agg) != nstacks)	/* a new stack: make sure we can name its objects */
+		sym__cover(s->sym, e->pid, (const uint64_t *)e->frames, e->nframes);
+	s->events++;
+	return 0;
+}
+
+static char *read_cmdline(int pid)
+{
+	char path[64], buf[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (!n)
+		return NULL;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	buf[n] = 0;
+	return xstrdup(buf);
+}
+
+/* Everything to know about a process must be read while it still exists. */
+static void capture_process(struct session *s, struct target *t)
+{
+	struct agg_proc *p = agg__proc(s->agg, t->pid);
+	char *cmdline = read_cmdline(t->pid);
+
+	if (cmdline) {
+		free(p->cmdline);
+		p->cmdline = cmdline;
+	}
+	memcpy(p->comm, t->comm, sizeof(p->comm));
+	sym__refresh(s->sym, t->pid);
+}
+
+static void at_exit_stop(struct target *t, void *ctx)
+{
+	struct session *s = ctx;
+
+	ring_buffer__consume(s->rb);	/* its last events are in: they may need its mappings */
+	capture_process(s, t);
+}
+
+static int start_command(struct session *s)
+{
+	const struct env *env = s->env;
+	struct target *t = &s->targets[0];
+	char *exe = NULL, *obj;
+	int rc = target__resolve(env->cmd[0], &exe);
+
+	if (rc)
+		return rc;
+	obj = probe__allocator_of_exe(exe);
+	if (!obj) {
+		mt_err("memtrace traces programs that use the C library's malloc",
+		       "%s has no malloc to probe (statically linked without one?)", exe);
+		free(exe);
+		return MT_EXIT_TARGET;
+	}
+	rc = target__spawn(t, exe, env->cmd);
+	free(exe);
+	if (rc) {
+		free(obj);
+		return MT_EXIT_FAIL;
+	}
+	s->ntargets = 1;
+	target__seize(t);
+	rc = probe__attach(s->probe, t->pid, obj);
+	free(obj);
+	if (rc) {
+		target__abort(t);
+		return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
+	}
+	agg__proc(s->agg, t->pid);
+	memcpy(agg__proc(s->agg, t->pid)->comm, t->comm, sizeof(t->comm));
+	rc = target__exec(t);
+	if (rc) {
+		mt_err(NULL, "cannot run '%s': %s", env->cmd[0], strerror(-rc));
+		target__reap(t, 1, NULL, NULL);
+		return rc == -ENOENT ? MT_EXIT_NOTFOUND : MT_EXIT_NOEXEC;
+	}
+	return 0;
+}
+
+static int attach_pids(struct session *s)
+{
+	for (int i = 0; i < s->env->npids; i++) {
+		struct target *t = &s->targets[s->ntargets];
+		char *obj;
+		int rc;
+
+		if (target__check_pid(t, s->env->pids[i]))
+			return MT_EXIT_TARGET;
+		obj = probe__allocator_of_pid(t->pid);
+		if (!obj) {
+			mt_err("memtrace traces programs that use the C library's malloc",
+			       "process %d (%s) maps no C library with malloc to probe", t->pid, t->comm);
+			return MT_EXIT_TARGET;
+		}
+		rc = probe__attach(s->probe, t->pid, obj);
+		free(obj);
+		if (rc)
+			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
+		s->ntargets++;
+		target__seize(t);
+		capture_process(s, t);
+	}
+	return 0;
+}
+
+static void announce(const struct session *s)
+{
+	fprintf(stderr, "memtrace: tracing");
+	for (int i = 0; i < s->ntargets; i++)
+		fprintf(stderr, "%s pid %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
+	if (s->env->duration > 0)
+		fprintf(stderr, " for %gs", s->env->duration);
+	fprintf(stderr, "; Ctrl-C to stop\n");
+}
+
+static bool should_stop(struct session *s)
+{
+	if (stop_signal)
+		return true;
+	if (s->env->duration > 0 && mt_now_ns() - s->start_ns >= s->env->duration * 1e9)
+		return true;
+	return target__reap(s->targets, s->ntargets, at_exit_stop, s) == 0;
+}
+
+static int poll_loop(struct session *s)
+{
+	while (!should_stop(s)) {
+		int n = ring_buffer__poll(s->rb, 100);
+
+		if (n < 0 && n != -EINTR) {
+			mt_err(NULL, "failed to read events: %s", strerror(-n));
+			return MT_EXIT_FAIL;
+		}
+	}
+	return 0;
+}
+
+/* Stop the probes, take in what they sent, and mark who exited. */
+static void finish(struct session *s, struct mt_snapshot **snap)
+{
+	struct snapshot_meta meta = { .start_ns = s->start_ns };
+
+	for (int i = 0; i < s->ntargets; i++)
+		if (!s->targets[i].exited)
+			capture_process(s, &s->targets[i]);
+	ring_buffer__consume(s->rb);
+	probe__losses(s->probe, meta.loss);
+	ring_buffer__free(s->rb);
+	s->rb = NULL;
+	probe__destroy(s->probe);
+	s->probe = NULL;
+	target__reap(s->targets, s->ntargets, NULL, NULL);
+	for (int i = 0; i < s->ntargets; i++)
+		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
+	meta.now_ns = mt_now_ns();
+	if (s->bad_events)
+		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
+	*snap = snapshot__build(s->agg, s->sym, &meta);
+}
+
+static int preflight(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		mt_err("memtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+		       "this kernel has no BTF (/sys/kernel/btf/vmlinux)");
+		return MT_EXIT_ENV;
+	}
+	return 0;
+}
+
+static int cmd_status(struct session *s, int rc)
+{
+	struct target *t = &s->targets[0];
+	int st;
+
+	if (!s->env->cmd || !s->ntargets)
+		return rc;
+	target__detach(t);
+	if (!t->exited)
+		mt_debug("waiting for %s (pid %d) to finish", t->comm, t->pid);
+	st = target__wait(t, &forward_signal);
+	return rc ? rc : st;	/* memtrace's own failure wins over the command's status */
+}
+
+int trace__run(const struct env *env)
+{
+	struct session s = { .env = env };
+	struct mt_snapshot *snap = NULL;
+	int rc = preflight();
+
+	if (rc)
+		return rc;
+	install_signals();
+	s.agg = agg__new();
+	s.sym = sym__new();
+	if (probe__load(&s.probe)) {
+		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
+		goto cleanup;
+	}
+	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
+	if (!s.rb) {
+		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
+		rc = MT_EXIT_FAIL;
+		goto cleanup;
+	}
+	s.start_ns = mt_now_ns();
+	rc = env->cmd ? start_command(&s) : attach_pids(&s);
+	if (rc)
+		goto cleanup;
+	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
+		announce(&s);
+	rc = poll_loop(&s);
+	finish(&s, &snap);
+	if (output__write_all(env, snap) && !rc)
+		rc = MT_EXIT_FAIL;
+	rc = cmd_status(&s, rc);
+cleanup:
+	if (rc && !snap)
+		for (int i = 0; i < s.ntargets; i++)
+			target__detach(&s.targets[i]);
+	snapshot__free(snap);
+	ring_buffer__free(s.rb);
+	probe__destroy(s.probe);
+	sym__free(s.sym);
+	agg__free(s.agg);
+	return rc;
+}
