@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # The flame graph page of the fixture snapshot, loaded in headless chromium: the frames its script
 # builds are in the DOM with their bytes, and a screenshot shows them painted at their width.
-source "$(dirname "$0")/lib/exports.bash"
+source "$(dirname "$0")/../lib/exports.sh"
 
 need node nodejs
 need chromium chromium
@@ -35,7 +35,7 @@ painted() {
 	width=$(sed -n 's/.*width: \([0-9.]*\)px.*/\1/p' <<<"$tags" | awk '{ w += $1 - 2 } END { print w }')
 	rgb=$(sed -n '1s/.*background: rgb(\([0-9]*\), \([0-9]*\), \([0-9]*\)).*/\1,\2,\3/p' <<<"$tags")
 	[ -n "$width" ] && [ -n "$rgb" ] || { echo "no width or colour in: $tags"; return 1; }
-	count=$(node tests/integration/lib/png_count.mjs "$FIX/shot.png" "$rgb" | awk 'NR == 2 { print $2 }')
+	count=$(node tests/lib/png_count.mjs "$FIX/shot.png" "$rgb" | awk 'NR == 2 { print $2 }')
 	echo "$1: rgb($rgb), ${width}px wide inside borders, $count pixels painted"
 	awk -v w="$width" -v n="$count" 'BEGIN { exit !(n >= 0.8 * w * 15 && n <= w * 15 + 100) }'
 }

@@ -3,7 +3,7 @@
 # The folded exports of the fixture snapshot, read by an independent reader: speedscope's own
 # importer (npm package), run in headless chromium, its sandwich table read back from the DOM.
 # (No Debian package ships flamegraph.pl.)
-source "$(dirname "$0")/lib/exports.bash"
+source "$(dirname "$0")/../lib/exports.sh"
 
 SPEEDSCOPE_VERSION=1.25.0
 need node nodejs
@@ -12,7 +12,7 @@ need chromium chromium
 release=$OUT/npm/node_modules/speedscope/dist/release
 if [ ! -e "$release/index.html" ]; then
 	npm install --prefix "$OUT/npm" --no-audit --no-fund --silent "speedscope@$SPEEDSCOPE_VERSION" \
-		>/dev/null 2>&1 || skip "npm install speedscope@$SPEEDSCOPE_VERSION failed"
+		>/dev/null 2>&1 || skip_all "npm install speedscope@$SPEEDSCOPE_VERSION failed"
 fi
 export_fixture
 serve "$release" "$FIX"
@@ -21,7 +21,7 @@ serve "$release" "$FIX"
 sandwich() {
 	local url="http://127.0.0.1:$PORT/index.html#profileURL=http://127.0.0.1:$PORT/$1&view=sandwich"
 	headless --window-size=1400,900 --virtual-time-budget=15000 --dump-dom "$url" >"$FIX/$1.dom"
-	node tests/integration/lib/speedscope_table.mjs <"$FIX/$1.dom" >"$FIX/$1.table"
+	node tests/lib/speedscope_table.mjs <"$FIX/$1.dom" >"$FIX/$1.table"
 }
 
 imported() {	# imported NAME: speedscope titled the page after the file, so it parsed it

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # The pprof export of the fixture snapshot, read by an independent reader: Go's `go tool pprof`.
-source "$(dirname "$0")/lib/exports.bash"
+source "$(dirname "$0")/../lib/exports.sh"
 
 need go golang-go
 export_fixture
