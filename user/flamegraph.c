@@ -7,7 +7,6 @@
 #include "flamegraph.h"
 #include "intern.h"
 #include "label.h"
-#include "util.h"
 
 /* user/flamegraph.html as a C string, made by the Makefile. */
 static const char page[] =
@@ -93,7 +92,5 @@ int flamegraph__write(const struct mt_snapshot *s, FILE *f)
 	fputs(marker + strlen(DATA_MARKER), f);
 	if (fflush(f) || ferror(f))
 		err = errno ? -errno : -EIO;
-	if (err)
-		mt_err(NULL, "failed to write flame graph: %s", strerror(-err));
 	return err;
 }

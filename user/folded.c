@@ -130,8 +130,6 @@ int folded__write(const struct mt_snapshot *s, FILE *f, enum mt_folded_value v)
 
 	if (!err && fflush(f))
 		err = -errno;
-	if (err)
-		mt_err(NULL, "failed to write folded stacks: %s", strerror(-err));
 	for (i = 0; i < n; i++)
 		free(lines[i].path);
 	free(lines);

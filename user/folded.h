@@ -18,7 +18,7 @@ int mt_folded_value_parse(const char *s, enum mt_folded_value *out);
 
 /*
  * One line per distinct stack, root first, sorted, zero values left out. mmap stacks have an
- * "[mmap]" frame right after the comm. Returns 0 or -errno.
+ * "[mmap]" frame right after the comm. Returns 0 or -errno; the caller, who knows the file, says so.
  */
 int folded__write(const struct mt_snapshot *s, FILE *f, enum mt_folded_value v);
 

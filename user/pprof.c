@@ -253,32 +253,30 @@ static int gzip(const struct pb *in, struct pb *out)
 	return rc == Z_STREAM_END ? 0 : -EIO;
 }
 
-static int write_file(const char *path, const struct pb *data)
-{
-	FILE *f = fopen(path, "wb");
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	if (fwrite(data->data, 1, data->len, f) != data->len)
-		err = errno ? -errno : -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
-	return err;
-}
-
-int pprof__write(const struct mt_snapshot *s, const char *path)
+int pprof__fwrite(const struct mt_snapshot *s, FILE *f)
 {
 	struct pb raw = { 0 }, gz = { 0 };
 	int err;
 
 	pprof__encode(s, &raw);
 	err = gzip(&raw, &gz);
-	if (!err)
-		err = write_file(path, &gz);
-	if (err)
-		mt_err(NULL, "failed to write pprof profile %s: %s", path, strerror(-err));
+	if (!err && fwrite(gz.data, 1, gz.len, f) != gz.len)
+		err = errno ? -errno : -EIO;
+	if (!err && fflush(f))
+		err = -errno;
 	pb__free(&raw);
 	pb__free(&gz);
+	return err;
+}
+
+int pprof__write(const struct mt_snapshot *s, const char *path)
+{
+	FILE *f = fopen(path, "wbe");
+	int err = f ? pprof__fwrite(s, f) : -errno;
+
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (err)
+		mt_err(NULL, "failed to write pprof profile %s: %s", path, strerror(-err));
 	return err;
 }

@@ -3,6 +3,8 @@
 #ifndef MT_PPROF_H
 #define MT_PPROF_H
 
+#include <stdio.h>
+
 #include "protobuf.h"
 #include "snapshot.h"
 
@@ -11,6 +13,8 @@
  * inuse_space; labelled pid, comm and kind. Locations start at the stack's call site.
  */
 void pprof__encode(const struct mt_snapshot *s, struct pb *out);	/* the uncompressed message */
-int pprof__write(const struct mt_snapshot *s, const char *path);	/* 0 or -errno */
+/* The gzip file: 0 or -errno; pprof__write() says what failed, pprof__fwrite() leaves it to the caller. */
+int pprof__fwrite(const struct mt_snapshot *s, FILE *f);
+int pprof__write(const struct mt_snapshot *s, const char *path);
 
 #endif
