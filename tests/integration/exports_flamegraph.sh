@@ -40,6 +40,13 @@ painted() {
 	awk -v w="$width" -v n="$count" 'BEGIN { exit !(n >= 0.8 * w * 15 && n <= w * 15 + 100) }'
 }
 
+# The same page driven by tests/lib/flamegraph_drive.js: search, hover, toggle, zoom, reset.
+{ sed '/<\/body>/,$d' "$FIX/flamegraph.html"; echo '<script>'; cat tests/lib/flamegraph_drive.js
+  echo '</script></body></html>'; } >"$FIX/driven.html"
+headless "$size" --dump-dom "file://$FIX/driven.html" |
+	sed -n '/<pre id="result">/,/<\/pre>/p' | sed 's/<[^>]*>//g; s/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g' >"$FIX/driven"
+fact() { grep -x -- "$1" "$FIX/driven" || { cat "$FIX/driven"; return 1; }; }
+
 check "the page renders frames in headless chromium" grep -q 'class="f' "$FIX/dom.html"
 check "root frame holds all $FIX_TOTAL_OUTSTANDING outstanding bytes" \
 	has_frame all "$FIX_TOTAL_OUTSTANDING" "$FIX_TOTAL_BLOCKS"
@@ -56,4 +63,19 @@ check "the summary line is filled in" grep -q "outstanding 9.57 MiB in 403 block
 check "the screenshot is a PNG" bash -c "head -c 8 '$FIX/shot.png' | od -An -tx1 | grep -q '89 50 4e 47'"
 check "map_arena is painted at its width" painted map_arena
 check "leak_buffers is painted at its width" painted leak_buffers
+check "search 'leak_' highlights both leak_buffers frames" fact "hits=2"
+check "search shows the matched total: 1.50 MiB, 15.68%" fact "match=matched 1.50 MiB (15.68%)"
+check "hovering map_arena shows the tooltip" fact "tip_shown=block"
+check "the tooltip gives bytes, share and blocks" \
+	fact "tip=map_arena | outstanding: 8.00 MiB (8388608 bytes, 83.63%) | blocks: 2 | other value: 16.0 MiB allocated"
+check "toggling to allocated bytes redraws the root at $FIX_TOTAL_ALLOCATED" \
+	fact "allocated_root=$FIX_TOTAL_ALLOCATED"
+check "and draws the fully freed stack" fact "allocated_handle_request=409600"
+check "the search highlight survives the redraw" fact "hits_after_toggle=2"
+check "clicking run_server zooms it to the full width" fact "zoom_run_server_width=1184"
+check "its ancestors stay above it, full width" fact "zoom_root_width=1184"
+check "only run_server's ancestors and callees remain" \
+	fact "zoom_frames=main,__libc_start_call_main,leaky (4242),all,run_server,handle_request,leak_buffers"
+check "its callees share its width by allocated bytes (2097152 of 2506752)" fact "zoom_leak_width=991"
+check "reset zoom brings every frame wider than half a pixel back (17)" fact "reset_frames=17"
 done_testing
