@@ -21,6 +21,8 @@ static const char doc[] =
 	"  sudo memtrace -p 1234 -d 30               attach to pid 1234 for 30 s\n"
 	"  sudo memtrace -p 12,34 --json out.json    two processes, JSON for scripts\n"
 	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
+	"  sudo memtrace --pprof heap.pb.gz -- ./a   then: go tool pprof -top heap.pb.gz\n"
+	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
 	"\n"
 	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
 	"traced process has exited. Then the report is written to stderr (stdout\n"
@@ -34,7 +36,7 @@ static const char doc[] =
 
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
-enum { OPT_JSON = 0x100 };
+enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
@@ -45,6 +47,11 @@ static const struct argp_option options[] = {
 	{ "top", 'n', "N", 0, "Stacks to show per process in the text report (default 10)", 3 },
 	{ "output", 'o', "FILE", 0, "Write the text report to FILE instead of stderr", 3 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the report as JSON to FILE ('-' for stdout)", 3 },
+	{ "folded", OPT_FOLDED, "FILE", 0, "Write folded stacks (flamegraph.pl, speedscope) to FILE", 3 },
+	{ "folded-value", OPT_FOLDED_VALUE, "VALUE", 0,
+	  "What --folded counts: outstanding (bytes, default), allocated (bytes) or blocks", 3 },
+	{ "pprof", OPT_PPROF, "FILE", 0, "Write a gzip pprof heap profile to FILE (go tool pprof)", 3 },
+	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive HTML flame graph to FILE", 3 },
 	{ NULL, 0, NULL, 0, "Other:", 4 },
 	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 },
 	{ 0 },
@@ -108,6 +115,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_JSON:
 		env->json = arg;
+		break;
+	case OPT_FOLDED:
+		env->folded = arg;
+		break;
+	case OPT_FOLDED_VALUE:
+		return mt_folded_value_parse(arg, &env->folded_value) ? EINVAL : 0;
+	case OPT_PPROF:
+		env->pprof = arg;
+		break;
+	case OPT_FLAMEGRAPH:
+		env->flamegraph = arg;
 		break;
 	case 'v':
 		mt_verbose = 1;
