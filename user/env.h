@@ -15,6 +15,8 @@ struct env {
 	int top;			/* -n */
 	const char *output;		/* -o: text report file; NULL = stderr */
 	const char *json;		/* --json */
+	bool live;			/* the live view: stdout is a terminal and no --no-live */
+	double interval;		/* -i, seconds between live view refreshes; 1 */
 };
 
 #endif
