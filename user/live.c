@@ -210,6 +210,9 @@ static int draw_procs(const struct live *lv, int y)
 
 static bool many_procs(const struct live *lv) { return lv->snap->nprocs > 1; }
 
+/* Below 72 columns the blocks and interval-growth columns give way to the call site. */
+static bool compact(void) { return COLS < 72; }
+
 static void draw_table_head(const struct live *lv, int y)
 {
 	char gi[24], gw[24];
@@ -217,8 +220,12 @@ static void draw_table_head(const struct live *lv, int y)
 	snprintf(gi, sizeof(gi), "GROW/%gs", lv->interval_s);
 	snprintf(gw, sizeof(gw), "GROW/%.1fs", live_model__window_s(lv->model));
 	bar(y, A_REVERSE);
-	put(y, 0, A_REVERSE, "  %s%10s %7s %11s %11s %6s  CALL SITE", many_procs(lv) ? "    PID " : "",
-	    "BYTES", "BLOCKS", gi, gw, "AGE");
+	if (compact())
+		put(y, 0, A_REVERSE, "  %s%10s %11s %6s  CALL SITE", many_procs(lv) ? "    PID " : "",
+		    "BYTES", gw, "AGE");
+	else
+		put(y, 0, A_REVERSE, "  %s%10s %7s %11s %11s %6s  CALL SITE",
+		    many_procs(lv) ? "    PID " : "", "BYTES", "BLOCKS", gi, gw, "AGE");
 }
 
 static const char *site_label(const struct mt_stack *st, char *buf, size_t len)
@@ -238,10 +245,16 @@ static void draw_row(const struct live *lv, int y, const struct live_row *r, boo
 		snprintf(pid, sizeof(pid), "%7u ", r->proc->pid);
 	if (selected)
 		bar(y, attr);
-	put(y, 0, attr, "%c %s%10s %7llu %11s %11s %6s  %s", r->suspect ? '!' : ' ', pid,
-	    mt_fmt_bytes(st->outstanding_bytes, a), (unsigned long long)st->outstanding_allocations,
-	    fmt_growth(r->growth_interval, b), fmt_growth(r->growth_window, c),
-	    fmt_age(r->age_ms, d, sizeof(d)), site_label(st, label, sizeof(label)));
+	if (compact())
+		put(y, 0, attr, "%c %s%10s %11s %6s  %s", r->suspect ? '!' : ' ', pid,
+		    mt_fmt_bytes(st->outstanding_bytes, a), fmt_growth(r->growth_window, c),
+		    fmt_age(r->age_ms, d, sizeof(d)), site_label(st, label, sizeof(label)));
+	else
+		put(y, 0, attr, "%c %s%10s %7llu %11s %11s %6s  %s", r->suspect ? '!' : ' ', pid,
+		    mt_fmt_bytes(st->outstanding_bytes, a),
+		    (unsigned long long)st->outstanding_allocations, fmt_growth(r->growth_interval, b),
+		    fmt_growth(r->growth_window, c), fmt_age(r->age_ms, d, sizeof(d)),
+		    site_label(st, label, sizeof(label)));
 }
 
 /* The selected row's whole stack, innermost frame first, the call site marked. */
@@ -320,8 +333,8 @@ static void draw(struct live *lv)
 
 	erase();
 	if (LINES < MIN_LINES || COLS < MIN_COLS) {
-		put(0, 0, A_NORMAL, "memtrace: terminal too small (%dx%d, need %dx%d); q quits", COLS,
-		    LINES, MIN_COLS, MIN_LINES);
+		put(0, 0, A_NORMAL, "too small: %dx%d < %dx%d; q quits", COLS, LINES, MIN_COLS,
+		    MIN_LINES);
 	} else if (!lv->snap) {
 		put(0, 0, A_BOLD, "memtrace: first snapshot in %gs ...", lv->interval_s);
 		draw_help(lv);
