@@ -21,6 +21,8 @@ struct env {
 	enum mt_folded_value folded_value; /* --folded-value */
 	const char *pprof;		/* --pprof: gzip profile.proto file */
 	const char *flamegraph;		/* --flamegraph: HTML file */
+	bool live;			/* the live view: stdout is a terminal and no --no-live */
+	double interval;		/* -i, seconds between live view refreshes; 1 */
 };
 
 #endif

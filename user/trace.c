@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "live.h"
 #include "output.h"
 #include "probe.h"
 #include "snapshot_build.h"
@@ -27,6 +28,7 @@ struct session {
 	struct ring_buffer *rb;
 	struct agg *agg;
 	struct symbolizer *sym;
+	struct live *live;		/* NULL unless the live view is on */
 	struct target targets[MT_MAX_PIDS];
 	int ntargets;
 	uint64_t start_ns;
@@ -200,15 +202,34 @@ static bool should_stop(struct session *s)
 	return target__reap(s->targets, s->ntargets, at_exit_stop, s) == 0;
 }
 
+/* The live view's turn: a snapshot every interval, keys in between; q is Ctrl-C's twin. */
+static void live_tick(struct session *s)
+{
+	if (live__due(s->live)) {
+		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns() };
+
+		probe__losses(s->probe, meta.loss);
+		live__show(s->live, snapshot__build(s->agg, s->sym, &meta));
+	}
+	if (live__keys(s->live) && !stop_signal) {
+		stop_signal = SIGINT;
+		if (s->env->cmd && !s->targets[0].exited)
+			kill(s->targets[0].pid, SIGINT);
+	}
+}
+
 static int poll_loop(struct session *s)
 {
 	while (!should_stop(s)) {
-		int n = ring_buffer__poll(s->rb, 100);
+		/* Short with the live view, so keys are answered while events keep draining. */
+		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
 
 		if (n < 0 && n != -EINTR) {
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
 		}
+		if (s->live)
+			live_tick(s);
 	}
 	return 0;
 }
@@ -307,7 +328,11 @@ int trace__run(const struct env *env)
 	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
 	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
 		announce(&s);
+	if (env->live)
+		s.live = live__open(env->interval);
 	rc = poll_loop(&s);
+	live__close(s.live);	/* the terminal is restored before the report goes to it */
+	s.live = NULL;
 	finish(&s, &snap);
 	if (output__write_all(env, snap) && !rc)
 		rc = MT_EXIT_FAIL;
@@ -317,6 +342,7 @@ int trace__run(const struct env *env)
 	s.probe = NULL;
 	rc = cmd_status(&s, rc);
 cleanup:
+	live__close(s.live);
 	if (rc && !snap)
 		for (int i = 0; i < s.ntargets; i++)
 			target__detach(&s.targets[i]);
