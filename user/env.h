@@ -15,6 +15,7 @@ struct env {
 	int top;			/* -n */
 	const char *output;		/* -o: text report file; NULL = stderr */
 	const char *json;		/* --json */
+	int unwind;			/* --unwind: enum mt_unwind_mode; auto */
 };
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "env.h"
 #include "trace.h"
+#include "unwind.h"
 #include "util.h"
 
 #define MT_VERSION "0.1.0"
@@ -32,7 +33,7 @@ static const char doc[] =
 
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
-enum { OPT_JSON = 0x100 };
+enum { OPT_JSON = 0x100, OPT_UNWIND };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
@@ -44,6 +45,9 @@ static const struct argp_option options[] = {
 	{ "output", 'o', "FILE", 0, "Write the text report to FILE instead of stderr", 3 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the report as JSON to FILE ('-' for stdout)", 3 },
 	{ NULL, 0, NULL, 0, "Other:", 4 },
+	{ "unwind", OPT_UNWIND, "fp|dwarf|auto", 0,
+	  "How to walk stacks: frame pointers, .eh_frame CFI, or CFI only for objects built "
+	  "without frame pointers (default auto)", 4 },
 	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 },
 	{ 0 },
 };
@@ -107,6 +111,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_JSON:
 		env->json = arg;
 		break;
+	case OPT_UNWIND:
+		env->unwind = unwind__parse_mode(arg);
+		if (env->unwind < 0) {
+			mt_err("give fp, dwarf or auto", "invalid unwind mode '%s'", arg);
+			return EINVAL;
+		}
+		break;
 	case 'v':
 		mt_verbose = 1;
 		break;
@@ -132,6 +143,7 @@ int main(int argc, char **argv)
 	static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
 	struct env env = {
 		.top = 10,
+		.unwind = MT_UNWIND_AUTO,
 	};
 	int idx;
 
