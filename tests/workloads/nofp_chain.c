@@ -6,10 +6,13 @@
  *   main -> chain_a -> chain_b -> chain_c -> malloc     8 x 4000 B leaked
  *   main -> dup_caller -> strdup -> malloc              5 x 50 B leaked (libc without frame pointers)
  *   main -> deep(70) -> ... -> malloc                   1 x 7000 B leaked, 70 frames of recursion
+ *   main -> signal_victim -> raise -> [signal] -> on_signal -> malloc   1 x 3000 B leaked:
+ *     through the kernel's signal frame (__restore_rt) back into the interrupted libc code
  * Each function keeps values live across its call so that rbp is used as a general register and
  * the frame is not a plain rsp + 8: a frame-pointer walk cannot get through.
  * Usage: nofp_chain   (prints "nofp_chain done")
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +67,18 @@ __attribute__((noinline)) void deep(int n)
 	SPEND();
 }
 
+static void on_signal(int sig)
+{
+	keep(malloc(3000 + (sig & 0)));
+}
+
+__attribute__((noinline)) void signal_victim(long x)
+{
+	BUSY(x);
+	raise(SIGUSR1);
+	SPEND();
+}
+
 int main(void)
 {
 	static const char s[50] = "forty-nine characters of text to duplicate ......";
@@ -73,6 +88,8 @@ int main(void)
 	for (int i = 0; i < 5; i++)
 		dup_caller(s);
 	deep(70);
+	signal(SIGUSR1, on_signal);
+	signal_victim(3);
 	printf("nofp_chain done\n");
 	return 0;
 }
