@@ -136,7 +136,6 @@ static int start_command(struct session *s)
 	}
 	rc = target__spawn(t, exe, env->cmd);
 	unwind__preload(s->unw, t->pid, exe);	/* its first allocations must find their tables */
-	unwind__preload(s->unw, t->pid, obj);
 	free(exe);
 	if (rc) {
 		free(obj);

@@ -17,8 +17,11 @@ const char *unwind__mode_name(int mode);
 struct unwinder *unwind__new(struct probe *p, int mode);
 void unwind__free(struct unwinder *u);
 
-/* Load the table of a file pid is about to map (a command's program and C library, before exec). */
-void unwind__preload(struct unwinder *u, int pid, const char *path);
+/*
+ * Load the tables of a program pid is about to execute: the executable, its dynamic loader and
+ * the libraries the loader will map (asked as ldd does), so its first allocations unwind whole.
+ */
+void unwind__preload(struct unwinder *u, int pid, const char *exe);
 /* Load the table of every object pid maps; objects it no longer maps stop counting it as a user. */
 void unwind__refresh(struct unwinder *u, int pid);
 /* Load the objects the BPF unwinder met without a table (dlopen). Cheap; call on each poll. */
