@@ -18,22 +18,26 @@ const char *argp_program_bug_address = NULL;
 static const char doc[] =
 	"memtrace -- see which call stacks hold memory that is not given back.\v"
 	"Examples:\n"
-	"  sudo memtrace -- ./server --port 8080   run a command, trace it from its first allocation\n"
-	"  sudo memtrace -p 1234 -d 30             attach to pid 1234 for 30 seconds\n"
-	"  sudo memtrace -p 12,34 --json out.json  two processes, JSON report for scripts\n"
-	"  sudo memtrace -n 20 -o report.txt -- ./prog   top 20 stacks into a file\n"
+	"  sudo memtrace -- ./server --port 8080     trace a command from its start\n"
+	"  sudo memtrace -p 1234 -d 30               attach to pid 1234 for 30 s\n"
+	"  sudo memtrace -p 12,34 --json out.json    two processes, JSON for scripts\n"
+	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
+	"  sudo memtrace --pprof heap.pb.gz -- ./a   then: go tool pprof -top heap.pb.gz\n"
+	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
 	"\n"
-	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every traced process has\n"
-	"exited; then the report is written: to stderr (stdout stays the command's) or to -o FILE.\n"
-	"With -- CMD memtrace exits with the command's status, as time(1) does.\n"
+	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
+	"traced process has exited. Then the report is written to stderr (stdout\n"
+	"stays the command's) or to -o FILE. With -- CMD, memtrace waits for the\n"
+	"command and exits with its status, as time(1) does.\n"
 	"\n"
-	"Exit status: the command's own with -- CMD; 0 after -p; 1 tracing failed; 2 bad usage;\n"
-	"3 this machine cannot trace (not root, no BTF); 4 the target cannot be traced (no such\n"
-	"pid, no malloc to probe); 126 command not executable; 127 command not found.";
+	"Exit status: with -- CMD the command's own; else 0. Errors: 1 tracing\n"
+	"failed; 2 bad usage; 3 this machine cannot trace (not root, no BTF);\n"
+	"4 the target cannot be traced (no such pid, no malloc to probe);\n"
+	"126 command not executable; 127 command not found.";
 
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
-enum { OPT_JSON = 0x100, OPT_UNWIND };
+enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_UNWIND };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
@@ -44,6 +48,11 @@ static const struct argp_option options[] = {
 	{ "top", 'n', "N", 0, "Stacks to show per process in the text report (default 10)", 3 },
 	{ "output", 'o', "FILE", 0, "Write the text report to FILE instead of stderr", 3 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the report as JSON to FILE ('-' for stdout)", 3 },
+	{ "folded", OPT_FOLDED, "FILE", 0, "Write folded stacks (flamegraph.pl, speedscope) to FILE", 3 },
+	{ "folded-value", OPT_FOLDED_VALUE, "VALUE", 0,
+	  "What --folded counts: outstanding (bytes, default), allocated (bytes) or blocks", 3 },
+	{ "pprof", OPT_PPROF, "FILE", 0, "Write a gzip pprof heap profile to FILE (go tool pprof)", 3 },
+	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive HTML flame graph to FILE", 3 },
 	{ NULL, 0, NULL, 0, "Other:", 4 },
 	{ "unwind", OPT_UNWIND, "fp|dwarf|auto", 0,
 	  "How to walk stacks: frame pointers, .eh_frame CFI, or CFI only for objects built "
@@ -117,6 +126,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			mt_err("give fp, dwarf or auto", "invalid unwind mode '%s'", arg);
 			return EINVAL;
 		}
+		break;
+	case OPT_FOLDED:
+		env->folded = arg;
+		break;
+	case OPT_FOLDED_VALUE:
+		return mt_folded_value_parse(arg, &env->folded_value) ? EINVAL : 0;
+	case OPT_PPROF:
+		env->pprof = arg;
+		break;
+	case OPT_FLAMEGRAPH:
+		env->flamegraph = arg;
 		break;
 	case 'v':
 		mt_verbose = 1;

@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "flamegraph.h"
+#include "folded.h"
 #include "output.h"
+#include "pprof.h"
 #include "report.h"
 #include "util.h"
 
@@ -18,24 +21,46 @@ static int json(const struct env *env, const struct mt_snapshot *s, FILE *f)
 	return report__json(s, f);
 }
 
-static const char *json_path(const struct env *env) { return env->json; }
-static const char *text_path(const struct env *env) { return env->output ? env->output : "-"; }
+static int folded(const struct env *env, const struct mt_snapshot *s, FILE *f)
+{
+	return folded__write(s, f, env->folded_value);
+}
 
-/* Each output: where it goes ("-" = stderr, NULL = not asked for) and how it is written. */
+static int pprof(const struct env *env, const struct mt_snapshot *s, FILE *f)
+{
+	return pprof__fwrite(s, f);
+}
+
+static int flamegraph(const struct env *env, const struct mt_snapshot *s, FILE *f)
+{
+	return flamegraph__write(s, f);
+}
+
+static const char *json_path(const struct env *env) { return env->json; }
+static const char *folded_path(const struct env *env) { return env->folded; }
+static const char *pprof_path(const struct env *env) { return env->pprof; }
+static const char *flamegraph_path(const struct env *env) { return env->flamegraph; }
+static const char to_stderr[] = "(stderr)";	/* compared by address: no file has this name */
+static const char *text_path(const struct env *env) { return env->output ? env->output : to_stderr; }
+
+/* Each output: where it goes ("-" = stdout, NULL = not asked for) and how it is written. */
 static const struct output_spec {
 	const char *what;
 	const char *(*path)(const struct env *env);
 	int (*write)(const struct env *env, const struct mt_snapshot *s, FILE *f);
 } outputs[] = {
 	{ "JSON report", json_path, json },
+	{ "folded stacks", folded_path, folded },
+	{ "pprof profile", pprof_path, pprof },
+	{ "flame graph", flamegraph_path, flamegraph },
 	{ "text report", text_path, text },
 };
 
 static int write_one(const struct output_spec *o, const struct env *env, const struct mt_snapshot *s,
 		     const char *path)
 {
-	bool to_stderr = !strcmp(path, "-");
-	FILE *f = to_stderr ? stderr : fopen(path, "we");
+	bool std = path == to_stderr || !strcmp(path, "-");
+	FILE *f = path == to_stderr ? stderr : !strcmp(path, "-") ? stdout : fopen(path, "we");
 	int err;
 
 	if (!f) {
@@ -44,7 +69,7 @@ static int write_one(const struct output_spec *o, const struct env *env, const s
 		return -1;
 	}
 	err = o->write(env, s, f);
-	if (!to_stderr && fclose(f))
+	if (std ? fflush(f) : fclose(f))
 		err = -1;
 	if (err)
 		mt_err(NULL, "failed to write %s to %s", o->what, path);

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * A tracing session. Order matters: the command is forked and held before exec, the probes are
- * attached for its pid, and only then may it run, so no allocation escapes. At the end the probes
- * are detached before the report is built, so the program stops paying for them at once.
+ * attached for its pid, and only then may it run, so no allocation escapes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -187,6 +186,16 @@ static int attach_pids(struct session *s)
 	return 0;
 }
 
+static void announce(const struct session *s)
+{
+	fprintf(stderr, "memtrace: tracing");
+	for (int i = 0; i < s->ntargets; i++)
+		fprintf(stderr, "%s pid %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
+	if (s->env->duration > 0)
+		fprintf(stderr, " for %gs", s->env->duration);
+	fprintf(stderr, "; Ctrl-C to stop\n");
+}
+
 static bool should_stop(struct session *s)
 {
 	if (stop_signal)
@@ -210,7 +219,11 @@ static int poll_loop(struct session *s)
 	return 0;
 }
 
-/* Stop the probes, take in what they sent, and mark who exited. */
+/*
+ * Take in what the probes sent and mark who exited. The probes stay attached until the outputs
+ * are written: detaching waits for an RCU grace period per uprobe (about 60 ms each on a
+ * virtualized machine), and the report should not wait for that. Later events are not read.
+ */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
 	struct snapshot_meta meta = { .start_ns = s->start_ns };
@@ -221,10 +234,6 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
 	unwind__stats(s->unw, &meta.unwind);
-	ring_buffer__free(s->rb);
-	s->rb = NULL;
-	probe__destroy(s->probe);
-	s->probe = NULL;
 	target__reap(s->targets, s->ntargets, NULL, NULL);
 	for (int i = 0; i < s->ntargets; i++)
 		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
@@ -234,8 +243,28 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	*snap = snapshot__build(s->agg, s->sym, &meta);
 }
 
+/* Effective capabilities from /proc/self/status: BPF needs CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN. */
+static bool may_trace(void)
+{
+	unsigned long long eff = 0;
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (!f)
+		return true;	/* cannot tell: let the kernel decide */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &eff) == 1)
+			break;
+	fclose(f);
+	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+}
+
 static int preflight(void)
 {
+	if (!may_trace()) {
+		mt_err("run it with sudo", "memtrace needs root (CAP_BPF and CAP_PERFMON)");
+		return MT_EXIT_ENV;
+	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		mt_err("memtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
 		       "this kernel has no BTF (/sys/kernel/btf/vmlinux)");
@@ -280,14 +309,20 @@ int trace__run(const struct env *env)
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
 	}
-	s.start_ns = mt_now_ns();
 	rc = env->cmd ? start_command(&s) : attach_pids(&s);
 	if (rc)
 		goto cleanup;
+	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
+	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
+		announce(&s);
 	rc = poll_loop(&s);
 	finish(&s, &snap);
 	if (output__write_all(env, snap) && !rc)
 		rc = MT_EXIT_FAIL;
+	ring_buffer__free(s.rb);
+	s.rb = NULL;
+	probe__destroy(s.probe);	/* before waiting for the command: it stops paying for probes */
+	s.probe = NULL;
 	rc = cmd_status(&s, rc);
 cleanup:
 	if (rc && !snap)

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Bad input: each gets one clear line naming the problem and what to do, a distinct non-zero
+# exit status, no crash or hang, and no probes left behind.
+source "$(dirname "$0")/../lib/tap.sh"
+need_root
+
+expect() {	# status regex desc -- memtrace args...
+	local want=$1 re=$2 desc=$3; shift 4
+	timeout 60 "$MEMTRACE" "$@" >"$TMP/out" 2>"$TMP/err" </dev/null
+	local rc=$?
+	is "$rc" "$want" "$desc: exit status $want"
+	grep -Eq "$re" "$TMP/err"; ok $? "$desc: says '$re'"
+	[ "$(grep -c . "$TMP/err")" -le 2 ]; ok $? "$desc: a short error, not a dump ($(head -c 200 "$TMP/err"))"
+}
+
+expect 2 "nothing to trace" "no target" --
+expect 2 "invalid pid 'abc'" "pid not a number" -- -p abc
+expect 2 "either -p PID or -- COMMAND" "both -p and a command" -- -p 1 -- true
+expect 2 "invalid duration" "bad duration" -- -d soon -p 1
+expect 4 "no such process: 999999.*pgrep" "no such pid" -- -p 999999
+expect 127 "command not found: no-such-command-xyz" "missing command" -- -- no-such-command-xyz
+chmod -x "$TMP" 2>/dev/null; printf 'data' >"$TMP/notexec"; chmod 644 "$TMP/notexec"; chmod 755 "$TMP"
+expect 126 "cannot execute.*permission denied" "file not executable" -- -- "$TMP/notexec"
+expect 126 "cannot execute.*directory" "a directory" -- -- /tmp
+
+# A program with no C library at all: nothing to probe, said by name.
+printf '%s\n' 'void _start(void){ for(;;) __asm__ volatile("pause"); }' >"$TMP/bare.c"
+if gcc -static -nostdlib -O1 "$TMP/bare.c" -o "$TMP/bare" 2>/dev/null; then
+	expect 4 "has no malloc to probe" "-- CMD without malloc" -- -- "$TMP/bare"
+	"$TMP/bare" & bare=$!
+	expect 4 "process $bare \(bare\) maps no C library with malloc" "-p without malloc" -- -p "$bare"
+	kill "$bare"
+fi
+
+# Not root: refused before anything is loaded.
+if command -v setpriv >/dev/null; then
+	setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+		"$MEMTRACE" -p 1 >/dev/null 2>"$TMP/err"
+	is "$?" 3 "not root: exit status 3"
+	grep -q "needs root.*-- run it with sudo" "$TMP/err"; ok $? "not root: says to use sudo"
+fi
+
+# No BTF: hide it in a private mount namespace.
+unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && exec '$MEMTRACE' -- true" >/dev/null 2>"$TMP/err"
+is "$?" 3 "no BTF: exit status 3"
+grep -q "no BTF.*CONFIG_DEBUG_INFO_BTF" "$TMP/err"; ok $? "no BTF: names the kernel option"
+
+# tracefs not mounted: memtrace needs none of it (uprobes through perf, tp_btf).
+unshare -m sh -c "umount -l /sys/kernel/tracing 2>/dev/null; umount -l /sys/kernel/debug 2>/dev/null;
+	grep -q tracefs /proc/self/mounts && exit 9
+	exec '$MEMTRACE' --json '$TMP/notracefs.json' -o /dev/null -- '$WL/leaky'" >/dev/null 2>&1
+is "$?" 0 "no tracefs: traces anyway"
+is "$(python3 tests/lib/site.py "$TMP/notracefs.json" | grep leak_malloc)" "leak_malloc 10000 10" "no tracefs: same numbers"
+
+# A command that crashes mid-trace: its status as a shell shows it, and the report is there.
+printf '%s\n' '#include <stdlib.h>' '#include <signal.h>' \
+	'int main(void){ void *volatile p = malloc(777); (void)p; raise(SIGSEGV); return 0; }' >"$TMP/crash.c"
+gcc -g -O1 -fno-omit-frame-pointer "$TMP/crash.c" -o "$TMP/crash"
+"$MEMTRACE" --json "$TMP/crash.json" -o /dev/null -- "$TMP/crash" 2>/dev/null
+is "$?" 139 "crashing command: 128 + SIGSEGV"
+is "$(jpy "d['summary']['outstanding_bytes']" "$TMP/crash.json")" 777 "crashing command: its report is complete"
+
+# An output that cannot be written: an error naming it, non-zero; the other outputs still written.
+"$MEMTRACE" --json "$TMP/ok.json" -o /nonexistent/dir/report.txt -- "$WL/leaky" >/dev/null 2>"$TMP/err"
+is "$?" 1 "unwritable -o: exit status 1"
+grep -q "cannot write text report to /nonexistent/dir/report.txt" "$TMP/err"; ok $? "unwritable -o: names the file"
+[ -s "$TMP/ok.json" ]; ok $? "unwritable -o: the JSON report is still written"
+
+# Killed outright mid-trace: the probes go with memtrace (perf-PMU uprobes, nothing in tracefs
+# to leak), and the traced process runs on.
+"$WL/waiter" "$TMP/never" >/dev/null & w=$!
+"$MEMTRACE" -p "$w" 2>"$TMP/err" & mt=$!
+for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
+[ "$(bpftool perf show 2>/dev/null | grep -c "pid $mt ")" -gt 0 ]; ok $? "while tracing, bpftool shows memtrace's uprobes"
+kill -KILL "$mt"; wait "$mt" 2>/dev/null
+sleep 0.5
+is "$(bpftool perf show 2>/dev/null | grep -c "pid $mt ")" 0 "after SIGKILL, no uprobe is left attached"
+kill -0 "$w"; ok $? "and the traced process still runs"
+kill "$w"
+done_testing

@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# TAP helpers for integration tests: source it, call ok/is, end with done_testing.
+set -u
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
+ROOT=$PWD
+OUT=${OUT:-$ROOT/build}
+MEMTRACE=$OUT/memtrace
+WL=$OUT/workloads
+TMP=$(mktemp -d /tmp/memtrace-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+_n=0 _failed=0
+
+ok() {	# status desc: passes when status is 0
+	local st=$1; shift
+	_n=$((_n + 1))
+	if [ "$st" -eq 0 ]; then echo "ok $_n - $*"; else echo "not ok $_n - $*"; _failed=$((_failed + 1)); fi
+}
+
+is() {	# got want desc
+	local got=$1 want=$2; shift 2
+	[ "$got" = "$want" ]; ok $? "$*"
+	[ "$got" = "$want" ] || echo "#   got '$got', want '$want'"
+}
+
+skip_all() { echo "# SKIP $*"; exit 77; }
+
+need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root to load BPF programs"; }
+
+# Install Debian packages the test needs, once; skip if that is impossible here.
+need_pkg() {	# command package
+	command -v "$1" >/dev/null 2>&1 && return 0
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; } ||
+		skip_all "cannot install $2"
+}
+
+# jq-free JSON queries: py 'expression over d' FILE
+jpy() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$2"; }
+
+done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; exit $?; }
