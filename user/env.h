@@ -23,6 +23,7 @@ struct env {
 	const char *flamegraph;		/* --flamegraph: HTML file */
 	bool live;			/* the live view: stdout is a terminal and no --no-live */
 	double interval;		/* -i, seconds between live view refreshes; 1 */
+	int unwind;			/* --unwind: enum mt_unwind_mode; auto */
 };
 
 #endif

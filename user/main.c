@@ -8,6 +8,7 @@
 
 #include "env.h"
 #include "trace.h"
+#include "unwind.h"
 #include "util.h"
 
 #define MT_VERSION "0.1.0"
@@ -48,7 +49,8 @@ static const char doc[] =
 
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
-enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE };
+enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
+       OPT_UNWIND };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
@@ -67,6 +69,9 @@ static const struct argp_option options[] = {
 	{ "no-live", OPT_NO_LIVE, NULL, 0, "No live view on a terminal: only the final report", 3 },
 	{ "interval", 'i', "SECONDS", 0, "Refresh the live view this often (default 1)", 3 },
 	{ NULL, 0, NULL, 0, "Other:", 4 },
+	{ "unwind", OPT_UNWIND, "fp|dwarf|auto", 0,
+	  "How to walk stacks: frame pointers, .eh_frame CFI, or CFI only for objects built "
+	  "without frame pointers (default auto)", 4 },
 	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 },
 	{ 0 },
 };
@@ -130,6 +135,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_JSON:
 		env->json = arg;
 		break;
+	case OPT_UNWIND:
+		env->unwind = unwind__parse_mode(arg);
+		if (env->unwind < 0) {
+			mt_err("give fp, dwarf or auto", "invalid unwind mode '%s'", arg);
+			return EINVAL;
+		}
+		break;
 	case OPT_FOLDED:
 		env->folded = arg;
 		break;
@@ -175,6 +187,7 @@ int main(int argc, char **argv)
 		.top = 10,
 		.live = true,
 		.interval = 1,
+		.unwind = MT_UNWIND_AUTO,
 	};
 	int idx;
 
