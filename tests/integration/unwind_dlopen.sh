@@ -18,7 +18,13 @@ check() {	# description, command...
 	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
 }
 
-"$OUT/memtrace" --unwind dwarf --json "$tmp/o.json" -- "$OUT/workloads/nofp_dlopen" >"$tmp/out" 2>&1
+# -v: memtrace logs "unwind: <path>: N rows" when it has loaded a table; the workload waits for
+# that before its second open, so the test does not depend on how fast this machine is.
+"$OUT/memtrace" -v --unwind dwarf --json "$tmp/o.json" -- "$OUT/workloads/nofp_dlopen" "$tmp/go" >"$tmp/out" 2>&1 &
+mt=$!
+for _ in $(seq 600); do grep -q 'unwind: .*libsqlite3.*rows' "$tmp/out" && break; sleep 0.1; done
+touch "$tmp/go"
+wait "$mt"
 check "memtrace ran the workload" grep -q 'nofp_dlopen done' "$tmp/out"
 # Each stack as one line of function names (module+offset where the object has no symbol).
 jq -r '.processes[0].stacks[].frames | map(.function // ((.module // "?" | split("/") | last) + "+"

@@ -21,7 +21,13 @@ class EveryNth(gdb.Breakpoint):
 
     def stop(self):
         # "malloc" also names the dynamic loader's internal allocator; memtrace probes libc's
-        if "libc.so" not in (gdb.solib_name(gdb.newest_frame().pc()) or ""):
+        frame = gdb.newest_frame()
+        if "libc.so" not in (gdb.solib_name(frame.pc()) or ""):
+            return False
+        # With libc's debug info installed, "malloc" also resolves to every place it was
+        # inlined: only a stop at the entry of the function itself is a call memtrace sees.
+        where = gdb.execute("info symbol $pc", to_string=True)
+        if " + " in where:
             return False
         self.hits += 1
         return self.hits % every == 0
@@ -41,7 +47,10 @@ def code_ranges():
 def stack():
     code = code_ranges()
     pcs = []
-    f = gdb.newest_frame().older()  # frame 0 is malloc itself; its caller comes first
+    f = gdb.newest_frame()
+    while f is not None and f.type() == gdb.INLINE_FRAME:  # code inlined at malloc's entry
+        f = f.older()
+    f = f.older() if f is not None else None  # that frame is malloc itself; its caller first
     while f is not None and len(pcs) < 200:
         if not any(lo <= f.pc() < hi for lo, hi in code):
             return pcs + ["cut"]

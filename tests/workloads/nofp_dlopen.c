@@ -22,7 +22,8 @@ __attribute__((noinline)) void second_open(open_fn open_db)
 	status = open_db(":memory:", (void **)&sink[1]);
 }
 
-int main(void)
+/* Usage: nofp_dlopen [GO_FILE]: with GO_FILE, wait for it between the two opens. */
+int main(int argc, char **argv)
 {
 	void *lib = dlopen("libsqlite3.so.0", RTLD_NOW);
 	open_fn open_db = lib ? (open_fn)dlsym(lib, "sqlite3_open") : NULL;
@@ -30,7 +31,9 @@ int main(void)
 	if (!open_db)
 		return 3;
 	first_open(open_db);	/* may race memtrace's loading of the new table */
-	usleep(500 * 1000);	/* memtrace polls for unknown objects every 100 ms */
+	/* The test creates GO_FILE once memtrace says it loaded the new table: no guess at timing. */
+	while (argc > 1 && access(argv[1], F_OK))
+		usleep(10000);
 	second_open(open_db);
 	printf("nofp_dlopen done\n");
 	return 0;
