@@ -23,7 +23,7 @@ static bool fail(struct parser *ps, const char *at, const char *what)
 {
 	if (!ps->err_what) {
 		ps->err_at = at;
-		ps->err_what = what;
+		ps->err_what = at >= ps->end ? "unexpected end of input" : what;
 	}
 	return false;
 }
