@@ -99,47 +99,51 @@ static const struct argp_option diff_options[] = {
 	  "Write differential folded stacks: 'stack BEFORE AFTER' (difffolded.pl's format)", 3 },
 	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0,
 	  "Write a flame graph of growth (outstanding view) and of AFTER (allocated view)", 3 },
-	{ NULL, 0, NULL, 0, "When to fail:", 4 },
+	{ NULL, 0, NULL, 0, "When to fail:", 2 },
 	{ "fail-if-grows", OPT_FAIL_IF_GROWS, "BYTES", 0,
-	  "Exit with status 6 when outstanding bytes (heap + mmap) grew by more than BYTES", 4 },
+	  "Exit with status 6 when outstanding bytes (heap + mmap) grew by more than BYTES", 2 },
 	O_OTHER,
 	{ 0 },
 };
 
 static const char record_doc[] =
-	"memtrace record -- trace as memtrace does, into a recording for memtrace report and diff.\v"
+	"memtrace record -- trace into a recording, for memtrace report and diff.\v"
 	"Examples:\n"
 	"  sudo memtrace record -o run.mtr -- ./server     record a command\n"
 	"  sudo memtrace record -o run.mtr -p 1234 -d 60   record a running process\n"
-	"  memtrace report run.mtr                         later, anywhere, without root\n"
+	"  memtrace report run.mtr                         later, anywhere, no root\n"
 	"\n"
-	"The recording holds the events as the probes sent them, the processes' mappings and the\n"
-	"symbols of every address seen, so it reports without the binaries. It is written in\n"
-	"blocks at least once a second: a killed memtrace leaves a file readable up to its last\n"
-	"block. No text report is written unless asked for; other outputs work as usual.";
+	"The recording holds the events as the probes sent them, the processes'\n"
+	"mappings and the symbols of every address seen: it reports without the\n"
+	"binaries. Blocks go out at least once a second, so a killed memtrace\n"
+	"leaves a file readable up to its last block. No text report is written;\n"
+	"the other outputs are, as with memtrace.";
 
 static const char report_doc[] =
-	"memtrace report -- the reports of a recording, as the live trace would have written them.\v"
+	"memtrace report -- the reports of a recording, as the live trace wrote them.\v"
 	"Examples:\n"
 	"  memtrace report run.mtr                     text report on stderr\n"
-	"  memtrace report run.mtr --json run.json     JSON (the same bytes as a live --json)\n"
+	"  memtrace report run.mtr --json run.json     the live run's JSON, to the byte\n"
 	"  memtrace report run.mtr --pprof heap.pb.gz --flamegraph fg.html\n"
 	"\n"
-	"Needs neither root nor BPF. Exit status: 0; 5 when the file is not a readable recording\n"
-	"(a file cut short is read up to its last whole block, with a warning).";
+	"Needs neither root nor BPF. Exit status: 0; 5 when the file is not a\n"
+	"readable recording (one cut short is read up to its last whole block,\n"
+	"with a warning).";
 
 static const char diff_doc[] =
-	"memtrace diff -- compare two runs stack by stack: what grew, what is new, what vanished.\v"
-	"BEFORE and AFTER are recordings (memtrace record) or JSON reports (--json), in any mix.\n"
-	"Stacks are matched by kind and by their frames from the call site outward (function,\n"
-	"file:line when known, else module+offset), never by address, and over all processes.\n"
+	"memtrace diff -- compare two runs stack by stack: what grew, what is new.\v"
+	"BEFORE and AFTER are recordings (memtrace record) or JSON reports (--json),\n"
+	"in any mix. Stacks are matched by kind and by their frames from the call\n"
+	"site outward (function, file:line when known, else module+offset), never\n"
+	"by address, and over all processes.\n"
+	"\n"
 	"Examples:\n"
 	"  memtrace diff before.mtr after.mtr\n"
-	"  memtrace diff old.json new.json --fail-if-grows 65536   in CI\n"
-	"  memtrace diff a.mtr b.mtr --folded d.folded && flamegraph.pl d.folded > d.svg\n"
+	"  memtrace diff old.json new.json --fail-if-grows 65536        in CI\n"
+	"  memtrace diff a.mtr b.mtr --folded d.folded; flamegraph.pl d.folded\n"
 	"\n"
-	"Exit status: 0; 6 with --fail-if-grows when outstanding bytes grew by more than BYTES;\n"
-	"2 bad usage; 5 an input is not a readable recording or report.";
+	"Exit status: 0; 6 with --fail-if-grows when outstanding bytes grew by more\n"
+	"than BYTES; 2 bad usage; 5 an input is not a readable recording or report.";
 
 static int parse_pids(struct env *env, char *arg)
 {

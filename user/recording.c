@@ -370,7 +370,9 @@ static int read_block(struct rec_reader *r)
 		r->truncated = r->off;
 		return 0;
 	}
-	if (!hdr[0] || hdr[0] > REC_BLOCK_MAX || hdr[1] > REC_BLOCK_MAX)
+	/* deflate shrinks by at most ~1032:1: a larger claim is damage, and not worth allocating */
+	if (!hdr[0] || hdr[0] > REC_BLOCK_MAX || hdr[1] > REC_BLOCK_MAX ||
+	    hdr[1] > (uint64_t)hdr[0] * 1032 + 64)
 		return corrupt(r, "block header", r->off);
 	xgrow(&r->z, &r->zcap, hdr[0], 1);
 	if (fread(r->z, 1, hdr[0], r->f) < hdr[0]) {
