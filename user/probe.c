@@ -67,7 +67,7 @@ static const char *load_hint(int err)
 	return "run with -v to see the BPF loader's log";
 }
 
-int probe__load(struct probe **out)
+int probe__load(struct probe **out, int unwind_mode)
 {
 	struct probe *p = xcalloc(1, sizeof(*p));
 	int err;
@@ -79,9 +79,12 @@ int probe__load(struct probe **out)
 		mt_err(load_hint(err), "failed to open BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	p->skel->rodata->unwind_mode = unwind_mode;
 	err = memtrace__load(p->skel);
 	if (err) {
-		mt_err(load_hint(err), "failed to load BPF programs: %s", strerror(-err));
+		mt_err(unwind_mode == MT_UNWIND_FP ? load_hint(err) :
+		       "--unwind dwarf|auto needs bpf_loop and bpf_find_vma (5.17+); try --unwind fp",
+		       "failed to load BPF programs: %s", strerror(-err));
 		goto fail;
 	}
 	err = memtrace__attach(p->skel);	/* only the tracepoint: uprobes attach per process */
@@ -220,6 +223,10 @@ int probe__attach(struct probe *p, int pid, const char *obj)
 }
 
 int probe__events_fd(const struct probe *p) { return bpf_map__fd(p->skel->maps.events); }
+int probe__map_fd(const struct probe *p, const char *name)
+{
+	return bpf_object__find_map_fd_by_name(p->skel->obj, name);
+}
 int probe__nlinks(const struct probe *p) { return (int)p->nlinks; }
 
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])

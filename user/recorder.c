@@ -19,6 +19,7 @@ struct recorder {
 	struct htab *pid_index;		/* pid + 1 -> index into written[] */
 	struct htab **written;		/* per pid: address + 1 of each symbol written */
 	size_t npids, cap_pids;
+	struct htab *mapping_ids;	/* struct mt_mapping pointer -> its REC_MAPPING id + 1 */
 	uint64_t symbols;
 };
 
@@ -47,6 +48,7 @@ int recorder__open(const char *path, struct symbolizer *sym, struct recorder **o
 	(*out)->path = xstrdup(path);
 	(*out)->last_flush_ns = mt_now_ns();
 	(*out)->pid_index = htab__new(sizeof(uint32_t));
+	(*out)->mapping_ids = htab__new(sizeof(uint32_t));
 	sym__on_maps(sym, on_maps, *out);
 	return 0;
 }
@@ -91,6 +93,23 @@ static struct htab *written(struct recorder *r, uint32_t pid)
 	return r->written[*i];
 }
 
+/* The live symbolizer makes one mt_mapping per mapping read, so the pointer is its identity. */
+static uint32_t mapping_id(struct recorder *r, const struct mt_mapping *m)
+{
+	bool existed;
+	uint32_t *id;
+
+	if (!m)
+		return REC_NO_MAPPING;
+	id = htab__insert(r->mapping_ids, (uint64_t)(uintptr_t)m, &existed);
+	if (!existed) {
+		*id = (uint32_t)htab__count(r->mapping_ids);
+		rec_writer__mapping(r->w, &(struct rec_mapping){ *id - 1, m->start, m->end,
+								   m->file_offset, m->path, m->build_id });
+	}
+	return *id - 1;
+}
+
 static void stack_symbols(struct recorder *r, const struct agg_stack *st, struct symbolizer *sym)
 {
 	struct htab *done = written(r, st->pid);
@@ -107,7 +126,8 @@ static void stack_symbols(struct recorder *r, const struct agg_stack *st, struct
 			continue;
 		sym__resolve(sym, (int)st->pid, addr, &fr);
 		rec_writer__symbol(r->w, &(struct rec_symbol){ st->pid, fr.line, addr, fr.module_offset,
-								fr.function, fr.file });
+								mapping_id(r, fr.mapping), fr.function,
+								fr.file });
 		r->symbols++;
 	}
 }
@@ -152,6 +172,7 @@ void recorder__finish(struct recorder *r, const struct agg *a, struct symbolizer
 		recorder__process(r, agg__proc_at(a, i));
 	recorder__symbols(r, a, sym, -1);
 	memcpy(c.loss, meta->loss, sizeof(c.loss));
+	rec_writer__unwind(r->w, &meta->unwind);
 	rec_writer__clock(r->w, &c, true);	/* last: its presence says the file is whole */
 }
 
@@ -172,6 +193,7 @@ int recorder__close(struct recorder *r)
 		htab__free(r->written[i]);
 	free(r->written);
 	htab__free(r->pid_index);
+	htab__free(r->mapping_ids);
 	free(r->path);
 	free(r);
 	return err;

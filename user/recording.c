@@ -168,6 +168,18 @@ void rec_writer__maps(struct rec_writer *w, const struct rec_maps *m)
 	end(w);
 }
 
+void rec_writer__mapping(struct rec_writer *w, const struct rec_mapping *m)
+{
+	begin(w, REC_MAPPING);
+	put_u32(w, m->id);
+	put_u64(w, m->start);
+	put_u64(w, m->end);
+	put_u64(w, m->file_offset);
+	put_str(w, m->path ? m->path : "");
+	put_str(w, m->build_id);
+	end(w);
+}
+
 void rec_writer__symbol(struct rec_writer *w, const struct rec_symbol *s)
 {
 	begin(w, REC_SYMBOL);
@@ -175,6 +187,7 @@ void rec_writer__symbol(struct rec_writer *w, const struct rec_symbol *s)
 	put_u32(w, (uint32_t)s->line);
 	put_u64(w, s->addr);
 	put_u64(w, s->module_offset);
+	put_u32(w, s->mapping);
 	put_str(w, s->function);
 	put_str(w, s->file);
 	end(w);
@@ -187,6 +200,20 @@ void rec_writer__clock(struct rec_writer *w, const struct rec_clock *c, bool las
 	put_u32(w, MT_LOSS__COUNT);
 	for (int i = 0; i < MT_LOSS__COUNT; i++)
 		put_u64(w, c->loss[i]);
+	end(w);
+}
+
+void rec_writer__unwind(struct rec_writer *w, const struct mt_unwind_stats *u)
+{
+	begin(w, REC_UNWIND);
+	put_str(w, u->mode);
+	put_u32(w, u->objects);
+	put_u32(w, u->fp_objects);
+	put_u32(w, u->failed_objects);
+	put_u64(w, u->rows);
+	put_u64(w, u->bytes);
+	put_u64(w, u->peak_bytes);
+	put_u64(w, u->load_ns);
 	end(w);
 }
 
@@ -450,8 +477,33 @@ static bool decode_symbol(struct cursor *c, struct rec_symbol *s)
 	s->line = (int32_t)get_u32(c);
 	s->addr = get_u64(c);
 	s->module_offset = get_u64(c);
+	s->mapping = get_u32(c);
 	s->function = get_str(c);
 	s->file = get_str(c);
+	return !c->bad;
+}
+
+static bool decode_mapping(struct cursor *c, struct rec_mapping *m)
+{
+	m->id = get_u32(c);
+	m->start = get_u64(c);
+	m->end = get_u64(c);
+	m->file_offset = get_u64(c);
+	m->path = get_str(c);
+	m->build_id = get_str(c);
+	return m->path && !c->bad;
+}
+
+static bool decode_unwind(struct cursor *c, struct mt_unwind_stats *u)
+{
+	u->mode = get_str(c);
+	u->objects = get_u32(c);
+	u->fp_objects = get_u32(c);
+	u->failed_objects = get_u32(c);
+	u->rows = get_u64(c);
+	u->bytes = get_u64(c);
+	u->peak_bytes = get_u64(c);
+	u->load_ns = get_u64(c);
 	return !c->bad;
 }
 
@@ -486,6 +538,10 @@ static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *re
 		return decode_maps(r, c, &rec->maps);
 	case REC_SYMBOL:
 		return decode_symbol(c, &rec->symbol);
+	case REC_MAPPING:
+		return decode_mapping(c, &rec->mapping);
+	case REC_UNWIND:
+		return decode_unwind(c, &rec->unwind);
 	case REC_CLOCK:
 	case REC_END:
 		return decode_clock(c, &rec->clock);

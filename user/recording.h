@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "memtrace.h"
+#include "snapshot.h"
 
 /*
  * A file is a 16-byte header then blocks; see docs/recording.md for the byte layout.
@@ -32,6 +33,8 @@ enum rec_type {
 	REC_SYMBOL,	/* one (pid, address) resolved: module offset, function, file, line */
 	REC_CLOCK,	/* u64 now_ns + loss counters: written with each flush */
 	REC_END,	/* same payload as REC_CLOCK: the trace's final moment; the file is whole */
+	REC_MAPPING,	/* a mapping frames resolved into, by id, for REC_SYMBOL to refer to */
+	REC_UNWIND,	/* the CFI unwinder's statistics at the end (struct mt_unwind_stats) */
 	REC__COUNT,
 };
 
@@ -59,10 +62,21 @@ struct rec_maps {
 	const struct rec_map *maps;
 };
 
+#define REC_NO_MAPPING UINT32_MAX
+
+struct rec_mapping {
+	uint32_t id;			/* chosen by the writer; defined before any use */
+	uint64_t start, end, file_offset;
+	const char *path;		/* "[anon]" etc. for non-file mappings */
+	const char *build_id;		/* NULL when unknown */
+};
+
+/* A frame exactly as the live symbolizer resolved it (struct mt_frame, by value). */
 struct rec_symbol {
 	uint32_t pid;
 	int32_t line;
 	uint64_t addr, module_offset;
+	uint32_t mapping;		/* a REC_MAPPING id, or REC_NO_MAPPING */
 	const char *function, *file;	/* NULL when unknown */
 };
 
@@ -75,7 +89,9 @@ struct rec_record {
 		struct rec_proc proc;
 		struct rec_maps maps;
 		struct rec_symbol symbol;
+		struct rec_mapping mapping;
 		struct rec_clock clock;		/* REC_CLOCK and REC_END */
+		struct mt_unwind_stats unwind;	/* mode NULL when not recorded */
 	};
 };
 
@@ -88,8 +104,10 @@ void rec_writer__start(struct rec_writer *w, uint64_t start_ns);
 void rec_writer__event(struct rec_writer *w, const struct mt_event *e);
 void rec_writer__proc(struct rec_writer *w, const struct rec_proc *p);
 void rec_writer__maps(struct rec_writer *w, const struct rec_maps *m);
+void rec_writer__mapping(struct rec_writer *w, const struct rec_mapping *m);
 void rec_writer__symbol(struct rec_writer *w, const struct rec_symbol *s);
 void rec_writer__clock(struct rec_writer *w, const struct rec_clock *c, bool end);
+void rec_writer__unwind(struct rec_writer *w, const struct mt_unwind_stats *u);
 /* Compress and write what is buffered as one block. 0, or the first write error (-errno). */
 int rec_writer__flush(struct rec_writer *w);
 /* Bytes written to the file so far and events recorded. */

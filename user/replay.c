@@ -29,6 +29,7 @@ struct replay {
 	struct agg *agg;
 	struct symbolizer *sym;
 	struct mt_snapshot *snap;
+	char *unwind_mode;		/* the snapshot's unwind.mode points here */
 };
 
 struct loader {
@@ -41,6 +42,7 @@ struct loader {
 	size_t nmaps, cap_maps;
 	struct htab *maps_of;		/* pid + 1 -> index into maps */
 	struct htab *has_symbols;	/* pid + 1 of each process with symbol records */
+	struct htab *mappings;		/* REC_MAPPING id + 1 -> const struct mt_mapping * */
 };
 
 static void saved_maps_release(struct saved_maps *m)
@@ -88,12 +90,25 @@ static void apply_proc(struct loader *l, const struct rec_proc *rp)
 	p->exited = rp->exited;
 }
 
+static void apply_mapping(struct loader *l, const struct rec_mapping *rm)
+{
+	struct mt_mapping m = { rm->start, rm->end, rm->file_offset, rm->path, rm->build_id };
+
+	*(const struct mt_mapping **)htab__insert(l->mappings, (uint64_t)rm->id + 1, NULL) =
+		sym__keep_mapping(l->r->sym, &m);
+}
+
 static void apply_symbol(struct loader *l, const struct rec_symbol *s)
 {
+	const struct mt_mapping **m = htab__lookup(l->mappings, (uint64_t)s->mapping + 1);
 	struct mt_frame f = { .addr = s->addr, .module_offset = s->module_offset,
-			      .function = s->function, .file = s->file, .line = s->line };
+			      .function = s->function, .file = s->file, .line = s->line,
+			      .mapping = m ? *m : NULL };
 
-	sym__preload(l->r->sym, (int)s->pid, s->addr, &f);
+	if (!m && s->mapping != REC_NO_MAPPING)
+		mt_debug("symbol of 0x%llx refers to mapping %u, never defined",
+			 (unsigned long long)s->addr, s->mapping);
+	sym__preload(l->r->sym, (int)s->pid, &f);
 	htab__insert(l->has_symbols, (uint64_t)s->pid + 1, NULL);
 }
 
@@ -129,6 +144,15 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		break;
 	case REC_SYMBOL:
 		apply_symbol(l, &rec->symbol);
+		break;
+	case REC_MAPPING:
+		apply_mapping(l, &rec->mapping);
+		break;
+	case REC_UNWIND:
+		free(l->r->unwind_mode);
+		l->r->unwind_mode = rec->unwind.mode ? xstrdup(rec->unwind.mode) : NULL;
+		l->meta.unwind = rec->unwind;
+		l->meta.unwind.mode = l->r->unwind_mode;
 		break;
 	case REC_CLOCK:
 	case REC_END:
@@ -175,7 +199,8 @@ static void finish_meta(struct loader *l)
 
 int replay__load(FILE *f, const char *name, bool open_local, struct replay **out)
 {
-	struct loader l = { .maps_of = htab__new(sizeof(uint32_t)), .has_symbols = htab__new(0) };
+	struct loader l = { .maps_of = htab__new(sizeof(uint32_t)), .has_symbols = htab__new(0),
+			    .mappings = htab__new(sizeof(void *)) };
 	struct rec_reader *rd = NULL;
 	struct rec_record rec;
 	int err = rec_reader__open(f, name, &rd);
@@ -198,6 +223,7 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 	free(l.maps);
 	htab__free(l.maps_of);
 	htab__free(l.has_symbols);
+	htab__free(l.mappings);
 	rec_reader__free(rd);
 	if (err) {
 		replay__free(l.r);
@@ -231,6 +257,7 @@ void replay__free(struct replay *r)
 	snapshot__free(r->snap);
 	sym__free(r->sym);
 	agg__free(r->agg);
+	free(r->unwind_mode);
 	free(r);
 }
 

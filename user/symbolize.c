@@ -33,20 +33,23 @@ struct sym_entry {
 	int line;
 };
 
+/* Where an address was when its stack was first seen: valid even after the mapping goes away. */
+struct pin {
+	struct mt_mapping *mapping;
+	struct module *module;		/* NULL for non-file mappings */
+	uint64_t vaddr;			/* ELF address in module, or the address itself */
+	bool in_module;			/* vaddr is a valid ELF address of module */
+};
+
 struct proc_maps {
 	int pid;
+	struct htab *pins;		/* address -> struct pin */
 	struct pmap *maps;		/* sorted */
 	size_t n;
 	struct mt_mapping **mappings;	/* parallel to maps */
 	struct module **modules;	/* parallel to maps; NULL for non-file mappings */
 	uint64_t last_refresh_ns;
-	struct htab *preloaded;		/* replay: address + 1 -> struct sym_preloaded */
-};
-
-/* A frame resolved by the process that recorded it (sym__preload). */
-struct sym_preloaded {
-	uint64_t module_offset;
-	struct sym_entry e;
+	struct htab *preloaded;		/* replay: address + 1 -> struct mt_frame, as recorded */
 };
 
 struct symbolizer {
@@ -97,6 +100,7 @@ void sym__free(struct symbolizer *s)
 		struct procmaps pm = { s->procs[i].maps, s->procs[i].n };
 
 		procmaps__release(&pm);
+		htab__free(s->procs[i].pins);
 		htab__free(s->procs[i].preloaded);
 		free(s->procs[i].mappings);
 		free(s->procs[i].modules);
@@ -154,7 +158,7 @@ static struct module *module_stub(const struct pmap *pm)
 	return m;
 }
 
-/* Open the object behind a mapping at path; one that cannot be opened stays as a name only. */
+/* Open the object behind a mapping at path (freed); one that cannot be opened is a name only. */
 static struct module *module_open(char *path, const struct pmap *pm)
 {
 	struct module *m = module_stub(pm);
@@ -235,6 +239,7 @@ static struct proc_maps *proc_get(struct symbolizer *s, int pid, bool create)
 		return NULL;
 	xgrow(&s->procs, &s->cap_procs, s->nprocs + 1, sizeof(*s->procs));
 	s->procs[s->nprocs].pid = pid;
+	s->procs[s->nprocs].pins = htab__new(sizeof(struct pin));
 	return &s->procs[s->nprocs++];
 }
 
@@ -317,20 +322,31 @@ void sym__load_maps(struct symbolizer *s, int pid, const struct pmap *maps, size
 	install_maps(s, proc_get(s, pid, true), &copy, &src);
 }
 
-void sym__preload(struct symbolizer *s, int pid, uint64_t addr, const struct mt_frame *f)
+const struct mt_mapping *sym__keep_mapping(struct symbolizer *s, const struct mt_mapping *m)
+{
+	struct mt_mapping *mm = xcalloc(1, sizeof(*mm));
+
+	*mm = *m;
+	mm->path = keep(s, m->path ? m->path : "[anon]");
+	mm->build_id = keep(s, m->build_id);
+	xgrow(&s->mappings, &s->cap_mappings, s->nmappings + 1, sizeof(*s->mappings));
+	s->mappings[s->nmappings++] = mm;
+	return mm;
+}
+
+void sym__preload(struct symbolizer *s, int pid, const struct mt_frame *f)
 {
 	struct proc_maps *p = proc_get(s, pid, true);
-	struct sym_preloaded *e;
+	struct mt_frame *e;
 
-	if (addr == UINT64_MAX)	/* lies in no mapping: resolves the same without help */
+	if (f->addr == UINT64_MAX)	/* no key for it: resolves alike without help, in no mapping */
 		return;
 	if (!p->preloaded)
-		p->preloaded = htab__new(sizeof(struct sym_preloaded));
-	e = htab__insert(p->preloaded, addr + 1, NULL);
-	e->module_offset = f->module_offset;
-	e->e.function = keep(s, f->function);
-	e->e.file = keep(s, f->file);
-	e->e.line = f->line;
+		p->preloaded = htab__new(sizeof(struct mt_frame));
+	e = htab__insert(p->preloaded, f->addr + 1, NULL);
+	*e = *f;
+	e->function = keep(s, f->function);
+	e->file = keep(s, f->file);
 }
 
 static ssize_t find_map(const struct proc_maps *p, uint64_t addr)
@@ -339,19 +355,6 @@ static ssize_t find_map(const struct proc_maps *p, uint64_t addr)
 	const struct pmap *m = procmaps__find(&pm, addr);
 
 	return m ? m - p->maps : -1;
-}
-
-void sym__cover(struct symbolizer *s, int pid, const uint64_t *addrs, uint32_t n)
-{
-	struct proc_maps *p = proc_get(s, pid, false);
-
-	if (p && mt_now_ns() - p->last_refresh_ns < 1000000)
-		return;	/* re-read at most once a millisecond: the mapping may be truly absent */
-	for (uint32_t i = 0; p && i < n; i++)
-		if (find_map(p, addrs[i]) < 0)
-			p = NULL;
-	if (!p)
-		sym__refresh(s, pid);
 }
 
 static uint64_t file_offset_to_vaddr(const struct module *m, uint64_t off, bool *ok)
@@ -392,36 +395,79 @@ static struct sym_entry lookup(struct symbolizer *s, struct module *m, uint64_t 
 	return *e;
 }
 
+/* Find addr in the process's current mappings. */
+static bool locate(const struct proc_maps *p, uint64_t addr, struct pin *pin)
+{
+	ssize_t i = find_map(p, addr);
+
+	memset(pin, 0, sizeof(*pin));
+	pin->vaddr = addr;
+	if (i < 0)
+		return false;
+	pin->mapping = p->mappings[i];
+	pin->module = p->modules[i];
+	if (pin->module)
+		pin->vaddr = file_offset_to_vaddr(pin->module, addr - p->maps[i].start + p->maps[i].offset,
+						  &pin->in_module);
+	return true;
+}
+
+/*
+ * A new stack: pin each address to the mapping it is in now, re-reading the mappings when one
+ * is unknown (a library loaded since). Pinned, a frame names the right object even if that
+ * object is unloaded later and another one mapped at the same address.
+ */
+void sym__cover(struct symbolizer *s, int pid, const uint64_t *addrs, uint32_t n)
+{
+	struct proc_maps *p = proc_get(s, pid, false);
+	bool refreshed = false;
+
+	if (!p) {
+		sym__refresh(s, pid);
+		p = proc_get(s, pid, true);
+		refreshed = true;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct pin pin;
+		bool existed;
+
+		if (!addrs[i] || htab__lookup(p->pins, addrs[i]))
+			continue;
+		/* Re-read at most once per 10 ms: an address may lie in no mapping at all. */
+		if (!locate(p, addrs[i], &pin) && !refreshed &&
+		    mt_now_ns() - p->last_refresh_ns > 10000000) {
+			sym__refresh(s, pid);
+			refreshed = true;
+			locate(p, addrs[i], &pin);
+		}
+		if (pin.mapping)
+			*(struct pin *)htab__insert(p->pins, addrs[i], &existed) = pin;
+	}
+}
+
 void sym__resolve(struct symbolizer *s, int pid, uint64_t addr, struct mt_frame *out)
 {
 	struct proc_maps *p = proc_get(s, pid, false);
-	ssize_t i = p ? find_map(p, addr) : -1;
-	struct sym_preloaded *pre;
-	struct module *m;
+	struct pin *pinned = p ? htab__lookup(p->pins, addr) : NULL;
+	struct mt_frame *pre = p && p->preloaded ? htab__lookup(p->preloaded, addr + 1) : NULL;
+	struct pin pin = { .vaddr = addr };
 	struct sym_entry e;
-	bool ok;
 
-	memset(out, 0, sizeof(*out));
-	out->addr = addr;
-	out->module_offset = addr;
-	if (i < 0)
-		return;
-	out->mapping = p->mappings[i];
-	pre = p->preloaded ? htab__lookup(p->preloaded, addr + 1) : NULL;
-	if (pre) {
-		out->module_offset = pre->module_offset;
-		out->function = pre->e.function;
-		out->file = pre->e.file;
-		out->line = pre->e.line;
+	if (pre) {	/* replay: as the recording process resolved it, mapping and all */
+		*out = *pre;
 		return;
 	}
-	m = p->modules[i];
-	if (!m)
+	memset(out, 0, sizeof(*out));
+	if (pinned)
+		pin = *pinned;
+	else if (p)
+		locate(p, addr, &pin);
+	out->addr = addr;
+	out->module_offset = pin.vaddr;
+	out->mapping = pin.mapping;
+	if (!pin.module || !pin.in_module)
 		return;
-	out->module_offset = file_offset_to_vaddr(m, addr - p->maps[i].start + p->maps[i].offset, &ok);
-	if (!ok)
-		return;
-	e = lookup(s, m, out->module_offset);
+	e = lookup(s, pin.module, pin.vaddr);
 	out->function = e.function;
 	out->file = e.file;
 	out->line = e.line;

@@ -31,12 +31,17 @@ void sym__on_maps(struct symbolizer *s, sym_maps_fn fn, void *ctx);
 /*
  * Replay, where /proc is not the recorded process's: take its mappings as recorded (copied).
  * Objects are opened from local paths only with open_local, and only used when their build id
- * is the recorded one; else addresses resolve through sym__preload() only.
+ * is the recorded one. Addresses with no sym__preload() resolve through these.
  */
 void sym__load_maps(struct symbolizer *s, int pid, const struct pmap *maps, size_t n,
 		    const char *const *build_ids, bool open_local);
-/* Replay: what the recording process resolved addr to (module_offset, function, file, line). */
-void sym__preload(struct symbolizer *s, int pid, uint64_t addr, const struct mt_frame *f);
+/* Replay: a copy of a recorded mapping that lives as long as the symbolizer. */
+const struct mt_mapping *sym__keep_mapping(struct symbolizer *s, const struct mt_mapping *m);
+/*
+ * Replay: the frame at f->addr as the recording process resolved it. f->mapping must live as
+ * long as the symbolizer (sym__keep_mapping()); the strings are copied.
+ */
+void sym__preload(struct symbolizer *s, int pid, const struct mt_frame *f);
 
 /* Resolve a return address; strings in *out live as long as the symbolizer. */
 void sym__resolve(struct symbolizer *s, int pid, uint64_t addr, struct mt_frame *out);

@@ -48,7 +48,7 @@ is "$?" 0 "--fail-if-grows 3000 on +3000 B: exit 0"
 is "$?" 0 "--fail-if-grows 0 when memory shrank: exit 0"
 
 "$MEMTRACE" diff "$TMP/g2.mtr" "$TMP/g5.mtr" --folded "$TMP/d.folded" --flamegraph "$TMP/d.html" >/dev/null
-grep -qx "__libc_start_call_main (libc_start_call_main.h:[0-9]*);main (grower.c:$(line 'leak_site();'));$site 2000 5000" "$TMP/d.folded"
+grep -qx "\(.*;\)\?main (grower.c:$(line 'leak_site();'));$site 2000 5000" "$TMP/d.folded"
 ok $? "folded: 'stack BEFORE AFTER' for leak_site, 2000 5000"
 is "$(awk '{ a += $(NF-1); b += $NF } END { print a, b }' "$TMP/d.folded")" \
 	"$(jpy "d['summary']['before_bytes'], d['summary']['after_bytes']" "$TMP/d.json")" \

@@ -37,8 +37,10 @@ int main(int argc, char **argv)
 	rec_writer__flush(w);
 	event(w, MT_OP_MALLOC, 0x7f0000001010, 2048, 1300000000);
 	event(w, MT_OP_FREE, 0x7f0000000010, 0, 1400000000);
-	rec_writer__symbol(w, &(struct rec_symbol){ 500, 12, 0x401010, 0x1010, "serve", "app.c" });
-	rec_writer__symbol(w, &(struct rec_symbol){ 500, 30, 0x401110, 0x1110, "main", "app.c" });
+	rec_writer__mapping(w, &(struct rec_mapping){ 7, 0x400000, 0x402000, 0, "/nonexistent/app",
+						      "00112233445566778899" });
+	rec_writer__symbol(w, &(struct rec_symbol){ 500, 12, 0x401010, 0x1010, 7, "serve", "app.c" });
+	rec_writer__symbol(w, &(struct rec_symbol){ 500, 30, 0x401110, 0x1110, 7, "main", "app.c" });
 	rec_writer__proc(w, &(struct rec_proc){ 500, true, "app", "app --serve" });
 	clock.now_ns = 3000000000;
 	rec_writer__clock(w, &clock, true);

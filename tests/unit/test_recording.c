@@ -49,8 +49,10 @@ static void write_sample(void)
 	rec_writer__flush(w);
 	e = event(MT_OP_FREE, 0x10, 0, 0);
 	rec_writer__event(w, &e);
-	rec_writer__symbol(w, &(struct rec_symbol){ 77, 42, 0x401000, 0x1000, "serve", "app.c" });
-	rec_writer__symbol(w, &(struct rec_symbol){ 77, 0, 0x401010, 0x1010, NULL, NULL });
+	/* The mapping a frame was pinned to when seen: not the latest MAPS (a library since unloaded). */
+	rec_writer__mapping(w, &(struct rec_mapping){ 0, 0x400000, 0x402000, 0, "/usr/lib/old.so", "ffee" });
+	rec_writer__symbol(w, &(struct rec_symbol){ 77, 42, 0x401000, 0x1000, 0, "serve", "app.c" });
+	rec_writer__symbol(w, &(struct rec_symbol){ 77, 0, 0x401010, 0x1010, REC_NO_MAPPING, NULL, NULL });
 	rec_writer__proc(w, &(struct rec_proc){ 77, true, "app", NULL });
 	clock.now_ns = 9000;
 	rec_writer__clock(w, &clock, true);
@@ -115,11 +117,15 @@ static void round_trip(void)
 	   rec.clock.loss[4] == 5, "CLOCK with losses");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT && rec.event->op == MT_OP_FREE &&
 	   rec.event->nframes == 0, "EVENT from the second block");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_MAPPING && rec.mapping.id == 0 &&
+	   rec.mapping.end == 0x402000 && !strcmp(rec.mapping.path, "/usr/lib/old.so") &&
+	   !strcmp(rec.mapping.build_id, "ffee"), "MAPPING with id, range, path, build id");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_SYMBOL && rec.symbol.line == 42 &&
+	   rec.symbol.mapping == 0 &&
 	   !strcmp(rec.symbol.function, "serve") && !strcmp(rec.symbol.file, "app.c") &&
 	   rec.symbol.module_offset == 0x1000, "SYMBOL with function, file, line");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_SYMBOL && !rec.symbol.function &&
-	   !rec.symbol.file, "SYMBOL unresolved: NULL strings survive");
+	   !rec.symbol.file && rec.symbol.mapping == REC_NO_MAPPING, "SYMBOL unresolved: NULL strings survive");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_PROC && rec.proc.exited &&
 	   !rec.proc.cmdline, "PROC: exited, cmdline unknown");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_END && rec.clock.now_ns == 9000, "END");
@@ -151,7 +157,7 @@ static void every_cut(const char *buf, size_t len)
 
 	is_u64(nblocks, 2, "the sample has two blocks");
 	is_u64(ends[1], len, "the last block ends the file");
-	is_u64(full, 11, "11 records in all");
+	is_u64(full, 12, "12 records in all");
 	for (size_t cut = 0; cut < len; cut++) {
 		int n = read_all(buf, cut, &trunc);
 		bool whole = cut == REC_HEADER_SIZE || cut == ends[0];
@@ -235,9 +241,13 @@ static void replay(void)
 	is_u64(st->outstanding_bytes, 200, "the outstanding stack first");
 	is_str(st->frames[0].function, "serve", "its first frame named by the SYMBOL record");
 	is_u64(st->frames[0].line, 42, "with its line");
-	is_str(st->frames[0].mapping ? st->frames[0].mapping->path : NULL, "/usr/bin/app", "in the recorded mapping");
-	is_str(st->frames[0].mapping ? st->frames[0].mapping->build_id : NULL, "a1b2c3", "with its build id");
+	is_str(st->frames[0].mapping ? st->frames[0].mapping->path : NULL, "/usr/lib/old.so",
+	       "in the mapping it was pinned to, not the latest MAPS");
+	is_str(st->frames[0].mapping ? st->frames[0].mapping->build_id : NULL, "ffee", "with its build id");
 	is_u64(st->frames[1].module_offset, 0x1010, "an unresolved frame keeps its recorded module offset");
+	ok(!st->frames[1].mapping, "and its recorded lack of a mapping");
+	is_str(st->frames[2].mapping ? st->frames[2].mapping->path : NULL, "/usr/bin/app",
+	       "a frame without a SYMBOL record falls back to the recorded MAPS");
 	replay__free(r);
 }
 
