@@ -24,6 +24,8 @@
 #define REC_BLOCK_HEADER_SIZE 12u
 #define REC_BLOCK_TARGET (1u << 20)	/* a block is flushed once its raw bytes reach this */
 #define REC_BLOCK_MAX (64u << 20)	/* a reader refuses blocks larger than this: corrupt */
+#define REC_RECORD_HEADER_SIZE 8u	/* u32 type, u32 payload length */
+#define REC_NO_STRING 0xffffffffu	/* a string's length when it is NULL */
 
 enum rec_type {
 	REC_START = 1,	/* u64 start_ns: when the probes were in */
