@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "env.h"
+#include "metrics.h"
 #include "trace.h"
 #include "unwind.h"
 #include "util.h"
@@ -25,6 +26,8 @@ static const char doc[] =
 	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
 	"  sudo memtrace --pprof heap.pb.gz -- ./a   then: go tool pprof -top heap.pb.gz\n"
 	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
+	"  sudo memtrace --metrics 127.0.0.1:9464 -p 1234  Prometheus scrapes /metrics\n"
+	"  sudo memtrace --pprof-dir /var/lib/mt --pprof-every 10 -p 1234\n"
 	"\n"
 	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
 	"traced process has exited. Then the report is written to stderr (stdout\n"
@@ -50,7 +53,7 @@ static const char doc[] =
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
 enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
-       OPT_UNWIND };
+       OPT_UNWIND, OPT_METRICS, OPT_METRICS_TOP, OPT_PPROF_DIR, OPT_PPROF_EVERY };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
@@ -68,6 +71,15 @@ static const struct argp_option options[] = {
 	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive HTML flame graph to FILE", 3 },
 	{ "no-live", OPT_NO_LIVE, NULL, 0, "No live view on a terminal: only the final report", 3 },
 	{ "interval", 'i', "SECONDS", 0, "Refresh the live view this often (default 1)", 3 },
+	{ "metrics", OPT_METRICS, "ADDR:PORT", 0,
+	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing (binds only there; "
+	  "anyone who can reach it can read them)", 3 },
+	{ "metrics-top", OPT_METRICS_TOP, "N", 0,
+	  "Processes with their own --metrics series; the rest are summed as pid=\"other\" "
+	  "(default 20)", 3 },
+	{ "pprof-dir", OPT_PPROF_DIR, "DIR", 0,
+	  "Write a pprof profile into DIR every --pprof-every seconds, and a last one at the end", 3 },
+	{ "pprof-every", OPT_PPROF_EVERY, "SECONDS", 0, "How often --pprof-dir gets one (default 60)", 3 },
 	{ NULL, 0, NULL, 0, "Other:", 4 },
 	{ "unwind", OPT_UNWIND, "fp|dwarf|auto", 0,
 	  "How to walk stacks: frame pointers, .eh_frame CFI, or CFI only for objects built "
@@ -160,6 +172,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_number("interval", arg, 0.05, &env->interval))
 			return EINVAL;
 		break;
+	case OPT_METRICS:
+		env->metrics = arg;
+		break;
+	case OPT_METRICS_TOP:
+		if (parse_number("count for --metrics-top", arg, 1, &v))
+			return EINVAL;
+		env->metrics_top = (int)v;
+		break;
+	case OPT_PPROF_DIR:
+		env->pprof_dir = arg;
+		break;
+	case OPT_PPROF_EVERY:
+		if (parse_number("interval for --pprof-every", arg, 1, &env->pprof_every))
+			return EINVAL;
+		break;
 	case 'v':
 		mt_verbose = 1;
 		break;
@@ -188,6 +215,8 @@ int main(int argc, char **argv)
 		.live = true,
 		.interval = 1,
 		.unwind = MT_UNWIND_AUTO,
+		.metrics_top = MT_METRICS_TOP_DEFAULT,
+		.pprof_every = 60,
 	};
 	int idx;
 
