@@ -7,6 +7,7 @@ source "$(dirname "$0")/../lib/tap.sh"
 need_root
 need_pkg prometheus prometheus
 need_pkg curl curl
+need_pkg jq jq
 
 PIDS=()
 cleanup() {
@@ -84,9 +85,7 @@ PIDS+=("$PROM")
 
 value() {	# value PROMQL: the first sample's value, or "none"
 	curl -s --max-time 5 "http://127.0.0.1:$PPORT/api/v1/query" --data-urlencode "query=$1" |
-		python3 -c 'import json,sys
-r = json.load(sys.stdin)["data"]["result"]
-print(r[0]["value"][1] if r else "none")' 2>/dev/null || echo error
+		jq -r '.data.result[0].value[1] // "none"' 2>/dev/null || echo error
 }
 
 query_is() {	# query_is PROMQL WANT DESC: polls until Prometheus has scraped the value
