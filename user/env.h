@@ -9,7 +9,16 @@
 
 #define MT_MAX_PIDS 64
 
+/* Which subcommand runs (user/main.c's table). */
+enum mt_mode {
+	MT_MODE_TRACE,			/* memtrace [-p PID | -- CMD]: trace and report */
+	MT_MODE_RECORD,			/* memtrace record -o FILE ...: trace into a recording */
+	MT_MODE_REPORT,			/* memtrace report FILE: the reports, from a recording */
+	MT_MODE_DIFF,			/* memtrace diff BEFORE AFTER */
+};
+
 struct env {
+	enum mt_mode mode;
 	int pids[MT_MAX_PIDS];		/* -p */
 	int npids;
 	char **cmd;			/* after -- */
@@ -21,6 +30,9 @@ struct env {
 	enum mt_folded_value folded_value; /* --folded-value */
 	const char *pprof;		/* --pprof: gzip profile.proto file */
 	const char *flamegraph;		/* --flamegraph: HTML file */
+	const char *record;		/* record: -o FILE; report: its FILE argument */
+	const char *before, *after;	/* diff: its two files */
+	long long fail_if_grows;	/* diff --fail-if-grows BYTES; -1 = never fail */
 	bool live;			/* the live view: stdout is a terminal and no --no-live */
 	double interval;		/* -i, seconds between live view refreshes; 1 */
 	int unwind;			/* --unwind: enum mt_unwind_mode; auto */

@@ -18,6 +18,7 @@
 #include "output.h"
 #include "pprof_dir.h"
 #include "probe.h"
+#include "recorder.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
 #include "target.h"
@@ -31,6 +32,7 @@ struct session {
 	struct ring_buffer *rb;
 	struct agg *agg;
 	struct symbolizer *sym;
+	struct recorder *rec;		/* memtrace record; NULL otherwise */
 	struct live *live;		/* NULL unless the live view is on */
 	struct unwinder *unw;
 	struct metrics_server *metrics;	/* --metrics, else NULL */
@@ -72,6 +74,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		s->bad_events++;
 		return 0;
 	}
+	recorder__event(s->rec, e);
 	agg__apply(s->agg, e);
 	if (agg__nstacks(s->agg) != nstacks)	/* a new stack: make sure we can name its objects */
 		sym__cover(s->sym, e->pid, (const uint64_t *)e->frames, e->nframes);
@@ -112,6 +115,7 @@ static void capture_process(struct session *s, struct target *t)
 	}
 	memcpy(p->comm, t->comm, sizeof(p->comm));
 	sym__refresh(s->sym, t->pid);
+	recorder__process(s->rec, p);
 }
 
 static void at_exit_stop(struct target *t, void *ctx)
@@ -120,6 +124,7 @@ static void at_exit_stop(struct target *t, void *ctx)
 
 	ring_buffer__consume(s->rb);	/* its last events are in: they may need its mappings */
 	capture_process(s, t);
+	recorder__symbols(s->rec, s->agg, s->sym, t->pid);	/* while its objects are mapped */
 	unwind__forget(s->unw, t->pid);
 }
 
@@ -211,6 +216,14 @@ static bool should_stop(struct session *s)
 	return target__reap(s->targets, s->ntargets, at_exit_stop, s) == 0;
 }
 
+static void record_tick(struct session *s)
+{
+	uint64_t loss[MT_LOSS__COUNT];
+
+	probe__losses(s->probe, loss);
+	recorder__tick(s->rec, loss);
+}
+
 /* The live view's turn: a snapshot every interval, keys in between; q is Ctrl-C's twin. */
 static void live_tick(struct session *s)
 {
@@ -273,6 +286,8 @@ static int poll_loop(struct session *s)
 		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
 
 		unwind__service(s->unw);	/* tables for objects met without one (dlopen) */
+		if (recorder__due(s->rec))
+			record_tick(s);
 		if (n < 0 && n != -EINTR) {
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
@@ -305,6 +320,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	meta.now_ns = mt_now_ns();
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
+	recorder__finish(s->rec, s->agg, s->sym, &meta);
 	*snap = snapshot__build(s->agg, s->sym, &meta);
 }
 
@@ -366,6 +382,10 @@ int trace__run(const struct env *env)
 		goto cleanup;
 	s.agg = agg__new();
 	s.sym = sym__new();
+	if (env->record && recorder__open(env->record, s.sym, &s.rec)) {
+		rc = MT_EXIT_FAIL;
+		goto cleanup;
+	}
 	if (probe__load(&s.probe, env->unwind)) {
 		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		goto cleanup;
@@ -381,6 +401,7 @@ int trace__run(const struct env *env)
 	if (rc)
 		goto cleanup;
 	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
+	recorder__start(s.rec, s.agg, s.start_ns);
 	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
 		announce(&s);
 	if (env->live)
@@ -393,6 +414,9 @@ int trace__run(const struct env *env)
 		rc = MT_EXIT_FAIL;
 	if (s.pdir)	/* the last profile: what was outstanding at the end */
 		pprof_dir__write(s.pdir, snap, pprof_dir_pid(&s));
+	if (recorder__close(s.rec) && !rc)
+		rc = MT_EXIT_FAIL;
+	s.rec = NULL;
 	ring_buffer__free(s.rb);
 	s.rb = NULL;
 	probe__destroy(s.probe);	/* before waiting for the command: it stops paying for probes */
@@ -406,6 +430,7 @@ cleanup:
 		for (int i = 0; i < s.ntargets; i++)
 			target__detach(&s.targets[i]);
 	snapshot__free(snap);
+	recorder__close(s.rec);
 	ring_buffer__free(s.rb);
 	unwind__free(s.unw);
 	probe__destroy(s.probe);
