@@ -36,6 +36,10 @@ struct env {
 	bool live;			/* the live view: stdout is a terminal and no --no-live */
 	double interval;		/* -i, seconds between live view refreshes; 1 */
 	int unwind;			/* --unwind: enum mt_unwind_mode; auto */
+	const char *metrics;		/* --metrics ADDR:PORT: Prometheus endpoint; none */
+	int metrics_top;		/* --metrics-top: processes with their own series; 20 */
+	const char *pprof_dir;		/* --pprof-dir: periodic pprof profiles; none */
+	double pprof_every;		/* --pprof-every, seconds; 60 */
 };
 
 #endif

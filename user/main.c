@@ -8,6 +8,7 @@
 
 #include "diff.h"
 #include "env.h"
+#include "metrics.h"
 #include "replay.h"
 #include "trace.h"
 #include "unwind.h"
@@ -27,6 +28,8 @@ static const char doc[] =
 	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
 	"  sudo memtrace --pprof heap.pb.gz -- ./a   then: go tool pprof -top heap.pb.gz\n"
 	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
+	"  sudo memtrace --metrics 127.0.0.1:9464 -p 1234  Prometheus scrapes /metrics\n"
+	"  sudo memtrace --pprof-dir /var/lib/mt --pprof-every 10 -p 1234\n"
 	"\n"
 	"Subcommands (memtrace SUBCOMMAND --help for each):\n"
 	"  record -o FILE [-p PID | -- CMD]   trace into a recording, for later\n"
@@ -59,7 +62,7 @@ static const char doc[] =
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
 enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
-       OPT_UNWIND, OPT_FAIL_IF_GROWS };
+       OPT_UNWIND, OPT_FAIL_IF_GROWS, OPT_METRICS, OPT_METRICS_TOP, OPT_PPROF_DIR, OPT_PPROF_EVERY };
 
 /* Option entries, shared by the subcommands' tables. */
 #define O_TARGETS                                                                                   \
@@ -86,11 +89,22 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 #define O_OTHER                                                                                     \
 	{ NULL, 0, NULL, 0, "Other:", 4 },                                                          \
 	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 }
+#define O_EXPORTS                                                                                   \
+	{ "metrics", OPT_METRICS, "ADDR:PORT", 0,                                                   \
+	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing (binds only there; "  \
+	  "anyone who can reach it can read them)", 3 },                                            \
+	{ "metrics-top", OPT_METRICS_TOP, "N", 0,                                                   \
+	  "Processes with their own --metrics series; the rest are summed as pid=\"other\" "        \
+	  "(default 20)", 3 },                                                                      \
+	{ "pprof-dir", OPT_PPROF_DIR, "DIR", 0,                                                     \
+	  "Write a pprof profile into DIR every --pprof-every seconds, and a last one at the end", 3 }, \
+	{ "pprof-every", OPT_PPROF_EVERY, "SECONDS", 0, "How often --pprof-dir gets one (default 60)", 3 }
 
 static const struct argp_option options[] = {
 	O_TARGETS,
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
 	O_TOP, O_TEXT, O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_LIVE,
+	O_EXPORTS,
 	O_OTHER, O_UNWIND,
 	{ 0 },
 };
@@ -296,6 +310,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_number("interval", arg, 0.05, &env->interval))
 			return EINVAL;
 		break;
+	case OPT_METRICS:
+		env->metrics = arg;
+		break;
+	case OPT_METRICS_TOP:
+		if (parse_number("count for --metrics-top", arg, 1, &v))
+			return EINVAL;
+		env->metrics_top = (int)v;
+		break;
+	case OPT_PPROF_DIR:
+		env->pprof_dir = arg;
+		break;
+	case OPT_PPROF_EVERY:
+		if (parse_number("interval for --pprof-every", arg, 1, &env->pprof_every))
+			return EINVAL;
+		break;
 	case 'v':
 		mt_verbose = 1;
 		break;
@@ -341,6 +370,8 @@ int main(int argc, char **argv)
 		.live = true,
 		.interval = 1,
 		.unwind = MT_UNWIND_AUTO,
+		.metrics_top = MT_METRICS_TOP_DEFAULT,
+		.pprof_every = 60,
 	};
 	int idx;
 

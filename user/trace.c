@@ -14,7 +14,9 @@
 
 #include "aggregate.h"
 #include "live.h"
+#include "metrics.h"
 #include "output.h"
+#include "pprof_dir.h"
 #include "probe.h"
 #include "recorder.h"
 #include "snapshot_build.h"
@@ -33,6 +35,8 @@ struct session {
 	struct recorder *rec;		/* memtrace record; NULL otherwise */
 	struct live *live;		/* NULL unless the live view is on */
 	struct unwinder *unw;
+	struct metrics_server *metrics;	/* --metrics, else NULL */
+	struct pprof_dir *pdir;		/* --pprof-dir, else NULL */
 	struct target targets[MT_MAX_PIDS];
 	int ntargets;
 	uint64_t start_ns;
@@ -236,6 +240,45 @@ static void live_tick(struct session *s)
 	}
 }
 
+static struct mt_snapshot *snapshot_now(void *ctx)
+{
+	struct session *s = ctx;
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns() };
+
+	probe__losses(s->probe, meta.loss);
+	unwind__stats(s->unw, &meta.unwind);
+	return snapshot__build(s->agg, s->sym, &meta);
+}
+
+static uint32_t pprof_dir_pid(const struct session *s)	/* the one target's pid; 0 = "all" */
+{
+	return s->ntargets == 1 ? (uint32_t)s->targets[0].pid : 0;
+}
+
+/* Opened before anything is traced, so a taken port or a missing directory stops us early. */
+static int exports_open(struct session *s)
+{
+	const struct env *env = s->env;
+
+	if (env->metrics && metrics__listen(&s->metrics, env->metrics, env->metrics_top))
+		return MT_EXIT_FAIL;
+	if (env->pprof_dir && pprof_dir__open(&s->pdir, env->pprof_dir, env->pprof_every))
+		return MT_EXIT_FAIL;
+	return 0;
+}
+
+/* Scrapes and periodic profiles: each builds its own snapshot, only when one is asked for. */
+static void exports_tick(struct session *s)
+{
+	metrics__service(s->metrics, snapshot_now, s);
+	if (pprof_dir__due(s->pdir)) {
+		struct mt_snapshot *snap = snapshot_now(s);
+
+		pprof_dir__write(s->pdir, snap, pprof_dir_pid(s));
+		snapshot__free(snap);
+	}
+}
+
 static int poll_loop(struct session *s)
 {
 	while (!should_stop(s)) {
@@ -251,6 +294,7 @@ static int poll_loop(struct session *s)
 		}
 		if (s->live)
 			live_tick(s);
+		exports_tick(s);
 	}
 	return 0;
 }
@@ -333,6 +377,9 @@ int trace__run(const struct env *env)
 	if (rc)
 		return rc;
 	install_signals();
+	rc = exports_open(&s);
+	if (rc)
+		goto cleanup;
 	s.agg = agg__new();
 	s.sym = sym__new();
 	if (env->record && recorder__open(env->record, s.sym, &s.rec)) {
@@ -365,6 +412,8 @@ int trace__run(const struct env *env)
 	finish(&s, &snap);
 	if (output__write_all(env, snap) && !rc)
 		rc = MT_EXIT_FAIL;
+	if (s.pdir)	/* the last profile: what was outstanding at the end */
+		pprof_dir__write(s.pdir, snap, pprof_dir_pid(&s));
 	if (recorder__close(s.rec) && !rc)
 		rc = MT_EXIT_FAIL;
 	s.rec = NULL;
@@ -375,6 +424,8 @@ int trace__run(const struct env *env)
 	rc = cmd_status(&s, rc);
 cleanup:
 	live__close(s.live);
+	metrics__close(s.metrics);
+	pprof_dir__free(s.pdir);
 	if (rc && !snap)
 		for (int i = 0; i < s.ntargets; i++)
 			target__detach(&s.targets[i]);
