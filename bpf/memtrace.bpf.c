@@ -289,3 +289,5 @@ int BPF_PROG(thread_exit)
 	bpf_map_delete_elem(&call_sp, &tid);
 	return 0;
 }
+
+#include "fault.bpf.h"

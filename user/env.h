@@ -21,6 +21,8 @@ struct env {
 	enum mt_folded_value folded_value; /* --folded-value */
 	const char *pprof;		/* --pprof: gzip profile.proto file */
 	const char *flamegraph;		/* --flamegraph: HTML file */
+	bool faults;			/* page faults and resident growth; off with --no-faults */
+	const char *timeline;		/* --timeline: memory over time, HTML or SVG file */
 };
 
 #endif

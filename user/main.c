@@ -23,6 +23,7 @@ static const char doc[] =
 	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
 	"  sudo memtrace --pprof heap.pb.gz -- ./a   then: go tool pprof -top heap.pb.gz\n"
 	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
+	"  sudo memtrace --timeline mem.html -- ./a  RSS and heap over time, the peak\n"
 	"\n"
 	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
 	"traced process has exited. Then the report is written to stderr (stdout\n"
@@ -36,11 +37,14 @@ static const char doc[] =
 
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
-enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH };
+enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_FAULTS,
+       OPT_TIMELINE };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes (repeatable)", 1 },
+	{ "no-faults", OPT_NO_FAULTS, NULL, 0,
+	  "Do not trace page faults (resident memory by stack and by mapping)", 1 },
 	{ NULL, 0, NULL, 0, "When to stop:", 2 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or exit)", 2 },
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
@@ -52,6 +56,8 @@ static const struct argp_option options[] = {
 	  "What --folded counts: outstanding (bytes, default), allocated (bytes) or blocks", 3 },
 	{ "pprof", OPT_PPROF, "FILE", 0, "Write a gzip pprof heap profile to FILE (go tool pprof)", 3 },
 	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive HTML flame graph to FILE", 3 },
+	{ "timeline", OPT_TIMELINE, "FILE", 0,
+	  "Write memory over time (RSS, heap, the peak) to FILE: .html, or .svg for the chart alone", 3 },
 	{ NULL, 0, NULL, 0, "Other:", 4 },
 	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 },
 	{ 0 },
@@ -127,6 +133,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FLAMEGRAPH:
 		env->flamegraph = arg;
 		break;
+	case OPT_NO_FAULTS:
+		env->faults = false;
+		break;
+	case OPT_TIMELINE:
+		env->timeline = arg;
+		break;
 	case 'v':
 		mt_verbose = 1;
 		break;
@@ -152,6 +164,7 @@ int main(int argc, char **argv)
 	static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
 	struct env env = {
 		.top = 10,
+		.faults = true,
 	};
 	int idx;
 

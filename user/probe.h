@@ -8,6 +8,7 @@
 #include "memtrace.h"
 
 struct probe;
+struct memtrace;
 
 /* Open and load the BPF object. Errors are reported here, with a hint; returns -errno. */
 int probe__load(struct probe **out);
@@ -26,6 +27,11 @@ char *probe__allocator_of_exe(const char *exe);
 int probe__attach(struct probe *p, int pid, const char *obj);
 
 int probe__events_fd(const struct probe *p);
+/* The loaded skeleton, for modules that attach programs of their own (faults.c). */
+struct memtrace *probe__skel(const struct probe *p);
+/* Keep link attached until the probe is destroyed, and destroy it then. */
+struct bpf_link;
+void probe__keep_link(struct probe *p, struct bpf_link *link);
 /* Loss counters by enum mt_loss, summed over CPUs. */
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
 /* Number of uprobes attached (for progress and tests). */

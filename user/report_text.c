@@ -89,6 +89,7 @@ int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 		summary(f, "heap", &p->kind[MT_KIND_HEAP]);
 		if (p->kind[MT_KIND_MMAP].allocations)
 			summary(f, "mmap", &p->kind[MT_KIND_MMAP]);
+		report__text_memory(f, s, p, top_n);
 		for (size_t k = 0; k < p->nstacks && shown < top_n; k++)
 			if (p->stacks[k].outstanding_bytes || p->stacks[k].outstanding_allocations)
 				stack(f, s, &p->stacks[k], ++shown);

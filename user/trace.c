@@ -13,8 +13,11 @@
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "faults.h"
 #include "output.h"
 #include "probe.h"
+#include "resident.h"
+#include "series.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
 #include "target.h"
@@ -26,6 +29,8 @@ struct session {
 	struct probe *probe;
 	struct ring_buffer *rb;
 	struct agg *agg;
+	struct resident *res;		/* page faults */
+	struct series *series;		/* memory over time */
 	struct symbolizer *sym;
 	struct target targets[MT_MAX_PIDS];
 	int ntargets;
@@ -59,13 +64,15 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct session *s = ctx;
 	const struct mt_event *e = data;
 	size_t nstacks = agg__nstacks(s->agg);
+	bool new_fault_stack;
 
 	if (size < MT_EVENT_HDR_SIZE || e->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
 		return 0;
 	}
 	agg__apply(s->agg, e);
-	if (agg__nstacks(s->agg) != nstacks)	/* a new stack: make sure we can name its objects */
+	new_fault_stack = resident__apply(s->res, e);
+	if (agg__nstacks(s->agg) != nstacks || new_fault_stack)	/* make sure we can name its objects */
 		sym__cover(s->sym, e->pid, (const uint64_t *)e->frames, e->nframes);
 	s->events++;
 	return 0;
@@ -104,6 +111,7 @@ static void capture_process(struct session *s, struct target *t)
 	}
 	memcpy(p->comm, t->comm, sizeof(p->comm));
 	sym__refresh(s->sym, t->pid);
+	series__sample(s->series, s->agg, t->pid, mt_now_ns());
 }
 
 static void at_exit_stop(struct target *t, void *ctx)
@@ -140,6 +148,8 @@ static int start_command(struct session *s)
 	target__seize(t);
 	rc = probe__attach(s->probe, t->pid, obj);
 	free(obj);
+	if (!rc && env->faults)
+		rc = faults__attach(s->probe, t->pid);
 	if (rc) {
 		target__abort(t);
 		return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
@@ -172,6 +182,8 @@ static int attach_pids(struct session *s)
 		}
 		rc = probe__attach(s->probe, t->pid, obj);
 		free(obj);
+		if (!rc && s->env->faults)
+			rc = faults__attach(s->probe, t->pid);
 		if (rc)
 			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		s->ntargets++;
@@ -209,6 +221,7 @@ static int poll_loop(struct session *s)
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
 		}
+		series__tick(s->series, s->agg, mt_now_ns());
 	}
 	return 0;
 }
@@ -220,7 +233,7 @@ static int poll_loop(struct session *s)
  */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
-	struct snapshot_meta meta = { .start_ns = s->start_ns };
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->series };
 
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
@@ -231,6 +244,8 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	for (int i = 0; i < s->ntargets; i++)
 		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
 	meta.now_ns = mt_now_ns();
+	if (s->env->faults)
+		meta.resident = s->res;
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
 	*snap = snapshot__build(s->agg, s->sym, &meta);
@@ -290,6 +305,8 @@ int trace__run(const struct env *env)
 		return rc;
 	install_signals();
 	s.agg = agg__new();
+	s.res = resident__new();
+	s.series = series__new();
 	s.sym = sym__new();
 	if (probe__load(&s.probe)) {
 		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
@@ -324,6 +341,8 @@ cleanup:
 	ring_buffer__free(s.rb);
 	probe__destroy(s.probe);
 	sym__free(s.sym);
+	resident__free(s.res);	/* after the snapshot: its file paths are the resident's */
+	series__free(s.series);
 	agg__free(s.agg);
 	return rc;
 }
