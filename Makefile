@@ -73,12 +73,15 @@ $(OUT)/tools/%: tests/tools/%.c $(LIB_OBJ)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
 
-# The flame graph page is kept as plain HTML and compiled in as a C string.
-$(OUT)/flamegraph_html.h: user/flamegraph.html
+# HTML pages are kept as plain HTML and compiled in as C strings.
+HTML_H     := $(OUT)/flamegraph_html.h $(OUT)/timeline_html.h
+$(HTML_H): $(OUT)/%_html.h: user/%.html
 	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@
 
 $(OUT)/user/flamegraph.o: $(OUT)/flamegraph_html.h
+$(OUT)/user/timeline.o: $(OUT)/timeline_html.h
 
 # Workloads are built the way the programs users trace usually are: with frame pointers and -O1.
 $(OUT)/workloads/%: tests/workloads/%.c
