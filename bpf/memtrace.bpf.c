@@ -128,6 +128,8 @@ static __always_inline struct mt_event *new_event(__u32 op, __u64 id)
 static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_regs *ctx)
 {
 	__u64 len = MT_EVENT_HDR_SIZE;
+	/* Faults come by the thousand: the consumer's poll timeout collects them without a wakeup each. */
+	__u64 flags = e->op == MT_OP_FAULT || e->op == MT_OP_FAULT_MAJOR ? BPF_RB_NO_WAKEUP : 0;
 
 	if (with_stack) {
 		long n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
@@ -143,7 +145,7 @@ static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_
 	}
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
 		return;
-	if (bpf_ringbuf_output(&events, e, len, 0))
+	if (bpf_ringbuf_output(&events, e, len, flags))
 		count_loss(MT_LOSS_RINGBUF_FULL);
 }
 
