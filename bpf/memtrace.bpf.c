@@ -138,7 +138,7 @@ static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_
 			count_loss(MT_LOSS_STACK);
 			n = 0;
 		} else if (n == sizeof(e->frames)) {
-			count_loss(MT_LOSS_STACK_TRUNCATED);
+			count_loss(flags ? MT_LOSS_FAULT_STACK_TRUNCATED : MT_LOSS_STACK_TRUNCATED);
 		}
 		e->nframes = (n / 8) & 0x7f;
 		len += e->nframes * 8;

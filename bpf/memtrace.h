@@ -57,6 +57,7 @@ enum mt_loss {
 	MT_LOSS_STACK,			/* bpf_get_stack failed: event sent without a stack */
 	MT_LOSS_STACK_TRUNCATED,	/* stack deeper than MT_MAX_FRAMES (event still sent) */
 	MT_LOSS_NO_ENTRY,		/* a return without its entry (attached mid-call) */
+	MT_LOSS_FAULT_STACK_TRUNCATED,	/* a page fault's stack deeper than MT_MAX_FRAMES (still sent) */
 	MT_LOSS__COUNT,
 };
 

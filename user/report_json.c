@@ -82,6 +82,7 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 		[MT_LOSS_STACK] = "stack_failed",
 		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
 		[MT_LOSS_NO_ENTRY] = "return_without_entry",
+		[MT_LOSS_FAULT_STACK_TRUNCATED] = "fault_stack_truncated",
 	};
 	struct json j;
 

@@ -49,6 +49,7 @@ static void losses(FILE *f, const struct mt_snapshot *s)
 		[MT_LOSS_STACK] = "stack not captured",
 		[MT_LOSS_STACK_TRUNCATED] = "stack truncated at 127 frames",
 		[MT_LOSS_NO_ENTRY] = "return without entry",
+		[MT_LOSS_FAULT_STACK_TRUNCATED] = "page-fault stack truncated at 127 frames",
 	};
 	bool any = false;
 

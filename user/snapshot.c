@@ -157,7 +157,7 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 	s->now_ns = meta->now_ns;
 	for (int i = 0; i < MT_LOSS__COUNT; i++) {
 		s->loss[i] = meta->loss[i];
-		if (i != MT_LOSS_STACK_TRUNCATED)	/* a truncated stack still carries its event */
+		if (i != MT_LOSS_STACK_TRUNCATED && i != MT_LOSS_FAULT_STACK_TRUNCATED) /* event still sent */
 			lost += meta->loss[i];
 	}
 	find_oldest(a, oldest);
