@@ -50,12 +50,6 @@ static __always_inline int fault_begin(void)
 
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(fault_user, unsigned long address) { return fault_begin(); }
-/* The kernel touching user memory for the process (read(2) into a fresh buffer) is its growth too. */
-SEC("tp_btf/page_fault_kernel")
-int BPF_PROG(fault_kernel, unsigned long address)
-{
-	return (long)address >= 0 ? fault_begin() : 0;	/* user addresses: the lower half */
-}
 
 /*
  * Pages a fault allocates for the process (user pages are movable; page tables are not): one

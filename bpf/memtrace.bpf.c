@@ -125,13 +125,18 @@ static __always_inline struct mt_event *new_event(__u32 op, __u64 id)
 	return e;
 }
 
+#include "unwind.bpf.h"
+
 static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_regs *ctx)
 {
 	__u64 len = MT_EVENT_HDR_SIZE;
 	/* Faults come by the thousand: the consumer's poll timeout collects them without a wakeup each. */
 	__u64 flags = e->op == MT_OP_FAULT || e->op == MT_OP_FAULT_MAJOR ? BPF_RB_NO_WAKEUP : 0;
 
-	if (with_stack) {
+	if (with_stack && unwind_mode != MT_UNWIND_FP) {
+		e->nframes = unwind_user_stack(ctx, e->pid) & 0x7f;
+		len += e->nframes * 8;
+	} else if (with_stack) {
 		long n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
 
 		if (n < 0) {

@@ -23,6 +23,9 @@ struct env {
 	const char *flamegraph;		/* --flamegraph: HTML file */
 	bool faults;			/* page faults and resident growth; off with --no-faults */
 	const char *timeline;		/* --timeline: memory over time, HTML or SVG file */
+	bool live;			/* the live view: stdout is a terminal and no --no-live */
+	double interval;		/* -i, seconds between live view refreshes; 1 */
+	int unwind;			/* --unwind: enum mt_unwind_mode; auto */
 };
 
 #endif

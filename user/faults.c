@@ -21,11 +21,9 @@
 
 void faults__configure(struct memtrace *skel)
 {
-	/* The fault tracepoints are x86's; elsewhere fault events still come, unsized. */
+	/* The fault tracepoint is x86's; elsewhere fault events still come, unsized. */
 	if (libbpf_find_vmlinux_btf_id("page_fault_user", BPF_TRACE_RAW_TP) < 0)
 		bpf_program__set_autoload(skel->progs.fault_user, false);
-	if (libbpf_find_vmlinux_btf_id("page_fault_kernel", BPF_TRACE_RAW_TP) < 0)
-		bpf_program__set_autoload(skel->progs.fault_kernel, false);
 }
 
 static int open_event(int tid, __u64 config)
@@ -36,6 +34,12 @@ static int open_event(int tid, __u64 config)
 		.config = config,
 		.sample_period = 1,	/* every fault */
 		.inherit = 1,
+		/*
+		 * Faults the kernel takes on the process's behalf (read(2) into a fresh buffer) come
+		 * with kernel registers, which the stack unwinders cannot start from: left out.
+		 */
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
 	};
 	int fd = syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 

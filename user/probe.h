@@ -10,8 +10,11 @@
 struct probe;
 struct memtrace;
 
-/* Open and load the BPF object. Errors are reported here, with a hint; returns -errno. */
-int probe__load(struct probe **out);
+/*
+ * Open and load the BPF object; unwind_mode (enum mt_unwind_mode) picks the stack walker. Errors
+ * are reported here, with a hint; returns -errno.
+ */
+int probe__load(struct probe **out, int unwind_mode);
 void probe__destroy(struct probe *p);
 
 /*
@@ -32,6 +35,8 @@ struct memtrace *probe__skel(const struct probe *p);
 /* Keep link attached until the probe is destroyed, and destroy it then. */
 struct bpf_link;
 void probe__keep_link(struct probe *p, struct bpf_link *link);
+/* The fd of a BPF map by name (for modules that fill maps: user/unwind.c); -1 if none. */
+int probe__map_fd(const struct probe *p, const char *name);
 /* Loss counters by enum mt_loss, summed over CPUs. */
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
 /* Number of uprobes attached (for progress and tests). */

@@ -15,6 +15,7 @@ struct snapshot_meta {
 	uint64_t loss[MT_LOSS__COUNT];
 	const struct resident *resident;	/* page faults; NULL when not traced */
 	const struct series *series;		/* memory over time; NULL when not sampled */
+	struct mt_unwind_stats unwind;
 };
 
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
