@@ -133,7 +133,8 @@ static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_
 	/* Faults come by the thousand: the consumer's poll timeout collects them without a wakeup each. */
 	__u64 flags = e->op == MT_OP_FAULT || e->op == MT_OP_FAULT_MAJOR ? BPF_RB_NO_WAKEUP : 0;
 
-	if (with_stack && unwind_mode != MT_UNWIND_FP) {
+	/* Fault stacks are walked by frame pointer: their unwinding losses would blur the allocations'. */
+	if (with_stack && unwind_mode != MT_UNWIND_FP && !flags) {
 		e->nframes = unwind_user_stack(ctx, e->pid) & 0x7f;
 		len += e->nframes * 8;
 	} else if (with_stack) {

@@ -243,6 +243,8 @@ static int poll_loop(struct session *s)
 		/* Short with the live view, so keys are answered while events keep draining. */
 		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
 
+		if (n == 0)	/* page-fault events wake nobody: collect them when the wait times out */
+			n = ring_buffer__consume(s->rb);
 		unwind__service(s->unw);	/* tables for objects met without one (dlopen) */
 		if (n < 0 && n != -EINTR) {
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
