@@ -130,8 +130,11 @@ static __always_inline struct mt_event *new_event(__u32 op, __u64 id)
 static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_regs *ctx)
 {
 	__u64 len = MT_EVENT_HDR_SIZE;
+	/* Faults come by the thousand: the consumer's poll timeout collects them without a wakeup each. */
+	__u64 flags = e->op == MT_OP_FAULT || e->op == MT_OP_FAULT_MAJOR ? BPF_RB_NO_WAKEUP : 0;
 
-	if (with_stack && unwind_mode != MT_UNWIND_FP) {
+	/* Fault stacks are walked by frame pointer: their unwinding losses would blur the allocations'. */
+	if (with_stack && unwind_mode != MT_UNWIND_FP && !flags) {
 		e->nframes = unwind_user_stack(ctx, e->pid) & 0x7f;
 		len += e->nframes * 8;
 	} else if (with_stack) {
@@ -141,14 +144,14 @@ static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_
 			count_loss(MT_LOSS_STACK);
 			n = 0;
 		} else if (n == sizeof(e->frames)) {
-			count_loss(MT_LOSS_STACK_TRUNCATED);
+			count_loss(flags ? MT_LOSS_FAULT_STACK_TRUNCATED : MT_LOSS_STACK_TRUNCATED);
 		}
 		e->nframes = (n / 8) & 0x7f;
 		len += e->nframes * 8;
 	}
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
 		return;
-	if (bpf_ringbuf_output(&events, e, len, 0))
+	if (bpf_ringbuf_output(&events, e, len, flags))
 		count_loss(MT_LOSS_RINGBUF_FULL);
 }
 
@@ -294,3 +297,5 @@ int BPF_PROG(thread_exit)
 	bpf_map_delete_elem(&call_sp, &tid);
 	return 0;
 }
+
+#include "fault.bpf.h"

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "elfsym.h"
+#include "faults.h"
 #include "memtrace.skel.h"
 #include "probe.h"
 #include "procmaps.h"
@@ -80,6 +81,7 @@ int probe__load(struct probe **out, int unwind_mode)
 		mt_err(load_hint(err), "failed to open BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	faults__configure(p->skel);
 	p->skel->rodata->unwind_mode = unwind_mode;
 	err = memtrace__load(p->skel);
 	if (err) {
@@ -262,6 +264,14 @@ int probe__attach(struct probe *p, int pid, const char *obj)
 			 specs[i].func, pid);
 	}
 	return 0;
+}
+
+struct memtrace *probe__skel(const struct probe *p) { return p->skel; }
+
+void probe__keep_link(struct probe *p, struct bpf_link *link)
+{
+	xgrow(&p->links, &p->cap_links, p->nlinks + 1, sizeof(*p->links));
+	p->links[p->nlinks++] = link;
 }
 
 int probe__events_fd(const struct probe *p) { return bpf_map__fd(p->skel->maps.events); }

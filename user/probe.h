@@ -8,6 +8,7 @@
 #include "memtrace.h"
 
 struct probe;
+struct memtrace;
 
 /*
  * Open and load the BPF object; unwind_mode (enum mt_unwind_mode) picks the stack walker. Errors
@@ -29,6 +30,11 @@ char *probe__allocator_of_exe(const char *exe);
 int probe__attach(struct probe *p, int pid, const char *obj);
 
 int probe__events_fd(const struct probe *p);
+/* The loaded skeleton, for modules that attach programs of their own (faults.c). */
+struct memtrace *probe__skel(const struct probe *p);
+/* Keep link attached until the probe is destroyed, and destroy it then. */
+struct bpf_link;
+void probe__keep_link(struct probe *p, struct bpf_link *link);
 /* The fd of a BPF map by name (for modules that fill maps: user/unwind.c); -1 if none. */
 int probe__map_fd(const struct probe *p, const char *name);
 /* Loss counters by enum mt_loss, summed over CPUs. */

@@ -22,7 +22,7 @@ static void summary(struct json *j, const char *key, const struct mt_summary *m)
 	json__end_object(j);
 }
 
-static void frame(struct json *j, const struct mt_frame *fr)
+void report__json_frame(struct json *j, const struct mt_frame *fr)
 {
 	char addr[24];
 
@@ -49,9 +49,10 @@ static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_s
 	json__u64(j, "allocations", st->allocations);
 	json__u64(j, "oldest_age_ms", mt_stack_age_ms(s, st));
 	json__int(j, "site", st->site);
+	json__u64(j, "peak_bytes", st->peak_bytes);	/* held at the heap peak */
 	json__begin_array(j, "frames");
 	for (uint32_t i = 0; i < st->nframes; i++)
-		frame(j, &st->frames[i]);
+		report__json_frame(j, &st->frames[i]);
 	json__end_array(j);
 	json__end_object(j);
 }
@@ -69,6 +70,7 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	for (size_t k = 0; k < p->nstacks; k++)
 		stack(j, s, &p->stacks[k]);
 	json__end_array(j);
+	report__json_memory(j, s, p);
 	json__end_object(j);
 }
 
@@ -94,6 +96,7 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 		[MT_LOSS_STACK] = "stack_failed",
 		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
 		[MT_LOSS_NO_ENTRY] = "return_without_entry",
+		[MT_LOSS_FAULT_STACK_TRUNCATED] = "fault_stack_truncated",
 		[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
 		[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
 		[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
@@ -116,6 +119,7 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 	json__end_array(&j);
 	summary(&j, "summary", &s->total[MT_KIND_HEAP]);
 	summary(&j, "mmap_summary", &s->total[MT_KIND_MMAP]);
+	report__json_faults(&j, &s->faults);
 	json__end_object(&j);
 	return ferror(f) ? -1 : 0;
 }

@@ -7,12 +7,24 @@
 #include <string.h>
 
 #include "htab.h"
+#include "resident.h"
+#include "series.h"
 #include "snapshot_build.h"
 #include "util.h"
 
 const char *mt_kind_name(enum mt_kind kind)
 {
 	return kind == MT_KIND_MMAP ? "mmap" : "heap";
+}
+
+const char *mt_map_name(uint32_t map)
+{
+	static const char *const name[MT_MAP__COUNT] = {
+		[MT_MAP_UNKNOWN] = "unknown", [MT_MAP_HEAP] = "heap", [MT_MAP_ANON] = "anon",
+		[MT_MAP_STACK] = "stack", [MT_MAP_FILE] = "file",
+	};
+
+	return map < MT_MAP__COUNT ? name[map] : "unknown";
 }
 
 struct oldest_ctx {
@@ -75,11 +87,28 @@ static int by_outstanding(const void *x, const void *y)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static void fill_stack(struct symbolizer *sym, const struct agg_stack *as, uint32_t id,
-		       uint64_t oldest, struct mt_stack *st)
+const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, const uint64_t *addrs,
+					uint32_t n, bool first_is_ip, int *site)
 {
-	struct mt_frame *frames = xcalloc(as->nframes, sizeof(*frames));
+	struct mt_frame *frames = xcalloc(n ? n : 1, sizeof(*frames));
 
+	for (uint32_t f = 0; f < n; f++) {
+		/* Lookups step back one byte into the call; an instruction pointer needs none. */
+		bool ip = first_is_ip && f == 0;
+
+		sym__resolve(sym, pid, addrs[f] + ip, &frames[f]);
+		frames[f].addr = addrs[f];
+		frames[f].module_offset -= ip;
+	}
+	*site = 0;
+	while (*site + 1 < (int)n && is_plumbing(&frames[*site]))
+		(*site)++;
+	return frames;
+}
+
+static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct agg_stack *as,
+		       uint32_t id, uint64_t oldest, struct mt_stack *st)
+{
 	st->id = id;
 	st->kind = as->kind;
 	st->outstanding_bytes = as->outstanding_bytes;
@@ -88,12 +117,8 @@ static void fill_stack(struct symbolizer *sym, const struct agg_stack *as, uint3
 	st->allocations = as->allocations;
 	st->oldest_ts_ns = as->outstanding_allocations ? oldest : 0;
 	st->nframes = as->nframes;
-	for (uint32_t f = 0; f < as->nframes; f++)
-		sym__resolve(sym, as->pid, as->frames[f], &frames[f]);
-	st->site = 0;
-	while (st->site + 1 < (int)st->nframes && is_plumbing(&frames[st->site]))
-		st->site++;
-	st->frames = frames;
+	st->frames = snapshot__frames(sym, as->pid, as->frames, as->nframes, false, &st->site);
+	agg__stack_at_peak(a, id, &st->peak_bytes, &st->peak_allocations);
 }
 
 static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct agg_proc *ap,
@@ -111,11 +136,13 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 		const struct agg_stack *as = agg__stack(a, id);
 
 		if (as->pid == ap->pid)
-			fill_stack(sym, as, id, oldest[id], &stacks[n++]);
+			fill_stack(a, sym, as, id, oldest[id], &stacks[n++]);
 	}
 	qsort(stacks, n, sizeof(*stacks), by_outstanding);
 	p->nstacks = n;
 	p->stacks = stacks;
+	p->peak.heap_bytes = ap->sum[MT_KIND_HEAP].peak_outstanding_bytes;
+	p->peak.heap_ts_ns = ap->sum[MT_KIND_HEAP].peak_ts_ns;
 }
 
 /* A truncated or partly unwound stack still carries its event: those count frames, not events. */
@@ -126,6 +153,7 @@ static bool loses_event(int reason)
 	case MT_LOSS_UNWIND_NO_TABLE:
 	case MT_LOSS_UNWIND_UNSUPPORTED:
 	case MT_LOSS_UNWIND_READ_FAULT:
+	case MT_LOSS_FAULT_STACK_TRUNCATED:
 		return false;
 	}
 	return true;
@@ -152,7 +180,13 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 	for (size_t i = 0; i < agg__nprocs(a); i++) {
 		fill_proc(a, sym, agg__proc_at(a, i), oldest, &procs[i]);
 		procs[i].kind[MT_KIND_HEAP].lost_events = lost;
+		if (meta->resident)
+			resident__fill(meta->resident, sym, procs[i].pid, &procs[i].resident);
+		if (meta->series)
+			series__fill(meta->series, procs[i].pid, &procs[i]);
 	}
+	if (meta->resident)
+		resident__total(meta->resident, &s->faults);
 	s->nprocs = agg__nprocs(a);
 	s->procs = procs;
 	for (int k = 0; k < MT_KIND__COUNT; k++)
@@ -170,6 +204,8 @@ void snapshot__free(struct mt_snapshot *s)
 		for (size_t k = 0; k < s->procs[i].nstacks; k++)
 			free((void *)s->procs[i].stacks[k].frames);
 		free((void *)s->procs[i].stacks);
+		resident__release((struct mt_resident *)&s->procs[i].resident);
+		free((void *)s->procs[i].samples);
 	}
 	free((void *)s->procs);
 	free(s);

@@ -13,12 +13,15 @@
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "faults.h"
 #include "live.h"
 #include "metrics.h"
 #include "output.h"
 #include "pprof_dir.h"
 #include "probe.h"
 #include "recorder.h"
+#include "resident.h"
+#include "series.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
 #include "target.h"
@@ -31,6 +34,8 @@ struct session {
 	struct probe *probe;
 	struct ring_buffer *rb;
 	struct agg *agg;
+	struct resident *res;		/* page faults */
+	struct series *series;		/* memory over time */
 	struct symbolizer *sym;
 	struct recorder *rec;		/* memtrace record; NULL otherwise */
 	struct live *live;		/* NULL unless the live view is on */
@@ -69,6 +74,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct session *s = ctx;
 	const struct mt_event *e = data;
 	size_t nstacks = agg__nstacks(s->agg);
+	bool new_fault_stack;
 
 	if (size < MT_EVENT_HDR_SIZE || e->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
@@ -76,7 +82,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	recorder__event(s->rec, e);
 	agg__apply(s->agg, e);
-	if (agg__nstacks(s->agg) != nstacks)	/* a new stack: make sure we can name its objects */
+	new_fault_stack = resident__apply(s->res, e);
+	if (agg__nstacks(s->agg) != nstacks || new_fault_stack)	/* make sure we can name its objects */
 		sym__cover(s->sym, e->pid, (const uint64_t *)e->frames, e->nframes);
 	s->events++;
 	return 0;
@@ -116,6 +123,7 @@ static void capture_process(struct session *s, struct target *t)
 	memcpy(p->comm, t->comm, sizeof(p->comm));
 	sym__refresh(s->sym, t->pid);
 	recorder__process(s->rec, p);
+	series__sample(s->series, s->agg, t->pid, mt_now_ns());
 }
 
 static void at_exit_stop(struct target *t, void *ctx)
@@ -155,6 +163,8 @@ static int start_command(struct session *s)
 	target__seize(t);
 	rc = probe__attach(s->probe, t->pid, obj);
 	free(obj);
+	if (!rc && env->faults)
+		rc = faults__attach(s->probe, t->pid);
 	if (rc) {
 		target__abort(t);
 		return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
@@ -187,6 +197,8 @@ static int attach_pids(struct session *s)
 		}
 		rc = probe__attach(s->probe, t->pid, obj);
 		free(obj);
+		if (!rc && s->env->faults)
+			rc = faults__attach(s->probe, t->pid);
 		if (rc)
 			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		s->ntargets++;
@@ -228,7 +240,9 @@ static void record_tick(struct session *s)
 static void live_tick(struct session *s)
 {
 	if (live__due(s->live)) {
-		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns() };
+		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(),
+					      .series = s->series,
+					      .resident = s->env->faults ? s->res : NULL };
 
 		probe__losses(s->probe, meta.loss);
 		live__show(s->live, snapshot__build(s->agg, s->sym, &meta));
@@ -285,6 +299,8 @@ static int poll_loop(struct session *s)
 		/* Short with the live view, so keys are answered while events keep draining. */
 		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
 
+		if (n == 0)	/* page-fault events wake nobody: collect them when the wait times out */
+			n = ring_buffer__consume(s->rb);
 		unwind__service(s->unw);	/* tables for objects met without one (dlopen) */
 		if (recorder__due(s->rec))
 			record_tick(s);
@@ -292,6 +308,7 @@ static int poll_loop(struct session *s)
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
 		}
+		series__tick(s->series, s->agg, mt_now_ns());
 		if (s->live)
 			live_tick(s);
 		exports_tick(s);
@@ -306,7 +323,7 @@ static int poll_loop(struct session *s)
  */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
-	struct snapshot_meta meta = { .start_ns = s->start_ns };
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->series };
 
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
@@ -318,6 +335,8 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	for (int i = 0; i < s->ntargets; i++)
 		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
 	meta.now_ns = mt_now_ns();
+	if (s->env->faults)
+		meta.resident = s->res;
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
 	recorder__finish(s->rec, s->agg, s->sym, &meta);
@@ -381,6 +400,8 @@ int trace__run(const struct env *env)
 	if (rc)
 		goto cleanup;
 	s.agg = agg__new();
+	s.res = resident__new();
+	s.series = series__new();
 	s.sym = sym__new();
 	if (env->record && recorder__open(env->record, s.sym, &s.rec)) {
 		rc = MT_EXIT_FAIL;
@@ -435,6 +456,8 @@ cleanup:
 	unwind__free(s.unw);
 	probe__destroy(s.probe);
 	sym__free(s.sym);
+	resident__free(s.res);	/* after the snapshot: its file paths are the resident's */
+	series__free(s.series);
 	agg__free(s.agg);
 	return rc;
 }
