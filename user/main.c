@@ -309,6 +309,7 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		if (parse_number("byte count for --fail-if-grows", arg, 0, &v))
 			return EINVAL;
 		env->fail_if_grows = (long long)v;
+		break;
 	case OPT_NO_FAULTS:
 		env->faults = false;
 		break;
