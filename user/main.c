@@ -400,6 +400,8 @@ int main(int argc, char **argv)
 		}
 	}
 	env.mode = cmd->mode;
+	/* Recordings do not carry page faults or RSS samples yet: their replay could not match. */
+	env.faults = env.mode != MT_MODE_RECORD;
 	/* argp's own errors exit with argp_err_exit_status. */
 	argp_err_exit_status = MT_EXIT_USAGE;
 	if (argp_parse(cmd->argp, argc, argv, ARGP_IN_ORDER, &idx, &env))

@@ -323,7 +323,8 @@ static int poll_loop(struct session *s)
  */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
-	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->series };
+	/* Recordings carry no RSS samples yet: a recorded run's reports leave the timeline out. */
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->rec ? NULL : s->series };
 
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
