@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # memtrace: `make` builds, `make test` runs every test, `make bench` measures overhead.
 .DELETE_ON_ERROR:
+# Keep generated skeletons and BPF objects: deleting them as intermediates forces a relink each run.
+.SECONDARY:
 .SUFFIXES:
 
 OUT       ?= build
@@ -72,7 +74,21 @@ $(OUT)/workloads/%: tests/workloads/%.c
 test: all
 	$(Q)tests/run
 
-bench: all
+# The bench's probe floor: empty BPF programs on memtrace's attach table (built by `make bench`).
+$(OUT)/bench/%.bpf.o: bench/%.bpf.c $(OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_FLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/bench/%.skel.h: $(OUT)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(OUT)/bench/floor: bench/floor.c $(LIB_OBJ) | $(OUT)/bench/probe_floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -I$(OUT)/bench $< $(LIB_OBJ) $(LDLIBS) -o $@
+
+bench: all $(OUT)/bench/floor
 	$(Q)scripts/bench
 
 install: $(OUT)/memtrace

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -224,6 +225,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 			capture_process(s, &s->targets[i]);
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
+	probe__log_stats(s->probe);
 	ring_buffer__free(s->rb);
 	s->rb = NULL;
 	probe__destroy(s->probe);
@@ -251,6 +253,18 @@ static bool may_trace(void)
 			break;
 	fclose(f);
 	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+}
+
+/* What memtrace itself cost, apart from the traced processes (the bench reads this with -v). */
+static void log_own_cost(const struct session *s)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return;
+	mt_debug("own cost: events=%llu user_s=%.3f sys_s=%.3f maxrss_kib=%ld",
+		 (unsigned long long)s->events, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
 }
 
 static int preflight(void)
@@ -313,6 +327,7 @@ int trace__run(const struct env *env)
 	if (output__write_all(env, snap) && !rc)
 		rc = MT_EXIT_FAIL;
 	rc = cmd_status(&s, rc);
+	log_own_cost(&s);
 cleanup:
 	if (rc && !snap)
 		for (int i = 0; i < s.ntargets; i++)
