@@ -88,7 +88,12 @@ $(OUT)/bench/floor: bench/floor.c $(LIB_OBJ) | $(OUT)/bench/probe_floor.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -I$(OUT)/bench $< $(LIB_OBJ) $(LDLIBS) -o $@
 
-bench: all $(OUT)/bench/floor
+$(OUT)/bench/libstopwatch.so: bench/stopwatch.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -shared -fPIC $< -o $@
+
+bench: all $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
 	$(Q)scripts/bench
 
 install: $(OUT)/memtrace
