@@ -207,6 +207,9 @@ static int poll_loop(struct session *s)
 	while (!should_stop(s)) {
 		int n = ring_buffer__poll(s->rb, 100);
 
+		if (n == 0)	/* the probes wake us only for a batch: take what came meanwhile */
+			n = ring_buffer__consume(s->rb);
+
 		if (n < 0 && n != -EINTR) {
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
