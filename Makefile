@@ -15,7 +15,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -g -O2
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  := -D_GNU_SOURCE -Ibpf -Iuser -I$(OUT) -MMD -MP
-LDLIBS    := -lbpf -lelf -ldw -lz -lncursesw
+LDLIBS    := -lbpf -lelf -ldw -lz -lncursesw -lpthread
 BPF_FLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -Wall -Werror
 
 ifeq ($(V),1)
@@ -30,10 +30,11 @@ USER_SRC   := $(sort $(wildcard user/*.c))
 USER_OBJ   := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
 LIB_OBJ    := $(filter-out $(OUT)/user/main.o,$(USER_OBJ))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
+TOOLS      := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(sort $(wildcard tests/tools/*.c)))
 WORKLOADS  := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(sort $(wildcard tests/workloads/*.c)))
 SKEL       := $(OUT)/memtrace.skel.h
 
-all: $(OUT)/memtrace $(UNIT_BIN) $(WORKLOADS)
+all: $(OUT)/memtrace $(UNIT_BIN) $(TOOLS) $(WORKLOADS)
 
 $(OUT)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -65,7 +66,26 @@ $(OUT)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
 
+# Test helpers: small programs linked like unit tests that integration tests drive.
+$(OUT)/tools/%: tests/tools/%.c $(LIB_OBJ)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
+
+# The flame graph page is kept as plain HTML and compiled in as a C string.
+$(OUT)/flamegraph_html.h: user/flamegraph.html
+	$(call msg,GEN,$@)
+	$(Q)sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@
+
+$(OUT)/user/flamegraph.o: $(OUT)/flamegraph_html.h
+
 # Workloads are built the way the programs users trace usually are: with frame pointers and -O1.
+# nofp_* workloads are built as distributions build: optimized, no frame pointers, CFI only.
+$(OUT)/workloads/nofp_%: tests/workloads/nofp_%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -g -O2 -fomit-frame-pointer -pthread $(WARN) -Wno-unused-result $< -o $@
+
 $(OUT)/workloads/%: tests/workloads/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -142,10 +142,10 @@ static __always_inline __u64 wakeup_flag(__u64 len)
 }
 
 /*
- * The user stack by its frame-pointer chain: the walk bpf_get_stack(BPF_F_USER_STACK) does, but
- * ending where the chain ends. Code built without frame pointers (Debian's libc, where every
- * stack ends: __libc_start_call_main, start_thread; most of Debian's programs) leaves 0 or any
- * value in the frame register; the kernel's walker reads through it and takes a page fault on
+ * --unwind fp: the user stack by its frame-pointer chain, the walk of
+ * bpf_get_stack(BPF_F_USER_STACK), but ending where the chain ends. Code built without frame
+ * pointers (Debian's libc, where every stack ends: __libc_start_call_main, start_thread; most of
+ * Debian's programs) leaves 0 or any value in the frame register; the kernel's walker reads through it and takes a page fault on
  * nearly every event, which cost ~5 us here, more than the rest of the event. A real chain lies
  * on this thread's stack, above the stack pointer, and moves up it frame by frame: a link that
  * does not ends the walk before it is read, so the walk does not fault on such values.
@@ -172,11 +172,16 @@ static __always_inline __u32 user_stack(struct pt_regs *ctx, __u64 *frames)
 	return n;
 }
 
+#include "unwind.bpf.h"
+
 static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_regs *ctx)
 {
 	__u64 len = MT_EVENT_HDR_SIZE;
 
-	if (with_stack) {
+	if (with_stack && unwind_mode != MT_UNWIND_FP) {
+		e->nframes = unwind_user_stack(ctx, e->pid) & 0x7f;
+		len += e->nframes * 8;
+	} else if (with_stack) {
 		e->nframes = user_stack(ctx, e->frames) & 0x7f;
 		len += e->nframes * 8;
 	}

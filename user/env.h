@@ -5,6 +5,8 @@
 
 #include <stdbool.h>
 
+#include "folded.h"
+
 #define MT_MAX_PIDS 64
 
 struct env {
@@ -15,6 +17,13 @@ struct env {
 	int top;			/* -n */
 	const char *output;		/* -o: text report file; NULL = stderr */
 	const char *json;		/* --json */
+	const char *folded;		/* --folded: folded stacks file */
+	enum mt_folded_value folded_value; /* --folded-value */
+	const char *pprof;		/* --pprof: gzip profile.proto file */
+	const char *flamegraph;		/* --flamegraph: HTML file */
+	bool live;			/* the live view: stdout is a terminal and no --no-live */
+	double interval;		/* -i, seconds between live view refreshes; 1 */
+	int unwind;			/* --unwind: enum mt_unwind_mode; auto */
 };
 
 #endif

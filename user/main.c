@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "env.h"
 #include "trace.h"
+#include "unwind.h"
 #include "util.h"
 
 #define MT_VERSION "0.1.0"
@@ -21,11 +23,24 @@ static const char doc[] =
 	"  sudo memtrace -p 1234 -d 30               attach to pid 1234 for 30 s\n"
 	"  sudo memtrace -p 12,34 --json out.json    two processes, JSON for scripts\n"
 	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
+	"  sudo memtrace --pprof heap.pb.gz -- ./a   then: go tool pprof -top heap.pb.gz\n"
+	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
 	"\n"
 	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
 	"traced process has exited. Then the report is written to stderr (stdout\n"
 	"stays the command's) or to -o FILE. With -- CMD, memtrace waits for the\n"
 	"command and exits with its status, as time(1) does.\n"
+	"\n"
+	"Live view: with stdout on a terminal (and no --no-live), a top-like\n"
+	"screen shows the stacks holding memory, refreshed every -i SECONDS. Keys:\n"
+	"b/g/c/a sort by bytes, growth, blocks, age; Up/Down move; Enter shows\n"
+	"the whole stack; p pauses the display (tracing goes on); / filters by a\n"
+	"substring of any frame; q quits as Ctrl-C does, then the report follows.\n"
+	"A row marked '!' is a suspected leak: over the last 10 intervals its\n"
+	"outstanding bytes grew (rising in at least half of them, never falling\n"
+	"below where they began) while its oldest block, born before them, was\n"
+	"never freed. A one-time buffer does not grow; a cache that evicts its\n"
+	"oldest entries does not keep its oldest block.\n"
 	"\n"
 	"Exit status: with -- CMD the command's own; else 0. Errors: 1 tracing\n"
 	"failed; 2 bad usage; 3 this machine cannot trace (not root, no BTF);\n"
@@ -34,7 +49,8 @@ static const char doc[] =
 
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
-enum { OPT_JSON = 0x100 };
+enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
+       OPT_UNWIND };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
@@ -45,7 +61,17 @@ static const struct argp_option options[] = {
 	{ "top", 'n', "N", 0, "Stacks to show per process in the text report (default 10)", 3 },
 	{ "output", 'o', "FILE", 0, "Write the text report to FILE instead of stderr", 3 },
 	{ "json", OPT_JSON, "FILE", 0, "Write the report as JSON to FILE ('-' for stdout)", 3 },
+	{ "folded", OPT_FOLDED, "FILE", 0, "Write folded stacks (flamegraph.pl, speedscope) to FILE", 3 },
+	{ "folded-value", OPT_FOLDED_VALUE, "VALUE", 0,
+	  "What --folded counts: outstanding (bytes, default), allocated (bytes) or blocks", 3 },
+	{ "pprof", OPT_PPROF, "FILE", 0, "Write a gzip pprof heap profile to FILE (go tool pprof)", 3 },
+	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive HTML flame graph to FILE", 3 },
+	{ "no-live", OPT_NO_LIVE, NULL, 0, "No live view on a terminal: only the final report", 3 },
+	{ "interval", 'i', "SECONDS", 0, "Refresh the live view this often (default 1)", 3 },
 	{ NULL, 0, NULL, 0, "Other:", 4 },
+	{ "unwind", OPT_UNWIND, "fp|dwarf|auto", 0,
+	  "How to walk stacks: frame pointers, .eh_frame CFI, or CFI only for objects built "
+	  "without frame pointers (default auto)", 4 },
 	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 },
 	{ 0 },
 };
@@ -109,6 +135,31 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_JSON:
 		env->json = arg;
 		break;
+	case OPT_UNWIND:
+		env->unwind = unwind__parse_mode(arg);
+		if (env->unwind < 0) {
+			mt_err("give fp, dwarf or auto", "invalid unwind mode '%s'", arg);
+			return EINVAL;
+		}
+		break;
+	case OPT_FOLDED:
+		env->folded = arg;
+		break;
+	case OPT_FOLDED_VALUE:
+		return mt_folded_value_parse(arg, &env->folded_value) ? EINVAL : 0;
+	case OPT_PPROF:
+		env->pprof = arg;
+		break;
+	case OPT_FLAMEGRAPH:
+		env->flamegraph = arg;
+		break;
+	case OPT_NO_LIVE:
+		env->live = false;
+		break;
+	case 'i':
+		if (parse_number("interval", arg, 0.05, &env->interval))
+			return EINVAL;
+		break;
 	case 'v':
 		mt_verbose = 1;
 		break;
@@ -134,6 +185,9 @@ int main(int argc, char **argv)
 	static const struct argp argp = { options, parse_opt, args_doc, doc, NULL, NULL, NULL };
 	struct env env = {
 		.top = 10,
+		.live = true,
+		.interval = 1,
+		.unwind = MT_UNWIND_AUTO,
 	};
 	int idx;
 
@@ -141,5 +195,6 @@ int main(int argc, char **argv)
 	argp_err_exit_status = MT_EXIT_USAGE;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, &idx, &env))
 		return MT_EXIT_USAGE;
+	env.live = env.live && isatty(STDOUT_FILENO);
 	return trace__run(&env);
 }

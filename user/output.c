@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "flamegraph.h"
+#include "folded.h"
 #include "output.h"
+#include "pprof.h"
 #include "report.h"
 #include "util.h"
 
@@ -18,7 +21,25 @@ static int json(const struct env *env, const struct mt_snapshot *s, FILE *f)
 	return report__json(s, f);
 }
 
+static int folded(const struct env *env, const struct mt_snapshot *s, FILE *f)
+{
+	return folded__write(s, f, env->folded_value);
+}
+
+static int pprof(const struct env *env, const struct mt_snapshot *s, FILE *f)
+{
+	return pprof__fwrite(s, f);
+}
+
+static int flamegraph(const struct env *env, const struct mt_snapshot *s, FILE *f)
+{
+	return flamegraph__write(s, f);
+}
+
 static const char *json_path(const struct env *env) { return env->json; }
+static const char *folded_path(const struct env *env) { return env->folded; }
+static const char *pprof_path(const struct env *env) { return env->pprof; }
+static const char *flamegraph_path(const struct env *env) { return env->flamegraph; }
 static const char to_stderr[] = "(stderr)";	/* compared by address: no file has this name */
 static const char *text_path(const struct env *env) { return env->output ? env->output : to_stderr; }
 
@@ -29,6 +50,9 @@ static const struct output_spec {
 	int (*write)(const struct env *env, const struct mt_snapshot *s, FILE *f);
 } outputs[] = {
 	{ "JSON report", json_path, json },
+	{ "folded stacks", folded_path, folded },
+	{ "pprof profile", pprof_path, pprof },
+	{ "flame graph", flamegraph_path, flamegraph },
 	{ "text report", text_path, text },
 };
 

@@ -118,6 +118,19 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 	p->stacks = stacks;
 }
 
+/* A truncated or partly unwound stack still carries its event: those count frames, not events. */
+static bool loses_event(int reason)
+{
+	switch (reason) {
+	case MT_LOSS_STACK_TRUNCATED:
+	case MT_LOSS_UNWIND_NO_TABLE:
+	case MT_LOSS_UNWIND_UNSUPPORTED:
+	case MT_LOSS_UNWIND_READ_FAULT:
+		return false;
+	}
+	return true;
+}
+
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 				    const struct snapshot_meta *meta)
 {
@@ -128,11 +141,13 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 
 	s->start_ns = meta->start_ns;
 	s->now_ns = meta->now_ns;
+	_Static_assert(MT_LOSS__COUNT <= sizeof(s->loss) / sizeof(s->loss[0]), "mt_snapshot.loss too small");
 	for (int i = 0; i < MT_LOSS__COUNT; i++) {
 		s->loss[i] = meta->loss[i];
-		if (i != MT_LOSS_STACK_TRUNCATED)	/* a truncated stack still carries its event */
+		if (loses_event(i))
 			lost += meta->loss[i];
 	}
+	s->unwind = meta->unwind;
 	find_oldest(a, oldest);
 	for (size_t i = 0; i < agg__nprocs(a); i++) {
 		fill_proc(a, sym, agg__proc_at(a, i), oldest, &procs[i]);

@@ -10,6 +10,7 @@
 struct snapshot_meta {
 	uint64_t start_ns, now_ns;
 	uint64_t loss[MT_LOSS__COUNT];
+	struct mt_unwind_stats unwind;
 };
 
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,

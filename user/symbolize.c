@@ -33,8 +33,17 @@ struct sym_entry {
 	int line;
 };
 
+/* Where an address was when its stack was first seen: valid even after the mapping goes away. */
+struct pin {
+	struct mt_mapping *mapping;
+	struct module *module;		/* NULL for non-file mappings */
+	uint64_t vaddr;			/* ELF address in module, or the address itself */
+	bool in_module;			/* vaddr is a valid ELF address of module */
+};
+
 struct proc_maps {
 	int pid;
+	struct htab *pins;		/* address -> struct pin */
 	struct pmap *maps;		/* sorted */
 	size_t n;
 	struct mt_mapping **mappings;	/* parallel to maps */
@@ -88,6 +97,7 @@ void sym__free(struct symbolizer *s)
 		struct procmaps pm = { s->procs[i].maps, s->procs[i].n };
 
 		procmaps__release(&pm);
+		htab__free(s->procs[i].pins);
 		free(s->procs[i].mappings);
 		free(s->procs[i].modules);
 	}
@@ -184,6 +194,7 @@ static struct proc_maps *proc_get(struct symbolizer *s, int pid, bool create)
 		return NULL;
 	xgrow(&s->procs, &s->cap_procs, s->nprocs + 1, sizeof(*s->procs));
 	s->procs[s->nprocs].pid = pid;
+	s->procs[s->nprocs].pins = htab__new(sizeof(struct pin));
 	return &s->procs[s->nprocs++];
 }
 
@@ -233,19 +244,6 @@ static ssize_t find_map(const struct proc_maps *p, uint64_t addr)
 	return m ? m - p->maps : -1;
 }
 
-void sym__cover(struct symbolizer *s, int pid, const uint64_t *addrs, uint32_t n)
-{
-	struct proc_maps *p = proc_get(s, pid, false);
-
-	if (p && mt_now_ns() - p->last_refresh_ns < 1000000)
-		return;	/* re-read at most once a millisecond: the mapping may be truly absent */
-	for (uint32_t i = 0; p && i < n; i++)
-		if (find_map(p, addrs[i]) < 0)
-			p = NULL;
-	if (!p)
-		sym__refresh(s, pid);
-}
-
 static uint64_t file_offset_to_vaddr(const struct module *m, uint64_t off, bool *ok)
 {
 	for (size_t i = 0; i < m->nloads; i++) {
@@ -284,27 +282,74 @@ static struct sym_entry lookup(struct symbolizer *s, struct module *m, uint64_t 
 	return *e;
 }
 
+/* Find addr in the process's current mappings. */
+static bool locate(const struct proc_maps *p, uint64_t addr, struct pin *pin)
+{
+	ssize_t i = find_map(p, addr);
+
+	memset(pin, 0, sizeof(*pin));
+	pin->vaddr = addr;
+	if (i < 0)
+		return false;
+	pin->mapping = p->mappings[i];
+	pin->module = p->modules[i];
+	if (pin->module)
+		pin->vaddr = file_offset_to_vaddr(pin->module, addr - p->maps[i].start + p->maps[i].offset,
+						  &pin->in_module);
+	return true;
+}
+
+/*
+ * A new stack: pin each address to the mapping it is in now, re-reading the mappings when one
+ * is unknown (a library loaded since). Pinned, a frame names the right object even if that
+ * object is unloaded later and another one mapped at the same address.
+ */
+void sym__cover(struct symbolizer *s, int pid, const uint64_t *addrs, uint32_t n)
+{
+	struct proc_maps *p = proc_get(s, pid, false);
+	bool refreshed = false;
+
+	if (!p) {
+		sym__refresh(s, pid);
+		p = proc_get(s, pid, true);
+		refreshed = true;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		struct pin pin;
+		bool existed;
+
+		if (!addrs[i] || htab__lookup(p->pins, addrs[i]))
+			continue;
+		/* Re-read at most once per 10 ms: an address may lie in no mapping at all. */
+		if (!locate(p, addrs[i], &pin) && !refreshed &&
+		    mt_now_ns() - p->last_refresh_ns > 10000000) {
+			sym__refresh(s, pid);
+			refreshed = true;
+			locate(p, addrs[i], &pin);
+		}
+		if (pin.mapping)
+			*(struct pin *)htab__insert(p->pins, addrs[i], &existed) = pin;
+	}
+}
+
 void sym__resolve(struct symbolizer *s, int pid, uint64_t addr, struct mt_frame *out)
 {
 	struct proc_maps *p = proc_get(s, pid, false);
-	ssize_t i = p ? find_map(p, addr) : -1;
-	struct module *m;
+	struct pin *pinned = p ? htab__lookup(p->pins, addr) : NULL;
+	struct pin pin = { .vaddr = addr };
 	struct sym_entry e;
-	bool ok;
 
 	memset(out, 0, sizeof(*out));
+	if (pinned)
+		pin = *pinned;
+	else if (p)
+		locate(p, addr, &pin);
 	out->addr = addr;
-	out->module_offset = addr;
-	if (i < 0)
+	out->module_offset = pin.vaddr;
+	out->mapping = pin.mapping;
+	if (!pin.module || !pin.in_module)
 		return;
-	out->mapping = p->mappings[i];
-	m = p->modules[i];
-	if (!m)
-		return;
-	out->module_offset = file_offset_to_vaddr(m, addr - p->maps[i].start + p->maps[i].offset, &ok);
-	if (!ok)
-		return;
-	e = lookup(s, m, out->module_offset);
+	e = lookup(s, pin.module, pin.vaddr);
 	out->function = e.function;
 	out->file = e.file;
 	out->line = e.line;

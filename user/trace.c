@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * A tracing session. Order matters: the command is forked and held before exec, the probes are
- * attached for its pid, and only then may it run, so no allocation escapes. At the end the probes
- * are detached before the report is built, so the program stops paying for them at once.
+ * attached for its pid, and only then may it run, so no allocation escapes.
  */
 #include <errno.h>
 #include <signal.h>
@@ -15,12 +14,14 @@
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "live.h"
 #include "output.h"
 #include "probe.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
 #include "target.h"
 #include "trace.h"
+#include "unwind.h"
 #include "util.h"
 
 struct session {
@@ -29,6 +30,8 @@ struct session {
 	struct ring_buffer *rb;
 	struct agg *agg;
 	struct symbolizer *sym;
+	struct live *live;		/* NULL unless the live view is on */
+	struct unwinder *unw;
 	struct target targets[MT_MAX_PIDS];
 	int ntargets;
 	uint64_t start_ns;
@@ -114,6 +117,7 @@ static void at_exit_stop(struct target *t, void *ctx)
 
 	ring_buffer__consume(s->rb);	/* its last events are in: they may need its mappings */
 	capture_process(s, t);
+	unwind__forget(s->unw, t->pid);
 }
 
 static int start_command(struct session *s)
@@ -133,6 +137,7 @@ static int start_command(struct session *s)
 		return MT_EXIT_TARGET;
 	}
 	rc = target__spawn(t, exe, env->cmd);
+	unwind__preload(s->unw, t->pid, exe);	/* its first allocations must find their tables */
 	free(exe);
 	if (rc) {
 		free(obj);
@@ -179,6 +184,7 @@ static int attach_pids(struct session *s)
 		s->ntargets++;
 		target__seize(t);
 		capture_process(s, t);
+		unwind__refresh(s->unw, t->pid);
 	}
 	return 0;
 }
@@ -202,23 +208,46 @@ static bool should_stop(struct session *s)
 	return target__reap(s->targets, s->ntargets, at_exit_stop, s) == 0;
 }
 
+/* The live view's turn: a snapshot every interval, keys in between; q is Ctrl-C's twin. */
+static void live_tick(struct session *s)
+{
+	if (live__due(s->live)) {
+		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns() };
+
+		probe__losses(s->probe, meta.loss);
+		live__show(s->live, snapshot__build(s->agg, s->sym, &meta));
+	}
+	if (live__keys(s->live) && !stop_signal) {
+		stop_signal = SIGINT;
+		if (s->env->cmd && !s->targets[0].exited)
+			kill(s->targets[0].pid, SIGINT);
+	}
+}
+
 static int poll_loop(struct session *s)
 {
 	while (!should_stop(s)) {
-		int n = ring_buffer__poll(s->rb, 100);
+		/* Short with the live view, so keys are answered while events keep draining. */
+		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
 
 		if (n == 0)	/* the probes wake us only for a batch: take what came meanwhile */
 			n = ring_buffer__consume(s->rb);
-
+		unwind__service(s->unw);	/* tables for objects met without one (dlopen) */
 		if (n < 0 && n != -EINTR) {
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
 		}
+		if (s->live)
+			live_tick(s);
 	}
 	return 0;
 }
 
-/* Stop the probes, take in what they sent, and mark who exited. */
+/*
+ * Take in what the probes sent and mark who exited. The probes stay attached until the outputs
+ * are written: detaching waits for an RCU grace period per uprobe (about 60 ms each on a
+ * virtualized machine), and the report should not wait for that. Later events are not read.
+ */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
 	struct snapshot_meta meta = { .start_ns = s->start_ns };
@@ -229,10 +258,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
 	probe__log_stats(s->probe);
-	ring_buffer__free(s->rb);
-	s->rb = NULL;
-	probe__destroy(s->probe);
-	s->probe = NULL;
+	unwind__stats(s->unw, &meta.unwind);
 	target__reap(s->targets, s->ntargets, NULL, NULL);
 	for (int i = 0; i < s->ntargets; i++)
 		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
@@ -320,34 +346,45 @@ int trace__run(const struct env *env)
 	install_signals();
 	s.agg = agg__new();
 	s.sym = sym__new();
-	if (probe__load(&s.probe)) {
+	if (probe__load(&s.probe, env->unwind)) {
 		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		goto cleanup;
 	}
+	s.unw = unwind__new(s.probe, env->unwind);
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
 	}
-	s.start_ns = mt_now_ns();
 	rc = env->cmd ? start_command(&s) : attach_pids(&s);
 	if (rc)
 		goto cleanup;
+	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
 	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
 		announce(&s);
+	if (env->live)
+		s.live = live__open(env->interval);
 	rc = poll_loop(&s);
+	live__close(s.live);	/* the terminal is restored before the report goes to it */
+	s.live = NULL;
 	finish(&s, &snap);
 	if (output__write_all(env, snap) && !rc)
 		rc = MT_EXIT_FAIL;
+	ring_buffer__free(s.rb);
+	s.rb = NULL;
+	probe__destroy(s.probe);	/* before waiting for the command: it stops paying for probes */
+	s.probe = NULL;
 	rc = cmd_status(&s, rc);
 	log_own_cost(&s);
 cleanup:
+	live__close(s.live);
 	if (rc && !snap)
 		for (int i = 0; i < s.ntargets; i++)
 			target__detach(&s.targets[i]);
 	snapshot__free(snap);
 	ring_buffer__free(s.rb);
+	unwind__free(s.unw);
 	probe__destroy(s.probe);
 	sym__free(s.sym);
 	agg__free(s.agg);

@@ -67,5 +67,15 @@ is "$?" 1 "unwritable -o: exit status 1"
 grep -q "cannot write text report to /nonexistent/dir/report.txt" "$TMP/err"; ok $? "unwritable -o: names the file"
 [ -s "$TMP/ok.json" ]; ok $? "unwritable -o: the JSON report is still written"
 
-is "$(bpftool prog show 2>/dev/null | grep -c 'name malloc_enter')" 0 "no BPF programs left behind"
+# Killed outright mid-trace: the probes go with memtrace (perf-PMU uprobes, nothing in tracefs
+# to leak), and the traced process runs on.
+"$WL/waiter" "$TMP/never" >/dev/null & w=$!
+"$MEMTRACE" -p "$w" 2>"$TMP/err" & mt=$!
+for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
+[ "$(bpftool perf show 2>/dev/null | grep -c "pid $mt ")" -gt 0 ]; ok $? "while tracing, bpftool shows memtrace's uprobes"
+kill -KILL "$mt"; wait "$mt" 2>/dev/null
+sleep 0.5
+is "$(bpftool perf show 2>/dev/null | grep -c "pid $mt ")" 0 "after SIGKILL, no uprobe is left attached"
+kill -0 "$w"; ok $? "and the traced process still runs"
+kill "$w"
 done_testing

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# The BPF frame-pointer walk on stacks of known depth (tests/workloads/deep.c): every frame from
+# The BPF frame-pointer walk (--unwind fp) on stacks of known depth (tests/workloads/fp_depth.c):
+# every frame from
 # the allocation site to where the chain ends in libc (main's caller, a thread's start_thread),
 # nothing past it; a stack deeper than 127 frames cut at 127 and counted as truncated.
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
 
-"$MEMTRACE" --json "$TMP/r.json" -o /dev/null -- "$WL/deep" >/dev/null 2>"$TMP/stderr"
-is "$?" 0 "memtrace and deep exit 0"
+"$MEMTRACE" --unwind fp --json "$TMP/r.json" -o /dev/null -- "$WL/fp_depth" >/dev/null 2>"$TMP/stderr"
+is "$?" 0 "memtrace and fp_depth exit 0"
 
 frames() {	# bytes: the functions of the stack holding that many bytes, comma-separated
 	jpy "','.join(f.get('function') or '?' for s in d['processes'][0]['stacks'] if s['outstanding_bytes'] == $1 for f in s['frames'])" "$TMP/r.json"

@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# The live view in a real terminal: tmux runs memtrace on tests/workloads/grow (a steady leak in
+# leak_grow, a one-time 120000 B buffer), sends keys and reads the screen back. Asserts the sorts,
+# the leak mark, the expanded stack, that the paused screen agrees with the final JSON, that q
+# exits 0 leaving the report and a sane terminal; then three processes at once, ended by Ctrl-C.
+set -u
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-build}
+MT=$PWD/$OUT/memtrace
+GROW=$PWD/$OUT/workloads/grow
+
+[ "$(id -u)" -eq 0 ] || { echo "# SKIP: tracing needs root"; exit 77; }
+command -v tmux >/dev/null || apt-get install -y -qq tmux >/dev/null 2>&1 ||
+	{ echo "# SKIP: tmux is not installed and apt-get could not install it"; exit 77; }
+[ -x "$MT" ] && [ -x "$GROW" ] || { echo "# SKIP: build first (make)"; exit 77; }
+
+tmp=$(mktemp -d)
+T=(tmux -S "$tmp/sock")
+pids=()
+cleanup() {
+	"${T[@]}" kill-server 2>/dev/null
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+n=0
+ok() {	# description, then a command whose status decides
+	local what=$1; shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; fi
+}
+screen() { "${T[@]}" capture-pane -p -t live; }
+has() { screen | grep -q -- "$1"; }
+wait_for() {	# extended regex, seconds: poll the screen until it shows the pattern
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		screen | grep -Eq -- "$1" && return 0
+		sleep 0.1
+	done
+	echo "# timed out waiting for /$1/; the screen was:"; screen | sed 's/^/#   /'
+	return 1
+}
+wait_file() {	# file, pattern, seconds
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+first_row() { screen | sed -n '/CALL SITE/{n;p;q}'; }
+start() {	# the command line to run in an 80x24 terminal; its exit status lands in $tmp/exit
+	rm -f "$tmp/exit"
+	"${T[@]}" kill-server 2>/dev/null
+	"${T[@]}" new-session -d -s live -x 80 -y 24 \
+		"$1; echo EXIT=\$? > $tmp/exit; stty -a > $tmp/stty; sleep 600"
+}
+
+# --- one process under -- CMD ---
+start "$MT -i 0.25 --json $tmp/out.json -- $GROW $tmp/state"
+ok "the live view opens and shows leak_grow" wait_for 'leak_grow \(grow\.c:' 20
+ok "sorted by bytes (the default), the one-time buffer comes first" \
+	bash -c "[[ \"\$1\" == *one_time_buffer* ]]" _ "$(first_row)"
+ok "leak_grow is marked as a suspected leak" wait_for '^! .*leak_grow' 30
+ok "the one-time buffer is not" bash -c "! grep -q '^! .*one_time_buffer' <<<\"\$1\"" _ "$(screen)"
+
+"${T[@]}" send-keys -t live g
+ok "g sorts by growth" wait_for 'sort growth' 5
+ok "sorted by growth, leak_grow comes first" bash -c "[[ \"\$1\" == *leak_grow* ]]" _ "$(first_row)"
+
+"${T[@]}" send-keys -t live Enter
+ok "Enter expands the selected row into its stack" wait_for 'frames, suspected leak' 5
+ok "the stack shows the call site and its callers" \
+	bash -c "grep -q -- '-> leak_grow (grow.c:' <<<\"\$1\" && grep -q 'main (grow.c:' <<<\"\$1\"" _ "$(screen)"
+"${T[@]}" send-keys -t live Escape
+
+"${T[@]}" send-keys -t live / l e a k Enter
+ok "/ filters rows by a frame substring" wait_for 'filter leak' 5
+ok "the filter hides the one-time buffer" bash -c "! grep -q one_time_buffer <<<\"\$1\"" _ "$(screen)"
+"${T[@]}" send-keys -t live / Escape
+
+# Stop the workload allocating, let a few refreshes pass, pause, and read the screen.
+kill -USR1 "$(head -1 "$tmp/state")"
+ok "the workload stopped allocating" wait_file "$tmp/state" stopped 10
+sleep 1.5
+"${T[@]}" send-keys -t live p
+ok "p pauses the display" wait_for 'PAUSED' 5
+screen >"$tmp/paused"
+"${T[@]}" send-keys -t live q
+ok "q ends memtrace with status 0" wait_file "$tmp/exit" 'EXIT=0' 20
+sleep 0.3
+"${T[@]}" capture-pane -p -t live -S -200 >"$tmp/after"
+ok "the final report follows on the terminal" \
+	grep -q 'memtrace report:' "$tmp/after"
+ok "the report names leak_grow" grep -q -- '-> leak_grow (grow.c:' "$tmp/after"
+ok "the terminal is back on its normal screen" \
+	bash -c "[ \"\$(\"\$@\" display -p -t live '#{alternate_on}')\" = 0 ]" _ "${T[@]}"
+ok "the terminal echoes and is line-buffered again" \
+	bash -c "grep -Eq '(^| )echo( |$)' $tmp/stty && grep -Eq '(^| )icanon( |$)' $tmp/stty"
+
+# The paused screen and the final JSON describe the same state.
+compare() { python3 - "$tmp/paused" "$tmp/out.json" "$1" <<'EOF'
+import json, re, sys
+screen, doc, what = open(sys.argv[1]).read(), json.load(open(sys.argv[2])), sys.argv[3]
+def fmt(n):
+    if n < 1024: return "%d B" % n
+    v, u = float(n), 0
+    while v >= 1024 and u < 4: v /= 1024; u += 1
+    return "%.1f %s" % (v, ["B", "KiB", "MiB", "GiB", "TiB"][u])
+p = doc["processes"][0]
+B = r"(\d+\.\d \w+|\d+ B)"
+if what == "proc":
+    m = re.search(r"^ *%d grow +%s +%s" % (p["pid"], B, B), screen, re.M)
+    sys.exit(not (m and m.groups() == (fmt(p["summary"]["outstanding_bytes"]),
+                                       fmt(p["summary"]["peak_outstanding_bytes"]))))
+s = next(s for s in p["stacks"] if s["frames"][s["site"]]["function"] == what)
+m = re.search(r"^[! ] +%s +(\d+) .*\b%s \(" % (B, what), screen, re.M)
+sys.exit(not (m and m.groups() == (fmt(s["outstanding_bytes"]), str(s["outstanding_allocations"]))))
+EOF
+}
+ok "paused screen = final JSON: the process's heap now and its peak" compare proc
+ok "paused screen = final JSON: leak_grow's bytes and blocks" compare leak_grow
+ok "paused screen = final JSON: one_time_buffer's bytes and blocks" compare one_time_buffer
+ok "the JSON holds the one-time buffer exactly: 120000 B in 1 block" python3 -c '
+import json, sys
+p = json.load(open(sys.argv[1]))["processes"][0]
+s = [s for s in p["stacks"] if s["frames"][s["site"]]["function"] == "one_time_buffer"]
+sys.exit(not (len(s) == 1 and s[0]["outstanding_bytes"] == 120000 and s[0]["outstanding_allocations"] == 1))
+' "$tmp/out.json"
+
+# --- three processes under -p, ended by Ctrl-C ---
+for i in 1 2 3; do
+	"$GROW" "$tmp/state$i" >/dev/null &
+	pids+=($!)
+done
+for i in 1 2 3; do wait_file "$tmp/state$i" . 5; done
+start "$MT -i 0.25 -p ${pids[0]},${pids[1]},${pids[2]}"
+ok "three processes: a PID column in the table" wait_for '^ +PID +BYTES' 20
+ok "three processes: each has its header line" \
+	bash -c 's=$1; shift; for p; do grep -Eq "^ *$p grow " <<<"$s" || exit 1; done' _ "$(screen)" "${pids[@]}"
+ok "three processes: rows name their pid" wait_for "^. +${pids[1]} .*leak_grow" 10
+"${T[@]}" send-keys -t live C-c
+ok "Ctrl-C ends memtrace -p with status 0" wait_file "$tmp/exit" 'EXIT=0' 20
+sleep 0.3
+"${T[@]}" capture-pane -p -t live -S -300 >"$tmp/after"
+ok "the report covers the three processes" grep -q 'memtrace report: .* 3 processes' "$tmp/after"
+ok "the terminal is back on its normal screen after Ctrl-C" \
+	bash -c "[ \"\$(\"\$@\" display -p -t live '#{alternate_on}')\" = 0 ]" _ "${T[@]}"
+ok "the traced processes live on after memtrace -p ends" kill -0 "${pids[@]}"
+
+# --- no terminal on stdout: no live view, no escape codes ---
+"$MT" -d 1 -- "$GROW" "$tmp/state4" 20 >"$tmp/stdout" 2>"$tmp/stderr"
+ok "stdout not a terminal: the report only, no escape codes" \
+	bash -c "grep -q 'memtrace report' $tmp/stderr && ! grep -q \$'\\e' $tmp/stdout $tmp/stderr"
+echo "1..$n"

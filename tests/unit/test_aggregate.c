@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Event semantics: realloc's outcomes, unknown frees, mmap pieces, peaks, stack identity. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "tap.h"
+
+static struct mt_event ev(uint32_t op, uint64_t addr, uint64_t size, uint64_t old, uint64_t frame)
+{
+	struct mt_event e = { .op = op, .pid = 100, .tid = 100, .addr = addr, .size = size,
+			      .old_addr = old, .nframes = frame ? 1 : 0, .ts_ns = 1 };
+
+	e.frames[0] = frame;
+	return e;
+}
+
+static void apply(struct agg *a, struct mt_event e) { agg__apply(a, &e); }
+
+static const struct mt_summary *heap(struct agg *a) { return &agg__proc(a, 100)->sum[MT_KIND_HEAP]; }
+
+int main(void)
+{
+	struct agg *a = agg__new();
+	const struct mt_summary *s;
+
+	apply(a, ev(MT_OP_MALLOC, 0x1000, 100, 0, 0xa));
+	apply(a, ev(MT_OP_MALLOC, 0, 100, 0, 0xa));	/* failed: nothing */
+	s = heap(a);
+	is_u64(s->allocations, 1, "a failed malloc is not an allocation");
+	apply(a, ev(MT_OP_REALLOC, 0x2000, 300, 0x1000, 0xb));	/* moved */
+	is_u64(s->allocations, 2, "moved realloc: one more allocation");
+	is_u64(s->frees, 1, "moved realloc: one free");
+	is_u64(s->outstanding_bytes, 300, "moved realloc: new size outstanding");
+	apply(a, ev(MT_OP_REALLOC, 0x2000, 400, 0x2000, 0xb));	/* in place */
+	is_u64(s->allocations, 3, "in-place realloc counts as free + alloc (valgrind's rule)");
+	is_u64(s->allocated_bytes, 800, "allocated bytes add each realloc's full size");
+	apply(a, ev(MT_OP_REALLOC, 0, 9999, 0x2000, 0xb));	/* failed */
+	is_u64(s->outstanding_bytes, 400, "failed realloc leaves the old block");
+	apply(a, ev(MT_OP_REALLOC, 0, 0, 0x2000, 0xb));		/* realloc(p, 0) */
+	is_u64(s->outstanding_allocations, 0, "realloc(p, 0) frees");
+	apply(a, ev(MT_OP_REALLOC, 0x3000, 50, 0, 0xc));	/* realloc(NULL, n) */
+	is_u64(s->outstanding_bytes, 50, "realloc(NULL, n) allocates");
+	apply(a, ev(MT_OP_FREE, 0x9999, 0, 0, 0));
+	is_u64(s->unknown_frees, 1, "a free of an unknown block is counted apart");
+	is_u64(s->frees, 3, "and is not a free");
+	is_u64(s->peak_outstanding_bytes, 400, "peak is exact");
+	apply(a, ev(MT_OP_PVALLOC, 0x5000, 5000, 0, 0xd));
+	is_u64(s->outstanding_bytes, 50 + 8192, "pvalloc rounds up to whole pages");
+
+	/* The same stack in two processes is two stacks; the same frames are one stack. */
+	apply(a, ev(MT_OP_MALLOC, 0x6000, 1, 0, 0xa));
+	struct mt_event other = ev(MT_OP_MALLOC, 0x6000, 1, 0, 0xa);
+	other.pid = 200;
+	agg__apply(a, &other);
+	is_u64(agg__nstacks(a), 5, "stacks: a, b, c, d in pid 100 and a in pid 200");
+	is_u64(agg__total(a, MT_KIND_HEAP)->outstanding_bytes, 50 + 8192 + 2, "totals span processes");
+
+	/* mmap: map 4 pages, punch a hole, trim an end, unmap the rest. */
+	apply(a, ev(MT_OP_MMAP, 0x100000, 4 * 4096, 0, 0xe));
+	s = &agg__proc(a, 100)->sum[MT_KIND_MMAP];
+	apply(a, ev(MT_OP_MUNMAP, 0x101000, 4096, 0, 0));
+	is_u64(s->outstanding_bytes, 3 * 4096, "a hole takes one page");
+	is_u64(s->outstanding_allocations, 2, "and leaves two pieces");
+	apply(a, ev(MT_OP_MUNMAP, 0x103000, 4096, 0, 0));
+	is_u64(s->outstanding_bytes, 2 * 4096, "trimming the end");
+	apply(a, ev(MT_OP_MUNMAP, 0x100000, 4 * 4096, 0, 0));
+	is_u64(s->outstanding_bytes, 0, "unmapping the whole range frees every piece");
+	is_u64(s->outstanding_allocations, 0, "no pieces left");
+	apply(a, ev(MT_OP_MUNMAP, 0x700000, 4096, 0, 0));
+	is_u64(s->unknown_frees, 1, "unmapping an unknown range is counted apart");
+
+	/* mremap moves a mapping: the old range goes, the new one is held by the mremap's stack. */
+	apply(a, ev(MT_OP_MMAP, 0x200000, 2 * 4096, 0, 0xe));
+	struct mt_event mr = ev(MT_OP_MREMAP, 0x300000, 3 * 4096, 0x200000, 0xf);
+	mr.old_size = 2 * 4096;
+	agg__apply(a, &mr);
+	is_u64(s->outstanding_bytes, 3 * 4096, "mremap: the new size is outstanding");
+	is_u64(s->outstanding_allocations, 1, "mremap: one mapping");
+	mr.addr = 0;	/* failed mremap: nothing changes */
+	agg__apply(a, &mr);
+	is_u64(s->outstanding_bytes, 3 * 4096, "failed mremap changes nothing");
+	agg__free(a);
+	return done_testing();
+}

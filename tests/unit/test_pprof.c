@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* pprof presenter: exact bytes for a one-frame profile, structure of the fixture's, the gzip file. */
+#include <stdlib.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "fixture.h"
+#include "pprof.h"
+#include "tap.h"
+
+/* Worked out by hand from profile.proto: see the comment on each field. */
+static const char tiny_want[] =
+	"\x0a\x04\x08\x01\x10\x02"	/* sample_type {alloc_objects=1, count=2} */
+	"\x0a\x04\x08\x03\x10\x04"	/* sample_type {alloc_space=3, bytes=4} */
+	"\x0a\x04\x08\x05\x10\x02"	/* sample_type {inuse_objects=5, count} */
+	"\x0a\x04\x08\x06\x10\x04"	/* sample_type {inuse_space=6, bytes} */
+	"\x5a\x04\x08\x07\x10\x04"	/* period_type (11) {space=7, bytes} */
+	"\x60\x01"			/* period (12) = 1 */
+	"\x70\x06"			/* default_sample_type (14) = inuse_space */
+	"\x12\x1b"			/* sample, 27 bytes: */
+	"\x0a\x01\x01"			/*   location_id [1] */
+	"\x12\x04\x02\x30\x01\x10"	/*   value [2, 48, 1, 16] */
+	"\x1a\x04\x08\x0b\x18\x07"	/*   label {key=pid(11), num=7} */
+	"\x1a\x04\x08\x0c\x10\x0d"	/*   label {key=comm(12), str=a(13)} */
+	"\x1a\x04\x08\x0e\x10\x0f"	/*   label {key=kind(14), str=heap(15)} */
+	"\x1a\x10"			/* mapping, 16 bytes: */
+	"\x08\x01\x10\x80\x20\x18\x80\x40" /*  id 1, start 0x1000, limit 0x2000 */
+	"\x28\x08\x38\x01\x40\x01\x48\x01" /*  filename=/x(8), has_functions, _filenames, _lines */
+	"\x22\x0d"			/* location, 13 bytes: */
+	"\x08\x01\x10\x01\x18\xb4\x24"	/*   id 1, mapping 1, address 0x1234 */
+	"\x22\x04\x08\x01\x10\x03"	/*   line {function 1, line 3} */
+	"\x2a\x08\x08\x01\x10\x09\x18\x09\x20\x0a" /* function {1, name=f(9), system f, file f.c(10)} */
+	"\x32\x00"			/* string_table (6): "" */
+	"\x32\x0d" "alloc_objects" "\x32\x05" "count" "\x32\x0b" "alloc_space" "\x32\x05" "bytes"
+	"\x32\x0d" "inuse_objects" "\x32\x0b" "inuse_space" "\x32\x05" "space" "\x32\x02" "/x"
+	"\x32\x01" "f" "\x32\x03" "f.c" "\x32\x03" "pid" "\x32\x04" "comm" "\x32\x01" "a"
+	"\x32\x04" "kind" "\x32\x04" "heap";
+
+static void test_tiny_exact(void)
+{
+	static const struct mt_mapping map = { 0x1000, 0x2000, 0, "/x", NULL };
+	static const struct mt_frame fr[] = { { 0x1234, 0x234, "f", "f.c", 3, &map } };
+	static const struct mt_stack st[] = { { 1, MT_KIND_HEAP, 16, 1, 48, 2, 0, 1, fr, 0 } };
+	static const struct mt_proc procs[] = { { .pid = 7, .comm = "a", .nstacks = 1, .stacks = st } };
+	static const struct mt_snapshot s = { .nprocs = 1, .procs = procs };
+	struct pb b = { 0 };
+	size_t i;
+
+	pprof__encode(&s, &b);
+	if (ok(b.len == sizeof(tiny_want) - 1 && !memcmp(b.data, tiny_want, b.len),
+	       "one-frame profile is exactly the hand-encoded bytes"))
+		goto out;
+	printf("#   got %zu bytes:", b.len);
+	for (i = 0; i < b.len; i++)
+		printf(" %02x", b.data[i]);
+	printf("\n");
+out:
+	pb__free(&b);
+}
+
+/* A reader just big enough to check structure: fields of one message, by number. */
+struct field {
+	uint32_t num;
+	uint64_t v;			/* varint value, or length */
+	const uint8_t *p;		/* length-delimited contents */
+};
+
+static uint64_t get_varint(const uint8_t **p)
+{
+	uint64_t v = 0;
+	int shift = 0;
+
+	do
+		v |= (uint64_t)(**p & 0x7f) << shift, shift += 7;
+	while (*(*p)++ & 0x80);
+	return v;
+}
+
+static size_t fields(const uint8_t *p, size_t len, struct field *out, size_t max)
+{
+	const uint8_t *end = p + len;
+	size_t n = 0;
+
+	while (p < end && n < max) {
+		uint64_t tag = get_varint(&p);
+
+		out[n].num = tag >> 3;
+		out[n].v = get_varint(&p);
+		out[n].p = p;
+		if ((tag & 7) == 2)
+			p += out[n].v;
+		n++;
+	}
+	return n;
+}
+
+/* The n-th value of field num inside message m (varint, or a packed entry when packed). */
+static uint64_t value_of(const struct field *m, uint32_t num, size_t nth, bool packed)
+{
+	struct field f[64];
+	size_t i, n = fields(m->p, m->v, f, 64);
+
+	for (i = 0; i < n; i++) {
+		const uint8_t *p = f[i].p;
+
+		if (f[i].num != num)
+			continue;
+		if (!packed)
+			return f[i].v;
+		while (nth--)
+			get_varint(&p);
+		return get_varint(&p);
+	}
+	return UINT64_MAX;
+}
+
+static void test_fixture_structure(void)
+{
+	static struct field f[1024];
+	const char *strings[256];
+	size_t n, i, counts[16] = { 0 }, nstr = 0;
+	const struct field *sample[8], *func = NULL;
+	struct pb b = { 0 };
+
+	pprof__encode(&fix_snapshot, &b);
+	n = fields(b.data, b.len, f, 1024);
+	for (i = 0; i < n; i++) {
+		if (f[i].num == 2 && counts[2] < 8)
+			sample[counts[2]] = &f[i];
+		if (f[i].num == 6 && nstr < 256)
+			strings[nstr++] = strndup((const char *)f[i].p, f[i].v);
+		if (f[i].num < 16)
+			counts[f[i].num]++;
+	}
+	is_u64(counts[1], 4, "four sample types");
+	is_u64(counts[2], 6, "one sample per stack, the fully freed one included");
+	is_u64(counts[3], 2, "two mappings: the executable and libc");
+	is_u64(counts[4], 13, "13 locations: frames from the call site, deduplicated by address");
+	is_u64(counts[5], 9, "9 functions: one per (name, file), leak_buffers once");
+	is_str(strings[0], "", "string_table[0] is empty");
+	/* fix_snapshot's second stack is leak_buffers via run_server: values in Go's order. */
+	is_u64(value_of(sample[1], 2, 0, true), 512, "alloc_objects");
+	is_u64(value_of(sample[1], 2, 1, true), 2097152, "alloc_space");
+	is_u64(value_of(sample[1], 2, 2, true), 256, "inuse_objects");
+	is_u64(value_of(sample[1], 2, 3, true), 1048576, "inuse_space");
+	for (i = 0; i < n && !func; i++)	/* leaf location is 4 (after the mmap stack's 3) */
+		if (f[i].num == 4 && value_of(&f[i], 1, 0, false) == value_of(sample[1], 1, 0, true))
+			func = &f[i];
+	ok(func && value_of(func, 3, 0, false) == 0x555555555189, "leaf location is the call site");
+	for (i = 0; i < n; i++)
+		if (f[i].num == 5 && value_of(&f[i], 1, 0, false) == 1)
+			is_str(strings[value_of(&f[i], 2, 0, false)], "map_arena",
+			       "function 1 is the first stack's site");
+	for (i = 0; i < nstr; i++)
+		free((char *)strings[i]);
+	pb__free(&b);
+}
+
+static void test_file_is_gzip(void)
+{
+	char path[] = "/tmp/test_pprof.XXXXXX", buf[1 << 16];
+	int fd = mkstemp(path);
+	struct pb raw = { 0 };
+	gzFile gz;
+	int n;
+
+	close(fd);
+	pprof__encode(&fix_snapshot, &raw);
+	ok(pprof__write(&fix_snapshot, path) == 0, "pprof__write succeeds");
+	gz = gzopen(path, "rb");
+	ok(gz && gzdirect(gz) == 0, "the file is gzip-compressed");
+	n = gz ? gzread(gz, buf, sizeof(buf)) : -1;
+	ok(n == (int)raw.len && !memcmp(buf, raw.data, raw.len), "and inflates to the encoded profile");
+	if (gz)
+		gzclose(gz);
+	unlink(path);
+	pb__free(&raw);
+	ok(pprof__write(&fix_snapshot, "/nonexistent/dir/x.pb.gz") < 0, "an unwritable path fails");
+}
+
+int main(void)
+{
+	test_tiny_exact();
+	test_fixture_structure();
+	test_file_is_gzip();
+	return done_testing();
+}

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* ELF symbol offsets (what uprobes attach to) and symbolization, on this very binary. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elfsym.h"
+#include "json.h"
+#include "procmaps.h"
+#include "symbolize.h"
+#include "tap.h"
+
+__attribute__((noinline)) void *known_function(void)
+{
+	return __builtin_return_address(0);
+}
+
+int main(void)
+{
+	static const char *const names[] = { "known_function", "main", "no_such_symbol" };
+	uint64_t offs[3];
+	struct procmaps m;
+	const struct pmap *pm;
+	uint64_t addr = (uint64_t)(uintptr_t)known_function;
+	int n = elfsym__offsets("/proc/self/exe", names, 3, offs);
+
+	is_u64(n, 2, "two of three names found");
+	ok(offs[2] == 0, "absent symbol has offset 0");
+	ok(procmaps__read(getpid(), &m) == 0, "reads own maps");
+	pm = procmaps__find(&m, addr);
+	ok(pm && strstr(pm->path, "test_symbols"), "the function lies in this executable's mapping");
+	/* Where the kernel maps the function is where the ELF symbol's file offset says. */
+	if (pm)
+		is_u64(addr - pm->start + pm->offset, offs[0], "symbol file offset matches the mapped address");
+	procmaps__release(&m);
+	ok(!elfsym__is_static("/proc/self/exe"), "this test is dynamically linked");
+	ok(elfsym__offsets("/etc/hostname", names, 1, offs) < 0, "a non-ELF file is an error");
+
+	struct symbolizer *s = sym__new();
+	struct mt_frame f;
+	uint64_t ret = (uint64_t)(uintptr_t)known_function();	/* a return address inside main */
+
+	ok(sym__refresh(s, getpid()) == 0, "symbolizer reads this process");
+	sym__resolve(s, getpid(), ret, &f);
+	is_str(f.function, "main", "a return address resolves to its caller");
+	ok(f.file && strstr(f.file, "test_symbols.c"), "with its source file (%s)", f.file ? f.file : "null");
+	ok(f.line > 0, "and a line (%d)", f.line);
+	ok(f.mapping && f.mapping->build_id && strlen(f.mapping->build_id) == 40, "build id read");
+	sym__resolve(s, getpid(), 0x10, &f);
+	ok(!f.function && !f.mapping, "an unmapped address resolves to nothing, without crashing");
+	sym__free(s);
+
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	json__quote(mem, "a\"b\\c\n\x01");
+	fclose(mem);
+	is_str(buf, "\"a\\\"b\\\\c\\n\\u0001\"", "JSON strings are escaped");
+	free(buf);
+	return done_testing();
+}
