@@ -29,12 +29,7 @@ struct probe {
  * The allocator entry points. "entry" runs at the call; "ret" (when set) at its return, where
  * the result and the stack are taken. Optional functions may be missing from an allocator.
  */
-static const struct probe_spec {
-	const char *func;
-	const char *entry;
-	bool ret;
-	bool required;
-} specs[] = {
+static const struct probe_spec specs[] = {
 	{ "malloc", "malloc_enter", true, true },
 	{ "calloc", "calloc_enter", true, true },
 	{ "realloc", "realloc_enter", true, true },
@@ -50,6 +45,12 @@ static const struct probe_spec {
 	{ "mremap", "mremap_enter", true, false },
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
+const struct probe_spec *probe__specs(size_t *n)
+{
+	*n = NSPECS;
+	return specs;
+}
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -294,4 +295,19 @@ void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])
 				out[k] += vals[c];
 	}
 	free(vals);
+}
+
+void probe__log_stats(const struct probe *p)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) || !info.run_cnt)
+			continue;
+		mt_debug("bpf %s run_cnt=%llu run_time_ns=%llu", bpf_program__name(prog),
+			 (unsigned long long)info.run_cnt, (unsigned long long)info.run_time_ns);
+	}
 }

@@ -3,12 +3,28 @@
 #ifndef MT_PROBE_H
 #define MT_PROBE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "memtrace.h"
 
 struct probe;
 struct memtrace;
+
+/*
+ * One row of the attach table: an allocator function, the program run at its entry, and whether
+ * its return is probed too (by alloc_return).
+ */
+struct probe_spec {
+	const char *func;
+	const char *entry;
+	bool ret;
+	bool required;
+};
+
+/* The attach table, as probe__attach walks it (the bench's probe floor attaches from it too). */
+const struct probe_spec *probe__specs(size_t *n);
 
 /*
  * Open and load the BPF object; unwind_mode (enum mt_unwind_mode) picks the stack walker. Errors
@@ -41,5 +57,7 @@ int probe__map_fd(const struct probe *p, const char *name);
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
 /* Number of uprobes attached (for progress and tests). */
 int probe__nlinks(const struct probe *p);
+/* With -v, each program's run count and time (counted only while kernel.bpf_stats_enabled=1). */
+void probe__log_stats(const struct probe *p);
 
 #endif

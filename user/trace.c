@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -299,7 +300,7 @@ static int poll_loop(struct session *s)
 		/* Short with the live view, so keys are answered while events keep draining. */
 		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
 
-		if (n == 0)	/* page-fault events wake nobody: collect them when the wait times out */
+		if (n == 0)	/* faults and small batches wake nobody: take what came meanwhile */
 			n = ring_buffer__consume(s->rb);
 		unwind__service(s->unw);	/* tables for objects met without one (dlopen) */
 		if (recorder__due(s->rec))
@@ -331,6 +332,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 			capture_process(s, &s->targets[i]);
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
+	probe__log_stats(s->probe);
 	unwind__stats(s->unw, &meta.unwind);
 	target__reap(s->targets, s->ntargets, NULL, NULL);
 	for (int i = 0; i < s->ntargets; i++)
@@ -358,6 +360,29 @@ static bool may_trace(void)
 			break;
 	fclose(f);
 	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+}
+
+/*
+ * What memtrace itself cost, apart from the traced processes (the bench reads this with -v).
+ * Peak RSS includes the ring buffer, mapped twice; RssAnon at the end is the daemon's own heap.
+ */
+static void log_own_cost(const struct session *s)
+{
+	long anon_kib = -1;
+	char line[128];
+	struct rusage ru;
+	FILE *f;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return;
+	f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof(line), f) && sscanf(line, "RssAnon: %ld", &anon_kib) != 1)
+		;
+	if (f)
+		fclose(f);
+	mt_debug("own cost: events=%llu user_s=%.3f sys_s=%.3f maxrss_kib=%ld rss_anon_kib=%ld",
+		 (unsigned long long)s->events, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss, anon_kib);
 }
 
 static int preflight(void)
@@ -444,6 +469,7 @@ int trace__run(const struct env *env)
 	probe__destroy(s.probe);	/* before waiting for the command: it stops paying for probes */
 	s.probe = NULL;
 	rc = cmd_status(&s, rc);
+	log_own_cost(&s);
 cleanup:
 	live__close(s.live);
 	metrics__close(s.metrics);
