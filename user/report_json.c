@@ -90,17 +90,6 @@ static void unwind(struct json *j, const struct mt_unwind_stats *u)
 
 int report__json(const struct mt_snapshot *s, FILE *f)
 {
-	static const char *loss_key[MT_LOSS__COUNT] = {
-		[MT_LOSS_RINGBUF_FULL] = "ringbuf_full",
-		[MT_LOSS_SCRATCH_FULL] = "call_table_full",
-		[MT_LOSS_STACK] = "stack_failed",
-		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
-		[MT_LOSS_NO_ENTRY] = "return_without_entry",
-		[MT_LOSS_FAULT_STACK_TRUNCATED] = "fault_stack_truncated",
-		[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
-		[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
-		[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
-	};
 	struct json j;
 
 	json__init(&j, f, true);
@@ -110,7 +99,7 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 	json__double(&j, "duration_s", (s->now_ns - s->start_ns) / 1e9);
 	json__begin_object(&j, "lost_events_by_reason");
 	for (int i = 0; i < MT_LOSS__COUNT; i++)
-		json__u64(&j, loss_key[i], s->loss[i]);
+		json__u64(&j, mt_loss_key(i), s->loss[i]);
 	json__end_object(&j);
 	unwind(&j, &s->unwind);
 	json__begin_array(&j, "processes");

@@ -17,6 +17,23 @@ const char *mt_kind_name(enum mt_kind kind)
 	return kind == MT_KIND_MMAP ? "mmap" : "heap";
 }
 
+const char *mt_loss_key(unsigned int reason)
+{
+	static const char *const key[MT_LOSS__COUNT] = {
+		[MT_LOSS_RINGBUF_FULL] = "ringbuf_full",
+		[MT_LOSS_SCRATCH_FULL] = "call_table_full",
+		[MT_LOSS_STACK] = "stack_failed",
+		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
+		[MT_LOSS_NO_ENTRY] = "return_without_entry",
+		[MT_LOSS_FAULT_STACK_TRUNCATED] = "fault_stack_truncated",
+		[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
+		[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
+		[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
+	};
+
+	return reason < MT_LOSS__COUNT && key[reason] ? key[reason] : "unknown";
+}
+
 const char *mt_map_name(uint32_t map)
 {
 	static const char *const name[MT_MAP__COUNT] = {

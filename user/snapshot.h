@@ -143,6 +143,8 @@ static inline uint64_t mt_stack_age_ms(const struct mt_snapshot *s, const struct
 }
 
 const char *mt_kind_name(enum mt_kind kind);
+/* The machine-readable name of an enum mt_loss reason (JSON keys, metric labels). */
+const char *mt_loss_key(unsigned int reason);
 /* "heap", "anon", "stack", "file" or "unknown" for an enum mt_map. */
 const char *mt_map_name(uint32_t map);
 
