@@ -14,6 +14,7 @@
 #include <ncurses.h>
 
 #include "live.h"
+#include "procmaps.h"
 #include "live_model.h"
 #include "report.h"
 #include "snapshot_build.h"
@@ -136,23 +137,6 @@ static void bar(int y, attr_t attr)
 
 /* ---- reading /proc ---- */
 
-/* VmRSS of a live process, in KiB; 0 when it is gone or the line is missing. */
-static uint64_t read_rss_kb(uint32_t pid)
-{
-	char path[64], line[256];
-	unsigned long long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
 
 /* ---- drawing ---- */
 
@@ -410,7 +394,7 @@ void live__show(struct live *lv, struct mt_snapshot *snap)
 	lv->rss_kb = xcalloc(snap->nprocs + 1, sizeof(*lv->rss_kb));
 	for (size_t i = 0; i < snap->nprocs; i++)
 		if (!snap->procs[i].exited)
-			lv->rss_kb[i] = read_rss_kb(snap->procs[i].pid);
+			lv->rss_kb[i] = procmaps__rss_kb((int)snap->procs[i].pid);
 	lv->next_ns = mt_now_ns() + lv->interval_ns;
 	/* The traced command and our own warnings share this terminal: repaint every line. */
 	redrawwin(stdscr);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "procmaps.h"
 #include "snapshot_build.h"
 #include "util.h"
 
@@ -131,23 +132,6 @@ static void accept_new(struct metrics_server *m)
 	/* All slots busy: the rest wait in the listen backlog. */
 }
 
-static uint64_t read_rss_bytes(uint32_t pid)
-{
-	char path[64], line[256];
-	unsigned long long kb = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%u/status", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb * 1024;
-}
-
 static char *exposition(const struct metrics_server *m, const struct mt_snapshot *s, size_t *len)
 {
 	uint64_t *rss = xcalloc(s->nprocs + 1, sizeof(*rss));
@@ -158,7 +142,7 @@ static char *exposition(const struct metrics_server *m, const struct mt_snapshot
 		abort();	/* out of memory: as xmalloc does */
 	for (size_t i = 0; i < s->nprocs; i++)
 		if (!s->procs[i].exited)
-			rss[i] = read_rss_bytes(s->procs[i].pid);
+			rss[i] = 1024 * procmaps__rss_kb((int)s->procs[i].pid);
 	metrics__format(s, rss, m->top, f);
 	fclose(f);
 	free(rss);

@@ -69,3 +69,20 @@ const struct pmap *procmaps__find(const struct procmaps *m, uint64_t addr)
 	}
 	return NULL;
 }
+
+uint64_t procmaps__rss_kb(int pid)
+{
+	char path[64], line[256];
+	unsigned long long kb = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}

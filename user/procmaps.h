@@ -22,5 +22,7 @@ struct procmaps {
 int procmaps__read(int pid, struct procmaps *out);
 void procmaps__release(struct procmaps *m);
 const struct pmap *procmaps__find(const struct procmaps *m, uint64_t addr);
+/* VmRSS of a live process from /proc/PID/status, in KiB; 0 when it is gone or has none. */
+uint64_t procmaps__rss_kb(int pid);
 
 #endif
