@@ -16,10 +16,12 @@ command -v tmux >/dev/null || apt-get install -y -qq tmux >/dev/null 2>&1 ||
 [ -x "$MT" ] && [ -x "$GROW" ] || { echo "# SKIP: build first (make)"; exit 77; }
 
 tmp=$(mktemp -d)
-T=(tmux -S "$tmp/sock")
+T=(tmux -S "$tmp/sock0")
+nsock=0
 pids=()
 cleanup() {
-	"${T[@]}" kill-server 2>/dev/null
+	local s
+	for s in "$tmp"/sock*; do tmux -S "$s" kill-server 2>/dev/null; done
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
@@ -53,7 +55,11 @@ wait_file() {	# file, pattern, seconds
 first_row() { screen | sed -n '/CALL SITE/{n;p;q}'; }
 start() {	# the command line to run in an 80x24 terminal; its exit status lands in $tmp/exit
 	rm -f "$tmp/exit"
+	# A fresh server on a fresh socket: a new-session sent to a server that kill-server is still
+	# tearing down lands in the dying server (seen under load in CI).
 	"${T[@]}" kill-server 2>/dev/null
+	nsock=$((nsock + 1))
+	T=(tmux -S "$tmp/sock$nsock")
 	"${T[@]}" new-session -d -s live -x 80 -y 24 \
 		"$1; echo EXIT=\$? > $tmp/exit; stty -a > $tmp/stty; sleep 600"
 }
