@@ -65,6 +65,8 @@ static __always_inline void count_loss(__u32 reason)
 		__sync_fetch_and_add(n, 1);
 }
 
+#include "python.bpf.h"
+
 static __always_inline bool traced(__u32 tgid)
 {
 	return !filter_pids || bpf_map_lookup_elem(&targets, &tgid);
@@ -138,7 +140,7 @@ static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_
 		} else if (n == sizeof(e->frames)) {
 			count_loss(MT_LOSS_STACK_TRUNCATED);
 		}
-		e->nframes = (n / 8) & 0x7f;
+		e->nframes = py_append(e, (n / 8) & 0x7f) & 0x7f;
 		len += e->nframes * 8;
 	}
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */

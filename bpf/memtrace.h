@@ -35,6 +35,8 @@ enum mt_loss {
 	MT_LOSS_STACK,			/* bpf_get_stack failed: event sent without a stack */
 	MT_LOSS_STACK_TRUNCATED,	/* stack deeper than MT_MAX_FRAMES (event still sent) */
 	MT_LOSS_NO_ENTRY,		/* a return without its entry (attached mid-call) */
+	MT_LOSS_PY_STACK,		/* a Python frame could not be read: Python stack cut there */
+	MT_LOSS_PY_TRUNCATED,		/* Python stack deeper than the walk (event still sent) */
 	MT_LOSS__COUNT,
 };
 

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 
 #include "folded.h"
+#include "pyreport.h"
+#include "pytrace.h"
 
 #define MT_MAX_PIDS 64
 
@@ -23,6 +25,8 @@ struct env {
 	const char *flamegraph;		/* --flamegraph: HTML file */
 	bool live;			/* the live view: stdout is a terminal and no --no-live */
 	double interval;		/* -i, seconds between live view refreshes; 1 */
+	enum mt_py_frames python_frames; /* --python-frames; mixed */
+	enum mt_py_group group_by;	/* --group-by: the Python view of the text report; line */
 };
 
 #endif

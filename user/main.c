@@ -24,6 +24,7 @@ static const char doc[] =
 	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
 	"  sudo memtrace --pprof heap.pb.gz -- ./a   then: go tool pprof -top heap.pb.gz\n"
 	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
+	"  sudo memtrace -p 1234 --group-by function  a Python service by function\n"
 	"\n"
 	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
 	"traced process has exited. Then the report is written to stderr (stdout\n"
@@ -48,7 +49,8 @@ static const char doc[] =
 
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
-enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE };
+enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
+       OPT_PY_FRAMES, OPT_GROUP_BY };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
@@ -66,8 +68,13 @@ static const struct argp_option options[] = {
 	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive HTML flame graph to FILE", 3 },
 	{ "no-live", OPT_NO_LIVE, NULL, 0, "No live view on a terminal: only the final report", 3 },
 	{ "interval", 'i', "SECONDS", 0, "Refresh the live view this often (default 1)", 3 },
-	{ NULL, 0, NULL, 0, "Other:", 4 },
-	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 },
+	{ NULL, 0, NULL, 0, "Python:", 4 },
+	{ "python-frames", OPT_PY_FRAMES, "HOW", 0,
+	  "Python frames in stacks: mixed (in place of the eval loop's, default), only, off", 4 },
+	{ "group-by", OPT_GROUP_BY, "KEY", 0,
+	  "Python view of the report: line (default), function, file or traceback", 4 },
+	{ NULL, 0, NULL, 0, "Other:", 5 },
+	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 5 },
 	{ 0 },
 };
 
@@ -141,6 +148,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FLAMEGRAPH:
 		env->flamegraph = arg;
 		break;
+	case OPT_PY_FRAMES:
+		return mt_py_frames_parse(arg, &env->python_frames) ? EINVAL : 0;
+	case OPT_GROUP_BY:
+		return mt_py_group_parse(arg, &env->group_by) ? EINVAL : 0;
 	case OPT_NO_LIVE:
 		env->live = false;
 		break;

@@ -220,6 +220,7 @@ int probe__attach(struct probe *p, int pid, const char *obj)
 }
 
 int probe__events_fd(const struct probe *p) { return bpf_map__fd(p->skel->maps.events); }
+int probe__py_procs_fd(const struct probe *p) { return bpf_map__fd(p->skel->maps.py_procs); }
 int probe__nlinks(const struct probe *p) { return (int)p->nlinks; }
 
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])

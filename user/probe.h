@@ -26,6 +26,8 @@ char *probe__allocator_of_exe(const char *exe);
 int probe__attach(struct probe *p, int pid, const char *obj);
 
 int probe__events_fd(const struct probe *p);
+/* The map of Python processes the stack walk reads (struct mt_py_proc by pid). */
+int probe__py_procs_fd(const struct probe *p);
 /* Loss counters by enum mt_loss, summed over CPUs. */
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
 /* Number of uprobes attached (for progress and tests). */

@@ -5,6 +5,7 @@
 
 #include "json.h"
 #include "memtrace.h"
+#include "pyreport.h"
 #include "report.h"
 
 static void summary(struct json *j, const char *key, const struct mt_summary *m)
@@ -69,6 +70,7 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	for (size_t k = 0; k < p->nstacks; k++)
 		stack(j, s, &p->stacks[k]);
 	json__end_array(j);
+	pyreport__json(j, p);
 	json__end_object(j);
 }
 
@@ -80,6 +82,8 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 		[MT_LOSS_STACK] = "stack_failed",
 		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
 		[MT_LOSS_NO_ENTRY] = "return_without_entry",
+		[MT_LOSS_PY_STACK] = "python_stack_cut",
+		[MT_LOSS_PY_TRUNCATED] = "python_stack_truncated",
 	};
 	struct json j;
 

@@ -49,6 +49,8 @@ static void losses(FILE *f, const struct mt_snapshot *s)
 		[MT_LOSS_STACK] = "stack not captured",
 		[MT_LOSS_STACK_TRUNCATED] = "stack truncated at 127 frames",
 		[MT_LOSS_NO_ENTRY] = "return without entry",
+		[MT_LOSS_PY_STACK] = "Python stack cut by an unreadable frame",
+		[MT_LOSS_PY_TRUNCATED] = "Python stack truncated",
 	};
 	bool any = false;
 

@@ -75,8 +75,25 @@ static int by_outstanding(const void *x, const void *y)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static void fill_stack(struct symbolizer *sym, const struct agg_stack *as, uint32_t id,
-		       uint64_t oldest, struct mt_stack *st)
+/* Python frames are named by the Python tracer; the call site is the innermost of them. */
+static bool resolve_python(const struct pytrace *py, const struct agg_stack *as,
+			   struct mt_frame *frames, int *site)
+{
+	bool any = false;
+
+	for (uint32_t f = 0; py && f < as->nframes; f++) {
+		if (!pytrace__is_frame(as->frames[f]))
+			continue;
+		pytrace__resolve(py, as->frames[f], &frames[f]);
+		if (!any)
+			*site = (int)f;
+		any = true;
+	}
+	return any;
+}
+
+static void fill_stack(struct symbolizer *sym, const struct pytrace *py,
+		       const struct agg_stack *as, uint32_t id, uint64_t oldest, struct mt_stack *st)
 {
 	struct mt_frame *frames = xcalloc(as->nframes, sizeof(*frames));
 
@@ -89,15 +106,17 @@ static void fill_stack(struct symbolizer *sym, const struct agg_stack *as, uint3
 	st->oldest_ts_ns = as->outstanding_allocations ? oldest : 0;
 	st->nframes = as->nframes;
 	for (uint32_t f = 0; f < as->nframes; f++)
-		sym__resolve(sym, as->pid, as->frames[f], &frames[f]);
+		if (!py || !pytrace__is_frame(as->frames[f]))
+			sym__resolve(sym, as->pid, as->frames[f], &frames[f]);
 	st->site = 0;
-	while (st->site + 1 < (int)st->nframes && is_plumbing(&frames[st->site]))
-		st->site++;
+	if (!resolve_python(py, as, frames, &st->site))
+		while (st->site + 1 < (int)st->nframes && is_plumbing(&frames[st->site]))
+			st->site++;
 	st->frames = frames;
 }
 
-static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct agg_proc *ap,
-		      const uint64_t *oldest, struct mt_proc *p)
+static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct pytrace *py,
+		      const struct agg_proc *ap, const uint64_t *oldest, struct mt_proc *p)
 {
 	size_t n = 0;
 	struct mt_stack *stacks = xcalloc(agg__nstacks(a), sizeof(*stacks));
@@ -111,11 +130,12 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 		const struct agg_stack *as = agg__stack(a, id);
 
 		if (as->pid == ap->pid)
-			fill_stack(sym, as, id, oldest[id], &stacks[n++]);
+			fill_stack(sym, py, as, id, oldest[id], &stacks[n++]);
 	}
 	qsort(stacks, n, sizeof(*stacks), by_outstanding);
 	p->nstacks = n;
 	p->stacks = stacks;
+	p->python = py ? pytrace__info(py, ap->pid) : NULL;
 }
 
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
@@ -130,12 +150,13 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 	s->now_ns = meta->now_ns;
 	for (int i = 0; i < MT_LOSS__COUNT; i++) {
 		s->loss[i] = meta->loss[i];
-		if (i != MT_LOSS_STACK_TRUNCATED)	/* a truncated stack still carries its event */
+		/* A truncated or cut stack still carries its event. */
+		if (i != MT_LOSS_STACK_TRUNCATED && i != MT_LOSS_PY_STACK && i != MT_LOSS_PY_TRUNCATED)
 			lost += meta->loss[i];
 	}
 	find_oldest(a, oldest);
 	for (size_t i = 0; i < agg__nprocs(a); i++) {
-		fill_proc(a, sym, agg__proc_at(a, i), oldest, &procs[i]);
+		fill_proc(a, sym, meta->py, agg__proc_at(a, i), oldest, &procs[i]);
 		procs[i].kind[MT_KIND_HEAP].lost_events = lost;
 	}
 	s->nprocs = agg__nprocs(a);

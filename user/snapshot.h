@@ -52,6 +52,16 @@ struct mt_stack {
 	int site;			/* index of the call site: first frame outside allocator plumbing */
 };
 
+/* What memtrace knows of the CPython a process runs (docs/python.md). */
+struct mt_py_info {
+	const char *version;		/* "3.11.2" */
+	const char *path;		/* the object holding the interpreter */
+	const char *frames;		/* "mixed", "only", "off", or "unavailable" */
+	const char *why;		/* why Python frames are unavailable; NULL when they are shown */
+	const char *coverage;		/* which allocations of Python objects memtrace sees */
+	bool complete;			/* every object allocation is seen (PYTHONMALLOC=malloc) */
+};
+
 struct mt_proc {
 	uint32_t pid;
 	char comm[16];
@@ -60,6 +70,7 @@ struct mt_proc {
 	struct mt_summary kind[MT_KIND__COUNT];
 	size_t nstacks;
 	const struct mt_stack *stacks;	/* sorted by outstanding bytes, largest first */
+	const struct mt_py_info *python; /* NULL unless the process runs CPython */
 };
 
 struct mt_snapshot {

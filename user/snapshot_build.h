@@ -4,12 +4,14 @@
 #define MT_SNAPSHOT_BUILD_H
 
 #include "aggregate.h"
+#include "pytrace.h"
 #include "snapshot.h"
 #include "symbolize.h"
 
 struct snapshot_meta {
 	uint64_t start_ns, now_ns;
 	uint64_t loss[MT_LOSS__COUNT];
+	const struct pytrace *py;	/* NULL: no Python frames to name */
 };
 
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,

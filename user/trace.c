@@ -16,6 +16,7 @@
 #include "live.h"
 #include "output.h"
 #include "probe.h"
+#include "pytrace.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
 #include "target.h"
@@ -29,6 +30,7 @@ struct session {
 	struct agg *agg;
 	struct symbolizer *sym;
 	struct live *live;		/* NULL unless the live view is on */
+	struct pytrace *py;
 	struct target targets[MT_MAX_PIDS];
 	int ntargets;
 	uint64_t start_ns;
@@ -59,16 +61,17 @@ static void install_signals(void)
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
-	const struct mt_event *e = data;
+	const struct mt_event *raw = data, *e;
 	size_t nstacks = agg__nstacks(s->agg);
 
-	if (size < MT_EVENT_HDR_SIZE || e->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
+	if (size < MT_EVENT_HDR_SIZE || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
 		return 0;
 	}
+	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
 	agg__apply(s->agg, e);
 	if (agg__nstacks(s->agg) != nstacks)	/* a new stack: make sure we can name its objects */
-		sym__cover(s->sym, e->pid, (const uint64_t *)e->frames, e->nframes);
+		sym__cover(s->sym, e->pid, (const uint64_t *)raw->frames, pytrace__nnative(raw));
 	s->events++;
 	return 0;
 }
@@ -179,6 +182,7 @@ static int attach_pids(struct session *s)
 		s->ntargets++;
 		target__seize(t);
 		capture_process(s, t);
+		pytrace__attach(s->py, t->pid);
 	}
 	return 0;
 }
@@ -206,7 +210,8 @@ static bool should_stop(struct session *s)
 static void live_tick(struct session *s)
 {
 	if (live__due(s->live)) {
-		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns() };
+		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(),
+					      .py = s->py };
 
 		probe__losses(s->probe, meta.loss);
 		live__show(s->live, snapshot__build(s->agg, s->sym, &meta));
@@ -241,7 +246,7 @@ static int poll_loop(struct session *s)
  */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
-	struct snapshot_meta meta = { .start_ns = s->start_ns };
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .py = s->py };
 
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
@@ -316,6 +321,7 @@ int trace__run(const struct env *env)
 		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		goto cleanup;
 	}
+	s.py = pytrace__new(env->python_frames, probe__py_procs_fd(s.probe));
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
@@ -350,6 +356,7 @@ cleanup:
 	ring_buffer__free(s.rb);
 	probe__destroy(s.probe);
 	sym__free(s.sym);
+	pytrace__free(s.py);
 	agg__free(s.agg);
 	return rc;
 }
