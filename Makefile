@@ -13,7 +13,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -g -O2
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  := -D_GNU_SOURCE -Ibpf -Iuser -I$(OUT) -MMD -MP
-LDLIBS    := -lbpf -lelf -ldw -lz -lncursesw
+LDLIBS    := -lbpf -lelf -ldw -lz -lncursesw -lpthread
 BPF_FLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -Wall -Werror
 
 ifeq ($(V),1)
@@ -78,6 +78,12 @@ $(OUT)/flamegraph_html.h: user/flamegraph.html
 $(OUT)/user/flamegraph.o: $(OUT)/flamegraph_html.h
 
 # Workloads are built the way the programs users trace usually are: with frame pointers and -O1.
+# nofp_* workloads are built as distributions build: optimized, no frame pointers, CFI only.
+$(OUT)/workloads/nofp_%: tests/workloads/nofp_%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -g -O2 -fomit-frame-pointer -pthread $(WARN) -Wno-unused-result $< -o $@
+
 $(OUT)/workloads/%: tests/workloads/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -127,11 +127,16 @@ static __always_inline struct mt_event *new_event(__u32 op, __u64 id)
 	return e;
 }
 
+#include "unwind.bpf.h"
+
 static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_regs *ctx)
 {
 	__u64 len = MT_EVENT_HDR_SIZE;
 
-	if (with_stack) {
+	if (with_stack && unwind_mode != MT_UNWIND_FP) {
+		e->nframes = py_append(e, unwind_user_stack(ctx, e->pid) & 0x7f) & 0x7f;
+		len += e->nframes * 8;
+	} else if (with_stack) {
 		long n = bpf_get_stack(ctx, e->frames, sizeof(e->frames), BPF_F_USER_STACK);
 
 		if (n < 0) {

@@ -35,6 +35,10 @@ enum mt_loss {
 	MT_LOSS_STACK,			/* bpf_get_stack failed: event sent without a stack */
 	MT_LOSS_STACK_TRUNCATED,	/* stack deeper than MT_MAX_FRAMES (event still sent) */
 	MT_LOSS_NO_ENTRY,		/* a return without its entry (attached mid-call) */
+	/* Frames the CFI unwinder could not step (each then steps by frame pointer; see unwind.bpf.h). */
+	MT_LOSS_UNWIND_NO_TABLE,	/* pc in no object with a table (JIT, anon, gap, not loaded yet) */
+	MT_LOSS_UNWIND_UNSUPPORTED,	/* CFI rule the BPF unwinder does not implement */
+	MT_LOSS_UNWIND_READ_FAULT,	/* stack memory unreadable, or a frame not above the last one */
 	MT_LOSS_PY_STACK,		/* a Python frame could not be read: Python stack cut there */
 	MT_LOSS_PY_TRUNCATED,		/* Python stack deeper than the walk (event still sent) */
 	MT_LOSS__COUNT,
@@ -67,5 +71,63 @@ struct mt_call {
 };
 
 _Static_assert(sizeof(struct mt_call) == 32, "mt_call layout changed");
+
+/* How user stacks are taken (--unwind). */
+enum mt_unwind_mode {
+	MT_UNWIND_FP = 0,	/* the kernel's frame-pointer walk (bpf_get_stack) */
+	MT_UNWIND_DWARF,	/* CFI tables from .eh_frame for every object, frame pointers as fallback */
+	MT_UNWIND_AUTO,		/* CFI tables only for objects built without frame pointers */
+};
+
+/* How the BPF unwinder finds the caller's frame (CFA: the caller's sp, just above the return address). */
+enum mt_cfa_rule {
+	MT_CFA_NONE = 0,	/* no CFI covers this pc: a gap between functions */
+	MT_CFA_RSP,		/* CFA = rsp + cfa_offset */
+	MT_CFA_RBP,		/* CFA = rbp + cfa_offset */
+	MT_CFA_DEREF_RBP,	/* CFA = *(rbp + cfa_offset): stack-realigning functions */
+	MT_CFA_PLT,		/* CFA = rsp + cfa_offset + ((pc & 15) >= rbp_offset ? 8 : 0): PLT stubs */
+	MT_CFA_SIGNAL,		/* signal trampoline: the ucontext is at rsp; see unwind.bpf.h */
+	MT_CFA_END,		/* return address undefined: the outermost frame (_start, clone) */
+	MT_CFA_UNSUPPORTED,	/* any other rule */
+};
+
+/* Where the caller's rbp is. */
+enum mt_rbp_rule {
+	MT_RBP_SAME = 0,	/* unchanged (or undefined: kept for the frame-pointer fallback) */
+	MT_RBP_AT_CFA,		/* saved at CFA + rbp_offset */
+	MT_RBP_AT_RBP,		/* saved at rbp + rbp_offset */
+};
+
+/* One row of an object's unwind table: the rules from pc up to the next row's pc. */
+struct mt_unwind_row {
+	__u32 pc;		/* ELF virtual address in the object */
+	__s32 cfa_offset;
+	__s16 rbp_offset;
+	__u8 cfa_rule;		/* enum mt_cfa_rule */
+	__u8 rbp_rule;		/* enum mt_rbp_rule */
+};
+
+_Static_assert(sizeof(struct mt_unwind_row) == 12, "mt_unwind_row layout changed");
+
+/* An object file as the kernel names it: the (dev, inode) of a mapping's file. */
+struct mt_unwind_key {
+	__u64 dev;		/* kernel encoding: major << 20 | minor */
+	__u64 ino;
+};
+
+#define MT_UNWIND_OBJ_FP 1	/* built with frame pointers: step by rbp, no table (auto mode) */
+
+struct mt_unwind_obj {
+	__u32 table;		/* slot in the unwind_tables map of maps */
+	__u32 nrows;		/* 0: no table (step by frame pointer, count MT_LOSS_UNWIND_NO_TABLE) */
+	__s64 vaddr_adjust;	/* p_vaddr - p_offset of the executable segment */
+	__u32 flags;		/* MT_UNWIND_OBJ_* */
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct mt_unwind_obj) == 24, "mt_unwind_obj layout changed");
+
+#define MT_UNWIND_MAX_OBJECTS 1024
+#define MT_UNWIND_MAX_ROWS (1u << 24)	/* per object: the BPF binary search takes 24 steps */
 
 #endif /* MEMTRACE_ABI_H */

@@ -25,6 +25,7 @@ struct env {
 	const char *flamegraph;		/* --flamegraph: HTML file */
 	bool live;			/* the live view: stdout is a terminal and no --no-live */
 	double interval;		/* -i, seconds between live view refreshes; 1 */
+	int unwind;			/* --unwind: enum mt_unwind_mode; auto */
 	enum mt_py_frames python_frames; /* --python-frames; mixed */
 	enum mt_py_group group_by;	/* --group-by: the Python view of the text report; line */
 };

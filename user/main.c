@@ -8,6 +8,7 @@
 
 #include "env.h"
 #include "trace.h"
+#include "unwind.h"
 #include "util.h"
 
 #define MT_VERSION "0.1.0"
@@ -50,7 +51,7 @@ static const char doc[] =
 static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
 enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
-       OPT_PY_FRAMES, OPT_GROUP_BY };
+       OPT_UNWIND, OPT_PY_FRAMES, OPT_GROUP_BY };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
@@ -68,13 +69,16 @@ static const struct argp_option options[] = {
 	{ "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive HTML flame graph to FILE", 3 },
 	{ "no-live", OPT_NO_LIVE, NULL, 0, "No live view on a terminal: only the final report", 3 },
 	{ "interval", 'i', "SECONDS", 0, "Refresh the live view this often (default 1)", 3 },
-	{ NULL, 0, NULL, 0, "Python:", 4 },
+	{ NULL, 0, NULL, 0, "Other:", 4 },
+	{ "unwind", OPT_UNWIND, "fp|dwarf|auto", 0,
+	  "How to walk stacks: frame pointers, .eh_frame CFI, or CFI only for objects built "
+	  "without frame pointers (default auto)", 4 },
+	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 },
+	{ NULL, 0, NULL, 0, "Python:", 5 },
 	{ "python-frames", OPT_PY_FRAMES, "HOW", 0,
-	  "Python frames in stacks: mixed (in place of the eval loop's, default), only, off", 4 },
+	  "Python frames in stacks: mixed (in place of the eval loop's, default), only, off", 5 },
 	{ "group-by", OPT_GROUP_BY, "KEY", 0,
-	  "Python view of the report: line (default), function, file or traceback", 4 },
-	{ NULL, 0, NULL, 0, "Other:", 5 },
-	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 5 },
+	  "Python view of the report: line (default), function, file or traceback", 5 },
 	{ 0 },
 };
 
@@ -137,6 +141,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_JSON:
 		env->json = arg;
 		break;
+	case OPT_UNWIND:
+		env->unwind = unwind__parse_mode(arg);
+		if (env->unwind < 0) {
+			mt_err("give fp, dwarf or auto", "invalid unwind mode '%s'", arg);
+			return EINVAL;
+		}
+		break;
 	case OPT_FOLDED:
 		env->folded = arg;
 		break;
@@ -186,6 +197,7 @@ int main(int argc, char **argv)
 		.top = 10,
 		.live = true,
 		.interval = 1,
+		.unwind = MT_UNWIND_AUTO,
 	};
 	int idx;
 

@@ -2,6 +2,7 @@
 /* Loads the BPF programs and attaches them, from one table, to the allocators of traced processes. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -67,7 +68,7 @@ static const char *load_hint(int err)
 	return "run with -v to see the BPF loader's log";
 }
 
-int probe__load(struct probe **out)
+int probe__load(struct probe **out, int unwind_mode)
 {
 	struct probe *p = xcalloc(1, sizeof(*p));
 	int err;
@@ -79,9 +80,12 @@ int probe__load(struct probe **out)
 		mt_err(load_hint(err), "failed to open BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	p->skel->rodata->unwind_mode = unwind_mode;
 	err = memtrace__load(p->skel);
 	if (err) {
-		mt_err(load_hint(err), "failed to load BPF programs: %s", strerror(-err));
+		mt_err(unwind_mode == MT_UNWIND_FP ? load_hint(err) :
+		       "--unwind dwarf|auto needs bpf_loop and bpf_find_vma (5.17+); try --unwind fp",
+		       "failed to load BPF programs: %s", strerror(-err));
 		goto fail;
 	}
 	err = memtrace__attach(p->skel);	/* only the tracepoint: uprobes attach per process */
@@ -96,12 +100,53 @@ fail:
 	return err;
 }
 
+struct detach_slice {
+	struct bpf_link **links;
+	size_t n;
+};
+
+static void *detach_slice(void *arg)
+{
+	struct detach_slice *d = arg;
+
+	for (size_t i = 0; i < d->n; i++)
+		bpf_link__destroy(d->links[i]);
+	return NULL;
+}
+
+/*
+ * Each uprobe waits for an RCU grace period as it goes (tens of ms on a virtualized machine):
+ * one after the other, 66 probes of three processes took 10 s. Threads let the waits overlap.
+ */
+static void detach_all(struct probe *p)
+{
+	enum { THREADS = 16 };
+	struct detach_slice slices[THREADS];
+	pthread_t tids[THREADS];
+	bool started[THREADS] = { false };
+	size_t per = (p->nlinks + THREADS - 1) / THREADS;
+
+	for (int t = 0; t < THREADS; t++) {
+		size_t from = t * per < p->nlinks ? t * per : p->nlinks;
+
+		slices[t].links = p->links + from;
+		slices[t].n = p->nlinks - from < per ? p->nlinks - from : per;
+		if (slices[t].n)
+			started[t] = !pthread_create(&tids[t], NULL, detach_slice, &slices[t]);
+		if (slices[t].n && !started[t])
+			detach_slice(&slices[t]);	/* no thread: do it here */
+	}
+	for (int t = 0; t < THREADS; t++)
+		if (started[t])
+			pthread_join(tids[t], NULL);
+	p->nlinks = 0;
+}
+
 void probe__destroy(struct probe *p)
 {
 	if (!p)
 		return;
-	for (size_t i = 0; i < p->nlinks; i++)
-		bpf_link__destroy(p->links[i]);
+	detach_all(p);
 	free(p->links);
 	memtrace__destroy(p->skel);
 	free(p);
@@ -220,7 +265,10 @@ int probe__attach(struct probe *p, int pid, const char *obj)
 }
 
 int probe__events_fd(const struct probe *p) { return bpf_map__fd(p->skel->maps.events); }
-int probe__py_procs_fd(const struct probe *p) { return bpf_map__fd(p->skel->maps.py_procs); }
+int probe__map_fd(const struct probe *p, const char *name)
+{
+	return bpf_object__find_map_fd_by_name(p->skel->obj, name);
+}
 int probe__nlinks(const struct probe *p) { return (int)p->nlinks; }
 
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])

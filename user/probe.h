@@ -9,8 +9,11 @@
 
 struct probe;
 
-/* Open and load the BPF object. Errors are reported here, with a hint; returns -errno. */
-int probe__load(struct probe **out);
+/*
+ * Open and load the BPF object; unwind_mode (enum mt_unwind_mode) picks the stack walker. Errors
+ * are reported here, with a hint; returns -errno.
+ */
+int probe__load(struct probe **out, int unwind_mode);
 void probe__destroy(struct probe *p);
 
 /*
@@ -26,8 +29,8 @@ char *probe__allocator_of_exe(const char *exe);
 int probe__attach(struct probe *p, int pid, const char *obj);
 
 int probe__events_fd(const struct probe *p);
-/* The map of Python processes the stack walk reads (struct mt_py_proc by pid). */
-int probe__py_procs_fd(const struct probe *p);
+/* The fd of a BPF map by name (for modules that fill maps: user/unwind.c); -1 if none. */
+int probe__map_fd(const struct probe *p, const char *name);
 /* Loss counters by enum mt_loss, summed over CPUs. */
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
 /* Number of uprobes attached (for progress and tests). */

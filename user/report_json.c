@@ -74,6 +74,20 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	json__end_object(j);
 }
 
+static void unwind(struct json *j, const struct mt_unwind_stats *u)
+{
+	json__begin_object(j, "unwind");
+	json__str(j, "mode", u->mode);
+	json__u64(j, "tables", u->objects);
+	json__u64(j, "fp_objects", u->fp_objects);
+	json__u64(j, "failed_objects", u->failed_objects);
+	json__u64(j, "rows", u->rows);
+	json__u64(j, "table_bytes", u->bytes);
+	json__u64(j, "peak_table_bytes", u->peak_bytes);
+	json__double(j, "load_ms", u->load_ns / 1e6);
+	json__end_object(j);
+}
+
 int report__json(const struct mt_snapshot *s, FILE *f)
 {
 	static const char *loss_key[MT_LOSS__COUNT] = {
@@ -82,6 +96,9 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 		[MT_LOSS_STACK] = "stack_failed",
 		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
 		[MT_LOSS_NO_ENTRY] = "return_without_entry",
+		[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
+		[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
+		[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
 		[MT_LOSS_PY_STACK] = "python_stack_cut",
 		[MT_LOSS_PY_TRUNCATED] = "python_stack_truncated",
 	};
@@ -96,6 +113,7 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 	for (int i = 0; i < MT_LOSS__COUNT; i++)
 		json__u64(&j, loss_key[i], s->loss[i]);
 	json__end_object(&j);
+	unwind(&j, &s->unwind);
 	json__begin_array(&j, "processes");
 	for (size_t i = 0; i < s->nprocs; i++)
 		process(&j, s, &s->procs[i]);

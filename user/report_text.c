@@ -49,6 +49,9 @@ static void losses(FILE *f, const struct mt_snapshot *s)
 		[MT_LOSS_STACK] = "stack not captured",
 		[MT_LOSS_STACK_TRUNCATED] = "stack truncated at 127 frames",
 		[MT_LOSS_NO_ENTRY] = "return without entry",
+		[MT_LOSS_UNWIND_NO_TABLE] = "frames without unwind table",
+		[MT_LOSS_UNWIND_UNSUPPORTED] = "frames with unsupported CFI",
+		[MT_LOSS_UNWIND_READ_FAULT] = "frames unreadable",
 		[MT_LOSS_PY_STACK] = "Python stack cut by an unreadable frame",
 		[MT_LOSS_PY_TRUNCATED] = "Python stack truncated",
 	};
@@ -61,6 +64,23 @@ static void losses(FILE *f, const struct mt_snapshot *s)
 		any = true;
 	}
 	fprintf(f, any ? "\n" : "lost events: none\n");
+}
+
+/* What the CFI unwinder's tables cost (--unwind dwarf|auto). */
+static void unwind_line(FILE *f, const struct mt_unwind_stats *u)
+{
+	char a[16], b[16];
+
+	if (!u->mode || !strcmp(u->mode, "fp"))
+		return;
+	fprintf(f, "unwind: %s, %u tables (%" PRIu64 " rows) loaded in %.1f ms, %s at peak, %s now",
+		u->mode, u->objects, u->rows, u->load_ns / 1e6, mt_fmt_bytes(u->peak_bytes, b),
+		mt_fmt_bytes(u->bytes, a));
+	if (u->fp_objects)
+		fprintf(f, ", %u objects with frame pointers", u->fp_objects);
+	if (u->failed_objects)
+		fprintf(f, ", %u without .eh_frame", u->failed_objects);
+	fputc('\n', f);
 }
 
 static void stack(FILE *f, const struct mt_snapshot *s, const struct mt_stack *st, int rank)
@@ -83,6 +103,7 @@ int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 	fprintf(f, "memtrace report: %.1fs traced, %zu process%s\n",
 		(s->now_ns - s->start_ns) / 1e9, s->nprocs, s->nprocs == 1 ? "" : "es");
 	losses(f, s);
+	unwind_line(f, &s->unwind);
 	for (size_t i = 0; i < s->nprocs; i++) {
 		const struct mt_proc *p = &s->procs[i];
 		int shown = 0;

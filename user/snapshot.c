@@ -138,6 +138,21 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 	p->python = py ? pytrace__info(py, ap->pid) : NULL;
 }
 
+/* A truncated or partly unwound stack still carries its event: those count frames, not events. */
+static bool loses_event(int reason)
+{
+	switch (reason) {
+	case MT_LOSS_STACK_TRUNCATED:
+	case MT_LOSS_UNWIND_NO_TABLE:
+	case MT_LOSS_UNWIND_UNSUPPORTED:
+	case MT_LOSS_UNWIND_READ_FAULT:
+	case MT_LOSS_PY_STACK:		/* a cut or truncated Python stack still carries its event */
+	case MT_LOSS_PY_TRUNCATED:
+		return false;
+	}
+	return true;
+}
+
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 				    const struct snapshot_meta *meta)
 {
@@ -148,12 +163,13 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 
 	s->start_ns = meta->start_ns;
 	s->now_ns = meta->now_ns;
+	_Static_assert(MT_LOSS__COUNT <= sizeof(s->loss) / sizeof(s->loss[0]), "mt_snapshot.loss too small");
 	for (int i = 0; i < MT_LOSS__COUNT; i++) {
 		s->loss[i] = meta->loss[i];
-		/* A truncated or cut stack still carries its event. */
-		if (i != MT_LOSS_STACK_TRUNCATED && i != MT_LOSS_PY_STACK && i != MT_LOSS_PY_TRUNCATED)
+		if (loses_event(i))
 			lost += meta->loss[i];
 	}
+	s->unwind = meta->unwind;
 	find_oldest(a, oldest);
 	for (size_t i = 0; i < agg__nprocs(a); i++) {
 		fill_proc(a, sym, meta->py, agg__proc_at(a, i), oldest, &procs[i]);

@@ -73,9 +73,22 @@ struct mt_proc {
 	const struct mt_py_info *python; /* NULL unless the process runs CPython */
 };
 
+/* The CFI unwinder's tables (--unwind dwarf|auto): what they cost. Counts are over the trace. */
+struct mt_unwind_stats {
+	const char *mode;		/* "fp", "dwarf" or "auto" */
+	uint32_t objects;		/* objects whose table was loaded */
+	uint32_t fp_objects;		/* objects unwound by frame pointer (auto) */
+	uint32_t failed_objects;	/* objects without a usable .eh_frame */
+	uint64_t rows;			/* table rows loaded */
+	uint64_t bytes, peak_bytes;	/* BPF memory of the rows: now (tables of exited processes
+					 * are dropped) and at most */
+	uint64_t load_ns;		/* time spent reading .eh_frame and loading maps */
+};
+
 struct mt_snapshot {
 	uint64_t start_ns, now_ns;	/* CLOCK_MONOTONIC: trace start and this snapshot */
-	uint64_t loss[8];		/* enum mt_loss counters, summed over CPUs */
+	uint64_t loss[16];		/* enum mt_loss counters, summed over CPUs */
+	struct mt_unwind_stats unwind;
 	size_t nprocs;
 	const struct mt_proc *procs;
 	struct mt_summary total[MT_KIND__COUNT];

@@ -11,6 +11,7 @@
 struct snapshot_meta {
 	uint64_t start_ns, now_ns;
 	uint64_t loss[MT_LOSS__COUNT];
+	struct mt_unwind_stats unwind;
 	const struct pytrace *py;	/* NULL: no Python frames to name */
 };
 

@@ -21,6 +21,7 @@
 #include "symbolize.h"
 #include "target.h"
 #include "trace.h"
+#include "unwind.h"
 #include "util.h"
 
 struct session {
@@ -30,6 +31,7 @@ struct session {
 	struct agg *agg;
 	struct symbolizer *sym;
 	struct live *live;		/* NULL unless the live view is on */
+	struct unwinder *unw;
 	struct pytrace *py;
 	struct target targets[MT_MAX_PIDS];
 	int ntargets;
@@ -117,6 +119,7 @@ static void at_exit_stop(struct target *t, void *ctx)
 
 	ring_buffer__consume(s->rb);	/* its last events are in: they may need its mappings */
 	capture_process(s, t);
+	unwind__forget(s->unw, t->pid);
 }
 
 static int start_command(struct session *s)
@@ -136,6 +139,7 @@ static int start_command(struct session *s)
 		return MT_EXIT_TARGET;
 	}
 	rc = target__spawn(t, exe, env->cmd);
+	unwind__preload(s->unw, t->pid, exe);	/* its first allocations must find their tables */
 	free(exe);
 	if (rc) {
 		free(obj);
@@ -182,6 +186,7 @@ static int attach_pids(struct session *s)
 		s->ntargets++;
 		target__seize(t);
 		capture_process(s, t);
+		unwind__refresh(s->unw, t->pid);
 		pytrace__attach(s->py, t->pid);
 	}
 	return 0;
@@ -229,6 +234,7 @@ static int poll_loop(struct session *s)
 		/* Short with the live view, so keys are answered while events keep draining. */
 		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
 
+		unwind__service(s->unw);	/* tables for objects met without one (dlopen) */
 		if (n < 0 && n != -EINTR) {
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
@@ -253,6 +259,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 			capture_process(s, &s->targets[i]);
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
+	unwind__stats(s->unw, &meta.unwind);
 	target__reap(s->targets, s->ntargets, NULL, NULL);
 	for (int i = 0; i < s->ntargets; i++)
 		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
@@ -317,11 +324,12 @@ int trace__run(const struct env *env)
 	install_signals();
 	s.agg = agg__new();
 	s.sym = sym__new();
-	if (probe__load(&s.probe)) {
+	if (probe__load(&s.probe, env->unwind)) {
 		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		goto cleanup;
 	}
-	s.py = pytrace__new(env->python_frames, probe__py_procs_fd(s.probe));
+	s.unw = unwind__new(s.probe, env->unwind);
+	s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"));
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
@@ -354,6 +362,7 @@ cleanup:
 			target__detach(&s.targets[i]);
 	snapshot__free(snap);
 	ring_buffer__free(s.rb);
+	unwind__free(s.unw);
 	probe__destroy(s.probe);
 	sym__free(s.sym);
 	pytrace__free(s.py);

@@ -1,0 +1,281 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The CFI unwinder: walks a user stack with the tables user/unwind.c derives from .eh_frame, so
+ * code built without frame pointers (Debian's libc, python3, sqlite3) unwinds whole. Included by
+ * memtrace.bpf.c, which provides scratch, count_loss() and the event layout.
+ *
+ * Design. It starts from the registers of the allocator's return probe: ip is the return address
+ * in the direct caller, sp and rbp the caller's own, a clean state to unwind from. An object is
+ * found from a pc with bpf_find_vma() and named by its file's (dev, inode), the key user space
+ * loads its table under; so tables are shared by every process mapping the object, no per-process
+ * address map has to be kept in step with mmap, and the pc of an object not loaded yet is
+ * reported (unwind_missing) for user space to load. Each frame: binary-search the object's rows
+ * (an inner array of a map of maps, sized per object), apply the CFA and rbp rules, read the
+ * return address below the CFA. A frame with no usable row steps by frame pointer instead, and
+ * the reason is counted. Frames are stepped by a bpf_loop() callback, so the verifier checks one
+ * step, not 127 of them.
+ */
+#ifndef MT_UNWIND_BPF_H
+#define MT_UNWIND_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+/* Set by user space before load (--unwind). */
+const volatile __u32 unwind_mode = MT_UNWIND_FP;
+
+struct unwind_rows {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);	/* inner arrays may differ in size (5.10+) */
+	__uint(max_entries, 1);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct mt_unwind_row));	/* clang 14 emits the type as a FWD here */
+};
+
+/* Table slot -> that object's rows. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, MT_UNWIND_MAX_OBJECTS);
+	__type(key, __u32);
+	__array(values, struct unwind_rows);
+} unwind_tables SEC(".maps");
+
+/* Object (dev, inode) -> its table; written by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MT_UNWIND_MAX_OBJECTS);
+	__type(key, struct mt_unwind_key);
+	__type(value, struct mt_unwind_obj);
+} unwind_objs SEC(".maps");
+
+/* Objects met in a stack but not loaded -> a pid that maps them; user space loads and deletes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, struct mt_unwind_key);
+	__type(value, __u32);
+} unwind_missing SEC(".maps");
+
+struct mt_ustate {
+	__u64 ip, sp, bp;
+	__u64 vm_start, vm_end;		/* the mapping of the last object found: most frames reuse it */
+	__u64 vm_pgoff;
+	struct mt_unwind_key key;
+	struct mt_unwind_obj obj;
+	__u32 pid;
+	__u32 n;			/* frames stored */
+	bool have_obj;			/* obj is the object of [vm_start, vm_end) */
+	bool exact_ip;			/* ip was interrupted, not a return address (after a signal frame) */
+	bool truncated;
+};
+
+/* How one step ended, besides the loss reasons (enum mt_loss) that send it to the fallback. */
+enum { STEP_OK = 0, STEP_END = -1 };
+
+static long vma_found(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
+{
+	struct mt_ustate *st = ctx;
+	struct file *file = BPF_CORE_READ(vma, vm_file);
+
+	st->vm_start = BPF_CORE_READ(vma, vm_start);
+	st->vm_end = BPF_CORE_READ(vma, vm_end);
+	st->vm_pgoff = BPF_CORE_READ(vma, vm_pgoff);
+	st->key.dev = file ? BPF_CORE_READ(file, f_inode, i_sb, s_dev) : 0;
+	st->key.ino = file ? BPF_CORE_READ(file, f_inode, i_ino) : 0;
+	return 0;
+}
+
+/* Find the object of st->ip and its table; a miss is reported to user space once per object. */
+static __always_inline int find_object(struct mt_ustate *st)
+{
+	struct mt_unwind_obj *obj;
+
+	if (st->ip >= st->vm_start && st->ip < st->vm_end)
+		return st->have_obj ? STEP_OK : MT_LOSS_UNWIND_NO_TABLE;
+	st->have_obj = false;
+	st->vm_start = st->vm_end = 0;
+	st->key.dev = st->key.ino = 0;
+	if (bpf_find_vma(bpf_get_current_task_btf(), st->ip, vma_found, st, 0) || !st->key.ino)
+		return MT_LOSS_UNWIND_NO_TABLE;	/* anonymous (JIT), or mmap_lock contended */
+	obj = bpf_map_lookup_elem(&unwind_objs, &st->key);
+	if (!obj) {
+		bpf_map_update_elem(&unwind_missing, &st->key, &st->pid, BPF_NOEXIST);
+		return MT_LOSS_UNWIND_NO_TABLE;
+	}
+	st->obj = *obj;
+	st->have_obj = true;
+	return STEP_OK;
+}
+
+/* The row in force at vaddr: the last row whose pc is not above it. */
+static __always_inline int find_row(struct mt_ustate *st, __u64 vaddr, struct mt_unwind_row *out)
+{
+	void *rows = bpf_map_lookup_elem(&unwind_tables, &st->obj.table);
+	__u32 lo = 0, hi = st->obj.nrows, idx;
+	struct mt_unwind_row *r;
+
+	if (!rows || vaddr > 0xffffffffULL)
+		return MT_LOSS_UNWIND_NO_TABLE;
+	for (int i = 0; i < 25 && lo < hi; i++) {	/* MT_UNWIND_MAX_ROWS = 2^24 */
+		__u32 mid = lo + (hi - lo) / 2;
+
+		r = bpf_map_lookup_elem(rows, &mid);
+		if (!r)
+			return MT_LOSS_UNWIND_NO_TABLE;
+		if (r->pc <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return MT_LOSS_UNWIND_NO_TABLE;
+	idx = lo - 1;
+	r = bpf_map_lookup_elem(rows, &idx);
+	if (!r)
+		return MT_LOSS_UNWIND_NO_TABLE;
+	*out = *r;
+	return STEP_OK;
+}
+
+static __always_inline bool read_u64(__u64 addr, __u64 *v)
+{
+	return bpf_probe_read_user(v, sizeof(*v), (void *)addr) == 0;
+}
+
+/*
+ * A signal handler returns into the kernel's trampoline (__restore_rt) with sp at the ucontext;
+ * the interrupted registers are in its uc_mcontext (struct sigcontext, a kernel ABI): the row
+ * gives the offset of the saved rsp and of rbp, and rip follows rsp.
+ */
+static __always_inline int signal_step(struct mt_ustate *st, const struct mt_unwind_row *r)
+{
+	__u64 sp = st->sp;
+
+	if (!read_u64(sp + r->cfa_offset, &st->sp) || !read_u64(sp + r->cfa_offset + 8, &st->ip) ||
+	    !read_u64(sp + r->rbp_offset, &st->bp))
+		return MT_LOSS_UNWIND_READ_FAULT;
+	st->exact_ip = true;
+	return STEP_OK;
+}
+
+static __always_inline int apply_row(struct mt_ustate *st, const struct mt_unwind_row *r)
+{
+	__u64 cfa, ra, bp = st->bp;
+
+	switch (r->cfa_rule) {
+	case MT_CFA_RSP:
+		cfa = st->sp + r->cfa_offset;
+		break;
+	case MT_CFA_RBP:
+		cfa = st->bp + r->cfa_offset;
+		break;
+	case MT_CFA_DEREF_RBP:
+		if (!read_u64(st->bp + r->cfa_offset, &cfa))
+			return MT_LOSS_UNWIND_READ_FAULT;
+		break;
+	case MT_CFA_PLT:
+		cfa = st->sp + r->cfa_offset + ((st->ip & 15) >= (__u64)r->rbp_offset ? 8 : 0);
+		break;
+	case MT_CFA_SIGNAL:
+		return signal_step(st, r);
+	case MT_CFA_END:
+		return STEP_END;
+	case MT_CFA_NONE:
+		return MT_LOSS_UNWIND_NO_TABLE;
+	default:
+		return MT_LOSS_UNWIND_UNSUPPORTED;
+	}
+	if (!read_u64(cfa - 8, &ra))
+		return MT_LOSS_UNWIND_READ_FAULT;
+	if (r->rbp_rule == MT_RBP_AT_CFA && !read_u64(cfa + r->rbp_offset, &bp))
+		return MT_LOSS_UNWIND_READ_FAULT;
+	if (r->rbp_rule == MT_RBP_AT_RBP && !read_u64(st->bp + r->rbp_offset, &bp))
+		return MT_LOSS_UNWIND_READ_FAULT;
+	st->ip = ra;
+	st->sp = cfa;
+	st->bp = bp;
+	st->exact_ip = false;
+	return STEP_OK;
+}
+
+static __always_inline int cfi_step(struct mt_ustate *st)
+{
+	struct mt_unwind_row row;
+	__u64 vaddr;
+	int err = find_object(st);
+
+	if (err)
+		return err;
+	if (st->obj.flags & MT_UNWIND_OBJ_FP)
+		return MT_LOSS__COUNT;	/* not a loss: this object keeps frame pointers */
+	/* A return address follows its call, which may be a function's last instruction: look up
+	 * the call itself. An interrupted pc is exact. */
+	vaddr = st->ip - (st->exact_ip ? 0 : 1) - st->vm_start + (st->vm_pgoff << 12) + st->obj.vaddr_adjust;
+	err = find_row(st, vaddr, &row);
+	return err ? err : apply_row(st, &row);
+}
+
+/* The frame-pointer step: [rbp] is the caller's rbp, [rbp + 8] the return address. */
+static __always_inline int fp_step(struct mt_ustate *st)
+{
+	__u64 bp = st->bp;
+
+	if (!bp)
+		return STEP_END;
+	if (!read_u64(bp + 8, &st->ip) || !read_u64(bp, &st->bp))
+		return MT_LOSS_UNWIND_READ_FAULT;
+	st->sp = bp + 16;
+	st->exact_ip = false;
+	return STEP_OK;
+}
+
+static long unwind_frame(__u32 i, void *ctx)
+{
+	struct mt_ustate *st = ctx;
+	__u64 old_sp = st->sp;
+	__u32 zero = 0, n = st->n;
+	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	int err;
+
+	if (!e || n >= MT_MAX_FRAMES)
+		return 1;
+	if (!st->ip)
+		return 1;
+	e->frames[n] = st->ip;
+	st->n = n + 1;
+	err = cfi_step(st);
+	if (err > 0) {
+		if (err < MT_LOSS__COUNT)
+			count_loss(err);
+		err = fp_step(st);
+		if (err > 0) {
+			count_loss(err);
+			return 1;
+		}
+	}
+	if (err == STEP_END || !st->ip)
+		return 1;
+	if (st->sp <= old_sp && !st->exact_ip) {	/* a caller's frame lies above its callee's */
+		count_loss(MT_LOSS_UNWIND_READ_FAULT);
+		return 1;
+	}
+	st->truncated = st->n == MT_MAX_FRAMES;
+	return 0;
+}
+
+/* Fill e->frames from the user registers at the allocator's return; returns the frame count. */
+static __always_inline __u32 unwind_user_stack(struct pt_regs *ctx, __u32 pid)
+{
+	struct mt_ustate st = {
+		.ip = PT_REGS_IP(ctx),
+		.sp = PT_REGS_SP(ctx),
+		.bp = PT_REGS_FP(ctx),
+		.pid = pid,
+	};
+
+	bpf_loop(MT_MAX_FRAMES, unwind_frame, &st, 0);
+	if (st.truncated)
+		count_loss(MT_LOSS_STACK_TRUNCATED);
+	return st.n;
+}
+
+#endif /* MT_UNWIND_BPF_H */

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# CFI unwinding of code without frame pointers (tests/workloads/nofp_chain.c, -O2
+# -fomit-frame-pointer, and Debian's libc): each known chain must come back whole with
+# --unwind dwarf and auto, while the frame-pointer walk demonstrably loses frames.
+set -u
+cd "$(dirname "$0")/../.."
+OUT=${OUT:-build}
+MT=$OUT/memtrace
+W=$OUT/workloads/nofp_chain
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for BPF"; exit 77; }
+command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+check() {	# description, command...
+	local d=$1; shift
+	n=$((n + 1))
+	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
+}
+
+jqe() { jq -e "$@" >/dev/null; }
+
+# The function names of the stack that allocated exactly $2 bytes, innermost first, one line.
+stack_of() {	# json, allocated_bytes
+	jq -r --argjson b "$2" '[.processes[0].stacks[] | select(.allocated_bytes == $b)][0].frames
+		| map(.function // "?") | join(" ")' "$1"
+}
+
+for mode in dwarf auto fp; do
+	"$MT" --unwind $mode --json "$tmp/$mode.json" -o "$tmp/$mode.txt" -- "$W" >"$tmp/$mode.out" 2>&1
+	check "$mode: memtrace ran the workload" grep -q 'nofp_chain done' "$tmp/$mode.out"
+done
+
+for mode in dwarf auto; do
+	j=$tmp/$mode.json
+	chain=$(stack_of "$j" 32000)
+	check "$mode: main -> chain_a -> chain_b -> chain_c -> malloc whole ($chain)" \
+		bash -c '[[ "$1" == "chain_c chain_b chain_a main "* ]]' _ "$chain"
+	dup=$(stack_of "$j" 250)
+	check "$mode: strdup's caller is shown ($dup)" \
+		bash -c '[[ "$1" == "__strdup dup_caller main "* ]]' _ "$dup"
+	deep=$(stack_of "$j" 7000)
+	ndeep=$(grep -o 'deep' <<<"$deep" | wc -l)
+	check "$mode: 70 recursive frames then main ($ndeep deep)" \
+		bash -c '[ "$1" -eq 70 ] && [[ "$2" == *"deep main "* ]]' _ "$ndeep" "$deep"
+	sig=$(stack_of "$j" 3000)
+	check "$mode: through the signal frame back to main ($sig)" \
+		bash -c '[[ "$1" == "on_signal "*" raise signal_victim main "* ]]' _ "$sig"
+	check "$mode: stacks end at _start" bash -c '[[ "$1" == *" _start" ]]' _ "$chain"
+	check "$mode: no unwinding failures counted" \
+		jqe '.lost_events_by_reason | .unwind_no_table + .unwind_unsupported + .unwind_read_fault == 0' "$j"
+	check "$mode: tables reported (count, memory, load time)" \
+		jqe '.unwind.mode == "'$mode'" and .unwind.tables >= 2 and .unwind.peak_table_bytes > 100000
+			and .unwind.load_ms > 0' "$j"
+	check "$mode: text report states the tables' cost" grep -q "^unwind: $mode, [0-9]* tables" "$tmp/$mode.txt"
+done
+
+# The frame-pointer walk cannot get through chain_b's frame (rbp holds data): the test can fail.
+chain=$(stack_of "$tmp/fp.json" 32000)
+check "fp: the frame-pointer walk loses the chain ($chain)" \
+	bash -c '[[ "$1" != "chain_c chain_b chain_a main"* ]]' _ "$chain"
+check "fp: no tables in frame-pointer mode" jqe '.unwind.tables == 0' "$tmp/fp.json"
+
+# A program with frame pointers through libc's strdup (auto: FP for it, CFI for libc).
+"$MT" --unwind auto --json "$tmp/leaky.json" -- "$OUT/workloads/leaky" >/dev/null 2>&1
+dup=$(stack_of "$tmp/leaky.json" 600)
+check "auto, frame-pointer program: strdup's caller shown ($dup)" \
+	bash -c '[[ "$1" == "__strdup leak_strdup main "* ]]' _ "$dup"
+check "auto: the frame-pointer program needs no table of its own" jqe '.unwind.fp_objects >= 1' "$tmp/leaky.json"
+echo "1..$n"
