@@ -52,6 +52,23 @@ is "$(jpy "[[f['function'] for f in g['traceback']] for g in d['processes'][0]['
 is "$(jpy "[[f['function'] for f in s['frames'] if f['module'] is None and f['file']] for s in d['processes'][0]['stacks'] if s['outstanding_bytes'] == 50000050]" "$TMP/r.json")" \
 	"[['blobs.<locals>.<listcomp>', 'blobs', 'main', '<module>']]" "the bytearrays' stack names the Python frames, innermost first"
 
+# With the native stack unwound (CFI), each eval-loop frame gave its place to the Python frames
+# it ran: none is left, and the interpreter's C frames stand on both sides of them.
+cat >"$TMP/around.py" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for size in (50000050, 60000030, 16666665):
+    st = [s for s in d["processes"][0]["stacks"] if s["outstanding_bytes"] == size][0]
+    fn = [f["function"] or "?" for f in st["frames"]]
+    py = [i for i, f in enumerate(st["frames"]) if f["module"] is None and f["file"]]
+    print(fn[py[0] - 1:py[-1] + 2] if size == 50000050 else "", "_PyEval_EvalFrameDefault" in fn)
+PY
+python3 "$TMP/around.py" "$TMP/r.json" >"$TMP/around"
+is "$(head -1 "$TMP/around")" \
+	"['_PyObject_MakeTpCall', 'blobs.<locals>.<listcomp>', 'blobs', 'main', '<module>', 'PyEval_EvalCode'] False" \
+	"mixed: the Python frames stand where _PyEval_EvalFrameDefault stood, between the C frames"
+is "$(sed 1d "$TMP/around" | tr '\n' ' ')" " False  False " "no eval-loop frame left in the threads' stacks either"
+
 # The text report: the Python view grouped by function, and the visible kinds of allocation.
 grep -q "^top functions by outstanding bytes:" "$TMP/report.txt"; ok $? "text report groups by function"
 grep -Eq "^ +57\.[0-9] MiB .*py_lines.py worker$" "$TMP/report.txt"; ok $? "worker holds 57.2 MiB in the text report"
