@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# memtrace: `make` builds, `make test` runs every test, `make bench` measures overhead.
+# memtrace: `make` builds, `make test` runs every test, `make fuzz` fuzzes, `make bench` measures overhead.
 .DELETE_ON_ERROR:
 .SUFFIXES:
 
@@ -92,6 +92,33 @@ $(OUT)/workloads/%: tests/workloads/%.c
 test: all
 	$(Q)tests/run
 
+# Fuzzing, apart from `make test`: user objects rebuilt with clang, libFuzzer, ASan and UBSan.
+# `make fuzz` runs FUZZ_TARGET for FUZZ_SECONDS; crashes land in $(OUT)/fuzz/artifacts/.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 180
+FUZZ_TARGET  ?= fuzz_recording
+FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ     := $(patsubst user/%.c,$(OUT)/fuzz/obj/%.o,$(filter-out user/main.c,$(USER_SRC)))
+.SECONDARY: $(FUZZ_OBJ)
+
+$(OUT)/fuzz/obj/%.o: user/%.c | $(SKEL)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) $(CPPFLAGS) -c $< -o $@
+
+$(OUT)/fuzz/obj/flamegraph.o: $(OUT)/flamegraph_html.h
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
+	$(call msg,LINK-FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer $(WARN) $(CPPFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
+
+fuzz: $(OUT)/fuzz/$(FUZZ_TARGET) $(OUT)/tools/make_recording
+	$(Q)mkdir -p $(OUT)/fuzz/corpus-$(FUZZ_TARGET) $(OUT)/fuzz/artifacts
+	$(Q)$(OUT)/tools/make_recording $(OUT)/fuzz/corpus-$(FUZZ_TARGET)/seed.mtr
+	$(Q)python3 tests/fuzz/unwrap.py $(OUT)/fuzz/corpus-$(FUZZ_TARGET)/seed.mtr $(OUT)/fuzz/corpus-$(FUZZ_TARGET)/seed.raw
+	$(Q)$(OUT)/fuzz/$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 -max_len=65536 \
+		-print_final_stats=1 -artifact_prefix=$(OUT)/fuzz/artifacts/ $(OUT)/fuzz/corpus-$(FUZZ_TARGET)
+
 bench: all
 	$(Q)scripts/bench
 
@@ -104,5 +131,5 @@ format:
 clean:
 	rm -rf $(OUT)
 
-.PHONY: all test bench install format clean
+.PHONY: all test fuzz bench install format clean
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)

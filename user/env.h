@@ -11,7 +11,16 @@
 
 #define MT_MAX_PIDS 64
 
+/* Which subcommand runs (user/main.c's table). */
+enum mt_mode {
+	MT_MODE_TRACE,			/* memtrace [-p PID | -- CMD]: trace and report */
+	MT_MODE_RECORD,			/* memtrace record -o FILE ...: trace into a recording */
+	MT_MODE_REPORT,			/* memtrace report FILE: the reports, from a recording */
+	MT_MODE_DIFF,			/* memtrace diff BEFORE AFTER */
+};
+
 struct env {
+	enum mt_mode mode;
 	int pids[MT_MAX_PIDS];		/* -p */
 	int npids;
 	char **cmd;			/* after -- */
@@ -23,9 +32,16 @@ struct env {
 	enum mt_folded_value folded_value; /* --folded-value */
 	const char *pprof;		/* --pprof: gzip profile.proto file */
 	const char *flamegraph;		/* --flamegraph: HTML file */
+	const char *record;		/* record: -o FILE; report: its FILE argument */
+	const char *before, *after;	/* diff: its two files */
+	long long fail_if_grows;	/* diff --fail-if-grows BYTES; -1 = never fail */
 	bool live;			/* the live view: stdout is a terminal and no --no-live */
 	double interval;		/* -i, seconds between live view refreshes; 1 */
 	int unwind;			/* --unwind: enum mt_unwind_mode; auto */
+	const char *metrics;		/* --metrics ADDR:PORT: Prometheus endpoint; none */
+	int metrics_top;		/* --metrics-top: processes with their own series; 20 */
+	const char *pprof_dir;		/* --pprof-dir: periodic pprof profiles; none */
+	double pprof_every;		/* --pprof-every, seconds; 60 */
 	enum mt_py_frames python_frames; /* --python-frames; mixed */
 	enum mt_py_group group_by;	/* --group-by: the Python view of the text report; line */
 };

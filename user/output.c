@@ -42,7 +42,11 @@ static const char *folded_path(const struct env *env) { return env->folded; }
 static const char *pprof_path(const struct env *env) { return env->pprof; }
 static const char *flamegraph_path(const struct env *env) { return env->flamegraph; }
 static const char to_stderr[] = "(stderr)";	/* compared by address: no file has this name */
-static const char *text_path(const struct env *env) { return env->output ? env->output : to_stderr; }
+/* A recording is read later with memtrace report: record writes no text report unless asked. */
+static const char *text_path(const struct env *env)
+{
+	return env->output ? env->output : env->mode == MT_MODE_RECORD ? NULL : to_stderr;
+}
 
 /* Each output: where it goes ("-" = stdout, NULL = not asked for) and how it is written. */
 static const struct output_spec {

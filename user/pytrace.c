@@ -113,7 +113,11 @@ static struct pyslot *slot_of(struct pytrace *py, uint32_t pid, bool detect)
 	return s;
 }
 
-void pytrace__attach(struct pytrace *py, int pid) { slot_of(py, pid, true); }
+void pytrace__attach(struct pytrace *py, int pid)
+{
+	if (py)
+		slot_of(py, pid, true);
+}
 
 uint32_t pytrace__nnative(const struct mt_event *e)
 {
@@ -159,11 +163,11 @@ static uint32_t merge(const struct pyproc *p, const uint64_t *nat, uint32_t n, c
 
 const struct mt_event *pytrace__event(struct pytrace *py, const struct mt_event *e)
 {
-	struct pyslot *s = slot_of(py, e->pid, true);
+	struct pyslot *s = py ? slot_of(py, e->pid, true) : NULL;
 	uint32_t n = pytrace__nnative(e), m = e->nframes - n;
 	uint64_t epoch = mt_now_ns() / EPOCH_NS, pyf[MT_MAX_FRAMES];
 
-	if (!m || s->proc.state != PYPROC_ON)
+	if (!m || !s || s->proc.state != PYPROC_ON)
 		return e;
 	for (uint32_t j = 0; j < m; j++) {
 		uint64_t f = e->frames[n + j];

@@ -25,6 +25,8 @@ struct pytrace;
 struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd);
 void pytrace__free(struct pytrace *py);
 
+/* py may be NULL (no Python tracing: recordings) in pytrace__attach and pytrace__event. */
+
 /* Look at a process now (for -p: before its first event). Later processes are looked at on
  * their first event. */
 void pytrace__attach(struct pytrace *py, int pid);

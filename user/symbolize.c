@@ -49,6 +49,7 @@ struct proc_maps {
 	struct mt_mapping **mappings;	/* parallel to maps */
 	struct module **modules;	/* parallel to maps; NULL for non-file mappings */
 	uint64_t last_refresh_ns;
+	struct htab *preloaded;		/* replay: address + 1 -> struct mt_frame, as recorded */
 };
 
 struct symbolizer {
@@ -60,6 +61,8 @@ struct symbolizer {
 	size_t nstrings, cap_strings;
 	struct mt_mapping **mappings;
 	size_t nmappings, cap_mappings;
+	sym_maps_fn on_maps;		/* told of every mapping list read: the recorder keeps them */
+	void *on_maps_ctx;
 };
 
 static const char *keep(struct symbolizer *s, const char *str)
@@ -98,6 +101,7 @@ void sym__free(struct symbolizer *s)
 
 		procmaps__release(&pm);
 		htab__free(s->procs[i].pins);
+		htab__free(s->procs[i].preloaded);
 		free(s->procs[i].mappings);
 		free(s->procs[i].modules);
 	}
@@ -143,18 +147,24 @@ static void module_read_build_id(struct module *m)
 		sprintf(m->build_id + 2 * i, "%02x", bits[i]);
 }
 
-/* Open the object behind a mapping; a module that cannot be opened stays as a name only. */
-static struct module *module_open(int pid, const struct pmap *pm)
+static struct module *module_stub(const struct pmap *pm)
 {
 	struct module *m = xcalloc(1, sizeof(*m));
-	char *path = xasprintf("/proc/%d/root%s", pid, pm->path);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	Dwarf_Addr bias;
 
 	m->dev = pm->dev;
 	m->inode = pm->inode;
 	m->path = xstrdup(pm->path);
 	m->cache = htab__new(sizeof(struct sym_entry));
+	return m;
+}
+
+/* Open the object behind a mapping at path (freed); one that cannot be opened is a name only. */
+static struct module *module_open(char *path, const struct pmap *pm)
+{
+	struct module *m = module_stub(pm);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Dwarf_Addr bias;
+
 	if (fd < 0) {
 		mt_debug("cannot open %s: %s", path, strerror(errno));
 		free(path);
@@ -175,14 +185,49 @@ static struct module *module_open(int pid, const struct pmap *pm)
 	return m;
 }
 
-static struct module *module_get(struct symbolizer *s, int pid, const struct pmap *pm)
+/*
+ * Replay: a module as recorded. It is opened from the local file system only when asked (the
+ * recording has no resolved symbols for the process) and the local file's build id is the
+ * recorded one (both absent counts as the same); otherwise it is a name and a build id.
+ */
+static struct module *module_recorded(const struct pmap *pm, const char *build_id, bool open_local)
 {
-	for (size_t i = 0; i < s->nmods; i++)
-		if (s->mods[i]->dev == pm->dev && s->mods[i]->inode == pm->inode &&
-		    !strcmp(s->mods[i]->path, pm->path))
-			return s->mods[i];
+	struct module *m = open_local ? module_open(xstrdup(pm->path), pm) : module_stub(pm);
+
+	if (m->dwfl && !(build_id ? m->build_id && !strcmp(build_id, m->build_id) : !m->build_id)) {
+		mt_debug("%s: build id %s, recorded %s: not used", pm->path,
+			 m->build_id ? m->build_id : "none", build_id ? build_id : "none");
+		dwfl_end(m->dwfl);
+		m->dwfl = NULL;
+		m->mod = NULL;
+		m->nloads = 0;
+	}
+	free(m->build_id);
+	m->build_id = build_id ? xstrdup(build_id) : NULL;
+	return m;
+}
+
+struct module_src {
+	int pid;
+	const char *const *build_ids;	/* replay: parallel to the maps; NULL when live */
+	bool open_local;
+};
+
+static struct module *module_get(struct symbolizer *s, const struct module_src *src,
+				 const struct pmap *pm, size_t i)
+{
+	struct module *m;
+
+	for (size_t k = 0; k < s->nmods; k++)
+		if (s->mods[k]->dev == pm->dev && s->mods[k]->inode == pm->inode &&
+		    !strcmp(s->mods[k]->path, pm->path))
+			return s->mods[k];
+	if (src->build_ids)
+		m = module_recorded(pm, src->build_ids[i], src->open_local);
+	else	/* through /proc/PID/root, so objects inside containers are found */
+		m = module_open(xasprintf("/proc/%d/root%s", src->pid, pm->path), pm);
 	xgrow(&s->mods, &s->cap_mods, s->nmods + 1, sizeof(*s->mods));
-	return s->mods[s->nmods++] = module_open(pid, pm);
+	return s->mods[s->nmods++] = m;
 }
 
 static struct proc_maps *proc_get(struct symbolizer *s, int pid, bool create)
@@ -203,20 +248,17 @@ static bool is_object(const struct pmap *pm)
 	return pm->inode && pm->path[0] == '/';
 }
 
-int sym__refresh(struct symbolizer *s, int pid)
+/* Make fresh the process's mapping list (taking ownership of it), opening its objects. */
+static void install_maps(struct symbolizer *s, struct proc_maps *p, struct procmaps *fresh,
+			 const struct module_src *src)
 {
-	struct proc_maps *p = proc_get(s, pid, true);
-	struct procmaps fresh, old = { p->maps, p->n };
-	int err = procmaps__read(pid, &fresh);
+	struct procmaps old = { p->maps, p->n };
 
-	p->last_refresh_ns = mt_now_ns();
-	if (err)
-		return err;	/* keep what we had: the process may be gone */
 	procmaps__release(&old);
 	free(p->mappings);
 	free(p->modules);
-	p->maps = fresh.maps;
-	p->n = fresh.n;
+	p->maps = fresh->maps;
+	p->n = fresh->n;
 	p->mappings = xcalloc(p->n, sizeof(*p->mappings));
 	p->modules = xcalloc(p->n, sizeof(*p->modules));
 	for (size_t i = 0; i < p->n; i++) {
@@ -224,7 +266,7 @@ int sym__refresh(struct symbolizer *s, int pid)
 		struct mt_mapping *mm = xcalloc(1, sizeof(*mm));
 
 		if (is_object(pm))
-			p->modules[i] = module_get(s, pid, pm);
+			p->modules[i] = module_get(s, src, pm, i);
 		mm->start = pm->start;
 		mm->end = pm->end;
 		mm->file_offset = pm->offset;
@@ -233,7 +275,78 @@ int sym__refresh(struct symbolizer *s, int pid)
 		xgrow(&s->mappings, &s->cap_mappings, s->nmappings + 1, sizeof(*s->mappings));
 		s->mappings[s->nmappings++] = p->mappings[i] = mm;
 	}
+}
+
+static void tell_maps(struct symbolizer *s, const struct proc_maps *p)
+{
+	const char **build_ids = xcalloc(p->n, sizeof(*build_ids));
+
+	for (size_t i = 0; i < p->n; i++)
+		build_ids[i] = p->mappings[i]->build_id;
+	s->on_maps(s->on_maps_ctx, p->pid, p->maps, p->n, build_ids);
+	free(build_ids);
+}
+
+int sym__refresh(struct symbolizer *s, int pid)
+{
+	struct proc_maps *p = proc_get(s, pid, true);
+	struct module_src src = { .pid = pid };
+	struct procmaps fresh;
+	int err = procmaps__read(pid, &fresh);
+
+	p->last_refresh_ns = mt_now_ns();
+	if (err)
+		return err;	/* keep what we had: the process may be gone */
+	install_maps(s, p, &fresh, &src);
+	if (s->on_maps)
+		tell_maps(s, p);
 	return 0;
+}
+
+void sym__on_maps(struct symbolizer *s, sym_maps_fn fn, void *ctx)
+{
+	s->on_maps = fn;
+	s->on_maps_ctx = ctx;
+}
+
+void sym__load_maps(struct symbolizer *s, int pid, const struct pmap *maps, size_t n,
+		    const char *const *build_ids, bool open_local)
+{
+	struct module_src src = { .pid = pid, .build_ids = build_ids, .open_local = open_local };
+	struct procmaps copy = { xcalloc(n, sizeof(*maps)), n };
+
+	for (size_t i = 0; i < n; i++) {
+		copy.maps[i] = maps[i];
+		copy.maps[i].path = xstrdup(maps[i].path);
+	}
+	install_maps(s, proc_get(s, pid, true), &copy, &src);
+}
+
+const struct mt_mapping *sym__keep_mapping(struct symbolizer *s, const struct mt_mapping *m)
+{
+	struct mt_mapping *mm = xcalloc(1, sizeof(*mm));
+
+	*mm = *m;
+	mm->path = keep(s, m->path ? m->path : "[anon]");
+	mm->build_id = keep(s, m->build_id);
+	xgrow(&s->mappings, &s->cap_mappings, s->nmappings + 1, sizeof(*s->mappings));
+	s->mappings[s->nmappings++] = mm;
+	return mm;
+}
+
+void sym__preload(struct symbolizer *s, int pid, const struct mt_frame *f)
+{
+	struct proc_maps *p = proc_get(s, pid, true);
+	struct mt_frame *e;
+
+	if (f->addr == UINT64_MAX)	/* no key for it: resolves alike without help, in no mapping */
+		return;
+	if (!p->preloaded)
+		p->preloaded = htab__new(sizeof(struct mt_frame));
+	e = htab__insert(p->preloaded, f->addr + 1, NULL);
+	*e = *f;
+	e->function = keep(s, f->function);
+	e->file = keep(s, f->file);
 }
 
 static ssize_t find_map(const struct proc_maps *p, uint64_t addr)
@@ -336,9 +449,14 @@ void sym__resolve(struct symbolizer *s, int pid, uint64_t addr, struct mt_frame 
 {
 	struct proc_maps *p = proc_get(s, pid, false);
 	struct pin *pinned = p ? htab__lookup(p->pins, addr) : NULL;
+	struct mt_frame *pre = p && p->preloaded ? htab__lookup(p->preloaded, addr + 1) : NULL;
 	struct pin pin = { .vaddr = addr };
 	struct sym_entry e;
 
+	if (pre) {	/* replay: as the recording process resolved it, mapping and all */
+		*out = *pre;
+		return;
+	}
 	memset(out, 0, sizeof(*out));
 	if (pinned)
 		pin = *pinned;

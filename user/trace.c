@@ -14,8 +14,11 @@
 
 #include "aggregate.h"
 #include "live.h"
+#include "metrics.h"
 #include "output.h"
+#include "pprof_dir.h"
 #include "probe.h"
+#include "recorder.h"
 #include "pytrace.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
@@ -30,8 +33,11 @@ struct session {
 	struct ring_buffer *rb;
 	struct agg *agg;
 	struct symbolizer *sym;
+	struct recorder *rec;		/* memtrace record; NULL otherwise */
 	struct live *live;		/* NULL unless the live view is on */
 	struct unwinder *unw;
+	struct metrics_server *metrics;	/* --metrics, else NULL */
+	struct pprof_dir *pdir;		/* --pprof-dir, else NULL */
 	struct pytrace *py;
 	struct target targets[MT_MAX_PIDS];
 	int ntargets;
@@ -70,6 +76,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		s->bad_events++;
 		return 0;
 	}
+	recorder__event(s->rec, raw);	/* as the probes sent it (no Python frames: see below) */
 	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
 	agg__apply(s->agg, e);
 	if (agg__nstacks(s->agg) != nstacks)	/* a new stack: make sure we can name its objects */
@@ -111,6 +118,7 @@ static void capture_process(struct session *s, struct target *t)
 	}
 	memcpy(p->comm, t->comm, sizeof(p->comm));
 	sym__refresh(s->sym, t->pid);
+	recorder__process(s->rec, p);
 }
 
 static void at_exit_stop(struct target *t, void *ctx)
@@ -119,6 +127,7 @@ static void at_exit_stop(struct target *t, void *ctx)
 
 	ring_buffer__consume(s->rb);	/* its last events are in: they may need its mappings */
 	capture_process(s, t);
+	recorder__symbols(s->rec, s->agg, s->sym, t->pid);	/* while its objects are mapped */
 	unwind__forget(s->unw, t->pid);
 }
 
@@ -211,6 +220,14 @@ static bool should_stop(struct session *s)
 	return target__reap(s->targets, s->ntargets, at_exit_stop, s) == 0;
 }
 
+static void record_tick(struct session *s)
+{
+	uint64_t loss[MT_LOSS__COUNT];
+
+	probe__losses(s->probe, loss);
+	recorder__tick(s->rec, loss);
+}
+
 /* The live view's turn: a snapshot every interval, keys in between; q is Ctrl-C's twin. */
 static void live_tick(struct session *s)
 {
@@ -228,6 +245,45 @@ static void live_tick(struct session *s)
 	}
 }
 
+static struct mt_snapshot *snapshot_now(void *ctx)
+{
+	struct session *s = ctx;
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns() };
+
+	probe__losses(s->probe, meta.loss);
+	unwind__stats(s->unw, &meta.unwind);
+	return snapshot__build(s->agg, s->sym, &meta);
+}
+
+static uint32_t pprof_dir_pid(const struct session *s)	/* the one target's pid; 0 = "all" */
+{
+	return s->ntargets == 1 ? (uint32_t)s->targets[0].pid : 0;
+}
+
+/* Opened before anything is traced, so a taken port or a missing directory stops us early. */
+static int exports_open(struct session *s)
+{
+	const struct env *env = s->env;
+
+	if (env->metrics && metrics__listen(&s->metrics, env->metrics, env->metrics_top))
+		return MT_EXIT_FAIL;
+	if (env->pprof_dir && pprof_dir__open(&s->pdir, env->pprof_dir, env->pprof_every))
+		return MT_EXIT_FAIL;
+	return 0;
+}
+
+/* Scrapes and periodic profiles: each builds its own snapshot, only when one is asked for. */
+static void exports_tick(struct session *s)
+{
+	metrics__service(s->metrics, snapshot_now, s);
+	if (pprof_dir__due(s->pdir)) {
+		struct mt_snapshot *snap = snapshot_now(s);
+
+		pprof_dir__write(s->pdir, snap, pprof_dir_pid(s));
+		snapshot__free(snap);
+	}
+}
+
 static int poll_loop(struct session *s)
 {
 	while (!should_stop(s)) {
@@ -235,12 +291,15 @@ static int poll_loop(struct session *s)
 		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
 
 		unwind__service(s->unw);	/* tables for objects met without one (dlopen) */
+		if (recorder__due(s->rec))
+			record_tick(s);
 		if (n < 0 && n != -EINTR) {
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
 		}
 		if (s->live)
 			live_tick(s);
+		exports_tick(s);
 	}
 	return 0;
 }
@@ -266,6 +325,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	meta.now_ns = mt_now_ns();
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
+	recorder__finish(s->rec, s->agg, s->sym, &meta);
 	*snap = snapshot__build(s->agg, s->sym, &meta);
 }
 
@@ -322,14 +382,23 @@ int trace__run(const struct env *env)
 	if (rc)
 		return rc;
 	install_signals();
+	rc = exports_open(&s);
+	if (rc)
+		goto cleanup;
 	s.agg = agg__new();
 	s.sym = sym__new();
+	if (env->record && recorder__open(env->record, s.sym, &s.rec)) {
+		rc = MT_EXIT_FAIL;
+		goto cleanup;
+	}
 	if (probe__load(&s.probe, env->unwind)) {
 		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		goto cleanup;
 	}
 	s.unw = unwind__new(s.probe, env->unwind);
-	s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"));
+	/* Recordings carry no Python frames yet: they would need the code objects' names too. */
+	if (!env->record)
+		s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"));
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
@@ -340,6 +409,7 @@ int trace__run(const struct env *env)
 	if (rc)
 		goto cleanup;
 	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
+	recorder__start(s.rec, s.agg, s.start_ns);
 	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
 		announce(&s);
 	if (env->live)
@@ -350,6 +420,11 @@ int trace__run(const struct env *env)
 	finish(&s, &snap);
 	if (output__write_all(env, snap) && !rc)
 		rc = MT_EXIT_FAIL;
+	if (s.pdir)	/* the last profile: what was outstanding at the end */
+		pprof_dir__write(s.pdir, snap, pprof_dir_pid(&s));
+	if (recorder__close(s.rec) && !rc)
+		rc = MT_EXIT_FAIL;
+	s.rec = NULL;
 	ring_buffer__free(s.rb);
 	s.rb = NULL;
 	probe__destroy(s.probe);	/* before waiting for the command: it stops paying for probes */
@@ -357,10 +432,13 @@ int trace__run(const struct env *env)
 	rc = cmd_status(&s, rc);
 cleanup:
 	live__close(s.live);
+	metrics__close(s.metrics);
+	pprof_dir__free(s.pdir);
 	if (rc && !snap)
 		for (int i = 0; i < s.ntargets; i++)
 			target__detach(&s.targets[i]);
 	snapshot__free(snap);
+	recorder__close(s.rec);
 	ring_buffer__free(s.rb);
 	unwind__free(s.unw);
 	probe__destroy(s.probe);

@@ -15,6 +15,7 @@ enum mt_exit {
 	MT_EXIT_ENV = 3,	/* this machine or user cannot trace: no root/CAP_BPF, no BTF, ... */
 	MT_EXIT_TARGET = 4,	/* the target cannot be traced: no such pid, no malloc to probe */
 	MT_EXIT_DATA = 5,	/* an input file is corrupt, truncated or of the wrong version */
+	MT_EXIT_GREW = 6,	/* diff --fail-if-grows: outstanding memory grew by more than allowed */
 	MT_EXIT_NOEXEC = 126,	/* the command exists but cannot be executed */
 	MT_EXIT_NOTFOUND = 127,	/* the command does not exist */
 };

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# --pprof-dir DIR --pprof-every 1 writes complete, atomically renamed profiles that go tool pprof
+# reads; the last one shows hold_blocks holding exactly its 30000 B.
+source "$(dirname "$0")/../lib/tap.sh"
+need_root
+need_pkg go golang-go
+export PPROF_TMPDIR=$TMP HOME=${HOME:-$TMP}
+
+DIR=$TMP/profiles
+mkdir -p "$DIR"
+touch "$TMP/go"
+"$MEMTRACE" --pprof-dir "$DIR" --pprof-every 1 -- "$WL/hold" 30 "$TMP/go" "$TMP/stop" \
+	>"$TMP/hold.out" 2>"$TMP/mt.err" &
+MT=$!
+trap 'touch "$TMP/stop"; kill $MT 2>/dev/null; wait $MT 2>/dev/null; rm -rf "$TMP"' EXIT
+
+end=$((SECONDS + 60))
+until [ "$(ls "$DIR" | grep -c '\.pb\.gz$')" -ge 2 ] || [ "$SECONDS" -ge "$end" ]; do sleep 0.2; done
+touch "$TMP/stop"
+wait "$MT"
+is $? 0 "memtrace exits with the command's status"
+mapfile -t files < <(ls "$DIR" | sort)
+ok $((${#files[@]} < 3)) "at least 2 periodic profiles and a last one (${#files[@]} files)"
+bad=$(printf '%s\n' "${files[@]}" | grep -cv '^memtrace-[0-9]*-[0-9]\{8\}T[0-9]\{6\}\.[0-9]\{3\}Z\.pb\.gz$')
+is "$bad" 0 "every name is memtrace-<pid>-<UTC time>.pb.gz, no temporary left"
+is "$(printf '%s\n' "${files[@]}" | cut -d- -f2 | sort -u | grep -c '^[0-9]\+$')" 1 \
+	"one pid, the command's, names every profile"
+read_all=0
+for f in "${files[@]}"; do
+	go tool pprof -top -unit=B "$DIR/$f" >"$TMP/top.txt" 2>&1 || { read_all=1; cat "$TMP/top.txt"; }
+done
+ok "$read_all" "go tool pprof -top reads every profile"
+last=${files[${#files[@]}-1]}
+go tool pprof -top -unit=B -nodefraction=0 -sample_index=inuse_space "$DIR/$last" 2>&1 | tee "$TMP/top.txt"
+awk '$NF == "hold_blocks" && $1 == "30000B" { f = 1 } END { exit !f }' "$TMP/top.txt"
+ok $? "the last profile: hold_blocks holds exactly 30000B"
+go tool pprof -top -nodefraction=0 -sample_index=alloc_objects "$DIR/$last" 2>&1 >"$TMP/top.txt"
+awk '$NF == "hold_blocks" && $1 == "32" { f = 1 } END { exit !f }' "$TMP/top.txt"
+ok $? "the last profile: hold_blocks made 32 allocations"
+done_testing

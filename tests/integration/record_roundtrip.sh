@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# `memtrace record` then `memtrace report` gives the very bytes the live run wrote: JSON, folded,
+# pprof, flame graph; without root; without the traced binary; for -- CMD and for -p PID.
+source "$(dirname "$0")/../lib/tap.sh"
+need_root
+
+# The workload runs from a copy that is deleted before the report: symbols must come from the file.
+cp "$WL/leaky" "$TMP/leaky"
+"$MEMTRACE" record -o "$TMP/run.mtr" --json "$TMP/live.json" --folded "$TMP/live.folded" \
+	--pprof "$TMP/live.pb.gz" --flamegraph "$TMP/live.html" -- "$TMP/leaky" 3 >"$TMP/out" 2>"$TMP/err"
+is "$?" 3 "record exits with the command's status"
+is "$(cat "$TMP/out")" "leaky done" "the command's stdout passes through"
+grep -q "^memtrace: recorded 4[0-9]* events and [0-9]* symbols in $TMP/run.mtr" "$TMP/err"; ok $? "says what it recorded"
+grep -q "^memtrace report" "$TMP/err"; [ $? -ne 0 ]; ok $? "and writes no text report of its own"
+rm "$TMP/leaky"
+
+"$MEMTRACE" report "$TMP/run.mtr" --json "$TMP/replay.json" --folded "$TMP/replay.folded" \
+	--pprof "$TMP/replay.pb.gz" --flamegraph "$TMP/replay.html" -o "$TMP/replay.txt" 2>"$TMP/err"
+is "$?" 0 "report exits 0"
+is "$(cat "$TMP/err")" "" "and says nothing on stderr"
+for f in json folded pb.gz html; do
+	cmp "$TMP/live.$f" "$TMP/replay.$f"; ok $? "live and replayed $f are byte-identical"
+done
+is "$(python3 tests/lib/site.py "$TMP/replay.json" heap | awk '$1 == "leak_malloc" {print $2, $3}')" "10000 10" \
+	"replayed: leak_malloc holds 10000 B in 10 blocks, named without the binary"
+grep -q "leak_realloc (leaky.c:" "$TMP/replay.txt"; ok $? "text report from the recording names file:line"
+
+# Without root and without BPF: as nobody, on a world-readable copy.
+chmod 755 "$TMP"
+cp "$TMP/run.mtr" "$TMP/public.mtr"
+chmod 644 "$TMP/public.mtr"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$MEMTRACE" report "$TMP/public.mtr" --json - >"$TMP/nobody.json" 2>"$TMP/err"
+is "$?" 0 "report as nobody exits 0"
+cmp "$TMP/live.json" "$TMP/nobody.json"; ok $? "and writes the live JSON, byte for byte"
+
+# -p PID: processes found by attaching, with frees of blocks from before the trace.
+go=$TMP/go
+"$WL/waiter" "$go" >"$TMP/wout" &
+pid=$!
+for _ in $(seq 100); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
+"$MEMTRACE" record -o "$TMP/pid.mtr" -p "$pid" --json "$TMP/pid-live.json" 2>"$TMP/err" &
+mt=$!
+for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
+touch "$go"
+wait "$pid"
+timeout 30 tail --pid="$mt" -f /dev/null
+wait "$mt"
+is "$?" 0 "record -p ends when the process exits"
+"$MEMTRACE" report "$TMP/pid.mtr" --json "$TMP/pid-replay.json" 2>/dev/null
+cmp "$TMP/pid-live.json" "$TMP/pid-replay.json"; ok $? "-p: live and replayed JSON are byte-identical"
+is "$(python3 tests/lib/site.py "$TMP/pid-replay.json")" "after_attach 21000 7" "-p: after_attach holds 21000 B in 7 blocks"
+is "$(jpy "d['summary']['unknown_frees']" "$TMP/pid-replay.json")" 3 "-p: 3 frees from before the trace"
+done_testing

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The recording format: a round trip of every record type, a file cut at every byte offset (a
+ * clean error or a partial read, never a crash), a damaged block, another version, an unknown
+ * record type skipped, and a replay that symbolizes from recorded symbols alone.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "recording.h"
+#include "replay.h"
+#include "tap.h"
+
+static char path[] = "/tmp/test_recording.XXXXXX";
+
+static struct mt_event event(uint32_t op, uint64_t addr, uint64_t size, uint32_t nframes)
+{
+	struct mt_event e = { .op = op, .pid = 77, .tid = 78, .addr = addr, .size = size,
+			      .ts_ns = 2000 + addr, .nframes = nframes };
+
+	for (uint32_t i = 0; i < nframes; i++)
+		e.frames[i] = 0x401000 + 0x10 * i;
+	return e;
+}
+
+/* Two blocks: the first ends after the first CLOCK (a flush), the second ends with END. */
+static void write_sample(void)
+{
+	struct rec_writer *w;
+	struct rec_map maps[] = {
+		{ 0x400000, 0x402000, 0, 0x801, 1234, "/usr/bin/app", "a1b2c3" },
+		{ 0x7f0000000000, 0x7f0000001000, 0, 0, 0, "", NULL },
+	};
+	struct rec_clock clock = { .now_ns = 5000, .loss = { 1, 2, 3, 4, 5 } };
+	struct mt_event e;
+
+	if (rec_writer__create(path, &w))
+		exit(1);
+	rec_writer__start(w, 1000);
+	rec_writer__proc(w, &(struct rec_proc){ 77, false, "app", "app --serve" });
+	rec_writer__maps(w, &(struct rec_maps){ 77, 2, maps });
+	e = event(MT_OP_MALLOC, 0x10, 100, 3);
+	rec_writer__event(w, &e);
+	e = event(MT_OP_MALLOC, 0x20, 200, MT_MAX_FRAMES);
+	rec_writer__event(w, &e);
+	rec_writer__clock(w, &clock, false);
+	rec_writer__flush(w);
+	e = event(MT_OP_FREE, 0x10, 0, 0);
+	rec_writer__event(w, &e);
+	/* The mapping a frame was pinned to when seen: not the latest MAPS (a library since unloaded). */
+	rec_writer__mapping(w, &(struct rec_mapping){ 0, 0x400000, 0x402000, 0, "/usr/lib/old.so", "ffee" });
+	rec_writer__symbol(w, &(struct rec_symbol){ 77, 42, 0x401000, 0x1000, 0, "serve", "app.c" });
+	rec_writer__symbol(w, &(struct rec_symbol){ 77, 0, 0x401010, 0x1010, REC_NO_MAPPING, NULL, NULL });
+	rec_writer__proc(w, &(struct rec_proc){ 77, true, "app", NULL });
+	clock.now_ns = 9000;
+	rec_writer__clock(w, &clock, true);
+	is_u64(rec_writer__events(w), 3, "writer counts events");
+	ok(rec_writer__close(w) == 0, "writer closes cleanly");
+}
+
+static char *slurp(size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = malloc(1 << 20);
+
+	*len = fread(buf, 1, 1 << 20, f);
+	fclose(f);
+	return buf;
+}
+
+/* Reads every record of buf[0..len): the count, or -1 when the reader said the file is bad. */
+static int read_all(const char *buf, size_t len, uint64_t *truncated)
+{
+	FILE *f = len ? fmemopen((void *)buf, len, "r") : fopen("/dev/null", "r");
+	struct rec_reader *r;
+	struct rec_record rec;
+	int n = 0, err;
+
+	*truncated = 0;
+	if (rec_reader__open(f, "sample", &r)) {
+		fclose(f);
+		return -1;
+	}
+	while ((err = rec_reader__next(r, &rec)) > 0)
+		n++;
+	*truncated = rec_reader__truncated(r);
+	rec_reader__free(r);
+	fclose(f);
+	return err < 0 ? -1 : n;
+}
+
+static void round_trip(void)
+{
+	FILE *f = fopen(path, "rb");
+	struct rec_reader *r;
+	struct rec_record rec;
+
+	ok(rec_reader__open(f, path, &r) == 0, "reader opens the sample");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_START && rec.start_ns == 1000, "START 1000");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_PROC, "PROC");
+	ok(rec.proc.pid == 77 && !rec.proc.exited && !strcmp(rec.proc.comm, "app") &&
+	   rec.proc.cmdline && !strcmp(rec.proc.cmdline, "app --serve"), "PROC: pid, comm, cmdline");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_MAPS && rec.maps.n == 2, "MAPS with 2 entries");
+	ok(rec.maps.maps[0].start == 0x400000 && rec.maps.maps[0].inode == 1234 &&
+	   !strcmp(rec.maps.maps[0].path, "/usr/bin/app") && !strcmp(rec.maps.maps[0].build_id, "a1b2c3"),
+	   "MAPS: range, inode, path, build id");
+	ok(!strcmp(rec.maps.maps[1].path, "") && !rec.maps.maps[1].build_id, "MAPS: anonymous, no build id");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT && rec.event->nframes == 3 &&
+	   rec.event->frames[2] == 0x401020 && rec.event->frames[3] == 0 && rec.event->size == 100,
+	   "EVENT with 3 frames, the rest zero");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT &&
+	   rec.event->nframes == MT_MAX_FRAMES && rec.event->frames[MT_MAX_FRAMES - 1] ==
+	   0x401000 + 0x10 * (MT_MAX_FRAMES - 1), "EVENT with the most frames");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_CLOCK && rec.clock.now_ns == 5000 &&
+	   rec.clock.loss[4] == 5, "CLOCK with losses");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT && rec.event->op == MT_OP_FREE &&
+	   rec.event->nframes == 0, "EVENT from the second block");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_MAPPING && rec.mapping.id == 0 &&
+	   rec.mapping.end == 0x402000 && !strcmp(rec.mapping.path, "/usr/lib/old.so") &&
+	   !strcmp(rec.mapping.build_id, "ffee"), "MAPPING with id, range, path, build id");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_SYMBOL && rec.symbol.line == 42 &&
+	   rec.symbol.mapping == 0 &&
+	   !strcmp(rec.symbol.function, "serve") && !strcmp(rec.symbol.file, "app.c") &&
+	   rec.symbol.module_offset == 0x1000, "SYMBOL with function, file, line");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_SYMBOL && !rec.symbol.function &&
+	   !rec.symbol.file && rec.symbol.mapping == REC_NO_MAPPING, "SYMBOL unresolved: NULL strings survive");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_PROC && rec.proc.exited &&
+	   !rec.proc.cmdline, "PROC: exited, cmdline unknown");
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_END && rec.clock.now_ns == 9000, "END");
+	ok(rec_reader__next(r, &rec) == 0 && !rec_reader__truncated(r), "then a clean end");
+	rec_reader__free(r);
+	fclose(f);
+}
+
+/* Block boundaries of buf: offsets where a block ends. */
+static size_t block_ends(const char *buf, size_t len, size_t *ends)
+{
+	size_t n = 0, at = REC_HEADER_SIZE;
+
+	while (at + REC_BLOCK_HEADER_SIZE <= len) {
+		uint32_t zlen;
+
+		memcpy(&zlen, buf + at, 4);
+		at += REC_BLOCK_HEADER_SIZE + zlen;
+		ends[n++] = at;
+	}
+	return n;
+}
+
+static void every_cut(const char *buf, size_t len)
+{
+	size_t ends[8], nblocks = block_ends(buf, len, ends), bad = 0;
+	uint64_t trunc;
+	int full = read_all(buf, len, &trunc);
+
+	is_u64(nblocks, 2, "the sample has two blocks");
+	is_u64(ends[1], len, "the last block ends the file");
+	is_u64(full, 12, "12 records in all");
+	for (size_t cut = 0; cut < len; cut++) {
+		int n = read_all(buf, cut, &trunc);
+		bool whole = cut == REC_HEADER_SIZE || cut == ends[0];
+		int want = cut < REC_HEADER_SIZE ? -1 : cut < ends[0] ? 0 : 6;	/* 6 in the first block */
+
+		if (n != want || (whole ? trunc != 0 : cut >= REC_HEADER_SIZE && trunc != (cut < ends[0] ? REC_HEADER_SIZE : ends[0]))) {
+			if (!bad++)
+				printf("# cut at %zu: %d records, truncated at %llu\n", cut, n,
+				       (unsigned long long)trunc);
+		}
+	}
+	is_u64(bad, 0, "cut at each of %zu offsets: an error before the header ends, else the whole blocks before the cut, and where it was cut", len);
+}
+
+static void damaged(const char *buf, size_t len)
+{
+	char *copy = malloc(len);
+	uint64_t trunc;
+
+	memcpy(copy, buf, len);
+	copy[REC_HEADER_SIZE + REC_BLOCK_HEADER_SIZE + 5] ^= 0x40;
+	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "a flipped bit in a block's data: crc mismatch, an error");
+	memcpy(copy, buf, len);
+	copy[8] = 2;
+	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "format version 2: refused");
+	memcpy(copy, buf, len);
+	copy[0] = 'X';
+	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "bad magic: refused");
+	memcpy(copy, buf, len);
+	copy[REC_HEADER_SIZE + 3] = 0x7f;	/* block length beyond any limit */
+	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "absurd block length: an error");
+	free(copy);
+}
+
+/* A block made by hand: a record of a type from the future, then a START. */
+static void unknown_type(void)
+{
+	uint32_t raw[] = { 99, 4, 0xdeadbeef, REC_START, 8, 1234, 0 };
+	unsigned char buf[256];
+	uLongf zlen = sizeof(buf) - 28;
+	uint32_t hdr[3], v = REC_VERSION, flags = 0;
+	uint64_t trunc;
+	FILE *f;
+	struct rec_reader *r;
+	struct rec_record rec;
+
+	compress(buf + 28, &zlen, (const Bytef *)raw, sizeof(raw));
+	memcpy(buf, REC_MAGIC, 8);
+	memcpy(buf + 8, &v, 4);
+	memcpy(buf + 12, &flags, 4);
+	hdr[0] = (uint32_t)zlen;
+	hdr[1] = sizeof(raw);
+	hdr[2] = (uint32_t)crc32(0, buf + 28, zlen);
+	memcpy(buf + 16, hdr, 12);
+	is_u64(read_all((char *)buf, 28 + zlen, &trunc), 1, "an unknown record type is skipped");
+	f = fmemopen(buf, 28 + zlen, "r");
+	rec_reader__open(f, "hand", &r);
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_START && rec.start_ns == 1234,
+	   "and the record after it is read");
+	rec_reader__free(r);
+	fclose(f);
+}
+
+/* Replay with no binary around: names come from the SYMBOL records, modules from MAPS. */
+static void replay(void)
+{
+	FILE *f = fopen(path, "rb");
+	struct replay *r;
+	const struct mt_snapshot *s;
+	const struct mt_stack *st;
+
+	ok(replay__load(f, path, false, &r) == 0, "the sample replays");
+	fclose(f);
+	s = replay__snapshot(r);
+	is_u64(s->nprocs, 1, "one process");
+	is_u64(s->now_ns - s->start_ns, 8000, "start and end times from START and END");
+	is_u64(s->loss[MT_LOSS_STACK], 3, "losses from END");
+	ok(s->procs[0].exited && !strcmp(s->procs[0].comm, "app"), "the last PROC record wins");
+	is_u64(s->total[MT_KIND_HEAP].outstanding_bytes, 200, "events applied: 300 allocated, 100 freed");
+	st = &s->procs[0].stacks[0];
+	is_u64(st->outstanding_bytes, 200, "the outstanding stack first");
+	is_str(st->frames[0].function, "serve", "its first frame named by the SYMBOL record");
+	is_u64(st->frames[0].line, 42, "with its line");
+	is_str(st->frames[0].mapping ? st->frames[0].mapping->path : NULL, "/usr/lib/old.so",
+	       "in the mapping it was pinned to, not the latest MAPS");
+	is_str(st->frames[0].mapping ? st->frames[0].mapping->build_id : NULL, "ffee", "with its build id");
+	is_u64(st->frames[1].module_offset, 0x1010, "an unresolved frame keeps its recorded module offset");
+	ok(!st->frames[1].mapping, "and its recorded lack of a mapping");
+	is_str(st->frames[2].mapping ? st->frames[2].mapping->path : NULL, "/usr/bin/app",
+	       "a frame without a SYMBOL record falls back to the recorded MAPS");
+	replay__free(r);
+}
+
+int main(void)
+{
+	size_t len;
+	char *buf;
+	int fd = mkstemp(path);
+
+	if (fd < 0)
+		return 1;
+	close(fd);
+	write_sample();
+	round_trip();
+	buf = slurp(&len);
+	every_cut(buf, len);
+	damaged(buf, len);
+	unknown_type();
+	replay();
+	free(buf);
+	unlink(path);
+	return done_testing();
+}

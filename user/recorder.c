@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * memtrace record: the session's side of a recording. Record raw, resolve late -- but not too
+ * late: the binaries may be gone when the recording is read, so the symbols of every address
+ * seen are written while they can be resolved (at each process's exit stop, and at the end).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "htab.h"
+#include "recorder.h"
+#include "recording.h"
+#include "util.h"
+
+struct recorder {
+	struct rec_writer *w;
+	char *path;
+	uint64_t last_flush_ns;
+	struct htab *pid_index;		/* pid + 1 -> index into written[] */
+	struct htab **written;		/* per pid: address + 1 of each symbol written */
+	size_t npids, cap_pids;
+	struct htab *mapping_ids;	/* struct mt_mapping pointer -> its REC_MAPPING id + 1 */
+	uint64_t symbols;
+};
+
+static void on_maps(void *ctx, int pid, const struct pmap *maps, size_t n,
+		    const char *const *build_ids)
+{
+	struct recorder *r = ctx;
+	struct rec_map *rm = xcalloc(n, sizeof(*rm));
+
+	for (size_t i = 0; i < n; i++)
+		rm[i] = (struct rec_map){ maps[i].start, maps[i].end, maps[i].offset, maps[i].dev,
+					  maps[i].inode, maps[i].path, build_ids[i] };
+	rec_writer__maps(r->w, &(struct rec_maps){ (uint32_t)pid, n, rm });
+	free(rm);
+}
+
+int recorder__open(const char *path, struct symbolizer *sym, struct recorder **out)
+{
+	struct rec_writer *w;
+	int err = rec_writer__create(path, &w);
+
+	if (err)
+		return err;
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->w = w;
+	(*out)->path = xstrdup(path);
+	(*out)->last_flush_ns = mt_now_ns();
+	(*out)->pid_index = htab__new(sizeof(uint32_t));
+	(*out)->mapping_ids = htab__new(sizeof(uint32_t));
+	sym__on_maps(sym, on_maps, *out);
+	return 0;
+}
+
+void recorder__process(struct recorder *r, const struct agg_proc *p)
+{
+	struct rec_proc rp = { .pid = p->pid, .exited = p->exited, .cmdline = p->cmdline };
+
+	if (!r)
+		return;
+	memcpy(rp.comm, p->comm, sizeof(rp.comm));
+	rec_writer__proc(r->w, &rp);
+}
+
+void recorder__start(struct recorder *r, const struct agg *a, uint64_t start_ns)
+{
+	if (!r)
+		return;
+	rec_writer__start(r->w, start_ns);
+	/* Replay creates processes in the order it first reads of them, as the live trace did. */
+	for (size_t i = 0; i < agg__nprocs(a); i++)
+		recorder__process(r, agg__proc_at(a, i));
+}
+
+void recorder__event(struct recorder *r, const struct mt_event *e)
+{
+	if (r)
+		rec_writer__event(r->w, e);
+}
+
+/* The set of addresses of pid already written. */
+static struct htab *written(struct recorder *r, uint32_t pid)
+{
+	bool existed;
+	uint32_t *i = htab__insert(r->pid_index, (uint64_t)pid + 1, &existed);
+
+	if (!existed) {
+		xgrow(&r->written, &r->cap_pids, r->npids + 1, sizeof(*r->written));
+		r->written[r->npids] = htab__new(0);
+		*i = (uint32_t)r->npids++;
+	}
+	return r->written[*i];
+}
+
+/* The live symbolizer makes one mt_mapping per mapping read, so the pointer is its identity. */
+static uint32_t mapping_id(struct recorder *r, const struct mt_mapping *m)
+{
+	bool existed;
+	uint32_t *id;
+
+	if (!m)
+		return REC_NO_MAPPING;
+	id = htab__insert(r->mapping_ids, (uint64_t)(uintptr_t)m, &existed);
+	if (!existed) {
+		*id = (uint32_t)htab__count(r->mapping_ids);
+		rec_writer__mapping(r->w, &(struct rec_mapping){ *id - 1, m->start, m->end,
+								   m->file_offset, m->path, m->build_id });
+	}
+	return *id - 1;
+}
+
+static void stack_symbols(struct recorder *r, const struct agg_stack *st, struct symbolizer *sym)
+{
+	struct htab *done = written(r, st->pid);
+
+	for (uint32_t f = 0; f < st->nframes; f++) {
+		uint64_t addr = st->frames[f];
+		struct mt_frame fr;
+		bool existed;
+
+		if (addr == UINT64_MAX)		/* in no mapping: replay resolves it alike */
+			continue;
+		htab__insert(done, addr + 1, &existed);
+		if (existed)
+			continue;
+		sym__resolve(sym, (int)st->pid, addr, &fr);
+		rec_writer__symbol(r->w, &(struct rec_symbol){ st->pid, fr.line, addr, fr.module_offset,
+								mapping_id(r, fr.mapping), fr.function,
+								fr.file });
+		r->symbols++;
+	}
+}
+
+void recorder__symbols(struct recorder *r, const struct agg *a, struct symbolizer *sym, int pid)
+{
+	if (!r)
+		return;
+	for (uint32_t id = 0; id < agg__nstacks(a); id++) {
+		const struct agg_stack *st = agg__stack(a, id);
+
+		if (pid < 0 || st->pid == (uint32_t)pid)
+			stack_symbols(r, st, sym);
+	}
+}
+
+bool recorder__due(const struct recorder *r)
+{
+	return r && mt_now_ns() - r->last_flush_ns >= 1000000000ull;
+}
+
+void recorder__tick(struct recorder *r, const uint64_t loss[MT_LOSS__COUNT])
+{
+	struct rec_clock c = { .now_ns = mt_now_ns() };
+
+	if (!r)
+		return;
+	memcpy(c.loss, loss, sizeof(c.loss));
+	rec_writer__clock(r->w, &c, false);
+	rec_writer__flush(r->w);
+	r->last_flush_ns = c.now_ns;
+}
+
+void recorder__finish(struct recorder *r, const struct agg *a, struct symbolizer *sym,
+		      const struct snapshot_meta *meta)
+{
+	struct rec_clock c = { .now_ns = meta->now_ns };
+
+	if (!r)
+		return;
+	for (size_t i = 0; i < agg__nprocs(a); i++)
+		recorder__process(r, agg__proc_at(a, i));
+	recorder__symbols(r, a, sym, -1);
+	memcpy(c.loss, meta->loss, sizeof(c.loss));
+	rec_writer__unwind(r->w, &meta->unwind);
+	rec_writer__clock(r->w, &c, true);	/* last: its presence says the file is whole */
+}
+
+int recorder__close(struct recorder *r)
+{
+	char size[16];
+	int err;
+
+	if (!r)
+		return 0;
+	err = rec_writer__flush(r->w);
+	if (!err)
+		fprintf(stderr, "memtrace: recorded %llu events and %llu symbols in %s (%s)\n",
+			(unsigned long long)rec_writer__events(r->w), (unsigned long long)r->symbols,
+			r->path, mt_fmt_bytes(rec_writer__bytes(r->w), size));
+	err = rec_writer__close(r->w) ?: err;
+	for (size_t i = 0; i < r->npids; i++)
+		htab__free(r->written[i]);
+	free(r->written);
+	htab__free(r->pid_index);
+	htab__free(r->mapping_ids);
+	free(r->path);
+	free(r);
+	return err;
+}
