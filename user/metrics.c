@@ -45,6 +45,8 @@ static const char *loss_reason[MT_LOSS__COUNT] = {
 	[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
 	[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
 	[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
+	[MT_LOSS_PY_STACK] = "python_stack_cut",
+	[MT_LOSS_PY_TRUNCATED] = "python_stack_truncated",
 };
 
 static const struct mt_snapshot *sort_snap;
