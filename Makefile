@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # memtrace: `make` builds, `make test` runs every test, `make fuzz` fuzzes, `make bench` measures overhead.
 .DELETE_ON_ERROR:
+# Keep generated skeletons and BPF objects: deleting them as intermediates forces a relink each run.
+.SECONDARY:
 .SUFFIXES:
 
 OUT       ?= build
@@ -59,23 +61,29 @@ $(OUT)/memtrace: $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# Fixtures spell snapshot structs positionally: fields appended to them since are zero, as meant.
+TEST_WARN  := $(WARN) -Wno-missing-field-initializers
+
 $(OUT)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
 
 # Test helpers: small programs linked like unit tests that integration tests drive.
 $(OUT)/tools/%: tests/tools/%.c $(LIB_OBJ)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
 
-# The flame graph page is kept as plain HTML and compiled in as a C string.
-$(OUT)/flamegraph_html.h: user/flamegraph.html
+# HTML pages are kept as plain HTML and compiled in as C strings.
+HTML_H     := $(OUT)/flamegraph_html.h $(OUT)/timeline_html.h
+$(HTML_H): $(OUT)/%_html.h: user/%.html
 	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@
 
 $(OUT)/user/flamegraph.o: $(OUT)/flamegraph_html.h
+$(OUT)/user/timeline.o: $(OUT)/timeline_html.h
 
 # Workloads are built the way the programs users trace usually are: with frame pointers and -O1.
 # nofp_* workloads are built as distributions build: optimized, no frame pointers, CFI only.
@@ -119,7 +127,28 @@ fuzz: $(OUT)/fuzz/$(FUZZ_TARGET) $(OUT)/tools/make_recording
 	$(Q)$(OUT)/fuzz/$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=2 -max_len=65536 \
 		-print_final_stats=1 -artifact_prefix=$(OUT)/fuzz/artifacts/ $(OUT)/fuzz/corpus-$(FUZZ_TARGET)
 
-bench: all
+
+# The bench's probe floor: empty BPF programs on memtrace's attach table (built by `make bench`).
+$(OUT)/bench/%.bpf.o: bench/%.bpf.c $(OUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_FLAGS) -MMD -MP -c $< -o $@
+
+$(OUT)/bench/%.skel.h: $(OUT)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+$(OUT)/bench/floor: bench/floor.c $(LIB_OBJ) | $(OUT)/bench/probe_floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -I$(OUT)/bench $< $(LIB_OBJ) $(LDLIBS) -o $@
+
+$(OUT)/bench/libstopwatch.so: bench/stopwatch.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -shared -fPIC $< -o $@
+
+
+bench: all $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
 	$(Q)scripts/bench
 
 install: $(OUT)/memtrace

@@ -25,8 +25,30 @@ enum mt_op {
 	MT_OP_MMAP,		/* anonymous mappings only; addr = start, size = length */
 	MT_OP_MUNMAP,		/* addr, size = range unmapped; carries no stack */
 	MT_OP_MREMAP,		/* old_addr/old_size -> addr/size */
+	/*
+	 * A user page fault the kernel resolved (counted as minor or major). addr = faulting address;
+	 * size = bytes the fault mapped (a whole folio for a huge page; 0 when it mapped nothing new,
+	 * as a read mapping the zero page); old_addr = start of the mapping hit; old_size = the
+	 * mapping's enum mt_map, ORed with MT_FAULT_SIZED when size was measured (else it is unknown).
+	 * The stack starts at the faulting instruction, not at a return address.
+	 */
+	MT_OP_FAULT,
+	MT_OP_FAULT_MAJOR,	/* the same, where the kernel had to read the page in (I/O) */
 	MT_OP__COUNT,
 };
+
+/* The kind of mapping a page fault hit. */
+enum mt_map {
+	MT_MAP_UNKNOWN = 0,	/* the mapping could not be looked up (lock contended) */
+	MT_MAP_HEAP,		/* the brk heap */
+	MT_MAP_ANON,		/* anonymous mmap: malloc's big blocks and arenas, thread stacks */
+	MT_MAP_STACK,		/* the main thread's stack */
+	MT_MAP_FILE,		/* file-backed, shared memory included */
+	MT_MAP__COUNT,
+};
+
+#define MT_FAULT_MAP_MASK 0xffull
+#define MT_FAULT_SIZED 0x100ull
 
 /* Why an event or part of one was lost. Each reason is a slot of a per-CPU counter array. */
 enum mt_loss {
@@ -39,6 +61,7 @@ enum mt_loss {
 	MT_LOSS_UNWIND_NO_TABLE,	/* pc in no object with a table (JIT, anon, gap, not loaded yet) */
 	MT_LOSS_UNWIND_UNSUPPORTED,	/* CFI rule the BPF unwinder does not implement */
 	MT_LOSS_UNWIND_READ_FAULT,	/* stack memory unreadable, or a frame not above the last one */
+	MT_LOSS_FAULT_STACK_TRUNCATED,	/* a page fault's stack deeper than MT_MAX_FRAMES (still sent) */
 	MT_LOSS_PY_STACK,		/* a Python frame could not be read: Python stack cut there */
 	MT_LOSS_PY_TRUNCATED,		/* Python stack deeper than the walk (event still sent) */
 	MT_LOSS__COUNT,

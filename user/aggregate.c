@@ -123,12 +123,36 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
 	}
 }
 
+/*
+ * The by-stack picture at the heap peak, kept lazily in O(1) per event: a new peak only bumps the
+ * process's epoch; a stack about to change for the first time since then saves what it held.
+ */
+static void checkpoint(const struct agg_proc *p, struct agg_stack *s)
+{
+	if (s->peak_epoch == p->peak_epoch)
+		return;
+	s->peak_epoch = p->peak_epoch;
+	s->peak_bytes = s->outstanding_bytes;
+	s->peak_allocations = s->outstanding_allocations;
+}
+
+void agg__stack_at_peak(const struct agg *a, uint32_t id, uint64_t *bytes, uint64_t *allocations)
+{
+	const struct agg_stack *s = &a->stacks[id];
+	const struct agg_proc *p = agg__find_proc(a, s->pid);
+	bool saved = p && s->peak_epoch == p->peak_epoch;
+
+	*bytes = saved ? s->peak_bytes : s->outstanding_bytes;
+	*allocations = saved ? s->peak_allocations : s->outstanding_allocations;
+}
+
 static void count_alloc(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32_t stack,
 			uint64_t size, uint64_t ts)
 {
 	struct mt_summary *sums[2] = { &p->sum[k], &a->total[k] };
 	struct agg_stack *s = &a->stacks[stack];
 
+	checkpoint(p, s);
 	for (int i = 0; i < 2; i++) {
 		struct mt_summary *m = sums[i];
 
@@ -139,6 +163,8 @@ static void count_alloc(struct agg *a, struct agg_proc *p, enum mt_kind k, uint3
 		if (m->outstanding_bytes > m->peak_outstanding_bytes) {
 			m->peak_outstanding_bytes = m->outstanding_bytes;
 			m->peak_ts_ns = ts;
+			if (m == &p->sum[MT_KIND_HEAP])
+				p->peak_epoch++;
 		}
 	}
 	s->allocations++;
@@ -154,6 +180,7 @@ static void count_free(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32
 	struct mt_summary *sums[2] = { &p->sum[k], &a->total[k] };
 	struct agg_stack *s = &a->stacks[stack];
 
+	checkpoint(p, s);
 	for (int i = 0; i < 2; i++) {
 		sums[i]->freed_bytes += bytes;
 		sums[i]->outstanding_bytes -= bytes;

@@ -19,6 +19,8 @@ struct agg_stack {
 	uint64_t *frames;
 	uint64_t outstanding_bytes, outstanding_allocations;
 	uint64_t allocated_bytes, allocations;
+	uint64_t peak_bytes, peak_allocations;	/* saved at its first change after the peak... */
+	uint64_t peak_epoch;			/* ...numbered by its process's peak_epoch */
 };
 
 struct agg_proc {
@@ -30,6 +32,7 @@ struct agg_proc {
 	struct htab *blocks;		/* heap block address -> struct agg_block */
 	struct agg_region *regions;	/* anonymous mappings, sorted by start */
 	size_t nregions, cap_regions;
+	uint64_t peak_epoch;		/* bumped each time outstanding heap reaches a new peak */
 };
 
 struct agg_block {
@@ -59,6 +62,9 @@ struct agg_proc *agg__proc_at(const struct agg *a, size_t i);	/* in order of fir
 
 size_t agg__nstacks(const struct agg *a);
 const struct agg_stack *agg__stack(const struct agg *a, uint32_t id);
+
+/* What the stack held when its process's outstanding heap last reached its peak. */
+void agg__stack_at_peak(const struct agg *a, uint32_t id, uint64_t *bytes, uint64_t *allocations);
 
 /* Totals over all processes, with peaks of the sum kept exactly on every event. */
 const struct mt_summary *agg__total(const struct agg *a, enum mt_kind kind);

@@ -35,6 +35,8 @@ struct env {
 	const char *record;		/* record: -o FILE; report: its FILE argument */
 	const char *before, *after;	/* diff: its two files */
 	long long fail_if_grows;	/* diff --fail-if-grows BYTES; -1 = never fail */
+	bool faults;			/* page faults and resident growth; off with --no-faults */
+	const char *timeline;		/* --timeline: memory over time, HTML or SVG file */
 	bool live;			/* the live view: stdout is a terminal and no --no-live */
 	double interval;		/* -i, seconds between live view refreshes; 1 */
 	int unwind;			/* --unwind: enum mt_unwind_mode; auto */

@@ -36,19 +36,6 @@ static const struct family {
 		    "Resident set size (VmRSS) of running processes." },
 };
 
-static const char *loss_reason[MT_LOSS__COUNT] = {
-	[MT_LOSS_RINGBUF_FULL] = "ringbuf_full",
-	[MT_LOSS_SCRATCH_FULL] = "call_table_full",
-	[MT_LOSS_STACK] = "stack_failed",
-	[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
-	[MT_LOSS_NO_ENTRY] = "return_without_entry",
-	[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
-	[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
-	[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
-	[MT_LOSS_PY_STACK] = "python_stack_cut",
-	[MT_LOSS_PY_TRUNCATED] = "python_stack_truncated",
-};
-
 static const struct mt_snapshot *sort_snap;
 
 /* Largest outstanding heap first; ties by pid, so the top N is the same scrape after scrape. */
@@ -140,7 +127,7 @@ void metrics__format(const struct mt_snapshot *s, const uint64_t *rss_bytes, int
 	put_header(f, "memtrace_lost_events_total", "counter",
 		   "Events the probes could not deliver or complete, by reason.");
 	for (int i = 0; i < MT_LOSS__COUNT; i++)
-		fprintf(f, "memtrace_lost_events_total{reason=\"%s\"} %" PRIu64 "\n", loss_reason[i],
+		fprintf(f, "memtrace_lost_events_total{reason=\"%s\"} %" PRIu64 "\n", mt_loss_key(i),
 			s->loss[i]);
 	put_header(f, "memtrace_processes", "gauge", "Processes in the trace, exited ones included.");
 	fprintf(f, "memtrace_processes %zu\n", s->nprocs);

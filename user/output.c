@@ -10,6 +10,7 @@
 #include "pprof.h"
 #include "pyreport.h"
 #include "report.h"
+#include "timeline.h"
 #include "util.h"
 
 static int text(const struct env *env, const struct mt_snapshot *s, FILE *f)
@@ -37,10 +38,16 @@ static int flamegraph(const struct env *env, const struct mt_snapshot *s, FILE *
 	return flamegraph__write(s, f);
 }
 
+static int timeline(const struct env *env, const struct mt_snapshot *s, FILE *f)
+{
+	return timeline__write(s, f, timeline__wants_svg(env->timeline));
+}
+
 static const char *json_path(const struct env *env) { return env->json; }
 static const char *folded_path(const struct env *env) { return env->folded; }
 static const char *pprof_path(const struct env *env) { return env->pprof; }
 static const char *flamegraph_path(const struct env *env) { return env->flamegraph; }
+static const char *timeline_path(const struct env *env) { return env->timeline; }
 static const char to_stderr[] = "(stderr)";	/* compared by address: no file has this name */
 /* A recording is read later with memtrace report: record writes no text report unless asked. */
 static const char *text_path(const struct env *env)
@@ -58,6 +65,7 @@ static const struct output_spec {
 	{ "folded stacks", folded_path, folded },
 	{ "pprof profile", pprof_path, pprof },
 	{ "flame graph", flamegraph_path, flamegraph },
+	{ "timeline", timeline_path, timeline },
 	{ "text report", text_path, text },
 };
 

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "elfsym.h"
+#include "faults.h"
 #include "memtrace.skel.h"
 #include "probe.h"
 #include "procmaps.h"
@@ -28,12 +29,7 @@ struct probe {
  * The allocator entry points. "entry" runs at the call; "ret" (when set) at its return, where
  * the result and the stack are taken. Optional functions may be missing from an allocator.
  */
-static const struct probe_spec {
-	const char *func;
-	const char *entry;
-	bool ret;
-	bool required;
-} specs[] = {
+static const struct probe_spec specs[] = {
 	{ "malloc", "malloc_enter", true, true },
 	{ "calloc", "calloc_enter", true, true },
 	{ "realloc", "realloc_enter", true, true },
@@ -49,6 +45,12 @@ static const struct probe_spec {
 	{ "mremap", "mremap_enter", true, false },
 };
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
+const struct probe_spec *probe__specs(size_t *n)
+{
+	*n = NSPECS;
+	return specs;
+}
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -80,6 +82,7 @@ int probe__load(struct probe **out, int unwind_mode)
 		mt_err(load_hint(err), "failed to open BPF object: %s", strerror(-err));
 		goto fail;
 	}
+	faults__configure(p->skel);
 	p->skel->rodata->unwind_mode = unwind_mode;
 	err = memtrace__load(p->skel);
 	if (err) {
@@ -264,6 +267,14 @@ int probe__attach(struct probe *p, int pid, const char *obj)
 	return 0;
 }
 
+struct memtrace *probe__skel(const struct probe *p) { return p->skel; }
+
+void probe__keep_link(struct probe *p, struct bpf_link *link)
+{
+	xgrow(&p->links, &p->cap_links, p->nlinks + 1, sizeof(*p->links));
+	p->links[p->nlinks++] = link;
+}
+
 int probe__events_fd(const struct probe *p) { return bpf_map__fd(p->skel->maps.events); }
 int probe__map_fd(const struct probe *p, const char *name)
 {
@@ -284,4 +295,19 @@ void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])
 				out[k] += vals[c];
 	}
 	free(vals);
+}
+
+void probe__log_stats(const struct probe *p)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, p->skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) || !info.run_cnt)
+			continue;
+		mt_debug("bpf %s run_cnt=%llu run_time_ns=%llu", bpf_program__name(prog),
+			 (unsigned long long)info.run_cnt, (unsigned long long)info.run_time_ns);
+	}
 }

@@ -3,11 +3,28 @@
 #ifndef MT_PROBE_H
 #define MT_PROBE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "memtrace.h"
 
 struct probe;
+struct memtrace;
+
+/*
+ * One row of the attach table: an allocator function, the program run at its entry, and whether
+ * its return is probed too (by alloc_return).
+ */
+struct probe_spec {
+	const char *func;
+	const char *entry;
+	bool ret;
+	bool required;
+};
+
+/* The attach table, as probe__attach walks it (the bench's probe floor attaches from it too). */
+const struct probe_spec *probe__specs(size_t *n);
 
 /*
  * Open and load the BPF object; unwind_mode (enum mt_unwind_mode) picks the stack walker. Errors
@@ -29,11 +46,18 @@ char *probe__allocator_of_exe(const char *exe);
 int probe__attach(struct probe *p, int pid, const char *obj);
 
 int probe__events_fd(const struct probe *p);
+/* The loaded skeleton, for modules that attach programs of their own (faults.c). */
+struct memtrace *probe__skel(const struct probe *p);
+/* Keep link attached until the probe is destroyed, and destroy it then. */
+struct bpf_link;
+void probe__keep_link(struct probe *p, struct bpf_link *link);
 /* The fd of a BPF map by name (for modules that fill maps: user/unwind.c); -1 if none. */
 int probe__map_fd(const struct probe *p, const char *name);
 /* Loss counters by enum mt_loss, summed over CPUs. */
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
 /* Number of uprobes attached (for progress and tests). */
 int probe__nlinks(const struct probe *p);
+/* With -v, each program's run count and time (counted only while kernel.bpf_stats_enabled=1). */
+void probe__log_stats(const struct probe *p);
 
 #endif

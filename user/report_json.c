@@ -23,7 +23,7 @@ static void summary(struct json *j, const char *key, const struct mt_summary *m)
 	json__end_object(j);
 }
 
-static void frame(struct json *j, const struct mt_frame *fr)
+void report__json_frame(struct json *j, const struct mt_frame *fr)
 {
 	char addr[24];
 
@@ -50,9 +50,10 @@ static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_s
 	json__u64(j, "allocations", st->allocations);
 	json__u64(j, "oldest_age_ms", mt_stack_age_ms(s, st));
 	json__int(j, "site", st->site);
+	json__u64(j, "peak_bytes", st->peak_bytes);	/* held at the heap peak */
 	json__begin_array(j, "frames");
 	for (uint32_t i = 0; i < st->nframes; i++)
-		frame(j, &st->frames[i]);
+		report__json_frame(j, &st->frames[i]);
 	json__end_array(j);
 	json__end_object(j);
 }
@@ -71,6 +72,7 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 		stack(j, s, &p->stacks[k]);
 	json__end_array(j);
 	pyreport__json(j, p);
+	report__json_memory(j, s, p);
 	json__end_object(j);
 }
 
@@ -90,18 +92,6 @@ static void unwind(struct json *j, const struct mt_unwind_stats *u)
 
 int report__json(const struct mt_snapshot *s, FILE *f)
 {
-	static const char *loss_key[MT_LOSS__COUNT] = {
-		[MT_LOSS_RINGBUF_FULL] = "ringbuf_full",
-		[MT_LOSS_SCRATCH_FULL] = "call_table_full",
-		[MT_LOSS_STACK] = "stack_failed",
-		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
-		[MT_LOSS_NO_ENTRY] = "return_without_entry",
-		[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
-		[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
-		[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
-		[MT_LOSS_PY_STACK] = "python_stack_cut",
-		[MT_LOSS_PY_TRUNCATED] = "python_stack_truncated",
-	};
 	struct json j;
 
 	json__init(&j, f, true);
@@ -111,7 +101,7 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 	json__double(&j, "duration_s", (s->now_ns - s->start_ns) / 1e9);
 	json__begin_object(&j, "lost_events_by_reason");
 	for (int i = 0; i < MT_LOSS__COUNT; i++)
-		json__u64(&j, loss_key[i], s->loss[i]);
+		json__u64(&j, mt_loss_key(i), s->loss[i]);
 	json__end_object(&j);
 	unwind(&j, &s->unwind);
 	json__begin_array(&j, "processes");
@@ -120,6 +110,7 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 	json__end_array(&j);
 	summary(&j, "summary", &s->total[MT_KIND_HEAP]);
 	summary(&j, "mmap_summary", &s->total[MT_KIND_MMAP]);
+	report__json_faults(&j, &s->faults);
 	json__end_object(&j);
 	return ferror(f) ? -1 : 0;
 }

@@ -49,6 +49,7 @@ static void losses(FILE *f, const struct mt_snapshot *s)
 		[MT_LOSS_STACK] = "stack not captured",
 		[MT_LOSS_STACK_TRUNCATED] = "stack truncated at 127 frames",
 		[MT_LOSS_NO_ENTRY] = "return without entry",
+		[MT_LOSS_FAULT_STACK_TRUNCATED] = "page-fault stack truncated at 127 frames",
 		[MT_LOSS_UNWIND_NO_TABLE] = "frames without unwind table",
 		[MT_LOSS_UNWIND_UNSUPPORTED] = "frames with unsupported CFI",
 		[MT_LOSS_UNWIND_READ_FAULT] = "frames unreadable",
@@ -112,6 +113,7 @@ int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 		summary(f, "heap", &p->kind[MT_KIND_HEAP]);
 		if (p->kind[MT_KIND_MMAP].allocations)
 			summary(f, "mmap", &p->kind[MT_KIND_MMAP]);
+		report__text_memory(f, s, p, top_n);
 		for (size_t k = 0; k < p->nstacks && shown < top_n; k++)
 			if (p->stacks[k].outstanding_bytes || p->stacks[k].outstanding_allocations)
 				stack(f, s, &p->stacks[k], ++shown);

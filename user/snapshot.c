@@ -7,12 +7,43 @@
 #include <string.h>
 
 #include "htab.h"
+#include "resident.h"
+#include "series.h"
 #include "snapshot_build.h"
 #include "util.h"
 
 const char *mt_kind_name(enum mt_kind kind)
 {
 	return kind == MT_KIND_MMAP ? "mmap" : "heap";
+}
+
+const char *mt_loss_key(unsigned int reason)
+{
+	static const char *const key[MT_LOSS__COUNT] = {
+		[MT_LOSS_RINGBUF_FULL] = "ringbuf_full",
+		[MT_LOSS_SCRATCH_FULL] = "call_table_full",
+		[MT_LOSS_STACK] = "stack_failed",
+		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
+		[MT_LOSS_NO_ENTRY] = "return_without_entry",
+		[MT_LOSS_FAULT_STACK_TRUNCATED] = "fault_stack_truncated",
+		[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
+		[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
+		[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
+		[MT_LOSS_PY_STACK] = "python_stack_cut",
+		[MT_LOSS_PY_TRUNCATED] = "python_stack_truncated",
+	};
+
+	return reason < MT_LOSS__COUNT && key[reason] ? key[reason] : "unknown";
+}
+
+const char *mt_map_name(uint32_t map)
+{
+	static const char *const name[MT_MAP__COUNT] = {
+		[MT_MAP_UNKNOWN] = "unknown", [MT_MAP_HEAP] = "heap", [MT_MAP_ANON] = "anon",
+		[MT_MAP_STACK] = "stack", [MT_MAP_FILE] = "file",
+	};
+
+	return map < MT_MAP__COUNT ? name[map] : "unknown";
 }
 
 struct oldest_ctx {
@@ -92,11 +123,30 @@ static bool resolve_python(const struct pytrace *py, const struct agg_stack *as,
 	return any;
 }
 
-static void fill_stack(struct symbolizer *sym, const struct pytrace *py,
+const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, const uint64_t *addrs,
+					uint32_t n, bool first_is_ip, int *site)
+{
+	struct mt_frame *frames = xcalloc(n ? n : 1, sizeof(*frames));
+
+	for (uint32_t f = 0; f < n; f++) {
+		/* Lookups step back one byte into the call; an instruction pointer needs none. */
+		bool ip = first_is_ip && f == 0;
+
+		if (pytrace__is_frame(addrs[f]))
+			continue;	/* named by the Python tracer (fill_stack) */
+		sym__resolve(sym, pid, addrs[f] + ip, &frames[f]);
+		frames[f].addr = addrs[f];
+		frames[f].module_offset -= ip;
+	}
+	*site = 0;
+	while (*site + 1 < (int)n && is_plumbing(&frames[*site]))
+		(*site)++;
+	return frames;
+}
+
+static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct pytrace *py,
 		       const struct agg_stack *as, uint32_t id, uint64_t oldest, struct mt_stack *st)
 {
-	struct mt_frame *frames = xcalloc(as->nframes, sizeof(*frames));
-
 	st->id = id;
 	st->kind = as->kind;
 	st->outstanding_bytes = as->outstanding_bytes;
@@ -105,14 +155,9 @@ static void fill_stack(struct symbolizer *sym, const struct pytrace *py,
 	st->allocations = as->allocations;
 	st->oldest_ts_ns = as->outstanding_allocations ? oldest : 0;
 	st->nframes = as->nframes;
-	for (uint32_t f = 0; f < as->nframes; f++)
-		if (!py || !pytrace__is_frame(as->frames[f]))
-			sym__resolve(sym, as->pid, as->frames[f], &frames[f]);
-	st->site = 0;
-	if (!resolve_python(py, as, frames, &st->site))
-		while (st->site + 1 < (int)st->nframes && is_plumbing(&frames[st->site]))
-			st->site++;
-	st->frames = frames;
+	st->frames = snapshot__frames(sym, as->pid, as->frames, as->nframes, false, &st->site);
+	resolve_python(py, as, (struct mt_frame *)st->frames, &st->site);
+	agg__stack_at_peak(a, id, &st->peak_bytes, &st->peak_allocations);
 }
 
 static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct pytrace *py,
@@ -130,11 +175,13 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 		const struct agg_stack *as = agg__stack(a, id);
 
 		if (as->pid == ap->pid)
-			fill_stack(sym, py, as, id, oldest[id], &stacks[n++]);
+			fill_stack(a, sym, py, as, id, oldest[id], &stacks[n++]);
 	}
 	qsort(stacks, n, sizeof(*stacks), by_outstanding);
 	p->nstacks = n;
 	p->stacks = stacks;
+	p->peak.heap_bytes = ap->sum[MT_KIND_HEAP].peak_outstanding_bytes;
+	p->peak.heap_ts_ns = ap->sum[MT_KIND_HEAP].peak_ts_ns;
 	p->python = py ? pytrace__info(py, ap->pid) : NULL;
 }
 
@@ -146,6 +193,7 @@ static bool loses_event(int reason)
 	case MT_LOSS_UNWIND_NO_TABLE:
 	case MT_LOSS_UNWIND_UNSUPPORTED:
 	case MT_LOSS_UNWIND_READ_FAULT:
+	case MT_LOSS_FAULT_STACK_TRUNCATED:
 	case MT_LOSS_PY_STACK:		/* a cut or truncated Python stack still carries its event */
 	case MT_LOSS_PY_TRUNCATED:
 		return false;
@@ -174,7 +222,13 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 	for (size_t i = 0; i < agg__nprocs(a); i++) {
 		fill_proc(a, sym, meta->py, agg__proc_at(a, i), oldest, &procs[i]);
 		procs[i].kind[MT_KIND_HEAP].lost_events = lost;
+		if (meta->resident)
+			resident__fill(meta->resident, sym, procs[i].pid, &procs[i].resident);
+		if (meta->series)
+			series__fill(meta->series, procs[i].pid, &procs[i]);
 	}
+	if (meta->resident)
+		resident__total(meta->resident, &s->faults);
 	s->nprocs = agg__nprocs(a);
 	s->procs = procs;
 	for (int k = 0; k < MT_KIND__COUNT; k++)
@@ -192,6 +246,8 @@ void snapshot__free(struct mt_snapshot *s)
 		for (size_t k = 0; k < s->procs[i].nstacks; k++)
 			free((void *)s->procs[i].stacks[k].frames);
 		free((void *)s->procs[i].stacks);
+		resident__release((struct mt_resident *)&s->procs[i].resident);
+		free((void *)s->procs[i].samples);
 	}
 	free((void *)s->procs);
 	free(s);

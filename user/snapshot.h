@@ -50,6 +50,53 @@ struct mt_stack {
 	uint32_t nframes;
 	const struct mt_frame *frames;	/* innermost first */
 	int site;			/* index of the call site: first frame outside allocator plumbing */
+	uint64_t peak_bytes;		/* outstanding when its process's heap peaked (struct mt_peak) */
+	uint64_t peak_allocations;
+};
+
+/* Page faults and the memory they made resident (what the machine pays, beside what was asked). */
+struct mt_faults {
+	uint64_t minor, major;
+	uint64_t bytes;			/* pages the faults allocated, huge pages at their real size */
+	uint64_t unsized;		/* faults the kernel could not size: counted as one page each */
+};
+
+/* Faults by the user stack that touched the memory (innermost frame: the faulting instruction). */
+struct mt_fault_stack {
+	uint32_t id;
+	uint32_t map;			/* enum mt_map: the kind of mapping touched */
+	struct mt_faults faults;
+	uint32_t nframes;
+	const struct mt_frame *frames;
+	int site;			/* first frame outside the C library (memset and friends) */
+};
+
+struct mt_fault_file {
+	const char *path;
+	struct mt_faults faults;
+};
+
+struct mt_resident {
+	struct mt_faults total;
+	struct mt_faults by_map[8];	/* by enum mt_map */
+	size_t nstacks;
+	const struct mt_fault_stack *stacks;	/* by bytes, largest first */
+	size_t nfiles;
+	const struct mt_fault_file *files;	/* file-backed mappings by path, by bytes */
+};
+
+/* One point of the memory-over-time series, sampled on the session's interval. */
+struct mt_sample {
+	uint64_t ts_ns;			/* CLOCK_MONOTONIC */
+	uint64_t rss_bytes;		/* VmRSS: the kernel's own accounting */
+	uint64_t heap_bytes;		/* outstanding heap by memtrace's count */
+	uint64_t mmap_bytes;		/* outstanding anonymous mmap */
+};
+
+struct mt_peak {
+	uint64_t heap_bytes, heap_ts_ns;	/* exact: kept on every event */
+	uint64_t rss_bytes, rss_ts_ns;		/* the largest sample (0 when never sampled) */
+	uint64_t rss_hwm_bytes;			/* VmHWM: the kernel's exact high-water mark, undated */
 };
 
 /* What memtrace knows of the CPython a process runs (docs/python.md). */
@@ -70,6 +117,10 @@ struct mt_proc {
 	struct mt_summary kind[MT_KIND__COUNT];
 	size_t nstacks;
 	const struct mt_stack *stacks;	/* sorted by outstanding bytes, largest first */
+	struct mt_resident resident;
+	struct mt_peak peak;
+	size_t nsamples;
+	const struct mt_sample *samples;	/* oldest first; evenly spaced, coarser on long runs */
 	const struct mt_py_info *python; /* NULL unless the process runs CPython */
 };
 
@@ -92,6 +143,7 @@ struct mt_snapshot {
 	size_t nprocs;
 	const struct mt_proc *procs;
 	struct mt_summary total[MT_KIND__COUNT];
+	struct mt_faults faults;	/* over every process */
 };
 
 /* Age of a stack's oldest outstanding block in milliseconds at the snapshot's moment. */
@@ -102,5 +154,9 @@ static inline uint64_t mt_stack_age_ms(const struct mt_snapshot *s, const struct
 }
 
 const char *mt_kind_name(enum mt_kind kind);
+/* The machine-readable name of an enum mt_loss reason (JSON keys, metric labels). */
+const char *mt_loss_key(unsigned int reason);
+/* "heap", "anon", "stack", "file" or "unknown" for an enum mt_map. */
+const char *mt_map_name(uint32_t map);
 
 #endif /* MT_SNAPSHOT_H */

@@ -8,9 +8,14 @@
 #include "snapshot.h"
 #include "symbolize.h"
 
+struct resident;
+struct series;
+
 struct snapshot_meta {
 	uint64_t start_ns, now_ns;
 	uint64_t loss[MT_LOSS__COUNT];
+	const struct resident *resident;	/* page faults; NULL when not traced */
+	const struct series *series;		/* memory over time; NULL when not sampled */
 	struct mt_unwind_stats unwind;
 	const struct pytrace *py;	/* NULL: no Python frames to name */
 };
@@ -18,5 +23,13 @@ struct snapshot_meta {
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 				    const struct snapshot_meta *meta);
 void snapshot__free(struct mt_snapshot *s);
+
+/*
+ * Symbolize n captured addresses (innermost first); *site is the first frame outside allocator
+ * and C library plumbing. first_is_ip: frames[0] is where the thread was (a faulting
+ * instruction), not a return address. Free the result.
+ */
+const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, const uint64_t *frames,
+					uint32_t n, bool first_is_ip, int *site);
 
 #endif

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "faults.h"
 #include "live.h"
 #include "metrics.h"
 #include "output.h"
@@ -20,6 +22,8 @@
 #include "probe.h"
 #include "recorder.h"
 #include "pytrace.h"
+#include "resident.h"
+#include "series.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
 #include "target.h"
@@ -32,6 +36,8 @@ struct session {
 	struct probe *probe;
 	struct ring_buffer *rb;
 	struct agg *agg;
+	struct resident *res;		/* page faults */
+	struct series *series;		/* memory over time */
 	struct symbolizer *sym;
 	struct recorder *rec;		/* memtrace record; NULL otherwise */
 	struct live *live;		/* NULL unless the live view is on */
@@ -71,6 +77,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	struct session *s = ctx;
 	const struct mt_event *raw = data, *e;
 	size_t nstacks = agg__nstacks(s->agg);
+	bool new_fault_stack;
 
 	if (size < MT_EVENT_HDR_SIZE || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
@@ -79,8 +86,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 	recorder__event(s->rec, raw);	/* as the probes sent it (no Python frames: see below) */
 	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
 	agg__apply(s->agg, e);
-	if (agg__nstacks(s->agg) != nstacks)	/* a new stack: make sure we can name its objects */
-		sym__cover(s->sym, e->pid, (const uint64_t *)raw->frames, pytrace__nnative(raw));
+	new_fault_stack = resident__apply(s->res, e);
+	if (agg__nstacks(s->agg) != nstacks || new_fault_stack)	/* make sure we can name its objects */
+		sym__cover(s->sym, e->pid, (const uint64_t *)raw->frames,
+			   pytrace__nnative(raw));
 	s->events++;
 	return 0;
 }
@@ -119,6 +128,7 @@ static void capture_process(struct session *s, struct target *t)
 	memcpy(p->comm, t->comm, sizeof(p->comm));
 	sym__refresh(s->sym, t->pid);
 	recorder__process(s->rec, p);
+	series__sample(s->series, s->agg, t->pid, mt_now_ns());
 }
 
 static void at_exit_stop(struct target *t, void *ctx)
@@ -158,6 +168,8 @@ static int start_command(struct session *s)
 	target__seize(t);
 	rc = probe__attach(s->probe, t->pid, obj);
 	free(obj);
+	if (!rc && env->faults)
+		rc = faults__attach(s->probe, t->pid);
 	if (rc) {
 		target__abort(t);
 		return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
@@ -190,6 +202,8 @@ static int attach_pids(struct session *s)
 		}
 		rc = probe__attach(s->probe, t->pid, obj);
 		free(obj);
+		if (!rc && s->env->faults)
+			rc = faults__attach(s->probe, t->pid);
 		if (rc)
 			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		s->ntargets++;
@@ -233,7 +247,8 @@ static void live_tick(struct session *s)
 {
 	if (live__due(s->live)) {
 		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(),
-					      .py = s->py };
+					      .series = s->series, .py = s->py,
+					      .resident = s->env->faults ? s->res : NULL };
 
 		probe__losses(s->probe, meta.loss);
 		live__show(s->live, snapshot__build(s->agg, s->sym, &meta));
@@ -290,6 +305,8 @@ static int poll_loop(struct session *s)
 		/* Short with the live view, so keys are answered while events keep draining. */
 		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
 
+		if (n == 0)	/* faults and small batches wake nobody: take what came meanwhile */
+			n = ring_buffer__consume(s->rb);
 		unwind__service(s->unw);	/* tables for objects met without one (dlopen) */
 		if (recorder__due(s->rec))
 			record_tick(s);
@@ -297,6 +314,7 @@ static int poll_loop(struct session *s)
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
 		}
+		series__tick(s->series, s->agg, mt_now_ns());
 		if (s->live)
 			live_tick(s);
 		exports_tick(s);
@@ -311,18 +329,23 @@ static int poll_loop(struct session *s)
  */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
-	struct snapshot_meta meta = { .start_ns = s->start_ns, .py = s->py };
+	/* Recordings carry no RSS samples yet: a recorded run's reports leave the timeline out. */
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->rec ? NULL : s->series,
+				      .py = s->py };
 
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
 			capture_process(s, &s->targets[i]);
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
+	probe__log_stats(s->probe);
 	unwind__stats(s->unw, &meta.unwind);
 	target__reap(s->targets, s->ntargets, NULL, NULL);
 	for (int i = 0; i < s->ntargets; i++)
 		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
 	meta.now_ns = mt_now_ns();
+	if (s->env->faults)
+		meta.resident = s->res;
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
 	recorder__finish(s->rec, s->agg, s->sym, &meta);
@@ -343,6 +366,29 @@ static bool may_trace(void)
 			break;
 	fclose(f);
 	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
+}
+
+/*
+ * What memtrace itself cost, apart from the traced processes (the bench reads this with -v).
+ * Peak RSS includes the ring buffer, mapped twice; RssAnon at the end is the daemon's own heap.
+ */
+static void log_own_cost(const struct session *s)
+{
+	long anon_kib = -1;
+	char line[128];
+	struct rusage ru;
+	FILE *f;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return;
+	f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof(line), f) && sscanf(line, "RssAnon: %ld", &anon_kib) != 1)
+		;
+	if (f)
+		fclose(f);
+	mt_debug("own cost: events=%llu user_s=%.3f sys_s=%.3f maxrss_kib=%ld rss_anon_kib=%ld",
+		 (unsigned long long)s->events, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss, anon_kib);
 }
 
 static int preflight(void)
@@ -386,6 +432,8 @@ int trace__run(const struct env *env)
 	if (rc)
 		goto cleanup;
 	s.agg = agg__new();
+	s.res = resident__new();
+	s.series = series__new();
 	s.sym = sym__new();
 	if (env->record && recorder__open(env->record, s.sym, &s.rec)) {
 		rc = MT_EXIT_FAIL;
@@ -430,6 +478,7 @@ int trace__run(const struct env *env)
 	probe__destroy(s.probe);	/* before waiting for the command: it stops paying for probes */
 	s.probe = NULL;
 	rc = cmd_status(&s, rc);
+	log_own_cost(&s);
 cleanup:
 	live__close(s.live);
 	metrics__close(s.metrics);
@@ -443,6 +492,8 @@ cleanup:
 	unwind__free(s.unw);
 	probe__destroy(s.probe);
 	sym__free(s.sym);
+	resident__free(s.res);	/* after the snapshot: its file paths are the resident's */
+	series__free(s.series);
 	pytrace__free(s.py);
 	agg__free(s.agg);
 	return rc;

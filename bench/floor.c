@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The bench's probe floor: runs a command with empty BPF programs attached to exactly the
+ * allocator functions memtrace probes (its own attach table, entry and return alike), so that
+ * what memtrace costs beyond the kernel's uprobe traps can be measured.
+ * Usage: floor -- COMMAND [ARG...]   (exits with the command's status; prints its BPF run counts)
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "elfsym.h"
+#include "probe_floor.skel.h"
+#include "probe.h"
+#include "target.h"
+#include "util.h"
+
+struct floor_links {
+	struct bpf_link *link[64];
+	size_t n;
+};
+
+static int attach_one(struct floor_links *l, struct bpf_program *prog, int pid, const char *obj,
+		      uint64_t off, bool ret)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret);
+	struct bpf_link *link;
+
+	if (l->n == sizeof(l->link) / sizeof(l->link[0]))
+		return -E2BIG;
+	link = bpf_program__attach_uprobe_opts(prog, pid, obj, off, &opts);
+	if (!link)
+		return -errno;
+	l->link[l->n++] = link;
+	return 0;
+}
+
+/* The same walk as probe__attach: one entry probe per distinct address, a return probe if asked. */
+static int floor__attach(struct probe_floor *skel, struct floor_links *l, int pid, const char *obj)
+{
+	size_t n;
+	const struct probe_spec *spec = probe__specs(&n);
+	const char *names[n];
+	uint64_t offs[n];
+	int err;
+
+	for (size_t i = 0; i < n; i++)
+		names[i] = spec[i].func;
+	err = elfsym__offsets(obj, names, n, offs);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < i; k++)
+			seen |= offs[k] == offs[i];
+		if (!offs[i] || seen)
+			continue;
+		err = attach_one(l, skel->progs.floor_enter, pid, obj, offs[i], false);
+		if (!err && spec[i].ret)
+			err = attach_one(l, skel->progs.floor_return, pid, obj, offs[i], true);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* run_cnt and run_time_ns count only while kernel.bpf_stats_enabled=1; zero otherwise. */
+static void floor__print_stats(const struct probe_floor *skel)
+{
+	struct bpf_program *progs[] = { skel->progs.floor_enter, skel->progs.floor_return };
+
+	for (size_t i = 0; i < 2; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(progs[i]), &info, &len))
+			continue;
+		fprintf(stderr, "floor: bpf %s run_cnt=%llu run_time_ns=%llu\n",
+			bpf_program__name(progs[i]), (unsigned long long)info.run_cnt,
+			(unsigned long long)info.run_time_ns);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct floor_links links = { .n = 0 };
+	struct target t = { .pid = 0 };
+	struct probe_floor *skel = NULL;
+	char *exe = NULL, *obj = NULL;
+	volatile int no_signal = 0;
+	int rc = MT_EXIT_FAIL, err;
+
+	if (argc < 3 || strcmp(argv[1], "--")) {
+		fprintf(stderr, "usage: floor -- COMMAND [ARG...]\n");
+		return MT_EXIT_USAGE;
+	}
+	skel = probe_floor__open_and_load();
+	if (!skel) {
+		mt_err("run as root", "failed to load the floor's BPF programs: %s", strerror(errno));
+		return MT_EXIT_ENV;
+	}
+	rc = target__resolve(argv[2], &exe);
+	if (rc)
+		goto cleanup;
+	obj = probe__allocator_of_exe(exe);
+	if (!obj || target__spawn(&t, exe, argv + 2)) {
+		mt_err(NULL, "cannot start %s", exe);
+		rc = MT_EXIT_FAIL;
+		goto cleanup;
+	}
+	err = floor__attach(skel, &links, t.pid, obj);
+	if (err) {
+		mt_err(NULL, "failed to attach the floor's uprobes to %s: %s", obj, strerror(-err));
+		target__abort(&t);
+		rc = MT_EXIT_FAIL;
+		goto cleanup;
+	}
+	err = target__exec(&t);
+	if (err) {
+		mt_err(NULL, "cannot run '%s': %s", argv[2], strerror(-err));
+		target__wait(&t, &no_signal);
+		rc = err == -ENOENT ? MT_EXIT_NOTFOUND : MT_EXIT_NOEXEC;
+		goto cleanup;
+	}
+	rc = target__wait(&t, &no_signal);
+	floor__print_stats(skel);
+cleanup:
+	for (size_t i = 0; i < links.n; i++)
+		bpf_link__destroy(links.link[i]);
+	probe_floor__destroy(skel);
+	free(obj);
+	free(exe);
+	return rc;
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Page faults of traced processes: the user stack that touched memory, the mapping it hit, and
+ * how many bytes the fault made resident. Included by memtrace.bpf.c (it shares its maps).
+ *
+ * Three hooks, because no single one tells everything:
+ *  - the page_fault_user tracepoint fires when a fault starts: it opens a per-thread tally;
+ *  - the mm_page_alloc tracepoint adds the real size of the pages the fault allocates (a
+ *    transparent huge page is one 2 MiB folio, a read of untouched memory allocates nothing);
+ *  - the minor/major page-fault software events fire when the kernel accounts a finished fault
+ *    (failed and retried attempts are not counted): they send the event, with the tally.
+ * (fentry on the rmap functions would also see file pages mapped without allocating, but
+ * trampolines are not always permitted; tracepoints are.) A kernel without page_fault_user
+ * (it is x86's) still gets the events, unsized.
+ */
+#ifndef MEMTRACE_FAULT_BPF_H
+#define MEMTRACE_FAULT_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+#define VM_HUGETLB 0x00400000
+#define GFP_MOVABLE 0x08	/* ___GFP_MOVABLE: unchanged since 2.6 */
+
+/* Set by user space once it opens the first fault event: until then the hooks do nothing. */
+bool faults_on = false;
+__u64 page_size = 4096;
+
+/* Thread id -> bytes mapped by the fault in progress on it. LRU: an abandoned tally cannot pin a slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} fault_bytes SEC(".maps");
+
+static __always_inline bool fault_traced(void)
+{
+	return faults_on && traced(bpf_get_current_pid_tgid() >> 32);
+}
+
+static __always_inline int fault_begin(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 zero = 0;
+
+	if (fault_traced())
+		bpf_map_update_elem(&fault_bytes, &tid, &zero, BPF_ANY);
+	return 0;
+}
+
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(fault_user, unsigned long address) { return fault_begin(); }
+
+/*
+ * Pages a fault allocates for the process (user pages are movable; page tables are not): one
+ * folio of 2 MiB for a transparent huge page, nothing for a read that maps the shared zero page.
+ * Only inside a fault: madvise(MADV_POPULATE_*) or mlock have no tally open.
+ */
+SEC("tp_btf/mm_page_alloc")
+int BPF_PROG(fault_alloc, struct page *page, unsigned int order, gfp_t gfp)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 *n;
+
+	if (!faults_on || !(gfp & GFP_MOVABLE))
+		return 0;
+	n = bpf_map_lookup_elem(&fault_bytes, &tid);
+	if (n)
+		*n += page_size << order;
+	return 0;
+}
+
+struct vma_info {
+	__u64 start;
+	__u64 huge_bytes;	/* page size of a hugetlb mapping, else 0 */
+	__u32 kind;		/* enum mt_map */
+};
+
+static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct vma_info *v = data;
+	struct mm_struct *mm = vma->vm_mm;
+
+	v->start = vma->vm_start;
+	if (vma->vm_flags & VM_HUGETLB)	/* hugetlb pages go through no rmap hook: one per fault */
+		v->huge_bytes = 1ull << BPF_CORE_READ(vma, vm_file, f_inode, i_sb, s_blocksize_bits);
+	if (vma->vm_file)	/* shared memory and MAP_HUGETLB too: their paths tell them apart */
+		v->kind = MT_MAP_FILE;
+	else if (vma->vm_start < mm->brk && vma->vm_end > mm->start_brk)
+		v->kind = MT_MAP_HEAP;
+	else if (vma->vm_start <= mm->start_stack && mm->start_stack < vma->vm_end)
+		v->kind = MT_MAP_STACK;
+	else
+		v->kind = MT_MAP_ANON;
+	return 0;
+}
+
+static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct vma_info v = {};
+	struct mt_event *e;
+	__u64 *bytes;
+
+	if (!fault_traced())
+		return 0;
+	e = new_event(op, id);
+	if (!e)
+		return 0;
+	e->addr = ctx->addr;
+	e->size = 0;
+	bytes = bpf_map_lookup_elem(&fault_bytes, &tid);
+	if (bytes) {
+		e->size = *bytes;
+		e->old_size = MT_FAULT_SIZED;
+		bpf_map_delete_elem(&fault_bytes, &tid);
+	}
+	/* Fails (-EBUSY) when a writer waits for the mm's lock: the kind stays "unknown". */
+	bpf_find_vma(bpf_get_current_task_btf(), ctx->addr, classify_vma, &v, 0);
+	if (v.huge_bytes) {
+		e->size = v.huge_bytes;
+		e->old_size = MT_FAULT_SIZED;
+	}
+	e->old_addr = v.start;
+	e->old_size |= v.kind;
+	send(e, true, (struct pt_regs *)ctx);
+	return 0;
+}
+
+SEC("perf_event")
+int fault_minor(struct bpf_perf_event_data *ctx) { return fault_done(ctx, MT_OP_FAULT); }
+SEC("perf_event")
+int fault_major(struct bpf_perf_event_data *ctx) { return fault_done(ctx, MT_OP_FAULT_MAJOR); }
+
+#endif /* MEMTRACE_FAULT_BPF_H */

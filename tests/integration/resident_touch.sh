@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Page faults attributed to the function that touched memory (tests/workloads/touch.c), sized by
+# what the kernel allocated, checked against the kernel's own RssAnon growth per function.
+source "$(dirname "$0")/../lib/tap.sh"
+need_root
+
+"$MEMTRACE" --json "$TMP/r.json" -o "$TMP/report.txt" -- "$WL/touch" >"$TMP/stdout"
+is "$?" 0 "memtrace exits with the command's status"
+grep -q '^touch done' "$TMP/stdout"; ok $? "the workload ran"
+python3 tests/lib/faults.py "$TMP/r.json" anon >"$TMP/anon"
+cat "$TMP/anon" | sed 's/^/# anon faults: /'
+f() { awk -v f="$1" -v c="$2" '$1 == f { print $c }' "$TMP/anon"; }	# function column
+kernel_bytes() { echo $(($(awk -v f="$1" '$1 == f { print $2 }' "$TMP/stdout") * 1024)); }
+thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
+
+# touch_mmap writes each of 2048 pages once, in a mapping not advised for huge pages: one fault
+# per page, exactly, unless the machine makes every mapping huge ("always").
+if [[ $thp == *"[always]"* ]]; then
+	[ "$(f touch_mmap 2)" -le 2048 ]; ok $? "touch_mmap: at most 2048 faults (THP always)"
+else
+	is "$(f touch_mmap 2)" 2048 "touch_mmap: one fault per page of 8 MiB"
+fi
+is "$(f touch_mmap 4)" 8388608 "touch_mmap: 8 MiB made resident"
+is "$(f touch_mmap 4)" "$(kernel_bytes touch_mmap)" "touch_mmap: the same as the kernel's RssAnon growth"
+
+# touch_half writes 2048 pages of a 16 MiB malloc block; malloc itself wrote the block's header
+# into the first of them, and that fault belongs to malloc's stack (whose caller, without frame
+# pointers in libc, is main): so 2047 or 2048 faults, the tolerance of that one page.
+faults=$(f touch_half 2)
+[ "$faults" -ge 2047 ] && [ "$faults" -le 2048 ]; ok $? "touch_half: 2047..2048 faults (got $faults)"
+bytes=$(f touch_half 4)
+[ "$bytes" -ge $((8388608 - 4096)) ] && [ "$bytes" -le 8388608 ]; ok $? "touch_half: 8 MiB resident, within the header page (got $bytes)"
+is "$(python3 tests/lib/site.py "$TMP/r.json" heap | awk '$1 == "touch_half" { print $2 }')" 16777216 \
+	"touch_half: 16 MiB of heap outstanding: heap bytes twice the resident ones"
+grep -q "touched +8.0 MiB (anon) by touch_half" "$TMP/report.txt"; ok $? "text report: touch_half's resident line"
+grep -q "16.0 MiB in 1 heap blocks" "$TMP/report.txt"; ok $? "text report: beside its 16 MiB heap stack"
+
+# touch_huge writes every page of a 2 MiB-aligned 4 MiB range advised MADV_HUGEPAGE: two faults
+# of 2 MiB each where THP is available, else 1024 of 4 KiB; 4 MiB either way.
+is "$(f touch_huge 4)" 4194304 "touch_huge: 4 MiB resident, huge pages counted at their size"
+is "$(f touch_huge 4)" "$(kernel_bytes touch_huge)" "touch_huge: the same as the kernel's RssAnon growth"
+if [[ $thp != *"[never]"* ]]; then
+	faults=$(f touch_huge 2)
+	[ "$faults" = 2 ] || [ "$faults" = 1024 ]; ok $? "touch_huge: 2 huge faults (or 1024 if none was free): $faults"
+fi
+
+# read_zero reads 256 untouched pages: one fault each; whether they allocate is the kernel's call
+# (the shared zero page or not), and the bytes follow what the kernel did.
+is "$(f read_zero 2)" 256 "read_zero: one fault per page read"
+is "$(f read_zero 4)" "$(kernel_bytes read_zero)" "read_zero: bytes as the kernel's RssAnon growth"
+
+is "$(jpy "d['resident']['major_faults']" "$TMP/r.json")" 0 "no major faults for anonymous memory"
+is "$(jpy "d['processes'][0]['resident']['by_mapping']['anon']['bytes'] >= 21 << 20" "$TMP/r.json")" True \
+	"by mapping: at least the 21 MiB written above are anonymous"
+is "$(jpy "any(f['path'].endswith('/touch') for f in d['processes'][0]['resident']['files'])" "$TMP/r.json")" True \
+	"by file: the program's own text was faulted in, by path"
+is "$(jpy "d['lost_events_by_reason']['ringbuf_full']" "$TMP/r.json")" 0 "no event lost"
+
+"$MEMTRACE" --no-faults --json "$TMP/n.json" -o /dev/null -- "$WL/touch" >/dev/null
+is "$(jpy "d['resident']['minor_faults'] + len(d['processes'][0]['resident']['stacks'])" "$TMP/n.json")" 0 \
+	"--no-faults: no fault counted"
+done_testing
