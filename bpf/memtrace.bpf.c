@@ -65,6 +65,8 @@ static __always_inline void count_loss(__u32 reason)
 		__sync_fetch_and_add(n, 1);
 }
 
+#include "python.bpf.h"
+
 static __always_inline bool traced(__u32 tgid)
 {
 	return !filter_pids || bpf_map_lookup_elem(&targets, &tgid);
@@ -196,10 +198,11 @@ static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_
 
 	/* Fault stacks are walked by frame pointer: their unwinding losses would blur the allocations'. */
 	if (with_stack && unwind_mode != MT_UNWIND_FP && !flags) {
-		e->nframes = unwind_user_stack(ctx, e->pid) & 0x7f;
+		e->nframes = py_append(e, unwind_user_stack(ctx, e->pid) & 0x7f) & 0x7f;
 		len += e->nframes * 8;
 	} else if (with_stack) {
-		e->nframes = (flags ? fault_stack(ctx, e->frames) : user_stack(ctx, e->frames)) & 0x7f;
+		e->nframes = (flags ? fault_stack(ctx, e->frames) :
+			       py_append(e, user_stack(ctx, e->frames) & 0x7f)) & 0x7f;
 		len += e->nframes * 8;
 	}
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */

@@ -62,6 +62,8 @@ enum mt_loss {
 	MT_LOSS_UNWIND_UNSUPPORTED,	/* CFI rule the BPF unwinder does not implement */
 	MT_LOSS_UNWIND_READ_FAULT,	/* stack memory unreadable, or a frame not above the last one */
 	MT_LOSS_FAULT_STACK_TRUNCATED,	/* a page fault's stack deeper than MT_MAX_FRAMES (still sent) */
+	MT_LOSS_PY_STACK,		/* a Python frame could not be read: Python stack cut there */
+	MT_LOSS_PY_TRUNCATED,		/* Python stack deeper than the walk (event still sent) */
 	MT_LOSS__COUNT,
 };
 

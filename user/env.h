@@ -6,6 +6,8 @@
 #include <stdbool.h>
 
 #include "folded.h"
+#include "pyreport.h"
+#include "pytrace.h"
 
 #define MT_MAX_PIDS 64
 
@@ -42,6 +44,8 @@ struct env {
 	int metrics_top;		/* --metrics-top: processes with their own series; 20 */
 	const char *pprof_dir;		/* --pprof-dir: periodic pprof profiles; none */
 	double pprof_every;		/* --pprof-every, seconds; 60 */
+	enum mt_py_frames python_frames; /* --python-frames; mixed */
+	enum mt_py_group group_by;	/* --group-by: the Python view of the text report; line */
 };
 
 #endif

@@ -28,6 +28,7 @@ static const char doc[] =
 	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
 	"  sudo memtrace --pprof heap.pb.gz -- ./a   then: go tool pprof -top heap.pb.gz\n"
 	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
+	"  sudo memtrace -p 1234 --group-by function  a Python service by function\n"
 	"  sudo memtrace --metrics 127.0.0.1:9464 -p 1234  Prometheus scrapes /metrics\n"
 	"  sudo memtrace --pprof-dir /var/lib/mt --pprof-every 10 -p 1234\n"
 	"\n"
@@ -64,7 +65,7 @@ static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
 
 enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
        OPT_UNWIND, OPT_FAIL_IF_GROWS, OPT_METRICS, OPT_METRICS_TOP, OPT_PPROF_DIR, OPT_PPROF_EVERY,
-       OPT_NO_FAULTS, OPT_TIMELINE };
+       OPT_NO_FAULTS, OPT_TIMELINE, OPT_PY_FRAMES, OPT_GROUP_BY };
 
 /* Option entries, shared by the subcommands' tables. */
 #define O_TARGETS                                                                                   \
@@ -96,6 +97,13 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 	  "Do not trace page faults (resident memory by stack and by mapping)", 3 },                \
 	{ "timeline", OPT_TIMELINE, "FILE", 0,                                                      \
 	  "Write memory over time (RSS, heap, the peak) to FILE: .html, or .svg for the chart alone", 3 }
+#define O_PY_FRAMES                                                                                 \
+	{ NULL, 0, NULL, 0, "Python:", 5 },                                                         \
+	{ "python-frames", OPT_PY_FRAMES, "HOW", 0,                                                 \
+	  "Python frames in stacks: mixed (in place of the eval loop's, default), only, off", 5 }
+#define O_GROUP_BY                                                                                  \
+	{ "group-by", OPT_GROUP_BY, "KEY", 0,                                                       \
+	  "Python view of the report: line (default), function, file or traceback", 5 }
 #define O_EXPORTS                                                                                   \
 	{ "metrics", OPT_METRICS, "ADDR:PORT", 0,                                                   \
 	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing (binds only there; "  \
@@ -113,6 +121,7 @@ static const struct argp_option options[] = {
 	O_TOP, O_TEXT, O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_LIVE,
 	O_EXPORTS, O_RESIDENT,
 	O_OTHER, O_UNWIND,
+	O_PY_FRAMES, O_GROUP_BY,
 	{ 0 },
 };
 
@@ -305,6 +314,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_FLAMEGRAPH:
 		env->flamegraph = arg;
 		break;
+	case OPT_PY_FRAMES:
+		return mt_py_frames_parse(arg, &env->python_frames) ? EINVAL : 0;
+	case OPT_GROUP_BY:
+		return mt_py_group_parse(arg, &env->group_by) ? EINVAL : 0;
 	case OPT_FAIL_IF_GROWS:
 		if (parse_number("byte count for --fail-if-grows", arg, 0, &v))
 			return EINVAL;

@@ -8,13 +8,14 @@
 #include "folded.h"
 #include "output.h"
 #include "pprof.h"
+#include "pyreport.h"
 #include "report.h"
 #include "timeline.h"
 #include "util.h"
 
 static int text(const struct env *env, const struct mt_snapshot *s, FILE *f)
 {
-	return report__text(s, f, env->top);
+	return report__text(s, f, env->top) || pyreport__text(s, f, env->group_by, env->top);
 }
 
 static int json(const struct env *env, const struct mt_snapshot *s, FILE *f)

@@ -5,6 +5,7 @@
 
 #include "json.h"
 #include "memtrace.h"
+#include "pyreport.h"
 #include "report.h"
 
 static void summary(struct json *j, const char *key, const struct mt_summary *m)
@@ -70,6 +71,7 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	for (size_t k = 0; k < p->nstacks; k++)
 		stack(j, s, &p->stacks[k]);
 	json__end_array(j);
+	pyreport__json(j, p);
 	report__json_memory(j, s, p);
 	json__end_object(j);
 }

@@ -53,6 +53,8 @@ static void losses(FILE *f, const struct mt_snapshot *s)
 		[MT_LOSS_UNWIND_NO_TABLE] = "frames without unwind table",
 		[MT_LOSS_UNWIND_UNSUPPORTED] = "frames with unsupported CFI",
 		[MT_LOSS_UNWIND_READ_FAULT] = "frames unreadable",
+		[MT_LOSS_PY_STACK] = "Python stack cut by an unreadable frame",
+		[MT_LOSS_PY_TRUNCATED] = "Python stack truncated",
 	};
 	bool any = false;
 

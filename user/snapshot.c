@@ -29,6 +29,8 @@ const char *mt_loss_key(unsigned int reason)
 		[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
 		[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
 		[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
+		[MT_LOSS_PY_STACK] = "python_stack_cut",
+		[MT_LOSS_PY_TRUNCATED] = "python_stack_truncated",
 	};
 
 	return reason < MT_LOSS__COUNT && key[reason] ? key[reason] : "unknown";
@@ -104,6 +106,23 @@ static int by_outstanding(const void *x, const void *y)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/* Python frames are named by the Python tracer; the call site is the innermost of them. */
+static bool resolve_python(const struct pytrace *py, const struct agg_stack *as,
+			   struct mt_frame *frames, int *site)
+{
+	bool any = false;
+
+	for (uint32_t f = 0; py && f < as->nframes; f++) {
+		if (!pytrace__is_frame(as->frames[f]))
+			continue;
+		pytrace__resolve(py, as->frames[f], &frames[f]);
+		if (!any)
+			*site = (int)f;
+		any = true;
+	}
+	return any;
+}
+
 const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, const uint64_t *addrs,
 					uint32_t n, bool first_is_ip, int *site)
 {
@@ -113,6 +132,8 @@ const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, co
 		/* Lookups step back one byte into the call; an instruction pointer needs none. */
 		bool ip = first_is_ip && f == 0;
 
+		if (pytrace__is_frame(addrs[f]))
+			continue;	/* named by the Python tracer (fill_stack) */
 		sym__resolve(sym, pid, addrs[f] + ip, &frames[f]);
 		frames[f].addr = addrs[f];
 		frames[f].module_offset -= ip;
@@ -123,8 +144,8 @@ const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, co
 	return frames;
 }
 
-static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct agg_stack *as,
-		       uint32_t id, uint64_t oldest, struct mt_stack *st)
+static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct pytrace *py,
+		       const struct agg_stack *as, uint32_t id, uint64_t oldest, struct mt_stack *st)
 {
 	st->id = id;
 	st->kind = as->kind;
@@ -135,11 +156,12 @@ static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct
 	st->oldest_ts_ns = as->outstanding_allocations ? oldest : 0;
 	st->nframes = as->nframes;
 	st->frames = snapshot__frames(sym, as->pid, as->frames, as->nframes, false, &st->site);
+	resolve_python(py, as, (struct mt_frame *)st->frames, &st->site);
 	agg__stack_at_peak(a, id, &st->peak_bytes, &st->peak_allocations);
 }
 
-static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct agg_proc *ap,
-		      const uint64_t *oldest, struct mt_proc *p)
+static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct pytrace *py,
+		      const struct agg_proc *ap, const uint64_t *oldest, struct mt_proc *p)
 {
 	size_t n = 0;
 	struct mt_stack *stacks = xcalloc(agg__nstacks(a), sizeof(*stacks));
@@ -153,13 +175,14 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 		const struct agg_stack *as = agg__stack(a, id);
 
 		if (as->pid == ap->pid)
-			fill_stack(a, sym, as, id, oldest[id], &stacks[n++]);
+			fill_stack(a, sym, py, as, id, oldest[id], &stacks[n++]);
 	}
 	qsort(stacks, n, sizeof(*stacks), by_outstanding);
 	p->nstacks = n;
 	p->stacks = stacks;
 	p->peak.heap_bytes = ap->sum[MT_KIND_HEAP].peak_outstanding_bytes;
 	p->peak.heap_ts_ns = ap->sum[MT_KIND_HEAP].peak_ts_ns;
+	p->python = py ? pytrace__info(py, ap->pid) : NULL;
 }
 
 /* A truncated or partly unwound stack still carries its event: those count frames, not events. */
@@ -171,6 +194,8 @@ static bool loses_event(int reason)
 	case MT_LOSS_UNWIND_UNSUPPORTED:
 	case MT_LOSS_UNWIND_READ_FAULT:
 	case MT_LOSS_FAULT_STACK_TRUNCATED:
+	case MT_LOSS_PY_STACK:		/* a cut or truncated Python stack still carries its event */
+	case MT_LOSS_PY_TRUNCATED:
 		return false;
 	}
 	return true;
@@ -195,7 +220,7 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 	s->unwind = meta->unwind;
 	find_oldest(a, oldest);
 	for (size_t i = 0; i < agg__nprocs(a); i++) {
-		fill_proc(a, sym, agg__proc_at(a, i), oldest, &procs[i]);
+		fill_proc(a, sym, meta->py, agg__proc_at(a, i), oldest, &procs[i]);
 		procs[i].kind[MT_KIND_HEAP].lost_events = lost;
 		if (meta->resident)
 			resident__fill(meta->resident, sym, procs[i].pid, &procs[i].resident);

@@ -99,6 +99,16 @@ struct mt_peak {
 	uint64_t rss_hwm_bytes;			/* VmHWM: the kernel's exact high-water mark, undated */
 };
 
+/* What memtrace knows of the CPython a process runs (docs/python.md). */
+struct mt_py_info {
+	const char *version;		/* "3.11.2" */
+	const char *path;		/* the object holding the interpreter */
+	const char *frames;		/* "mixed", "only", "off", or "unavailable" */
+	const char *why;		/* why Python frames are unavailable; NULL when they are shown */
+	const char *coverage;		/* which allocations of Python objects memtrace sees */
+	bool complete;			/* every object allocation is seen (PYTHONMALLOC=malloc) */
+};
+
 struct mt_proc {
 	uint32_t pid;
 	char comm[16];
@@ -111,6 +121,7 @@ struct mt_proc {
 	struct mt_peak peak;
 	size_t nsamples;
 	const struct mt_sample *samples;	/* oldest first; evenly spaced, coarser on long runs */
+	const struct mt_py_info *python; /* NULL unless the process runs CPython */
 };
 
 /* The CFI unwinder's tables (--unwind dwarf|auto): what they cost. Counts are over the trace. */

@@ -4,6 +4,7 @@
 #define MT_SNAPSHOT_BUILD_H
 
 #include "aggregate.h"
+#include "pytrace.h"
 #include "snapshot.h"
 #include "symbolize.h"
 
@@ -16,6 +17,7 @@ struct snapshot_meta {
 	const struct resident *resident;	/* page faults; NULL when not traced */
 	const struct series *series;		/* memory over time; NULL when not sampled */
 	struct mt_unwind_stats unwind;
+	const struct pytrace *py;	/* NULL: no Python frames to name */
 };
 
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,

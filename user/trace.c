@@ -21,6 +21,7 @@
 #include "pprof_dir.h"
 #include "probe.h"
 #include "recorder.h"
+#include "pytrace.h"
 #include "resident.h"
 #include "series.h"
 #include "snapshot_build.h"
@@ -43,6 +44,7 @@ struct session {
 	struct unwinder *unw;
 	struct metrics_server *metrics;	/* --metrics, else NULL */
 	struct pprof_dir *pdir;		/* --pprof-dir, else NULL */
+	struct pytrace *py;
 	struct target targets[MT_MAX_PIDS];
 	int ntargets;
 	uint64_t start_ns;
@@ -73,19 +75,21 @@ static void install_signals(void)
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
-	const struct mt_event *e = data;
+	const struct mt_event *raw = data, *e;
 	size_t nstacks = agg__nstacks(s->agg);
 	bool new_fault_stack;
 
-	if (size < MT_EVENT_HDR_SIZE || e->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
+	if (size < MT_EVENT_HDR_SIZE || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
 		return 0;
 	}
-	recorder__event(s->rec, e);
+	recorder__event(s->rec, raw);	/* as the probes sent it (no Python frames: see below) */
+	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
 	agg__apply(s->agg, e);
 	new_fault_stack = resident__apply(s->res, e);
 	if (agg__nstacks(s->agg) != nstacks || new_fault_stack)	/* make sure we can name its objects */
-		sym__cover(s->sym, e->pid, (const uint64_t *)e->frames, e->nframes);
+		sym__cover(s->sym, e->pid, (const uint64_t *)raw->frames,
+			   pytrace__nnative(raw));
 	s->events++;
 	return 0;
 }
@@ -206,6 +210,7 @@ static int attach_pids(struct session *s)
 		target__seize(t);
 		capture_process(s, t);
 		unwind__refresh(s->unw, t->pid);
+		pytrace__attach(s->py, t->pid);
 	}
 	return 0;
 }
@@ -242,7 +247,7 @@ static void live_tick(struct session *s)
 {
 	if (live__due(s->live)) {
 		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(),
-					      .series = s->series,
+					      .series = s->series, .py = s->py,
 					      .resident = s->env->faults ? s->res : NULL };
 
 		probe__losses(s->probe, meta.loss);
@@ -325,7 +330,8 @@ static int poll_loop(struct session *s)
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
 	/* Recordings carry no RSS samples yet: a recorded run's reports leave the timeline out. */
-	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->rec ? NULL : s->series };
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->rec ? NULL : s->series,
+				      .py = s->py };
 
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
@@ -438,6 +444,9 @@ int trace__run(const struct env *env)
 		goto cleanup;
 	}
 	s.unw = unwind__new(s.probe, env->unwind);
+	/* Recordings carry no Python frames yet: they would need the code objects' names too. */
+	if (!env->record)
+		s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"));
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
@@ -485,6 +494,7 @@ cleanup:
 	sym__free(s.sym);
 	resident__free(s.res);	/* after the snapshot: its file paths are the resident's */
 	series__free(s.series);
+	pytrace__free(s.py);
 	agg__free(s.agg);
 	return rc;
 }

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The Python stack of the thread making an allocation, read from CPython's own structures:
+ * its PyThreadState through the interpreter's thread-specific-storage key (so a thread that
+ * released the GIL still finds its own), then the chain of _PyInterpreterFrame.
+ * Included by memtrace.bpf.c after its maps and count_loss().
+ */
+#ifndef MEMTRACE_PYTHON_BPF_H
+#define MEMTRACE_PYTHON_BPF_H
+
+#include "python.h"
+
+/* Thread group id -> where its interpreter keeps things; only Python processes are present. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct mt_py_proc);
+} py_procs SEC(".maps");
+
+static __always_inline __u64 py_read_ptr(__u64 addr, bool *ok)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		*ok = false;
+	return v;
+}
+
+/*
+ * pthread_getspecific(key) from outside: glibc keeps the first 32 keys' values in
+ * specific_1stblock[key].data and the rest in specific[key / 32][key % 32].data, each slot a
+ * struct { uintptr_t seq; void *data; }. struct pthread sits at the thread pointer (fsbase).
+ */
+static __always_inline __u64 py_thread_state(const struct mt_py_proc *cfg, bool *ok)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 tp = task->thread.fsbase;
+	__u32 tss[2] = {};	/* Py_tss_t: _is_initialized, _key */
+	__u64 block;
+
+	if (bpf_probe_read_user(tss, sizeof(tss), (void *)cfg->tss_key_addr) || !tss[0])
+		return 0;	/* not initialized yet: the interpreter is still starting */
+	if (tss[1] < 32)
+		return py_read_ptr(tp + cfg->tsd_first + tss[1] * 16 + 8, ok);
+	if (tss[1] >= 1024)
+		return 0;
+	block = py_read_ptr(tp + cfg->tsd_second + (tss[1] / 32) * 8, ok);
+	return block ? py_read_ptr(block + (tss[1] % 32) * 16 + 8, ok) : 0;
+}
+
+struct py_walk {
+	const struct mt_py_proc *cfg;
+	struct mt_event *e;
+	__u64 frame;
+	__u32 first;		/* slot of the first Python frame */
+	__u32 at;		/* next free slot in frames[] */
+	bool ok;
+	bool full;
+};
+
+/*
+ * One _PyInterpreterFrame: store it, or mark the frame before a shim as an entry. A bpf_loop()
+ * callback, so the verifier checks it once rather than once per unrolled frame.
+ */
+static long py_step(__u64 index, void *ctx)
+{
+	struct py_walk *w = ctx;
+	const struct mt_py_proc *cfg = w->cfg;
+	__u64 f = w->frame, code, instr, idx = 0;
+	__u8 owner = 0, entry = 0;
+	__u32 at = w->at;
+
+	if (!f)
+		return 1;
+	code = py_read_ptr(f + cfg->frame_code, &w->ok);
+	instr = py_read_ptr(f + cfg->frame_instr, &w->ok);
+	if (bpf_probe_read_user(&owner, 1, (void *)(f + cfg->frame_owner)))
+		w->ok = false;
+	if (cfg->frame_is_entry != MT_PY_NONE &&
+	    bpf_probe_read_user(&entry, 1, (void *)(f + cfg->frame_is_entry)))
+		w->ok = false;
+	w->frame = py_read_ptr(f + cfg->frame_previous, &w->ok);
+	if (!w->ok)
+		return 1;
+	if (owner == MT_PY_OWNED_BY_CSTACK) {
+		if (at > w->first && at - 1 < MT_MAX_FRAMES)
+			w->e->frames[at - 1] |= MT_PY_ENTRY;
+		return 0;
+	}
+	if (at >= MT_MAX_FRAMES) {
+		w->full = true;
+		return 1;
+	}
+	if (instr > code + cfg->code_adaptive)
+		idx = (instr - code - cfg->code_adaptive) / 2;
+	if (idx > MT_PY_INSTR_MAX)
+		idx = MT_PY_INSTR_MAX;
+	w->e->frames[at] = mt_py_frame(code, idx, entry);
+	w->at = at + 1;
+	return 0;
+}
+
+/* Append the Python stack after the n native frames; returns the new frame count. */
+static __always_inline __u32 py_append(struct mt_event *e, __u32 n)
+{
+	const struct mt_py_proc *cfg = bpf_map_lookup_elem(&py_procs, &e->pid);
+	struct py_walk w = { .cfg = cfg, .e = e, .first = n, .at = n, .ok = true };
+	__u64 tstate, cframe;
+
+	if (!cfg)
+		return n;
+	tstate = py_thread_state(cfg, &w.ok);
+	if (!tstate)
+		goto out;
+	cframe = py_read_ptr(tstate + cfg->tstate_frame, &w.ok);
+	w.frame = cfg->cframe_frame == MT_PY_NONE ? cframe :
+		  cframe ? py_read_ptr(cframe + cfg->cframe_frame, &w.ok) : 0;
+	if (!w.ok)
+		goto out;
+	bpf_loop(MT_PY_MAX_FRAMES, py_step, &w, 0);
+	if (w.ok && (w.full || w.frame))
+		count_loss(MT_LOSS_PY_TRUNCATED);
+out:
+	if (!w.ok)
+		count_loss(MT_LOSS_PY_STACK);
+	return w.at;
+}
+
+#endif /* MEMTRACE_PYTHON_BPF_H */

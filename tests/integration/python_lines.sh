@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Python lines hold known memory (tests/workloads/py_lines.py under Debian's /usr/bin/python3):
+# memtrace's per-line outstanding bytes match the known amounts and tracemalloc's own statistics
+# from the same process; an allocation in a thread that released the GIL (a ctypes call to
+# malloc) is charged to that thread's Python line, not to the line the GIL holder is running.
+#
+# Tolerance: with pymalloc, memtrace sees every block over 512 bytes (they go to malloc) and
+# tracemalloc counts the same requested sizes, so memtrace's heap bytes at a line must be at
+# least tracemalloc's bytes in blocks over 512 at that line. It may exceed them by tracemalloc's
+# own bookkeeping, which mallocs a trace entry per traced block while that line runs (and grows
+# its hash table there): allowed up to 1% of the line's bytes or 4 KiB, whichever is larger.
+source "$(dirname "$0")/../lib/tap.sh"
+need_root
+PY=/usr/bin/python3
+[ -x "$PY" ] || skip_all "Debian's python3 is not installed"
+"$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || skip_all "$PY is not CPython 3.11"
+
+"$MEMTRACE" --no-live --json "$TMP/r.json" -o "$TMP/report.txt" --group-by function -- \
+	"$PY" "$ROOT/tests/workloads/py_lines.py" "$TMP/wl.json" >/dev/null 2>"$TMP/err"
+is "$?" 0 "memtrace traces the Python workload to its end"
+python3 tests/lib/pylines.py "$TMP/r.json" "$TMP/wl.json" >"$TMP/lines" 2>>"$TMP/err"
+cat "$TMP/lines" | sed 's/^/# /'
+
+is "$(jpy "d['processes'][0]['python']['version'][:5], d['processes'][0]['python']['frames'], d['processes'][0]['python']['unavailable']" "$TMP/r.json")" \
+	"3.11. mixed None" "CPython 3.11 detected, frames mixed, none unavailable"
+is "$(jpy "d['lost_events_by_reason']['python_stack_cut'], d['lost_events_by_reason']['ringbuf_full']" "$TMP/r.json")" \
+	"0 0" "no Python stack cut, no event lost"
+
+heap() { awk -v t="$1" '$1 == t { print $2 }' "$TMP/lines"; }
+tm() { jpy "d['tracemalloc']['$1']['$2']" "$TMP/wl.json"; }
+within() {	# got want desc: want <= got <= want + max(1%, 4096)
+	local got=$1 want=$2; shift 2
+	[ "$got" -ge "$want" ] && [ "$got" -le $((want + (want / 100 > 4096 ? want / 100 : 4096))) ]
+	ok $? "$* (memtrace $got, expected $want)"
+}
+
+within "$(heap blobs)" 50000050 "50 x bytearray(1_000_000) at the list comprehension's line"
+within "$(heap thread)" 60000030 "3 threads x 10 x bytearray(2_000_000) at the worker's line"
+within "$(heap nogil)" 16666665 "5 x malloc(3_333_333) by ctypes, GIL released, at the thread's line"
+[ "$(heap spin)" -lt 3333333 ]; ok $? "none of them charged to the GIL holder's line (spin: $(heap spin) B)"
+for tag in blobs thread dict; do
+	within "$(heap $tag)" "$(tm $tag large)" "line '$tag' agrees with tracemalloc's blocks over 512 B"
+done
+[ "$(tm dict large)" -gt 65536 ]; ok $? "the dict's table is large enough to be a real check ($(tm dict large) B)"
+
+# The traceback of the GIL-released allocation is the thread's own Python stack.
+is "$(jpy "[[f['function'] for f in g['traceback']] for g in d['processes'][0]['python']['groups']['traceback'] if g['heap_outstanding_bytes'] >= 16666665 and g['traceback'][0]['function'] == 'released']" "$TMP/r.json")" \
+	"[['released', 'Thread.run', 'Thread._bootstrap_inner', 'Thread._bootstrap']]" "its traceback is the thread's"
+
+# Mixed frames: the Python frames stand in the native stack of the blocks they allocated.
+is "$(jpy "[[f['function'] for f in s['frames'] if f['module'] is None and f['file']] for s in d['processes'][0]['stacks'] if s['outstanding_bytes'] == 50000050]" "$TMP/r.json")" \
+	"[['blobs.<locals>.<listcomp>', 'blobs', 'main', '<module>']]" "the bytearrays' stack names the Python frames, innermost first"
+
+# With the native stack unwound (CFI), each eval-loop frame gave its place to the Python frames
+# it ran: none is left, and the interpreter's C frames stand on both sides of them.
+cat >"$TMP/around.py" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for size in (50000050, 60000030, 16666665):
+    st = [s for s in d["processes"][0]["stacks"] if s["outstanding_bytes"] == size][0]
+    fn = [f["function"] or "?" for f in st["frames"]]
+    py = [i for i, f in enumerate(st["frames"]) if f["module"] is None and f["file"]]
+    print(fn[py[0] - 1:py[-1] + 2] if size == 50000050 else "", "_PyEval_EvalFrameDefault" in fn)
+PY
+python3 "$TMP/around.py" "$TMP/r.json" >"$TMP/around"
+is "$(head -1 "$TMP/around")" \
+	"['_PyObject_MakeTpCall', 'blobs.<locals>.<listcomp>', 'blobs', 'main', '<module>', 'PyEval_EvalCode'] False" \
+	"mixed: the Python frames stand where _PyEval_EvalFrameDefault stood, between the C frames"
+is "$(sed 1d "$TMP/around" | tr '\n' ' ')" " False  False " "no eval-loop frame left in the threads' stacks either"
+
+# The text report: the Python view grouped by function, and the visible kinds of allocation.
+grep -q "^top functions by outstanding bytes:" "$TMP/report.txt"; ok $? "text report groups by function"
+grep -Eq "^ +57\.[0-9] MiB .*py_lines.py worker$" "$TMP/report.txt"; ok $? "worker holds 57.2 MiB in the text report"
+grep -q "^Python frames: mixed; seen: pymalloc: objects over 512 bytes" "$TMP/report.txt"
+ok $? "the report says which allocations this interpreter lets memtrace see"
+done_testing

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Known Python lines holding known memory, for tests/integration/python_*.sh (stdlib only).
+# Usage: py_lines.py OUT.json [--go FILE] [--no-tracemalloc]
+# Every allocating line ends in a tag (hash, space, L, colon, name); OUT.json maps each tag to its line number and
+# to tracemalloc's own view of that line at the end. Ends with os._exit so nothing is freed.
+import ctypes
+import json
+import os
+import re
+import sys
+import threading
+import tracemalloc
+
+out_path = sys.argv[1]
+go = sys.argv[sys.argv.index("--go") + 1] if "--go" in sys.argv else None
+use_tm = "--no-tracemalloc" not in sys.argv
+keep = []
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+
+
+def blobs():
+    return [bytearray(1_000_000) for _ in range(50)]  # L:blobs
+
+
+def grow_dict(n):
+    table = {}
+    for i in range(n):
+        table[i] = None  # L:dict
+    return table
+
+
+def worker(out):
+    for _ in range(10):
+        out.append(bytearray(2_000_000))  # L:thread
+
+
+def released(done):
+    for _ in range(5):
+        libc.malloc(3_333_333)  # L:nogil
+    done.set()
+
+
+def spin(done):
+    n = 0
+    while not done.is_set():
+        n += 1  # L:spin
+    return n
+
+
+def main():
+    if use_tm:
+        tracemalloc.start()
+    print("ready", flush=True)
+    while go and not os.path.exists(go):
+        threading.Event().wait(0.02)
+    keep.append(blobs())
+    keep.append(grow_dict(5_000))
+    lists = [[] for _ in range(3)]
+    threads = [threading.Thread(target=worker, args=(lists[i],)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    keep.append(lists)
+    done = threading.Event()
+    t = threading.Thread(target=released, args=(done,))
+    t.start()
+    spin(done)
+    t.join()
+    report()
+
+
+def tags():
+    lines = {}
+    with open(__file__) as f:
+        for no, text in enumerate(f, 1):
+            m = re.search(r"# L:(\w+)$", text)
+            if m:
+                lines[m.group(1)] = no
+    return lines
+
+
+def report():
+    res = {"file": os.path.abspath(__file__), "lines": tags(), "tracemalloc": {}}
+    if use_tm:
+        snap = tracemalloc.take_snapshot()
+        for tag, no in res["lines"].items():
+            sizes = [t.size for t in snap.traces if t.traceback[0].lineno == no
+                     and t.traceback[0].filename == __file__]
+            res["tracemalloc"][tag] = {"all": sum(sizes), "large": sum(s for s in sizes if s > 512),
+                                       "blocks": len(sizes)}
+    with open(out_path, "w") as f:
+        json.dump(res, f)
+    sys.stdout.flush()
+    os._exit(0)
+
+
+main()
