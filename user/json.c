@@ -9,11 +9,41 @@ void json__init(struct json *j, FILE *f, bool pretty)
 	*j = (struct json){ .f = f, .pretty = pretty };
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when it is not one (RFC 3629). */
+static int utf8_len(const unsigned char *p)
+{
+	int n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : *p >= 0xc0 ? 2 : 0;
+	uint32_t c;
+
+	if (*p < 0x80)
+		return 1;
+	if (!n || *p > 0xf4)
+		return 0;
+	c = *p & (0x3f >> (n - 1));
+	for (int i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+	}
+	if (c < (n == 2 ? 0x80u : n == 3 ? 0x800u : 0x10000u) || c > 0x10ffff ||
+	    (c >= 0xd800 && c <= 0xdfff))
+		return 0;	/* overlong, out of range or a surrogate */
+	return n;
+}
+
+/*
+ * Names come from binaries, DWARF and other processes' memory, none of which promises UTF-8; a
+ * JSON reader must never choke on ours, so each byte that is not valid UTF-8 becomes U+FFFD.
+ */
 void json__quote(FILE *f, const char *s)
 {
 	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
+		int n = utf8_len(p);
+
+		if (!n)
+			fputs("\\ufffd", f);
+		else if (*p == '"' || *p == '\\')
 			fprintf(f, "\\%c", *p);
 		else if (*p == '\n')
 			fputs("\\n", f);
@@ -22,7 +52,8 @@ void json__quote(FILE *f, const char *s)
 		else if (*p < 0x20)
 			fprintf(f, "\\u%04x", *p);
 		else
-			fputc(*p, f);
+			fwrite(p, 1, n, f);
+		p += n ? n : 1;
 	}
 	fputc('"', f);
 }

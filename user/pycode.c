@@ -38,25 +38,36 @@ static void put_utf8(char **o, uint32_t c)
 	*o = (char *)p;
 }
 
-/* A str object as UTF-8: compact strings only (every str the compiler makes is one). */
-static char *read_str(int pid, const struct py_offsets *o, uint64_t addr)
+/* A code point a str can hold and UTF-8 can carry (no surrogates); 0 is kept out of C strings. */
+static bool valid_char(uint32_t c, bool ascii) { return ascii ? c < 0x80 : c <= 0x10ffff && (c < 0xd800 || c > 0xdfff); }
+
+/*
+ * A str object as UTF-8: compact strings only (every str the compiler makes is one). A pointer
+ * read from a frame that was being torn down can land on anything, so the object must be of
+ * PyUnicode_Type and hold only valid characters; otherwise the name is unreadable, never garbage.
+ */
+static char *read_str(const struct pyproc *p, uint64_t addr)
 {
+	const struct py_offsets *o = p->off;
 	uint8_t head[128];
 	uint32_t state, kind;
+	uint64_t type;
 	int64_t len;
 	uint8_t *raw;
 	char *s, *out;
 
-	if (!addr || procmem__read(pid, addr, head, o->str_compact_data))
+	if (!addr || procmem__read(p->pid, addr, head, o->str_compact_data))
 		return NULL;
+	memcpy(&type, head + o->ob_type, 8);
 	memcpy(&state, head + o->str_state, 4);
 	memcpy(&len, head + o->str_length, 8);
 	kind = state >> 2 & 7;
-	if (!(state >> 5 & 1) || len < 0 || (kind != 1 && kind != 2 && kind != 4))
-		return NULL;	/* not compact: a legacy string, which code objects never hold */
+	if ((p->str_type && type != p->str_type) || !(state >> 5 & 1) || len < 0 ||
+	    (kind != 1 && kind != 2 && kind != 4))
+		return NULL;	/* not a compact str: a legacy string, which code objects never hold */
 	len = len > MAX_STR ? MAX_STR : len;
 	raw = xmalloc(len * kind + 1);
-	if (procmem__read(pid, addr + ((state >> 6 & 1) ? o->str_ascii_data : o->str_compact_data),
+	if (procmem__read(p->pid, addr + ((state >> 6 & 1) ? o->str_ascii_data : o->str_compact_data),
 			  raw, len * kind)) {
 		free(raw);
 		return NULL;
@@ -65,6 +76,11 @@ static char *read_str(int pid, const struct py_offsets *o, uint64_t addr)
 	for (int64_t i = 0; i < len; i++) {
 		uint32_t c = kind == 1 ? raw[i] : kind == 2 ? ((uint16_t *)raw)[i] : ((uint32_t *)raw)[i];
 
+		if (!valid_char(c, state >> 6 & 1)) {
+			free(raw);
+			free(s);
+			return NULL;
+		}
 		put_utf8(&out, c ? c : '?');
 	}
 	*out = 0;
@@ -123,8 +139,8 @@ static uint32_t add(struct pycodes *c, struct pyproc *p, uint64_t addr, const ui
 	code->checked = epoch;
 	if (valid) {
 		memcpy(code->fingerprint, fp, sizeof(code->fingerprint));
-		code->filename = read_str(p->pid, p->off, fp[0]);
-		code->qualname = read_str(p->pid, p->off, fp[1]);
+		code->filename = read_str(p, fp[0]);
+		code->qualname = read_str(p, fp[1]);
 		code->linetable = read_bytes(p->pid, p->off, fp[2], &code->nlinetable);
 		code->firstlineno = (int)(int32_t)fp[3];
 	}

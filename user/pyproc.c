@@ -22,9 +22,9 @@
 #include "python.h"
 #include "util.h"
 
-enum { SYM_RUNTIME, SYM_VERSION, SYM_CODE_TYPE, SYM_EVAL, NSYMS };
+enum { SYM_RUNTIME, SYM_VERSION, SYM_CODE_TYPE, SYM_EVAL, SYM_STR_TYPE, NSYMS };
 static const char *const sym_names[NSYMS] = {
-	"_PyRuntime", "Py_Version", "PyCode_Type", "_PyEval_EvalFrameDefault",
+	"_PyRuntime", "Py_Version", "PyCode_Type", "_PyEval_EvalFrameDefault", "PyUnicode_Type",
 };
 
 struct interp {
@@ -296,6 +296,7 @@ static void detect(struct pyproc *p, const struct procmaps *pm, const struct gli
 		return;
 	}
 	p->code_type = in.bias + in.value[SYM_CODE_TYPE];
+	p->str_type = in.value[SYM_STR_TYPE] ? in.bias + in.value[SYM_STR_TYPE] : 0;
 	if (in.value[SYM_EVAL]) {
 		p->eval_lo = in.bias + in.value[SYM_EVAL];
 		p->eval_hi = p->eval_lo + in.size[SYM_EVAL];

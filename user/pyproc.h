@@ -25,6 +25,7 @@ struct pyproc {
 	char *pythonmalloc;		/* PYTHONMALLOC in its environment at start, or NULL */
 	const struct py_offsets *off;
 	uint64_t code_type;		/* address of PyCode_Type: tells a code object from reused memory */
+	uint64_t str_type;		/* address of PyUnicode_Type (0: unknown, not checked) */
 	uint64_t eval_lo, eval_hi;	/* _PyEval_EvalFrameDefault's code, as mapped */
 	struct htab *codes;		/* code object address -> code id + 1 (pycode.c) */
 };

@@ -68,7 +68,7 @@ ground_truth() {	# name, command...
 	MT_OUT=$tmp/$name.gdb MT_EVERY=37 MT_SAMPLES=40 gdb -q -batch \
 		-x tests/tools/gdb_malloc_stacks.py --args "$@" >"$tmp/$name.gdblog" 2>&1
 	# Native frames only: gdb's walk knows no Python frames (memtrace's mixed view replaces the
-	# eval loop's frames with them; docs/python.md).
+	# eval loop's frames with them; README "Python programs").
 	setarch -R "$MT" --unwind dwarf --python-frames off --json "$tmp/$name.json" -- "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err"
 	check "$name: gdb took at least 20 samples" [ "$(wc -l <"$tmp/$name.gdb")" -ge 20 ]

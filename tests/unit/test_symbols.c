@@ -58,5 +58,15 @@ int main(void)
 	fclose(mem);
 	is_str(buf, "\"a\\\"b\\\\c\\n\\u0001\"", "JSON strings are escaped");
 	free(buf);
+
+	/* Valid UTF-8 passes through; each invalid byte (stray continuation, overlong, surrogate,
+	 * beyond U+10FFFF, cut short) becomes U+FFFD, so any JSON reader accepts the document. */
+	mem = open_memstream(&buf, &len);
+	json__quote(mem, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\x80|\xc0\xaf|\xed\xa0\x80|\xf5\x80\x80\x80|\xe2\x82");
+	fclose(mem);
+	is_str(buf, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80|\\ufffd|\\ufffd\\ufffd|"
+		    "\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd\"",
+	       "invalid UTF-8 is replaced byte by byte, valid UTF-8 kept");
+	free(buf);
 	return done_testing();
 }
