@@ -11,6 +11,11 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by user space before load. */
 const volatile bool filter_pids = true;	/* false only for whole-machine tracing */
+const volatile bool report_exits = false;	/* whole-machine: say when a process ends */
+const volatile bool filter_comm = false;
+const volatile char comm_filter[16] = {};
+const volatile __u64 cgroup_id = 0;	/* 0: any cgroup */
+const volatile int cgroup_level = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -65,9 +70,27 @@ static __always_inline void count_loss(__u32 reason)
 		__sync_fetch_and_add(n, 1);
 }
 
+static __always_inline bool comm_matches(void)
+{
+	char comm[16];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (int i = 0; i < 16; i++) {
+		if (comm[i] != comm_filter[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
 static __always_inline bool traced(__u32 tgid)
 {
-	return !filter_pids || bpf_map_lookup_elem(&targets, &tgid);
+	if (filter_pids)
+		return bpf_map_lookup_elem(&targets, &tgid);
+	if (filter_comm && !comm_matches())
+		return false;
+	return !cgroup_id || bpf_get_current_ancestor_cgroup_id(cgroup_level) == cgroup_id;
 }
 
 /*
@@ -201,6 +224,12 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		if (ret == (__u64)-1)
 			e->addr = 0;
 		break;
+	case MT_OP_FREE:	/* a wrapper (operator delete): reported once, at its return */
+		if (!call.arg0)
+			return 0;
+		e->addr = call.arg0;
+		send(e, false, ctx);
+		return 0;
 	case MT_OP_MREMAP:
 		e->old_addr = call.arg0;
 		e->old_size = call.arg1;
@@ -276,6 +305,9 @@ int BPF_KRETPROBE(alloc_return, __u64 ret) { return leave(ctx, ret); }
 
 SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 p) { return release(ctx, MT_OP_FREE, p, 0); }
+/* A release entry point that may forward to a probed free: entered, so that free folds into it. */
+SEC("uprobe")
+int BPF_KPROBE(free_call_enter, __u64 p) { return enter(ctx, MT_OP_FREE, p, 0, 0); }
 SEC("uprobe")
 int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len) { return release(ctx, MT_OP_MUNMAP, addr, len); }
 
@@ -283,9 +315,17 @@ int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len) { return release(ctx, MT_OP_
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct mt_event *e;
 
 	bpf_map_delete_elem(&calls, &tid);
 	bpf_map_delete_elem(&call_sp, &tid);
+	/* The leader's exit ends the process: user space may drop its blocks and mappings. */
+	if (report_exits && tid == id >> 32 && traced(tid) && (e = new_event(MT_OP_EXIT, id))) {
+		e->addr = 0;
+		e->size = 0;
+		send(e, false, (struct pt_regs *)ctx);
+	}
 	return 0;
 }

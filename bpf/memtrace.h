@@ -25,6 +25,7 @@ enum mt_op {
 	MT_OP_MMAP,		/* anonymous mappings only; addr = start, size = length */
 	MT_OP_MUNMAP,		/* addr, size = range unmapped; carries no stack */
 	MT_OP_MREMAP,		/* old_addr/old_size -> addr/size */
+	MT_OP_EXIT,		/* the process ended (whole-machine tracing only); carries no stack */
 	MT_OP__COUNT,
 };
 

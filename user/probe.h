@@ -3,7 +3,10 @@
 #ifndef MT_PROBE_H
 #define MT_PROBE_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "allocator.h"
 
 #include "memtrace.h"
 
@@ -11,19 +14,26 @@ struct probe;
 
 /* Open and load the BPF object. Errors are reported here, with a hint; returns -errno. */
 int probe__load(struct probe **out);
+
+/* What the BPF side should trace when not given pids (memtrace -a). */
+struct probe_opts {
+	bool all;			/* every process (no pid filter), exits reported */
+	const char *comm;		/* only processes with this comm */
+	uint64_t cgroup_id;		/* only processes in this cgroup or below it (0: any) */
+	int cgroup_level;		/* the cgroup's depth, for the ancestor check */
+};
+
+int probe__load_opts(struct probe **out, const struct probe_opts *opts);
 void probe__destroy(struct probe *p);
 
-/*
- * The object whose allocator a process uses, as a path memtrace can open (through
- * /proc/PID/root, so a process in a container is resolved in its own file system): the C library
- * it maps, or the executable itself when that defines malloc (static linking). NULL if neither.
- */
-char *probe__allocator_of_pid(int pid);
-/* The same for a command about to be executed (exe: the resolved path of the program). */
-char *probe__allocator_of_exe(const char *exe);
+/* Record pid as traced (the BPF side ignores everyone else). */
+int probe__target(struct probe *p, int pid);
 
-/* Attach every allocator probe in obj for pid (the pid's whole process). Returns 0 or -errno. */
-int probe__attach(struct probe *p, int pid, const char *obj);
+/*
+ * Attach the plan's probes for pid (-1: every process that maps the objects), skipping objects
+ * already attached for it. Errors are reported here. Returns 0 or -errno.
+ */
+int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan);
 
 int probe__events_fd(const struct probe *p);
 /* Loss counters by enum mt_loss, summed over CPUs. */

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "allocator.h"
 #include "output.h"
 #include "probe.h"
 #include "snapshot_build.h"
@@ -118,28 +119,27 @@ static int start_command(struct session *s)
 {
 	const struct env *env = s->env;
 	struct target *t = &s->targets[0];
-	char *exe = NULL, *obj;
+	struct alloc_plan plan;
+	char *exe = NULL;
 	int rc = target__resolve(env->cmd[0], &exe);
 
 	if (rc)
 		return rc;
-	obj = probe__allocator_of_exe(exe);
-	if (!obj) {
-		mt_err("memtrace traces programs that use the C library's malloc",
-		       "%s has no malloc to probe (statically linked without one?)", exe);
+	rc = allocator__plan_exe(exe, environ, &plan);
+	if (rc) {
 		free(exe);
 		return MT_EXIT_TARGET;
 	}
 	rc = target__spawn(t, exe, env->cmd);
 	free(exe);
 	if (rc) {
-		free(obj);
+		allocator__release(&plan);
 		return MT_EXIT_FAIL;
 	}
 	s->ntargets = 1;
 	target__seize(t);
-	rc = probe__attach(s->probe, t->pid, obj);
-	free(obj);
+	rc = probe__attach_plan(s->probe, t->pid, &plan);
+	allocator__release(&plan);
 	if (rc) {
 		target__abort(t);
 		return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
@@ -159,19 +159,15 @@ static int attach_pids(struct session *s)
 {
 	for (int i = 0; i < s->env->npids; i++) {
 		struct target *t = &s->targets[s->ntargets];
-		char *obj;
+		struct alloc_plan plan;
 		int rc;
 
 		if (target__check_pid(t, s->env->pids[i]))
 			return MT_EXIT_TARGET;
-		obj = probe__allocator_of_pid(t->pid);
-		if (!obj) {
-			mt_err("memtrace traces programs that use the C library's malloc",
-			       "process %d (%s) maps no C library with malloc to probe", t->pid, t->comm);
+		if (allocator__plan_pid(t->pid, &plan))
 			return MT_EXIT_TARGET;
-		}
-		rc = probe__attach(s->probe, t->pid, obj);
-		free(obj);
+		rc = probe__attach_plan(s->probe, t->pid, &plan);
+		allocator__release(&plan);
 		if (rc)
 			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		s->ntargets++;
