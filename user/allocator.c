@@ -222,13 +222,14 @@ static const char *family_of_malloc(const struct alloc_plan *p)
 	return "glibc";
 }
 
-static int finish_plan(struct alloc_plan *p, const char *who)
+static int finish_plan(struct alloc_plan *p, const char *who, bool running)
 {
 	bind_sites(p);
 	p->family = family_of_malloc(p);
 	if (!p->family) {
 		mt_err("memtrace traces programs that call malloc (glibc, jemalloc, tcmalloc, mimalloc)",
-		       "%s has no malloc to probe", who);
+		       running ? "%s maps no C library with malloc to probe" :
+				 "%s has no malloc to probe", who);
 		return -ENOENT;
 	}
 	if (mt_verbose)
@@ -342,12 +343,20 @@ static void objects_of_pid(int pid, const struct procmaps *m, struct alloc_plan 
 
 int allocator__plan_pid(int pid, struct alloc_plan *out)
 {
-	char who[64], exe[64];
+	char who[64], exe[64], comm[32] = "";
 	struct procmaps m;
+	FILE *f;
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	snprintf(who, sizeof(who), "process %d", pid);
+	snprintf(exe, sizeof(exe), "/proc/%d/comm", pid);
+	if ((f = fopen(exe, "re"))) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		comm[strcspn(comm, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(who, sizeof(who), "process %d (%s)", pid, comm);
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
 	err = refuse_go(exe, who);
 	if (err)
@@ -359,7 +368,7 @@ int allocator__plan_pid(int pid, struct alloc_plan *out)
 	}
 	objects_of_pid(pid, &m, out);
 	procmaps__release(&m);
-	return finish_plan(out, who);
+	return finish_plan(out, who, true);
 }
 
 /* Parse one line of `ld.so --list`: "\tname => /path (0x...)" or "\t/path (0x...)". */
@@ -431,7 +440,7 @@ int allocator__plan_exe(const char *exe, char *const envp[], struct alloc_plan *
 		if (err)
 			mt_debug("cannot list the libraries of %s: %s", exe, strerror(-err));
 	}
-	return finish_plan(out, exe);
+	return finish_plan(out, exe, false);
 }
 
 int allocator__plan_object(const char *path, const char *open_path, struct alloc_plan *out)

@@ -65,7 +65,7 @@ for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/perr" && break; sleep 0.05; 
 touch "$go"
 wait "$pid"
 timeout 30 tail --pid="$mt" -f /dev/null
-grep -q "process $pid: malloc() in .*/libjemalloc.so.2\$" "$TMP/perr"; ok $? "-p: malloc of a jemalloc process found in its mappings"
+grep -q "process $pid (waiter): malloc() in .*/libjemalloc.so.2\$" "$TMP/perr"; ok $? "-p: malloc of a jemalloc process found in its mappings"
 is "$(python3 tests/lib/site.py "$TMP/p.json")" "after_attach 21000 7" "-p: jemalloc process, exact bytes after attach"
 
 # A statically linked executable: its own malloc, from its symbol table.
