@@ -419,13 +419,33 @@ static int objects_of_exe(const char *exe, const char *interp, char *const envp[
 	return 0;
 }
 
+/* A script runs its "#!" interpreter: that is the program to plan. NULL if exe is no script. */
+static char *script_interpreter(const char *exe)
+{
+	char line[256];
+	FILE *f = fopen(exe, "re");
+	bool script = f && fgets(line, sizeof(line), f) && !strncmp(line, "#!", 2);
+
+	if (f)
+		fclose(f);
+	if (!script)
+		return NULL;
+	line[2 + strspn(line + 2, " \t") + strcspn(line + 2 + strspn(line + 2, " \t"), " \t\n")] = 0;
+	return xstrdup(line + 2 + strspn(line + 2, " \t"));
+}
+
 int allocator__plan_exe(const char *exe, char *const envp[], struct alloc_plan *out)
 {
-	char *interp;
+	char *interp = script_interpreter(exe);
 	struct stat st;
 	size_t cap = 0;
 	int err;
 
+	if (interp) {
+		err = interp[0] == '/' ? allocator__plan_exe(interp, envp, out) : -ENOEXEC;
+		free(interp);
+		return err;
+	}
 	memset(out, 0, sizeof(*out));
 	err = refuse_go(exe, exe);
 	if (err)
@@ -441,6 +461,31 @@ int allocator__plan_exe(const char *exe, char *const envp[], struct alloc_plan *
 			mt_debug("cannot list the libraries of %s: %s", exe, strerror(-err));
 	}
 	return finish_plan(out, exe, false);
+}
+
+/* The program a process has just exec'd (held at the exec stop): its libraries are not mapped yet. */
+int allocator__plan_exec(int pid, struct alloc_plan *out)
+{
+	char path[64], *buf = xmalloc(1 << 20), **envp;
+	size_t n = 0, k = 0;
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	f = fopen(path, "re");
+	if (f) {
+		n = fread(buf, 1, (1 << 20) - 1, f);
+		fclose(f);
+	}
+	buf[n] = 0;
+	envp = xcalloc(n / 2 + 2, sizeof(*envp));
+	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
+		envp[k++] = buf + i;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	err = allocator__plan_exe(path, envp, out);
+	free(envp);
+	free(buf);
+	return err;
 }
 
 int allocator__plan_object(const char *path, const char *open_path, struct alloc_plan *out)

@@ -57,6 +57,9 @@ int allocator__plan_pid(int pid, struct alloc_plan *out);
  */
 int allocator__plan_exe(const char *exe, char *const envp[], struct alloc_plan *out);
 
+/* The program pid has just exec'd, planned with its own environment (see allocator__plan_exe). */
+int allocator__plan_exec(int pid, struct alloc_plan *out);
+
 /* Plan every definition in one object, whoever maps it (-a: probes that serve every process). */
 int allocator__plan_object(const char *path, const char *open_path, struct alloc_plan *out);
 

@@ -23,6 +23,8 @@ static const char doc[] =
 	"  sudo memtrace -n 20 -o report.txt -- ./a  top 20 stacks into a file\n"
 	"  sudo memtrace --pprof heap.pb.gz -- ./a   then: go tool pprof -top heap.pb.gz\n"
 	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
+	"  sudo memtrace -f -- ./prefork-server      the server and every child it forks\n"
+	"  sudo memtrace -a -d 60 --min-bytes 1M     which process on this box leaks\n"
 	"\n"
 	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
 	"traced process has exited. Then the report is written to stderr (stdout\n"
@@ -34,13 +36,19 @@ static const char doc[] =
 	"4 the target cannot be traced (no such pid, no malloc to probe);\n"
 	"126 command not executable; 127 command not found.";
 
-static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
+static const char args_doc[] = "[-p PID]... | -a | -- COMMAND [ARG...]";
 
-enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH };
+enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_COMM,
+       OPT_CGROUP, OPT_MIN_BYTES };
 
 static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes (repeatable)", 1 },
+	{ "follow", 'f', NULL, 0, "Follow children across fork and exec, with a tree total", 1 },
+	{ "all", 'a', NULL, 0, "Every process on the machine, also those started later", 1 },
+	{ "comm", OPT_COMM, "NAME", 0, "With -a: only processes named NAME", 1 },
+	{ "cgroup", OPT_CGROUP, "PATH", 0, "With -a: only processes in this cgroup (v2) or below", 1 },
+	{ "min-bytes", OPT_MIN_BYTES, "N", 0, "Hide processes holding less than N bytes (K, M, G)", 1 },
 	{ NULL, 0, NULL, 0, "When to stop:", 2 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or exit)", 2 },
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
@@ -93,6 +101,28 @@ static int parse_number(const char *what, const char *arg, double min, double *o
 	return 0;
 }
 
+/* "64K", "1.5M", "2G" or plain bytes. */
+static int parse_bytes(const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (*end == 'K' || *end == 'k')
+		v *= 1024, end++;
+	else if (*end == 'M' || *end == 'm')
+		v *= 1024 * 1024, end++;
+	else if (*end == 'G' || *end == 'g')
+		v *= 1024.0 * 1024 * 1024, end++;
+	if (errno || *end || end == arg || v < 0) {
+		mt_err("give a size such as 4096, 64K or 1M", "invalid --min-bytes '%s'", arg);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct env *env = state->input;
@@ -113,6 +143,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'o':
 		env->output = arg;
 		break;
+	case 'f':
+		env->follow = true;
+		break;
+	case 'a':
+		env->all = true;
+		break;
+	case OPT_COMM:
+		env->comm = arg;
+		break;
+	case OPT_CGROUP:
+		env->cgroup = arg;
+		break;
+	case OPT_MIN_BYTES:
+		return parse_bytes(arg, &env->min_bytes) ? EINVAL : 0;
 	case OPT_JSON:
 		env->json = arg;
 		break;
@@ -136,10 +180,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		return ARGP_ERR_UNKNOWN;
 	case ARGP_KEY_END:
-		if (!env->cmd && !env->npids)
-			argp_error(state, "nothing to trace: give -p PID or -- COMMAND");
-		if (env->cmd && env->npids)
-			argp_error(state, "give either -p PID or -- COMMAND, not both");
+		if (!env->cmd && !env->npids && !env->all)
+			argp_error(state, "nothing to trace: give -p PID, -a or -- COMMAND");
+		if (!!env->cmd + !!env->npids + env->all > 1)
+			argp_error(state, "give one of -p PID, -a or -- COMMAND");
+		if ((env->comm || env->cgroup) && !env->all)
+			argp_error(state, "--comm and --cgroup go with -a");
+		if (env->follow && env->all)
+			argp_error(state, "-a already sees every process: -f is for -p or -- COMMAND");
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;

@@ -19,6 +19,7 @@
 #include "snapshot_build.h"
 #include "symbolize.h"
 #include "target.h"
+#include "tree.h"
 #include "trace.h"
 #include "util.h"
 
@@ -28,8 +29,10 @@ struct session {
 	struct ring_buffer *rb;
 	struct agg *agg;
 	struct symbolizer *sym;
-	struct target targets[MT_MAX_PIDS];
+	struct target *targets;		/* -p pids or the command, then followed children (-f) */
 	int ntargets;
+	size_t cap_targets;
+	struct tree *tree;		/* -f */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
 };
@@ -137,6 +140,8 @@ static int start_command(struct session *s)
 		return MT_EXIT_FAIL;
 	}
 	s->ntargets = 1;
+	if (s->tree)
+		tree__follow(s->tree, t);
 	target__seize(t);
 	rc = probe__attach_plan(s->probe, t->pid, &plan);
 	allocator__release(&plan);
@@ -171,6 +176,8 @@ static int attach_pids(struct session *s)
 		if (rc)
 			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		s->ntargets++;
+		if (s->tree)
+			tree__follow(s->tree, t);
 		target__seize(t);
 		capture_process(s, t);
 	}
@@ -189,11 +196,16 @@ static void announce(const struct session *s)
 
 static bool should_stop(struct session *s)
 {
+	int alive;
+
 	if (stop_signal)
 		return true;
 	if (s->env->duration > 0 && mt_now_ns() - s->start_ns >= s->env->duration * 1e9)
 		return true;
-	return target__reap(s->targets, s->ntargets, at_exit_stop, s) == 0;
+	alive = target__reap(s->targets, s->ntargets, at_exit_stop, s);
+	if (s->tree)
+		alive += tree__adopt(s->tree, &s->targets, &s->ntargets, &s->cap_targets);
+	return alive == 0;
 }
 
 static int poll_loop(struct session *s)
@@ -287,6 +299,8 @@ int trace__run(const struct env *env)
 	install_signals();
 	s.agg = agg__new();
 	s.sym = sym__new();
+	s.cap_targets = MT_MAX_PIDS;
+	s.targets = xcalloc(s.cap_targets, sizeof(*s.targets));
 	if (probe__load(&s.probe)) {
 		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		goto cleanup;
@@ -297,6 +311,8 @@ int trace__run(const struct env *env)
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
 	}
+	if (env->follow)
+		s.tree = tree__new(s.probe, s.agg, s.sym);
 	rc = env->cmd ? start_command(&s) : attach_pids(&s);
 	if (rc)
 		goto cleanup;
@@ -321,5 +337,7 @@ cleanup:
 	probe__destroy(s.probe);
 	sym__free(s.sym);
 	agg__free(s.agg);
+	tree__free(s.tree);
+	free(s.targets);
 	return rc;
 }
