@@ -488,7 +488,8 @@ int allocator__plan_exec(int pid, struct alloc_plan *out)
 	return err;
 }
 
-int allocator__plan_object(const char *path, const char *open_path, struct alloc_plan *out)
+int allocator__plan_object(const char *path, const char *open_path, uint64_t dev, uint64_t inode,
+			   struct alloc_plan *out)
 {
 	uint64_t offs[NSPECS];
 	struct alloc_obj o = { .path = (char *)path, .open_path = (char *)open_path };
@@ -497,7 +498,7 @@ int allocator__plan_object(const char *path, const char *open_path, struct alloc
 	memset(out, 0, sizeof(*out));
 	if (object_offsets(&o, elfsym__is_static(open_path), offs) <= 0)
 		return 0;
-	add_obj(out, &ocap, path, open_path, 0, 0);
+	add_obj(out, &ocap, path, open_path, dev, inode);
 	for (size_t i = 0; i < NSPECS; i++) {
 		if (!offs[i] || alias_seen(offs, i))
 			continue;

@@ -61,7 +61,8 @@ int allocator__plan_exe(const char *exe, char *const envp[], struct alloc_plan *
 int allocator__plan_exec(int pid, struct alloc_plan *out);
 
 /* Plan every definition in one object, whoever maps it (-a: probes that serve every process). */
-int allocator__plan_object(const char *path, const char *open_path, struct alloc_plan *out);
+int allocator__plan_object(const char *path, const char *open_path, uint64_t dev, uint64_t inode,
+			   struct alloc_plan *out);
 
 void allocator__release(struct alloc_plan *p);
 

@@ -135,10 +135,14 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 	}
 	find_oldest(a, oldest);
 	for (size_t i = 0; i < agg__nprocs(a); i++) {
-		fill_proc(a, sym, agg__proc_at(a, i), oldest, &procs[i]);
-		procs[i].kind[MT_KIND_HEAP].lost_events = lost;
+		const struct agg_proc *ap = agg__proc_at(a, i);
+
+		if (ap->sum[MT_KIND_HEAP].outstanding_bytes + ap->sum[MT_KIND_MMAP].outstanding_bytes <
+		    meta->min_bytes)
+			continue;	/* --min-bytes */
+		fill_proc(a, sym, ap, oldest, &procs[s->nprocs]);
+		procs[s->nprocs++].kind[MT_KIND_HEAP].lost_events = lost;
 	}
-	s->nprocs = agg__nprocs(a);
 	s->procs = procs;
 	for (int k = 0; k < MT_KIND__COUNT; k++)
 		s->total[k] = *agg__total(a, k);

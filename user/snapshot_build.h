@@ -10,6 +10,7 @@
 struct snapshot_meta {
 	uint64_t start_ns, now_ns;
 	uint64_t loss[MT_LOSS__COUNT];
+	uint64_t min_bytes;		/* processes holding less (heap + mmap) are left out */
 };
 
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,

@@ -93,8 +93,10 @@ void sym__free(struct symbolizer *s)
 	}
 	for (size_t i = 0; i < s->nstrings; i++)
 		free(s->strings[i]);
-	for (size_t i = 0; i < s->nmappings; i++)
+	for (size_t i = 0; i < s->nmappings; i++) {
+		free((char *)s->mappings[i]->path);
 		free(s->mappings[i]);
+	}
 	free(s->mods);
 	free(s->procs);
 	free(s->strings);
@@ -217,12 +219,41 @@ int sym__refresh(struct symbolizer *s, int pid)
 		mm->start = pm->start;
 		mm->end = pm->end;
 		mm->file_offset = pm->offset;
-		mm->path = keep(s, pm->path[0] ? pm->path : "[anon]");
+		mm->path = xstrdup(pm->path[0] ? pm->path : "[anon]");	/* freed with mm */
 		mm->build_id = p->modules[i] ? p->modules[i]->build_id : NULL;
 		xgrow(&s->mappings, &s->cap_mappings, s->nmappings + 1, sizeof(*s->mappings));
 		s->mappings[s->nmappings++] = p->mappings[i] = mm;
 	}
 	return 0;
+}
+
+/* Drop everything kept for pid (whole-machine tracing forgets exited processes). */
+void sym__forget(struct symbolizer *s, int pid)
+{
+	struct proc_maps *p = proc_get(s, pid, false);
+	struct procmaps pm;
+	size_t keep_n = 0;
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < s->nmappings; i++) {
+		bool mine = false;
+
+		for (size_t k = 0; k < p->n && !mine; k++)
+			mine = s->mappings[i] == p->mappings[k];
+		if (mine) {
+			free((char *)s->mappings[i]->path);
+			free(s->mappings[i]);
+		} else {
+			s->mappings[keep_n++] = s->mappings[i];
+		}
+	}
+	s->nmappings = keep_n;
+	pm = (struct procmaps){ p->maps, p->n };
+	procmaps__release(&pm);
+	free(p->mappings);
+	free(p->modules);
+	*p = s->procs[--s->nprocs];	/* order of procs does not matter */
 }
 
 static ssize_t find_map(const struct proc_maps *p, uint64_t addr)

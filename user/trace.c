@@ -18,6 +18,7 @@
 #include "probe.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
+#include "system.h"
 #include "target.h"
 #include "tree.h"
 #include "trace.h"
@@ -33,6 +34,7 @@ struct session {
 	int ntargets;
 	size_t cap_targets;
 	struct tree *tree;		/* -f */
+	struct system *system;		/* -a */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
 };
@@ -67,6 +69,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < MT_EVENT_HDR_SIZE || e->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
 		return 0;
+	}
+	if (s->system) {
+		system__event(s->system, e);
+		if (e->op == MT_OP_EXIT)
+			return 0;
 	}
 	agg__apply(s->agg, e);
 	if (agg__nstacks(s->agg) != nstacks)	/* a new stack: make sure we can name its objects */
@@ -186,7 +193,7 @@ static int attach_pids(struct session *s)
 
 static void announce(const struct session *s)
 {
-	fprintf(stderr, "memtrace: tracing");
+	fprintf(stderr, "memtrace: tracing%s", s->system ? " all processes" : "");
 	for (int i = 0; i < s->ntargets; i++)
 		fprintf(stderr, "%s pid %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
 	if (s->env->duration > 0)
@@ -202,6 +209,10 @@ static bool should_stop(struct session *s)
 		return true;
 	if (s->env->duration > 0 && mt_now_ns() - s->start_ns >= s->env->duration * 1e9)
 		return true;
+	if (s->system) {
+		system__tick(s->system);
+		return false;
+	}
 	alive = target__reap(s->targets, s->ntargets, at_exit_stop, s);
 	if (s->tree)
 		alive += tree__adopt(s->tree, &s->targets, &s->ntargets, &s->cap_targets);
@@ -228,7 +239,7 @@ static int poll_loop(struct session *s)
  */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
-	struct snapshot_meta meta = { .start_ns = s->start_ns };
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .min_bytes = s->env->min_bytes };
 
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
@@ -241,6 +252,9 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	meta.now_ns = mt_now_ns();
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
+	if (s->system && system__forgotten(s->system))
+		mt_warn("%llu ended processes left out to bound memory (their bytes are in the totals)",
+			(unsigned long long)system__forgotten(s->system));
 	*snap = snapshot__build(s->agg, s->sym, &meta);
 }
 
@@ -288,6 +302,15 @@ static int cmd_status(struct session *s, int rc)
 	return rc ? rc : st;	/* memtrace's own failure wins over the command's status */
 }
 
+static int load(struct session *s)
+{
+	struct probe_opts o = { .all = s->env->all, .comm = s->env->comm };
+
+	if (s->env->cgroup && system__cgroup(s->env->cgroup, &o.cgroup_id, &o.cgroup_level))
+		return -ENOENT;
+	return probe__load_opts(&s->probe, &o);
+}
+
 int trace__run(const struct env *env)
 {
 	struct session s = { .env = env };
@@ -301,7 +324,7 @@ int trace__run(const struct env *env)
 	s.sym = sym__new();
 	s.cap_targets = MT_MAX_PIDS;
 	s.targets = xcalloc(s.cap_targets, sizeof(*s.targets));
-	if (probe__load(&s.probe)) {
+	if (load(&s)) {
 		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		goto cleanup;
 	}
@@ -313,7 +336,10 @@ int trace__run(const struct env *env)
 	}
 	if (env->follow)
 		s.tree = tree__new(s.probe, s.agg, s.sym);
-	rc = env->cmd ? start_command(&s) : attach_pids(&s);
+	if (env->all)
+		rc = (s.system = system__start(s.probe, s.agg, s.sym)) ? 0 : MT_EXIT_ENV;
+	else
+		rc = env->cmd ? start_command(&s) : attach_pids(&s);
 	if (rc)
 		goto cleanup;
 	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
@@ -338,6 +364,7 @@ cleanup:
 	sym__free(s.sym);
 	agg__free(s.agg);
 	tree__free(s.tree);
+	system__free(s.system);
 	free(s.targets);
 	return rc;
 }
