@@ -16,6 +16,7 @@ const volatile bool filter_comm = false;
 const volatile char comm_filter[16] = {};
 const volatile __u64 cgroup_id = 0;	/* 0: any cgroup */
 const volatile int cgroup_level = 0;
+const volatile __u32 self_tgid = 0;	/* memtrace itself: never traced, or its events feed back */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -88,6 +89,8 @@ static __always_inline bool traced(__u32 tgid)
 {
 	if (filter_pids)
 		return bpf_map_lookup_elem(&targets, &tgid);
+	if (tgid == self_tgid)
+		return false;
 	if (filter_comm && !comm_matches())
 		return false;
 	return !cgroup_id || bpf_get_current_ancestor_cgroup_id(cgroup_level) == cgroup_id;

@@ -57,6 +57,7 @@ static void configure(struct memtrace *skel, const struct probe_opts *o)
 		return;
 	ro->filter_pids = false;
 	ro->report_exits = true;
+	ro->self_tgid = getpid();
 	if (o->comm) {
 		strncpy((char *)ro->comm_filter, o->comm, sizeof(ro->comm_filter) - 1);
 		ro->filter_comm = true;

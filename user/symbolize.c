@@ -185,6 +185,7 @@ static struct proc_maps *proc_get(struct symbolizer *s, int pid, bool create)
 	if (!create)
 		return NULL;
 	xgrow(&s->procs, &s->cap_procs, s->nprocs + 1, sizeof(*s->procs));
+	memset(&s->procs[s->nprocs], 0, sizeof(*s->procs));	/* the slot may be a forgotten one */
 	s->procs[s->nprocs].pid = pid;
 	return &s->procs[s->nprocs++];
 }

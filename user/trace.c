@@ -71,6 +71,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	if (s->system) {
+		/* The whole machine can send events faster than they are read: stop when asked. */
+		if (stop_signal || (s->env->duration > 0 && !(s->events & 1023) &&
+				    mt_now_ns() - s->start_ns >= s->env->duration * 1e9))
+			return -EINTR;
 		system__event(s->system, e);
 		if (e->op == MT_OP_EXIT)
 			return 0;
