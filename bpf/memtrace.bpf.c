@@ -332,3 +332,18 @@ int BPF_PROG(thread_exit)
 	}
 	return 0;
 }
+
+/* Whole machine: an exec replaces the process's memory and program; user space starts afresh. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(proc_exec)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mt_event *e;
+
+	if (report_exits && traced(id >> 32) && (e = new_event(MT_OP_EXEC, id))) {
+		e->addr = 0;
+		e->size = 0;
+		send(e, false, (struct pt_regs *)ctx);
+	}
+	return 0;
+}

@@ -26,6 +26,7 @@ enum mt_op {
 	MT_OP_MUNMAP,		/* addr, size = range unmapped; carries no stack */
 	MT_OP_MREMAP,		/* old_addr/old_size -> addr/size */
 	MT_OP_EXIT,		/* the process ended (whole-machine tracing only); carries no stack */
+	MT_OP_EXEC,		/* the process became a new program (whole-machine tracing only) */
 	MT_OP__COUNT,
 };
 

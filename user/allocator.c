@@ -495,9 +495,12 @@ int allocator__plan_object(const char *path, const char *open_path, uint64_t dev
 	struct alloc_obj o = { .path = (char *)path, .open_path = (char *)open_path };
 	size_t cap = 0, ocap = 0;
 
+	int n;
+
 	memset(out, 0, sizeof(*out));
-	if (object_offsets(&o, elfsym__is_static(open_path), offs) <= 0)
-		return 0;
+	n = object_offsets(&o, elfsym__is_static(open_path), offs);
+	if (n <= 0)
+		return n;	/* -errno: unreadable now (its process went away), try again later */
 	add_obj(out, &ocap, path, open_path, dev, inode);
 	for (size_t i = 0; i < NSPECS; i++) {
 		if (!offs[i] || alias_seen(offs, i))

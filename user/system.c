@@ -44,18 +44,18 @@ static uint64_t object_key(const struct pmap *pm)
 static void probe_object(struct system *sy, int pid, const struct pmap *pm)
 {
 	struct alloc_plan plan;
-	bool seen;
 	char *open_path;
 
-	htab__insert(sy->objects, object_key(pm), &seen);
-	if (seen)
+	if (htab__lookup(sy->objects, object_key(pm)))
 		return;
 	open_path = xasprintf("/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)pm->start,
 			      (unsigned long long)pm->end);
-	if (allocator__plan_object(pm->path, open_path, pm->dev, pm->inode, &plan) == 0 &&
-	    plan.nsites) {
-		mt_debug("-a: probing %zu functions in %s", plan.nsites, pm->path);
-		probe__attach_plan(sy->probe, -1, &plan);
+	if (allocator__plan_object(pm->path, open_path, pm->dev, pm->inode, &plan) == 0) {
+		htab__insert(sy->objects, object_key(pm), NULL);	/* read: never again */
+		if (plan.nsites) {
+			mt_debug("-a: probing %zu functions in %s", plan.nsites, pm->path);
+			probe__attach_plan(sy->probe, -1, &plan);
+		}
 	}
 	allocator__release(&plan);
 	free(open_path);
@@ -149,9 +149,9 @@ static void forget_at(struct system *sy, size_t i)
 	agg__forget_proc(sy->agg, sy->exited[i]);
 	sym__forget(sy->sym, (int)sy->exited[i]);
 	sy->exited[i] = sy->exited[--sy->nexited];
-	sy->forgotten++;
 }
 
+/* A reused pid or an exec: the old record goes (not counted as left out). */
 static void forget(struct system *sy, uint32_t pid)
 {
 	for (size_t i = 0; i < sy->nexited; i++)
@@ -179,12 +179,21 @@ static void bound_exited(struct system *sy)
 		}
 	}
 	forget_at(sy, least);
+	sy->forgotten++;
 }
 
 void system__event(struct system *sy, const struct mt_event *e)
 {
 	struct agg_proc *p = agg__find_proc(sy->agg, e->pid);
 
+	if (e->op == MT_OP_EXEC) {	/* the old program's record ends; the new one starts afresh */
+		if (p) {
+			forget(sy, e->pid);	/* when it was kept as ended */
+			agg__forget_proc(sy->agg, e->pid);
+			sym__forget(sy->sym, (int)e->pid);
+		}
+		return;
+	}
 	if (e->op != MT_OP_EXIT) {
 		if (p && p->exited) {	/* the pid was reused by a new process */
 			forget(sy, e->pid);

@@ -35,6 +35,7 @@ struct session {
 	size_t cap_targets;
 	struct tree *tree;		/* -f */
 	struct system *system;		/* -a */
+	uint64_t drain_until_ns;	/* -a: reading what is left, until then */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
 };
@@ -60,6 +61,19 @@ static void install_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
+/*
+ * -a: when to stop reading a ring buffer that never runs dry. While tracing: when the trace
+ * should end. At the end: after a grace period for what was sent before the end.
+ */
+static bool flood_stop_due(const struct session *s)
+{
+	uint64_t now = mt_now_ns();
+
+	if (s->drain_until_ns)
+		return now > s->drain_until_ns;
+	return stop_signal || (s->env->duration > 0 && now - s->start_ns >= s->env->duration * 1e9);
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -71,12 +85,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	if (s->system) {
-		/* The whole machine can send events faster than they are read: stop when asked. */
-		if (stop_signal || (s->env->duration > 0 && !(s->events & 1023) &&
-				    mt_now_ns() - s->start_ns >= s->env->duration * 1e9))
+		/* The whole machine can send events faster than they are read: stop when due. */
+		if (!(s->events & 1023) && flood_stop_due(s))
 			return -EINTR;
 		system__event(s->system, e);
-		if (e->op == MT_OP_EXIT)
+		if (e->op == MT_OP_EXIT || e->op == MT_OP_EXEC)
 			return 0;
 	}
 	agg__apply(s->agg, e);
@@ -248,6 +261,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
 			capture_process(s, &s->targets[i]);
+	s->drain_until_ns = mt_now_ns() + 3000000000ull;
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
 	target__reap(s->targets, s->ntargets, NULL, NULL);
