@@ -328,6 +328,7 @@ int BPF_PROG(thread_exit)
 	if (report_exits && tid == id >> 32 && traced(tid) && (e = new_event(MT_OP_EXIT, id))) {
 		e->addr = 0;
 		e->size = 0;
+		bpf_get_current_comm(MT_EVENT_COMM(e), 16);	/* it may be gone before it is read */
 		send(e, false, (struct pt_regs *)ctx);
 	}
 	return 0;

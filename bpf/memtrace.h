@@ -25,7 +25,8 @@ enum mt_op {
 	MT_OP_MMAP,		/* anonymous mappings only; addr = start, size = length */
 	MT_OP_MUNMAP,		/* addr, size = range unmapped; carries no stack */
 	MT_OP_MREMAP,		/* old_addr/old_size -> addr/size */
-	MT_OP_EXIT,		/* the process ended (whole-machine tracing only); carries no stack */
+	MT_OP_EXIT,		/* the process ended (whole-machine tracing only); carries no stack,
+				 * and its comm in the 16 bytes of addr and size (MT_EVENT_COMM) */
 	MT_OP_EXEC,		/* the process became a new program (whole-machine tracing only) */
 	MT_OP__COUNT,
 };
@@ -54,6 +55,8 @@ struct mt_event {
 };
 
 #define MT_EVENT_HDR_SIZE 56u
+/* An exit event's comm: it lies where addr and size are (16 bytes, NUL-padded). */
+#define MT_EVENT_COMM(e) ((char *)&(e)->addr)
 _Static_assert(sizeof(struct mt_event) == MT_EVENT_HDR_SIZE + 8 * MT_MAX_FRAMES,
 	       "mt_event layout changed: BPF and user space must agree");
 

@@ -205,6 +205,8 @@ void system__event(struct system *sy, const struct mt_event *e)
 	}
 	if (!p)
 		return;		/* it never allocated while traced */
+	if (!p->comm[0])	/* gone before its first event was read */
+		memcpy(p->comm, MT_EVENT_COMM(e), sizeof(p->comm) - 1);
 	agg__drop_blocks(sy->agg, e->pid);
 	xgrow(&sy->exited, &sy->cap_exited, sy->nexited + 1, sizeof(*sy->exited));
 	sy->exited[sy->nexited++] = e->pid;
