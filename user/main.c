@@ -182,8 +182,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_END:
 		if (!env->cmd && !env->npids && !env->all)
 			argp_error(state, "nothing to trace: give -p PID, -a or -- COMMAND");
-		if (!!env->cmd + !!env->npids + env->all > 1)
-			argp_error(state, "give one of -p PID, -a or -- COMMAND");
+		if (env->cmd && env->npids)
+			argp_error(state, "give either -p PID or -- COMMAND, not both");
+		if (env->all && (env->cmd || env->npids))
+			argp_error(state, "-a traces every process: give no -p PID or -- COMMAND with it");
 		if ((env->comm || env->cgroup) && !env->all)
 			argp_error(state, "--comm and --cgroup go with -a");
 		if (env->follow && env->all)
