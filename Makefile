@@ -31,7 +31,9 @@ USER_OBJ   := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
 LIB_OBJ    := $(filter-out $(OUT)/user/main.o,$(USER_OBJ))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 TOOLS      := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(sort $(wildcard tests/tools/*.c)))
-WORKLOADS  := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(sort $(wildcard tests/workloads/*.c)))
+WORKLOADS  := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(sort $(wildcard tests/workloads/*.c))) \
+	      $(patsubst tests/workloads/%.cc,$(OUT)/workloads/%,$(sort $(wildcard tests/workloads/*.cc)))
+CXX       ?= g++
 SKEL       := $(OUT)/memtrace.skel.h
 
 all: $(OUT)/memtrace $(UNIT_BIN) $(TOOLS) $(WORKLOADS)
@@ -96,6 +98,11 @@ $(OUT)/workloads/%: tests/workloads/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -g -O1 -fno-omit-frame-pointer -fno-inline -pthread $(WARN) -Wno-unused-result $< -o $@
+
+$(OUT)/workloads/%: tests/workloads/%.cc
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) -g -O1 -fno-omit-frame-pointer -fno-inline -pthread $(WARN) $< -o $@
 
 test: all
 	$(Q)tests/run

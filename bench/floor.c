@@ -9,18 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "elfsym.h"
+#include "allocator.h"
 #include "probe_floor.skel.h"
 #include "probe.h"
 #include "target.h"
 #include "util.h"
 
 struct floor_links {
-	struct bpf_link *link[64];
+	struct bpf_link *link[256];
 	size_t n;
 };
 
@@ -39,30 +40,17 @@ static int attach_one(struct floor_links *l, struct bpf_program *prog, int pid, 
 	return 0;
 }
 
-/* The same walk as probe__attach: one entry probe per distinct address, a return probe if asked. */
-static int floor__attach(struct probe_floor *skel, struct floor_links *l, int pid, const char *obj)
+/* The same sites as probe__attach_plan: an entry probe each, a return probe where memtrace has one. */
+static int floor__attach(struct probe_floor *skel, struct floor_links *l, int pid,
+			 const struct alloc_plan *plan)
 {
-	size_t n;
-	const struct probe_spec *spec = probe__specs(&n);
-	const char *names[n];
-	uint64_t offs[n];
-	int err;
+	for (size_t i = 0; i < plan->nsites; i++) {
+		const struct alloc_site *site = &plan->sites[i];
+		const char *obj = plan->objs[site->obj].open_path;
+		int err = attach_one(l, skel->progs.floor_enter, pid, obj, site->offset, false);
 
-	for (size_t i = 0; i < n; i++)
-		names[i] = spec[i].func;
-	err = elfsym__offsets(obj, names, n, offs);
-	if (err < 0)
-		return err;
-	for (size_t i = 0; i < n; i++) {
-		bool seen = false;
-
-		for (size_t k = 0; k < i; k++)
-			seen |= offs[k] == offs[i];
-		if (!offs[i] || seen)
-			continue;
-		err = attach_one(l, skel->progs.floor_enter, pid, obj, offs[i], false);
-		if (!err && spec[i].ret)
-			err = attach_one(l, skel->progs.floor_return, pid, obj, offs[i], true);
+		if (!err && site->spec->how != ALLOC_FREE)
+			err = attach_one(l, skel->progs.floor_return, pid, obj, site->offset, true);
 		if (err)
 			return err;
 	}
@@ -91,7 +79,8 @@ int main(int argc, char **argv)
 	struct floor_links links = { .n = 0 };
 	struct target t = { .pid = 0 };
 	struct probe_floor *skel = NULL;
-	char *exe = NULL, *obj = NULL;
+	struct alloc_plan plan = { .nobjs = 0 };
+	char *exe = NULL;
 	volatile int no_signal = 0;
 	int rc = MT_EXIT_FAIL, err;
 
@@ -107,15 +96,18 @@ int main(int argc, char **argv)
 	rc = target__resolve(argv[2], &exe);
 	if (rc)
 		goto cleanup;
-	obj = probe__allocator_of_exe(exe);
-	if (!obj || target__spawn(&t, exe, argv + 2)) {
+	if (allocator__plan_exe(exe, environ, &plan)) {
+		rc = MT_EXIT_TARGET;
+		goto cleanup;
+	}
+	if (target__spawn(&t, exe, argv + 2)) {
 		mt_err(NULL, "cannot start %s", exe);
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
 	}
-	err = floor__attach(skel, &links, t.pid, obj);
+	err = floor__attach(skel, &links, t.pid, &plan);
 	if (err) {
-		mt_err(NULL, "failed to attach the floor's uprobes to %s: %s", obj, strerror(-err));
+		mt_err(NULL, "failed to attach the floor's uprobes for %s: %s", exe, strerror(-err));
 		target__abort(&t);
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
@@ -133,7 +125,7 @@ cleanup:
 	for (size_t i = 0; i < links.n; i++)
 		bpf_link__destroy(links.link[i]);
 	probe_floor__destroy(skel);
-	free(obj);
+	allocator__release(&plan);
 	free(exe);
 	return rc;
 }

@@ -11,6 +11,12 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by user space before load. */
 const volatile bool filter_pids = true;	/* false only for whole-machine tracing */
+const volatile bool report_exits = false;	/* whole-machine: say when a process ends */
+const volatile bool filter_comm = false;
+const volatile char comm_filter[16] = {};
+const volatile __u64 cgroup_id = 0;	/* 0: any cgroup */
+const volatile int cgroup_level = 0;
+const volatile __u32 self_tgid = 0;	/* memtrace itself: never traced, or its events feed back */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -65,11 +71,31 @@ static __always_inline void count_loss(__u32 reason)
 		__sync_fetch_and_add(n, 1);
 }
 
+static __always_inline bool comm_matches(void)
+{
+	char comm[16];
+
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (int i = 0; i < 16; i++) {
+		if (comm[i] != comm_filter[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
 #include "python.bpf.h"
 
 static __always_inline bool traced(__u32 tgid)
 {
-	return !filter_pids || bpf_map_lookup_elem(&targets, &tgid);
+	if (filter_pids)
+		return bpf_map_lookup_elem(&targets, &tgid);
+	if (tgid == self_tgid)
+		return false;
+	if (filter_comm && !comm_matches())
+		return false;
+	return !cgroup_id || bpf_get_current_ancestor_cgroup_id(cgroup_level) == cgroup_id;
 }
 
 /*
@@ -265,6 +291,12 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		if (ret == (__u64)-1)
 			e->addr = 0;
 		break;
+	case MT_OP_FREE:	/* a wrapper (operator delete): reported once, at its return */
+		if (!call.arg0)
+			return 0;
+		e->addr = call.arg0;
+		send(e, false, ctx);
+		return 0;
 	case MT_OP_MREMAP:
 		e->old_addr = call.arg0;
 		e->old_size = call.arg1;
@@ -340,6 +372,9 @@ int BPF_KRETPROBE(alloc_return, __u64 ret) { return leave(ctx, ret); }
 
 SEC("uprobe")
 int BPF_KPROBE(free_enter, __u64 p) { return release(ctx, MT_OP_FREE, p, 0); }
+/* A release entry point that may forward to a probed free: entered, so that free folds into it. */
+SEC("uprobe")
+int BPF_KPROBE(free_call_enter, __u64 p) { return enter(ctx, MT_OP_FREE, p, 0, 0); }
 SEC("uprobe")
 int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len) { return release(ctx, MT_OP_MUNMAP, addr, len); }
 
@@ -353,11 +388,34 @@ int BPF_PROG(thread_exit)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
+	struct mt_event *e;
 
 	if (!traced(id >> 32))
 		return 0;
 	bpf_map_delete_elem(&calls, &tid);
 	bpf_map_delete_elem(&call_sp, &tid);
+	/* The leader's exit ends the process: user space may drop its blocks and mappings. */
+	if (report_exits && tid == id >> 32 && (e = new_event(MT_OP_EXIT, id))) {
+		e->addr = 0;
+		e->size = 0;
+		bpf_get_current_comm(MT_EVENT_COMM(e), 16);	/* it may be gone before it is read */
+		send(e, false, (struct pt_regs *)ctx);
+	}
+	return 0;
+}
+
+/* Whole machine: an exec replaces the process's memory and program; user space starts afresh. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(proc_exec)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mt_event *e;
+
+	if (report_exits && traced(id >> 32) && (e = new_event(MT_OP_EXEC, id))) {
+		e->addr = 0;
+		e->size = 0;
+		send(e, false, (struct pt_regs *)ctx);
+	}
 	return 0;
 }
 

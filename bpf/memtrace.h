@@ -34,6 +34,9 @@ enum mt_op {
 	 */
 	MT_OP_FAULT,
 	MT_OP_FAULT_MAJOR,	/* the same, where the kernel had to read the page in (I/O) */
+	MT_OP_EXIT,		/* the process ended (whole-machine tracing only); carries no stack,
+				 * and its comm in the 16 bytes of addr and size (MT_EVENT_COMM) */
+	MT_OP_EXEC,		/* the process became a new program (whole-machine tracing only) */
 	MT_OP__COUNT,
 };
 
@@ -81,6 +84,8 @@ struct mt_event {
 };
 
 #define MT_EVENT_HDR_SIZE 56u
+/* An exit event's comm: it lies where addr and size are (16 bytes, NUL-padded). */
+#define MT_EVENT_COMM(e) ((char *)&(e)->addr)
 _Static_assert(sizeof(struct mt_event) == MT_EVENT_HDR_SIZE + 8 * MT_MAX_FRAMES,
 	       "mt_event layout changed: BPF and user space must agree");
 

@@ -15,6 +15,8 @@ struct agg {
 	struct agg_stack *stacks;
 	size_t nstacks, cap_stacks;
 	struct htab *stack_ids;		/* hash(pid, kind, frames) -> stack id + 1 */
+	uint32_t *free_ids;		/* stacks of forgotten processes, to reuse */
+	size_t nfree_ids, cap_free_ids;
 	struct agg_proc **procs;
 	size_t nprocs, cap_procs;
 	struct htab *proc_ids;		/* pid -> index into procs */
@@ -50,6 +52,7 @@ void agg__free(struct agg *a)
 		free(a->procs[i]);
 	}
 	free(a->stacks);
+	free(a->free_ids);
 	free(a->procs);
 	htab__free(a->stack_ids);
 	htab__free(a->proc_ids);
@@ -110,14 +113,22 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
 		if (!existed) {
 			struct agg_stack *s;
 
-			xgrow(&a->stacks, &a->cap_stacks, a->nstacks + 1, sizeof(*a->stacks));
-			s = &a->stacks[a->nstacks];
+			if (a->nfree_ids) {	/* a forgotten process's slot */
+				*id = a->free_ids[--a->nfree_ids] + 1;
+				s = &a->stacks[*id - 1];
+				memset(s, 0, sizeof(*s));
+			} else {
+				xgrow(&a->stacks, &a->cap_stacks, a->nstacks + 1, sizeof(*a->stacks));
+				s = &a->stacks[a->nstacks];
+				memset(s, 0, sizeof(*s));
+				*id = ++a->nstacks;
+			}
+			s->hash = h;
 			s->pid = pid;
 			s->kind = kind;
 			s->nframes = n;
 			s->frames = xmalloc(n * sizeof(*frames));
 			memcpy(s->frames, frames, n * sizeof(*frames));
-			*id = ++a->nstacks;
 		}
 		return *id - 1;
 	}
@@ -359,4 +370,49 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 		}
 		break;
 	}
+}
+
+void agg__drop_blocks(struct agg *a, uint32_t pid)
+{
+	struct agg_proc *p = agg__find_proc(a, pid);
+
+	if (!p)
+		return;
+	p->exited = true;
+	htab__free(p->blocks);
+	p->blocks = htab__new(sizeof(struct agg_block));
+	free(p->regions);
+	p->regions = NULL;
+	p->nregions = p->cap_regions = 0;
+}
+
+void agg__forget_proc(struct agg *a, uint32_t pid)
+{
+	uint32_t *idx = htab__lookup(a->proc_ids, (uint64_t)pid + 1);
+	struct agg_proc *p;
+	uint32_t i;
+
+	if (!idx)
+		return;
+	i = *idx;
+	p = a->procs[i];
+	for (uint32_t id = 0; id < a->nstacks; id++) {
+		struct agg_stack *s = &a->stacks[id];
+
+		if (s->pid != pid)
+			continue;
+		htab__remove(a->stack_ids, s->hash, NULL);
+		free(s->frames);
+		memset(s, 0, sizeof(*s));	/* pid 0: no process owns it */
+		xgrow(&a->free_ids, &a->cap_free_ids, a->nfree_ids + 1, sizeof(*a->free_ids));
+		a->free_ids[a->nfree_ids++] = id;
+	}
+	htab__remove(a->proc_ids, (uint64_t)pid + 1, NULL);
+	a->procs[i] = a->procs[--a->nprocs];
+	if (i < a->nprocs)
+		*(uint32_t *)htab__lookup(a->proc_ids, (uint64_t)a->procs[i]->pid + 1) = i;
+	htab__free(p->blocks);
+	free(p->regions);
+	free(p->cmdline);
+	free(p);
 }

@@ -21,6 +21,7 @@ struct agg_stack {
 	uint64_t allocated_bytes, allocations;
 	uint64_t peak_bytes, peak_allocations;	/* saved at its first change after the peak... */
 	uint64_t peak_epoch;			/* ...numbered by its process's peak_epoch */
+	uint64_t hash;			/* its key in the stack table, to forget it */
 };
 
 struct agg_proc {
@@ -59,6 +60,14 @@ struct agg_proc *agg__proc(struct agg *a, uint32_t pid);
 struct agg_proc *agg__find_proc(const struct agg *a, uint32_t pid);
 size_t agg__nprocs(const struct agg *a);
 struct agg_proc *agg__proc_at(const struct agg *a, size_t i);	/* in order of first sight */
+
+/*
+ * A process ended: free its blocks and regions (nothing can free them any more), keep its
+ * summary and stacks for the report.
+ */
+void agg__drop_blocks(struct agg *a, uint32_t pid);
+/* Forget an ended process and its stacks entirely (bounded memory with -a); totals keep it. */
+void agg__forget_proc(struct agg *a, uint32_t pid);
 
 size_t agg__nstacks(const struct agg *a);
 const struct agg_stack *agg__stack(const struct agg *a, uint32_t id);

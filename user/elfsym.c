@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,6 +72,12 @@ static Elf *open_elf(const char *path, int *fd)
 
 int elfsym__offsets(const char *path, const char *const *names, size_t n, uint64_t *offs)
 {
+	return elfsym__offsets_in(path, names, n, offs, true);
+}
+
+int elfsym__offsets_in(const char *path, const char *const *names, size_t n, uint64_t *offs,
+		       bool with_symtab)
+{
 	static const Elf64_Word order[] = { SHT_DYNSYM, SHT_SYMTAB };
 	int fd, found = 0;
 	Elf *elf = open_elf(path, &fd);
@@ -78,7 +85,7 @@ int elfsym__offsets(const char *path, const char *const *names, size_t n, uint64
 	memset(offs, 0, n * sizeof(*offs));
 	if (!elf)
 		return -errno;
-	for (size_t o = 0; o < 2; o++) {
+	for (size_t o = 0; o < (with_symtab ? 2u : 1u); o++) {
 		Elf_Scn *scn = NULL;
 
 		while ((scn = elf_nextscn(elf, scn))) {
@@ -95,22 +102,61 @@ int elfsym__offsets(const char *path, const char *const *names, size_t n, uint64
 
 bool elfsym__is_static(const char *path)
 {
+	char *interp = elfsym__interp(path);
+	bool is_static = !interp && errno == 0;	/* errno 0: read, and has no interpreter */
+
+	free(interp);
+	return is_static;
+}
+
+char *elfsym__interp(const char *path)
+{
 	int fd;
 	Elf *elf = open_elf(path, &fd);
-	bool interp = false;
-	size_t n;
+	char *interp = NULL;
+	size_t n, len;
 
 	if (!elf)
-		return false;
+		return NULL;
 	if (!elf_getphdrnum(elf, &n)) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n && !interp; i++) {
 			GElf_Phdr ph;
+			const char *raw;
 
-			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_INTERP)
-				interp = true;
+			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_INTERP &&
+			    (raw = elf_rawfile(elf, &len)) && ph.p_offset + ph.p_filesz <= len)
+				interp = strndup(raw + ph.p_offset, ph.p_filesz);
 		}
 	}
 	elf_end(elf);
 	close(fd);
-	return !interp;
+	errno = 0;
+	return interp;
+}
+
+/* Go's linker writes .go.buildinfo into every Go executable; older ones at least have runtime.main. */
+bool elfsym__is_go(const char *path)
+{
+	static const char *const name[] = { "runtime.main" };
+	int fd;
+	Elf *elf = open_elf(path, &fd);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	bool go = false;
+	uint64_t off;
+
+	if (!elf)
+		return false;
+	if (!elf_getshdrstrndx(elf, &shstrndx)) {
+		while (!go && (scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			const char *name;
+
+			if (gelf_getshdr(scn, &sh) && (name = elf_strptr(elf, shstrndx, sh.sh_name)))
+				go = !strcmp(name, ".go.buildinfo");
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return go || elfsym__offsets(path, name, 1, &off) == 1;
 }

@@ -14,7 +14,16 @@
  */
 int elfsym__offsets(const char *path, const char *const *names, size_t n, uint64_t *offs);
 
+/* The same, choosing whether the full symbol table (not only the dynamic one) is searched. */
+int elfsym__offsets_in(const char *path, const char *const *names, size_t n, uint64_t *offs,
+		       bool with_symtab);
+
+/* True when the ELF file at path is a Go program. */
+bool elfsym__is_go(const char *path);
+
 /* True when the ELF executable at path has no program interpreter (is statically linked). */
 bool elfsym__is_static(const char *path);
+/* The program interpreter (PT_INTERP) of an executable, malloc'd; NULL for a static one. */
+char *elfsym__interp(const char *path);
 
 #endif

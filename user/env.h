@@ -24,6 +24,11 @@ struct env {
 	int pids[MT_MAX_PIDS];		/* -p */
 	int npids;
 	char **cmd;			/* after -- */
+	bool follow;			/* -f: children across fork and exec too */
+	bool all;			/* -a: every process on the machine */
+	const char *comm;		/* --comm: with -a, only processes of this name */
+	const char *cgroup;		/* --cgroup: with -a, only this cgroup (and below) */
+	double min_bytes;		/* --min-bytes: hide processes holding less */
 	double duration;		/* -d, seconds; 0 = until stopped */
 	int top;			/* -n */
 	const char *output;		/* -o: text report file; NULL = stderr */

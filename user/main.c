@@ -31,12 +31,14 @@ static const char doc[] =
 	"  sudo memtrace -p 1234 --group-by function  a Python service by function\n"
 	"  sudo memtrace --metrics 127.0.0.1:9464 -p 1234  Prometheus scrapes /metrics\n"
 	"  sudo memtrace --pprof-dir /var/lib/mt --pprof-every 10 -p 1234\n"
+	"  sudo memtrace --timeline mem.html -- ./a  RSS and heap over time, the peak\n"
+	"  sudo memtrace -f -- ./prefork-server      the server and every child it forks\n"
+	"  sudo memtrace -a -d 60 --min-bytes 1M     which process on this box leaks\n"
 	"\n"
 	"Subcommands (memtrace SUBCOMMAND --help for each):\n"
 	"  record -o FILE [-p PID | -- CMD]   trace into a recording, for later\n"
 	"  report FILE                        the reports, from a recording\n"
 	"  diff BEFORE AFTER                  what grew between two runs\n"
-	"  sudo memtrace --timeline mem.html -- ./a  RSS and heap over time, the peak\n"
 	"\n"
 	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
 	"traced process has exited. Then the report is written to stderr (stdout\n"
@@ -61,11 +63,12 @@ static const char doc[] =
 	"6 (diff --fail-if-grows) memory grew by more than allowed;\n"
 	"126 command not executable; 127 command not found.";
 
-static const char args_doc[] = "[-p PID]... | -- COMMAND [ARG...]";
+static const char args_doc[] = "[-p PID]... | -a | -- COMMAND [ARG...]";
 
 enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
        OPT_UNWIND, OPT_FAIL_IF_GROWS, OPT_METRICS, OPT_METRICS_TOP, OPT_PPROF_DIR, OPT_PPROF_EVERY,
-       OPT_NO_FAULTS, OPT_TIMELINE, OPT_PY_FRAMES, OPT_GROUP_BY };
+       OPT_NO_FAULTS, OPT_TIMELINE, OPT_PY_FRAMES, OPT_GROUP_BY, OPT_COMM, OPT_CGROUP,
+       OPT_MIN_BYTES };
 
 /* Option entries, shared by the subcommands' tables. */
 #define O_TARGETS                                                                                   \
@@ -73,6 +76,13 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes (repeatable)", 1 },           \
 	{ NULL, 0, NULL, 0, "When to stop:", 2 },                                                   \
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or exit)", 2 }
+/* The live trace only: a recording holds one process tree's events, not the machine's. */
+#define O_REACH                                                                                     \
+	{ "follow", 'f', NULL, 0, "Follow children across fork and exec, with a tree total", 1 },   \
+	{ "all", 'a', NULL, 0, "Every process on the machine, also those started later", 1 },       \
+	{ "comm", OPT_COMM, "NAME", 0, "With -a: only processes named NAME", 1 },                   \
+	{ "cgroup", OPT_CGROUP, "PATH", 0, "With -a: only processes in this cgroup (v2) or below", 1 }, \
+	{ "min-bytes", OPT_MIN_BYTES, "N", 0, "Hide processes holding less than N bytes (K, M, G)", 1 }
 #define O_TOP { "top", 'n', "N", 0, "Stacks to show per process in the text report (default 10)", 3 }
 #define O_TEXT { "output", 'o', "FILE", 0, "Write the text report to FILE instead of stderr", 3 }
 #define O_JSON { "json", OPT_JSON, "FILE", 0, "Write the report as JSON to FILE ('-' for stdout)", 3 }
@@ -116,7 +126,7 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 	{ "pprof-every", OPT_PPROF_EVERY, "SECONDS", 0, "How often --pprof-dir gets one (default 60)", 3 }
 
 static const struct argp_option options[] = {
-	O_TARGETS,
+	O_TARGETS, O_REACH,
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
 	O_TOP, O_TEXT, O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_LIVE,
 	O_EXPORTS, O_RESIDENT,
@@ -232,6 +242,29 @@ static int parse_number(const char *what, const char *arg, double min, double *o
 	return 0;
 }
 
+/* "64K", "1.5M", "2G" or plain bytes. */
+static int parse_bytes(const char *arg, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (*end == 'K' || *end == 'k')
+		v *= 1024, end++;
+	else if (*end == 'M' || *end == 'm')
+		v *= 1024 * 1024, end++;
+	else if (*end == 'G' || *end == 'g')
+		v *= 1024.0 * 1024 * 1024, end++;
+	if (errno || *end || end == arg || v < 0) {
+		mt_err("give a size such as 4096, 64K or 1M", "invalid --min-bytes '%s'", arg);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+
 /* report FILE and diff BEFORE AFTER take files; the tracing modes leave arguments to -- CMD. */
 static error_t parse_file_arg(struct env *env, char *arg, struct argp_state *state)
 {
@@ -254,10 +287,16 @@ static void check_args(const struct env *env, struct argp_state *state)
 			argp_error(state, "where to? give -o FILE for the recording");
 		/* fall through */
 	case MT_MODE_TRACE:
-		if (!env->cmd && !env->npids)
-			argp_error(state, "nothing to trace: give -p PID or -- COMMAND");
+		if (!env->cmd && !env->npids && !env->all)
+			argp_error(state, "nothing to trace: give -p PID, -a or -- COMMAND");
 		if (env->cmd && env->npids)
 			argp_error(state, "give either -p PID or -- COMMAND, not both");
+		if (env->all && (env->cmd || env->npids))
+			argp_error(state, "-a traces every process: give no -p PID or -- COMMAND with it");
+		if ((env->comm || env->cgroup) && !env->all)
+			argp_error(state, "--comm and --cgroup go with -a");
+		if (env->follow && env->all)
+			argp_error(state, "-a already sees every process: -f is for -p or -- COMMAND");
 		break;
 	case MT_MODE_REPORT:
 		if (!env->record)
@@ -293,6 +332,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		else
 			env->output = arg;
 		break;
+	case 'f':
+		env->follow = true;
+		break;
+	case 'a':
+		env->all = true;
+		break;
+	case OPT_COMM:
+		env->comm = arg;
+		break;
+	case OPT_CGROUP:
+		env->cgroup = arg;
+		break;
+	case OPT_MIN_BYTES:
+		return parse_bytes(arg, &env->min_bytes) ? EINVAL : 0;
 	case OPT_JSON:
 		env->json = arg;
 		break;

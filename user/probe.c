@@ -12,45 +12,18 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "elfsym.h"
 #include "faults.h"
+#include "htab.h"
 #include "memtrace.skel.h"
 #include "probe.h"
-#include "procmaps.h"
 #include "util.h"
 
 struct probe {
 	struct memtrace *skel;
+	struct htab *attached;		/* hash of (pid, dev, inode) already probed */
 	struct bpf_link **links;
 	size_t nlinks, cap_links;
 };
-
-/*
- * The allocator entry points. "entry" runs at the call; "ret" (when set) at its return, where
- * the result and the stack are taken. Optional functions may be missing from an allocator.
- */
-static const struct probe_spec specs[] = {
-	{ "malloc", "malloc_enter", true, true },
-	{ "calloc", "calloc_enter", true, true },
-	{ "realloc", "realloc_enter", true, true },
-	{ "free", "free_enter", false, true },
-	{ "reallocarray", "reallocarray_enter", true, false },
-	{ "posix_memalign", "posix_memalign_enter", true, false },
-	{ "memalign", "memalign_enter", true, false },
-	{ "aligned_alloc", "aligned_alloc_enter", true, false },
-	{ "valloc", "valloc_enter", true, false },
-	{ "pvalloc", "pvalloc_enter", true, false },
-	{ "mmap", "mmap_enter", true, false },
-	{ "munmap", "munmap_enter", false, false },
-	{ "mremap", "mremap_enter", true, false },
-};
-#define NSPECS (sizeof(specs) / sizeof(specs[0]))
-
-const struct probe_spec *probe__specs(size_t *n)
-{
-	*n = NSPECS;
-	return specs;
-}
 
 static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -70,23 +43,43 @@ static const char *load_hint(int err)
 	return "run with -v to see the BPF loader's log";
 }
 
-int probe__load(struct probe **out, int unwind_mode)
+/* Whole-machine tracing: no pid filter, optional comm and cgroup filters, exits reported. */
+static void configure(struct memtrace *skel, const struct probe_opts *o)
+{
+	struct memtrace__rodata *ro = skel->rodata;
+
+	faults__configure(skel);
+	ro->unwind_mode = o->unwind_mode;
+	if (!o->all)
+		return;
+	ro->filter_pids = false;
+	ro->report_exits = true;
+	ro->self_tgid = getpid();
+	if (o->comm) {
+		strncpy((char *)ro->comm_filter, o->comm, sizeof(ro->comm_filter) - 1);
+		ro->filter_comm = true;
+	}
+	ro->cgroup_id = o->cgroup_id;
+	ro->cgroup_level = o->cgroup_level;
+}
+
+int probe__load(struct probe **out, const struct probe_opts *opts)
 {
 	struct probe *p = xcalloc(1, sizeof(*p));
 	int err;
 
 	libbpf_set_print(print_libbpf);
+	p->attached = htab__new(1);
 	p->skel = memtrace__open();
 	if (!p->skel) {
 		err = -errno;
 		mt_err(load_hint(err), "failed to open BPF object: %s", strerror(-err));
 		goto fail;
 	}
-	faults__configure(p->skel);
-	p->skel->rodata->unwind_mode = unwind_mode;
+	configure(p->skel, opts);
 	err = memtrace__load(p->skel);
 	if (err) {
-		mt_err(unwind_mode == MT_UNWIND_FP ? load_hint(err) :
+		mt_err(opts->unwind_mode == MT_UNWIND_FP ? load_hint(err) :
 		       "--unwind dwarf|auto needs bpf_loop and bpf_find_vma (5.17+); try --unwind fp",
 		       "failed to load BPF programs: %s", strerror(-err));
 		goto fail;
@@ -151,53 +144,9 @@ void probe__destroy(struct probe *p)
 		return;
 	detach_all(p);
 	free(p->links);
+	htab__free(p->attached);
 	memtrace__destroy(p->skel);
 	free(p);
-}
-
-static bool is_libc(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	return !strncmp(base, "libc.so", 7) || (!strncmp(base, "libc-", 5) && strstr(base, ".so"));
-}
-
-static bool defines_malloc(const char *path)
-{
-	static const char *const name[] = { "malloc" };
-	uint64_t off;
-
-	return elfsym__offsets(path, name, 1, &off) == 1;
-}
-
-char *probe__allocator_of_pid(int pid)
-{
-	struct procmaps m;
-	char *found = NULL;
-
-	if (procmaps__read(pid, &m))
-		return NULL;
-	for (size_t i = 0; i < m.n && !found; i++)
-		if (is_libc(m.maps[i].path))
-			found = xasprintf("/proc/%d/root%s", pid, m.maps[i].path);
-	procmaps__release(&m);
-	if (!found) {
-		char *exe = xasprintf("/proc/%d/exe", pid);
-
-		if (defines_malloc(exe))
-			return exe;
-		free(exe);
-	}
-	return found;
-}
-
-char *probe__allocator_of_exe(const char *exe)
-{
-	/* A dynamic program loads the system's C library: the one memtrace itself runs on. */
-	if (elfsym__is_static(exe))
-		return defines_malloc(exe) ? xstrdup(exe) : NULL;
-	return probe__allocator_of_pid(getpid());
 }
 
 static int attach_one(struct probe *p, struct bpf_program *prog, int pid, const char *obj,
@@ -208,63 +157,61 @@ static int attach_one(struct probe *p, struct bpf_program *prog, int pid, const 
 
 	if (!link)
 		return -errno;
-	xgrow(&p->links, &p->cap_links, p->nlinks + 1, sizeof(*p->links));
-	p->links[p->nlinks++] = link;
+	probe__keep_link(p, link);
 	return 0;
 }
 
-/* glibc aliases some entry points (aligned_alloc is memalign): probe each address once. */
-static bool seen_before(const uint64_t *offs, size_t i)
+static int attach_site(struct probe *p, int pid, const struct alloc_plan *plan,
+		       const struct alloc_site *site)
 {
-	for (size_t k = 0; k < i; k++)
-		if (offs[k] == offs[i])
-			return true;
-	return false;
-}
+	const struct alloc_obj *o = &plan->objs[site->obj];
+	struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, site->spec->prog);
+	int err = prog ? attach_one(p, prog, pid, o->open_path, site->offset, false) : -ENOENT;
 
-int probe__attach(struct probe *p, int pid, const char *obj)
-{
-	const char *names[NSPECS];
-	uint64_t offs[NSPECS];
-	struct bpf_program *ret_prog = p->skel->progs.alloc_return;
-	__u32 tgid = pid;
-	__u8 one = 1;
-	int err;
-
-	for (size_t i = 0; i < NSPECS; i++)
-		names[i] = specs[i].func;
-	err = elfsym__offsets(obj, names, NSPECS, offs);
-	if (err < 0) {
-		mt_err(NULL, "failed to read symbols of %s: %s", obj, strerror(-err));
+	if (!err && site->spec->how != ALLOC_FREE)
+		err = attach_one(p, p->skel->progs.alloc_return, pid, o->open_path, site->offset, true);
+	if (err) {
+		mt_err(err == -EPERM ? "run memtrace as root" : "run with -v for details",
+		       "failed to attach uprobe to %s() in %s for pid %d: %s", site->spec->func,
+		       o->path, pid, strerror(-err));
 		return err;
 	}
-	if (bpf_map__update_elem(p->skel->maps.targets, &tgid, sizeof(tgid), &one, 1, BPF_ANY))
-		return -errno;
-	for (size_t i = 0; i < NSPECS; i++) {
-		struct bpf_program *prog;
-
-		if (!offs[i] || seen_before(offs, i)) {
-			if (!offs[i] && specs[i].required) {
-				mt_err("memtrace traces the C library's malloc family",
-				       "%s has no %s() to probe", obj, specs[i].func);
-				return -ENOENT;
-			}
-			continue;
-		}
-		prog = bpf_object__find_program_by_name(p->skel->obj, specs[i].entry);
-		err = attach_one(p, prog, pid, obj, offs[i], false);
-		if (!err && specs[i].ret)
-			err = attach_one(p, ret_prog, pid, obj, offs[i], true);
-		if (err) {
-			mt_err(err == -EPERM ? "run memtrace as root" : "run with -v for details",
-			       "failed to attach uprobe to %s() in %s for pid %d: %s", specs[i].func,
-			       obj, pid, strerror(-err));
-			return err;
-		}
-		mt_debug("attached %s+0x%llx (%s) for pid %d", obj, (unsigned long long)offs[i],
-			 specs[i].func, pid);
-	}
+	mt_debug("attached %s+0x%llx (%s) for pid %d", o->path, (unsigned long long)site->offset,
+		 site->spec->func, pid);
 	return 0;
+}
+
+int probe__target(struct probe *p, int pid)
+{
+	__u32 tgid = pid;
+	__u8 one = 1;
+
+	return bpf_map__update_elem(p->skel->maps.targets, &tgid, sizeof(tgid), &one, 1, BPF_ANY) ?
+		       -errno : 0;
+}
+
+/* Each (pid, object) is attached once: a fork child or an exec may name objects seen before. */
+static bool attached_before(struct probe *p, int pid, const struct alloc_obj *o)
+{
+	uint64_t key = mt_hash(&o->inode, sizeof(o->inode), o->dev ^ ((uint64_t)(uint32_t)pid << 32));
+	bool existed;
+
+	htab__insert(p->attached, key ? key : 1, &existed);
+	return existed;
+}
+
+int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan)
+{
+	int err = pid > 0 ? probe__target(p, pid) : 0;
+
+	for (size_t o = 0; o < plan->nobjs && !err; o++) {
+		if (plan->objs[o].inode && attached_before(p, pid, &plan->objs[o]))
+			continue;
+		for (size_t i = 0; i < plan->nsites && !err; i++)
+			if (plan->sites[i].obj == o)
+				err = attach_site(p, pid, plan, &plan->sites[i]);
+	}
+	return err;
 }
 
 struct memtrace *probe__skel(const struct probe *p) { return p->skel; }

@@ -4,46 +4,35 @@
 #define MT_PROBE_H
 
 #include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
+
+#include "allocator.h"
 
 #include "memtrace.h"
 
 struct probe;
-struct memtrace;
 
-/*
- * One row of the attach table: an allocator function, the program run at its entry, and whether
- * its return is probed too (by alloc_return).
- */
-struct probe_spec {
-	const char *func;
-	const char *entry;
-	bool ret;
-	bool required;
+/* How the BPF side is set up before it is loaded. */
+struct probe_opts {
+	int unwind_mode;		/* enum mt_unwind_mode: the stack walker */
+	bool all;			/* every process (no pid filter), exits reported */
+	const char *comm;		/* only processes with this comm */
+	uint64_t cgroup_id;		/* only processes in this cgroup or below it (0: any) */
+	int cgroup_level;		/* the cgroup's depth, for the ancestor check */
 };
 
-/* The attach table, as probe__attach walks it (the bench's probe floor attaches from it too). */
-const struct probe_spec *probe__specs(size_t *n);
-
-/*
- * Open and load the BPF object; unwind_mode (enum mt_unwind_mode) picks the stack walker. Errors
- * are reported here, with a hint; returns -errno.
- */
-int probe__load(struct probe **out, int unwind_mode);
+/* Open and load the BPF object. Errors are reported here, with a hint; returns -errno. */
+int probe__load(struct probe **out, const struct probe_opts *opts);
 void probe__destroy(struct probe *p);
 
-/*
- * The object whose allocator a process uses, as a path memtrace can open (through
- * /proc/PID/root, so a process in a container is resolved in its own file system): the C library
- * it maps, or the executable itself when that defines malloc (static linking). NULL if neither.
- */
-char *probe__allocator_of_pid(int pid);
-/* The same for a command about to be executed (exe: the resolved path of the program). */
-char *probe__allocator_of_exe(const char *exe);
+/* Record pid as traced (the BPF side ignores everyone else). */
+int probe__target(struct probe *p, int pid);
 
-/* Attach every allocator probe in obj for pid (the pid's whole process). Returns 0 or -errno. */
-int probe__attach(struct probe *p, int pid, const char *obj);
+/*
+ * Attach the plan's probes for pid (-1: every process that maps the objects), skipping objects
+ * already attached for it. Errors are reported here. Returns 0 or -errno.
+ */
+int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan);
 
 int probe__events_fd(const struct probe *p);
 /* The loaded skeleton, for modules that attach programs of their own (faults.c). */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* The text report: a summary, then the stacks holding the most memory, innermost frame first. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "memtrace.h"
@@ -99,14 +100,57 @@ static void stack(FILE *f, const struct mt_snapshot *s, const struct mt_stack *s
 			report__frame_label(&st->frames[i], label, sizeof(label)));
 }
 
+static const struct mt_snapshot *sort_snap;	/* qsort has no context argument */
+
+static int by_held(const void *x, const void *y)
+{
+	const struct mt_proc *a = &sort_snap->procs[*(const size_t *)x];
+	const struct mt_proc *b = &sort_snap->procs[*(const size_t *)y];
+	uint64_t ha = a->kind[MT_KIND_HEAP].outstanding_bytes, hb = b->kind[MT_KIND_HEAP].outstanding_bytes;
+
+	if (ha != hb)
+		return ha < hb ? 1 : -1;
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+/* Several processes (-f, -a): the total over all of them, then one line each, largest first. */
+static void process_totals(FILE *f, const struct mt_snapshot *s, const size_t *order)
+{
+	char a[16];
+
+	fputc('\n', f);
+	summary(f, "all processes, heap", &s->total[MT_KIND_HEAP]);
+	if (s->total[MT_KIND_MMAP].allocations)
+		summary(f, "all processes, mmap", &s->total[MT_KIND_MMAP]);
+	fprintf(f, "\n%8s %-16s %10s %8s  %s\n", "PID", "COMM", "HELD", "BLOCKS", "COMMAND");
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct mt_proc *p = &s->procs[order[i]];
+
+		fprintf(f, "%8u %-16s %10s %8" PRIu64 "  %s%s\n", p->pid, p->comm,
+			mt_fmt_bytes(p->kind[MT_KIND_HEAP].outstanding_bytes, a),
+			p->kind[MT_KIND_HEAP].outstanding_allocations, p->cmdline ? p->cmdline : "",
+			p->exited ? " (exited)" : "");
+	}
+}
+
 int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 {
+	size_t *order = calloc(s->nprocs + 1, sizeof(*order));
+
+	if (!order)
+		return -1;
+	for (size_t i = 0; i < s->nprocs; i++)
+		order[i] = i;
+	sort_snap = s;
+	qsort(order, s->nprocs, sizeof(*order), by_held);
 	fprintf(f, "memtrace report: %.1fs traced, %zu process%s\n",
 		(s->now_ns - s->start_ns) / 1e9, s->nprocs, s->nprocs == 1 ? "" : "es");
 	losses(f, s);
 	unwind_line(f, &s->unwind);
+	if (s->nprocs > 1)
+		process_totals(f, s, order);
 	for (size_t i = 0; i < s->nprocs; i++) {
-		const struct mt_proc *p = &s->procs[i];
+		const struct mt_proc *p = &s->procs[order[i]];
 		int shown = 0;
 
 		fprintf(f, "\n== pid %u (%s)%s\n", p->pid, p->comm, p->exited ? ", exited" : "");
@@ -120,5 +164,6 @@ int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 		if (!shown)
 			fprintf(f, "\nno outstanding allocations\n");
 	}
+	free(order);
 	return ferror(f) ? -1 : 0;
 }

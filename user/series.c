@@ -64,6 +64,16 @@ static struct proc_series *get(struct series *s, uint32_t pid)
 	return p;
 }
 
+void series__forget(struct series *s, uint32_t pid)
+{
+	struct proc_series *p = find(s, pid);
+
+	if (!p)
+		return;
+	free(p->x);
+	*p = s->procs[--s->nprocs];	/* order does not matter */
+}
+
 /* Into a: the first one's time, the larger of each value. */
 static void merge(struct mt_sample *a, const struct mt_sample *b)
 {

@@ -26,6 +26,9 @@ void series__sample(struct series *s, const struct agg *a, uint32_t pid, uint64_
 /* Add one sample (what sampling does after reading /proc; tests call it directly). */
 void series__add(struct series *s, uint32_t pid, const struct mt_sample *x, uint64_t hwm_bytes);
 
+/* Drop pid's series (-a forgets ended processes to bound memory). */
+void series__forget(struct series *s, uint32_t pid);
+
 /* The process's samples and sampled peaks for a snapshot; samples are copied (free them). */
 void series__fill(const struct series *s, uint32_t pid, struct mt_proc *out);
 

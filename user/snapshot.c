@@ -220,16 +220,22 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 	s->unwind = meta->unwind;
 	find_oldest(a, oldest);
 	for (size_t i = 0; i < agg__nprocs(a); i++) {
-		fill_proc(a, sym, meta->py, agg__proc_at(a, i), oldest, &procs[i]);
-		procs[i].kind[MT_KIND_HEAP].lost_events = lost;
+		const struct agg_proc *ap = agg__proc_at(a, i);
+		struct mt_proc *out = &procs[s->nprocs];
+
+		if (ap->sum[MT_KIND_HEAP].outstanding_bytes + ap->sum[MT_KIND_MMAP].outstanding_bytes <
+		    meta->min_bytes)
+			continue;	/* --min-bytes */
+		fill_proc(a, sym, meta->py, ap, oldest, out);
+		out->kind[MT_KIND_HEAP].lost_events = lost;
 		if (meta->resident)
-			resident__fill(meta->resident, sym, procs[i].pid, &procs[i].resident);
+			resident__fill(meta->resident, sym, out->pid, &out->resident);
 		if (meta->series)
-			series__fill(meta->series, procs[i].pid, &procs[i]);
+			series__fill(meta->series, out->pid, out);
+		s->nprocs++;
 	}
 	if (meta->resident)
 		resident__total(meta->resident, &s->faults);
-	s->nprocs = agg__nprocs(a);
 	s->procs = procs;
 	for (int k = 0; k < MT_KIND__COUNT; k++)
 		s->total[k] = *agg__total(a, k);

@@ -18,6 +18,7 @@ struct snapshot_meta {
 	const struct series *series;		/* memory over time; NULL when not sampled */
 	struct mt_unwind_stats unwind;
 	const struct pytrace *py;	/* NULL: no Python frames to name */
+	uint64_t min_bytes;		/* processes holding less (heap + mmap) are left out */
 };
 
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,

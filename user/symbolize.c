@@ -50,6 +50,8 @@ struct proc_maps {
 	struct module **modules;	/* parallel to maps; NULL for non-file mappings */
 	uint64_t last_refresh_ns;
 	struct htab *preloaded;		/* replay: address + 1 -> struct mt_frame, as recorded */
+	struct mt_mapping **owned;	/* every mapping made for it, current or pinned */
+	size_t nowned, cap_owned;
 };
 
 struct symbolizer {
@@ -59,7 +61,7 @@ struct symbolizer {
 	size_t nprocs, cap_procs;
 	char **strings;			/* everything handed out, freed at the end */
 	size_t nstrings, cap_strings;
-	struct mt_mapping **mappings;
+	struct mt_mapping **mappings;	/* replay's kept mappings; processes own their own */
 	size_t nmappings, cap_mappings;
 	sym_maps_fn on_maps;		/* told of every mapping list read: the recorder keeps them */
 	void *on_maps_ctx;
@@ -90,25 +92,39 @@ static void module_free(struct module *m)
 	free(m);
 }
 
+static void free_mapping(struct mt_mapping *m)
+{
+	free((char *)m->path);
+	free(m);
+}
+
+/* Everything kept for one process: its mappings (all it ever had, pinned by its stacks) too. */
+static void proc_release(struct proc_maps *p)
+{
+	struct procmaps pm = { p->maps, p->n };
+
+	procmaps__release(&pm);
+	htab__free(p->pins);
+	htab__free(p->preloaded);
+	free(p->mappings);
+	free(p->modules);
+	for (size_t i = 0; i < p->nowned; i++)
+		free_mapping(p->owned[i]);
+	free(p->owned);
+}
+
 void sym__free(struct symbolizer *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->nmods; i++)
 		module_free(s->mods[i]);
-	for (size_t i = 0; i < s->nprocs; i++) {
-		struct procmaps pm = { s->procs[i].maps, s->procs[i].n };
-
-		procmaps__release(&pm);
-		htab__free(s->procs[i].pins);
-		htab__free(s->procs[i].preloaded);
-		free(s->procs[i].mappings);
-		free(s->procs[i].modules);
-	}
+	for (size_t i = 0; i < s->nprocs; i++)
+		proc_release(&s->procs[i]);
 	for (size_t i = 0; i < s->nstrings; i++)
 		free(s->strings[i]);
 	for (size_t i = 0; i < s->nmappings; i++)
-		free(s->mappings[i]);
+		free_mapping(s->mappings[i]);
 	free(s->mods);
 	free(s->procs);
 	free(s->strings);
@@ -238,6 +254,7 @@ static struct proc_maps *proc_get(struct symbolizer *s, int pid, bool create)
 	if (!create)
 		return NULL;
 	xgrow(&s->procs, &s->cap_procs, s->nprocs + 1, sizeof(*s->procs));
+	memset(&s->procs[s->nprocs], 0, sizeof(*s->procs));	/* the slot may be a forgotten one */
 	s->procs[s->nprocs].pid = pid;
 	s->procs[s->nprocs].pins = htab__new(sizeof(struct pin));
 	return &s->procs[s->nprocs++];
@@ -270,10 +287,10 @@ static void install_maps(struct symbolizer *s, struct proc_maps *p, struct procm
 		mm->start = pm->start;
 		mm->end = pm->end;
 		mm->file_offset = pm->offset;
-		mm->path = keep(s, pm->path[0] ? pm->path : "[anon]");
+		mm->path = xstrdup(pm->path[0] ? pm->path : "[anon]");	/* freed with mm */
 		mm->build_id = p->modules[i] ? p->modules[i]->build_id : NULL;
-		xgrow(&s->mappings, &s->cap_mappings, s->nmappings + 1, sizeof(*s->mappings));
-		s->mappings[s->nmappings++] = p->mappings[i] = mm;
+		xgrow(&p->owned, &p->cap_owned, p->nowned + 1, sizeof(*p->owned));
+		p->owned[p->nowned++] = p->mappings[i] = mm;
 	}
 }
 
@@ -327,7 +344,7 @@ const struct mt_mapping *sym__keep_mapping(struct symbolizer *s, const struct mt
 	struct mt_mapping *mm = xcalloc(1, sizeof(*mm));
 
 	*mm = *m;
-	mm->path = keep(s, m->path ? m->path : "[anon]");
+	mm->path = xstrdup(m->path ? m->path : "[anon]");	/* freed with mm */
 	mm->build_id = keep(s, m->build_id);
 	xgrow(&s->mappings, &s->cap_mappings, s->nmappings + 1, sizeof(*s->mappings));
 	s->mappings[s->nmappings++] = mm;
@@ -347,6 +364,20 @@ void sym__preload(struct symbolizer *s, int pid, const struct mt_frame *f)
 	*e = *f;
 	e->function = keep(s, f->function);
 	e->file = keep(s, f->file);
+}
+
+/*
+ * Drop everything kept for pid (whole-machine tracing forgets ended processes, whose stacks the
+ * aggregate has dropped too). Objects stay: other processes map them.
+ */
+void sym__forget(struct symbolizer *s, int pid)
+{
+	struct proc_maps *p = proc_get(s, pid, false);
+
+	if (!p)
+		return;
+	proc_release(p);
+	*p = s->procs[--s->nprocs];	/* order of procs does not matter */
 }
 
 static ssize_t find_map(const struct proc_maps *p, uint64_t addr)

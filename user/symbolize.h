@@ -20,6 +20,9 @@ void sym__free(struct symbolizer *s);
  */
 int sym__refresh(struct symbolizer *s, int pid);
 
+/* Forget a process: its mappings are freed (the objects stay, shared by others). */
+void sym__forget(struct symbolizer *s, int pid);
+
 /* Make sure every address of a new stack lies in a known mapping, re-reading them if not. */
 void sym__cover(struct symbolizer *s, int pid, const uint64_t *addrs, uint32_t n);
 

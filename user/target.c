@@ -165,19 +165,57 @@ int target__check_pid(struct target *t, int pid)
 
 void target__seize(struct target *t)
 {
-	if (ptrace(PTRACE_SEIZE, t->pid, 0, PTRACE_O_TRACEEXIT) == 0)
+	long opts = PTRACE_O_TRACEEXIT;
+
+	if (t->on_event)
+		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC;
+	if (ptrace(PTRACE_SEIZE, t->pid, 0, opts) == 0)
 		t->seized = true;
 	else
 		mt_debug("cannot hold pid %d at exit (%s); a stack of it may stay unresolved if it "
 			 "exits before memtrace reads its mappings", t->pid, strerror(errno));
 }
 
-/* A ptrace stop that is not the exit stop: let it go, giving back the signal it was about. */
-static void resume(int pid, int status)
+void target__adopt(struct target *t, int pid, const struct target *parent)
 {
-	int sig = WSTOPSIG(status), event = status >> 16;
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->go_fd = t->err_fd = -1;
+	t->seized = true;	/* ptrace attached it with its parent's options */
+	t->fresh = true;
+	t->on_event = parent->on_event;
+	t->event_ctx = parent->event_ctx;
+	read_comm(t);
+}
 
-	if (event == PTRACE_EVENT_STOP) {	/* group stop (SIGSTOP etc.) or an interrupt */
+/* fork, vfork and exec of a followed process: tell the session, then let it go on. */
+static bool tree_event(struct target *t, int status)
+{
+	int event = status >> 16;
+	unsigned long msg = 0;
+
+	if (event != PTRACE_EVENT_FORK && event != PTRACE_EVENT_VFORK && event != PTRACE_EVENT_EXEC)
+		return false;
+	ptrace(PTRACE_GETEVENTMSG, t->pid, 0, &msg);
+	if (event == PTRACE_EVENT_EXEC)
+		read_comm(t);
+	if (t->on_event)
+		t->on_event(t, event, msg, t->event_ctx);
+	ptrace(PTRACE_CONT, t->pid, 0, 0);
+	return true;
+}
+
+/* A ptrace stop that is not the exit stop: let it go, giving back the signal it was about. */
+static void resume(struct target *t, int status)
+{
+	int pid = t->pid, sig = WSTOPSIG(status), event = status >> 16;
+
+	if (t->fresh && (event == PTRACE_EVENT_STOP || sig == SIGSTOP)) {
+		t->fresh = false;	/* an adopted child's first stop: its probes are in, run it */
+		ptrace(PTRACE_CONT, pid, 0, 0);
+	} else if (tree_event(t, status)) {
+		return;
+	} else if (event == PTRACE_EVENT_STOP) {	/* group stop (SIGSTOP etc.) or an interrupt */
 		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)
 			ptrace(PTRACE_LISTEN, pid, 0, 0);
 		else
@@ -206,7 +244,7 @@ int target__reap(struct target *ts, int n, void (*at_exit)(struct target *, void
 					at_exit(t, ctx);
 				ptrace(PTRACE_CONT, t->pid, 0, 0);
 			} else if (WIFSTOPPED(st)) {
-				resume(t->pid, st);
+				resume(t, st);
 			}
 		}
 		/* Neither our child nor held by ptrace: all we can do is look. */

@@ -14,6 +14,14 @@ struct target {
 	int go_fd, err_fd;	/* spawned: release pipe and exec-error pipe */
 	char comm[16];
 	char *exe;		/* spawned: resolved program path */
+	/*
+	 * Set to follow the process tree (-f): ptrace then stops the process at fork, vfork and
+	 * exec and calls this (event: PTRACE_EVENT_*, msg: the new child's pid for a fork) before
+	 * letting it go on. Children are traced from their first instruction (see target__adopt).
+	 */
+	void (*on_event)(struct target *t, int event, unsigned long msg, void *ctx);
+	void *event_ctx;
+	bool fresh;		/* adopted, not yet past its first stop */
 };
 
 /*
@@ -39,6 +47,9 @@ void target__seize(struct target *t);
  * exit, before its memory is gone; then it is let go. Returns the number still alive.
  */
 int target__reap(struct target *ts, int n, void (*at_exit)(struct target *, void *), void *ctx);
+
+/* A fork child that ptrace attached for us: held at its first stop until the next reap. */
+void target__adopt(struct target *t, int pid, const struct target *parent);
 
 /* Let go of a seized process that is still running. */
 void target__detach(struct target *t);

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "aggregate.h"
+#include "allocator.h"
 #include "faults.h"
 #include "live.h"
 #include "metrics.h"
@@ -26,7 +27,9 @@
 #include "series.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
+#include "system.h"
 #include "target.h"
+#include "tree.h"
 #include "trace.h"
 #include "unwind.h"
 #include "util.h"
@@ -45,8 +48,12 @@ struct session {
 	struct metrics_server *metrics;	/* --metrics, else NULL */
 	struct pprof_dir *pdir;		/* --pprof-dir, else NULL */
 	struct pytrace *py;
-	struct target targets[MT_MAX_PIDS];
+	struct target *targets;		/* -p pids or the command, then followed children (-f) */
 	int ntargets;
+	size_t cap_targets;
+	struct tree *tree;		/* -f */
+	struct system *system;		/* -a */
+	uint64_t drain_until_ns;	/* -a: reading what is left, until then */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
 };
@@ -72,6 +79,19 @@ static void install_signals(void)
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
+/*
+ * -a: when to stop reading a ring buffer that never runs dry. While tracing: when the trace
+ * should end. At the end: after a grace period for what was sent before the end.
+ */
+static bool flood_stop_due(const struct session *s)
+{
+	uint64_t now = mt_now_ns();
+
+	if (s->drain_until_ns)
+		return now > s->drain_until_ns;
+	return stop_signal || (s->env->duration > 0 && now - s->start_ns >= s->env->duration * 1e9);
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -82,6 +102,16 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (size < MT_EVENT_HDR_SIZE || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
 		return 0;
+	}
+	if (s->system) {
+		/* The whole machine can send events faster than they are read: stop when due. */
+		if (!(s->events & 1023) && flood_stop_due(s))
+			return -EINTR;
+		system__event(s->system, raw);
+		if (raw->op == MT_OP_EXIT)
+			unwind__forget(s->unw, raw->pid);
+		if (raw->op == MT_OP_EXIT || raw->op == MT_OP_EXEC)
+			return 0;
 	}
 	recorder__event(s->rec, raw);	/* as the probes sent it (no Python frames: see below) */
 	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
@@ -145,15 +175,14 @@ static int start_command(struct session *s)
 {
 	const struct env *env = s->env;
 	struct target *t = &s->targets[0];
-	char *exe = NULL, *obj;
+	struct alloc_plan plan;
+	char *exe = NULL;
 	int rc = target__resolve(env->cmd[0], &exe);
 
 	if (rc)
 		return rc;
-	obj = probe__allocator_of_exe(exe);
-	if (!obj) {
-		mt_err("memtrace traces programs that use the C library's malloc",
-		       "%s has no malloc to probe (statically linked without one?)", exe);
+	rc = allocator__plan_exe(exe, environ, &plan);
+	if (rc) {
 		free(exe);
 		return MT_EXIT_TARGET;
 	}
@@ -161,13 +190,15 @@ static int start_command(struct session *s)
 	unwind__preload(s->unw, t->pid, exe);	/* its first allocations must find their tables */
 	free(exe);
 	if (rc) {
-		free(obj);
+		allocator__release(&plan);
 		return MT_EXIT_FAIL;
 	}
 	s->ntargets = 1;
+	if (s->tree)
+		tree__follow(s->tree, t);
 	target__seize(t);
-	rc = probe__attach(s->probe, t->pid, obj);
-	free(obj);
+	rc = probe__attach_plan(s->probe, t->pid, &plan);
+	allocator__release(&plan);
 	if (!rc && env->faults)
 		rc = faults__attach(s->probe, t->pid);
 	if (rc) {
@@ -189,24 +220,22 @@ static int attach_pids(struct session *s)
 {
 	for (int i = 0; i < s->env->npids; i++) {
 		struct target *t = &s->targets[s->ntargets];
-		char *obj;
+		struct alloc_plan plan;
 		int rc;
 
 		if (target__check_pid(t, s->env->pids[i]))
 			return MT_EXIT_TARGET;
-		obj = probe__allocator_of_pid(t->pid);
-		if (!obj) {
-			mt_err("memtrace traces programs that use the C library's malloc",
-			       "process %d (%s) maps no C library with malloc to probe", t->pid, t->comm);
+		if (allocator__plan_pid(t->pid, &plan))
 			return MT_EXIT_TARGET;
-		}
-		rc = probe__attach(s->probe, t->pid, obj);
-		free(obj);
+		rc = probe__attach_plan(s->probe, t->pid, &plan);
+		allocator__release(&plan);
 		if (!rc && s->env->faults)
 			rc = faults__attach(s->probe, t->pid);
 		if (rc)
 			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		s->ntargets++;
+		if (s->tree)
+			tree__follow(s->tree, t);
 		target__seize(t);
 		capture_process(s, t);
 		unwind__refresh(s->unw, t->pid);
@@ -217,7 +246,7 @@ static int attach_pids(struct session *s)
 
 static void announce(const struct session *s)
 {
-	fprintf(stderr, "memtrace: tracing");
+	fprintf(stderr, "memtrace: tracing%s", s->system ? " all processes" : "");
 	for (int i = 0; i < s->ntargets; i++)
 		fprintf(stderr, "%s pid %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
 	if (s->env->duration > 0)
@@ -227,11 +256,27 @@ static void announce(const struct session *s)
 
 static bool should_stop(struct session *s)
 {
+	int alive;
+
 	if (stop_signal)
 		return true;
 	if (s->env->duration > 0 && mt_now_ns() - s->start_ns >= s->env->duration * 1e9)
 		return true;
-	return target__reap(s->targets, s->ntargets, at_exit_stop, s) == 0;
+	if (s->system) {
+		system__tick(s->system);
+		return false;
+	}
+	alive = target__reap(s->targets, s->ntargets, at_exit_stop, s);
+	if (s->tree) {
+		int before = s->ntargets;
+
+		alive += tree__adopt(s->tree, &s->targets, &s->ntargets, &s->cap_targets);
+		for (int i = before; i < s->ntargets; i++) {	/* forked children, held until now */
+			unwind__refresh(s->unw, s->targets[i].pid);
+			pytrace__attach(s->py, s->targets[i].pid);
+		}
+	}
+	return alive == 0;
 }
 
 static void record_tick(struct session *s)
@@ -248,7 +293,8 @@ static void live_tick(struct session *s)
 	if (live__due(s->live)) {
 		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(),
 					      .series = s->series, .py = s->py,
-					      .resident = s->env->faults ? s->res : NULL };
+					      .resident = s->env->faults ? s->res : NULL,
+					      .min_bytes = s->env->min_bytes };
 
 		probe__losses(s->probe, meta.loss);
 		live__show(s->live, snapshot__build(s->agg, s->sym, &meta));
@@ -331,11 +377,13 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 {
 	/* Recordings carry no RSS samples yet: a recorded run's reports leave the timeline out. */
 	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->rec ? NULL : s->series,
-				      .py = s->py };
+				      .py = s->py,
+				      .min_bytes = s->env->min_bytes };
 
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
 			capture_process(s, &s->targets[i]);
+	s->drain_until_ns = mt_now_ns() + 3000000000ull;
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
 	probe__log_stats(s->probe);
@@ -349,6 +397,9 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
 	recorder__finish(s->rec, s->agg, s->sym, &meta);
+	if (s->system && system__forgotten(s->system))
+		mt_warn("%llu ended processes left out to bound memory (their bytes are in the totals)",
+			(unsigned long long)system__forgotten(s->system));
 	*snap = snapshot__build(s->agg, s->sym, &meta);
 }
 
@@ -419,6 +470,16 @@ static int cmd_status(struct session *s, int rc)
 	return rc ? rc : st;	/* memtrace's own failure wins over the command's status */
 }
 
+static int load(struct session *s)
+{
+	struct probe_opts o = { .unwind_mode = s->env->unwind, .all = s->env->all,
+				.comm = s->env->comm };
+
+	if (s->env->cgroup && system__cgroup(s->env->cgroup, &o.cgroup_id, &o.cgroup_level))
+		return -ENOENT;
+	return probe__load(&s->probe, &o);
+}
+
 int trace__run(const struct env *env)
 {
 	struct session s = { .env = env };
@@ -439,7 +500,10 @@ int trace__run(const struct env *env)
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
 	}
-	if (probe__load(&s.probe, env->unwind)) {
+	
+	s.cap_targets = MT_MAX_PIDS;
+	s.targets = xcalloc(s.cap_targets, sizeof(*s.targets));
+	if (load(&s)) {
 		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		goto cleanup;
 	}
@@ -453,7 +517,12 @@ int trace__run(const struct env *env)
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
 	}
-	rc = env->cmd ? start_command(&s) : attach_pids(&s);
+	if (env->follow)
+		s.tree = tree__new(s.probe, s.agg, s.sym);
+	if (env->all)
+		rc = (s.system = system__start(s.probe, s.agg, s.sym, s.series)) ? 0 : MT_EXIT_ENV;
+	else
+		rc = env->cmd ? start_command(&s) : attach_pids(&s);
 	if (rc)
 		goto cleanup;
 	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
@@ -496,5 +565,8 @@ cleanup:
 	series__free(s.series);
 	pytrace__free(s.py);
 	agg__free(s.agg);
+	tree__free(s.tree);
+	system__free(s.system);
+	free(s.targets);
 	return rc;
 }

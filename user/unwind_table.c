@@ -262,6 +262,49 @@ static int read_fde_starts(Elf *elf, uint64_t **starts, size_t *n)
 	return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Static executables have no .eh_frame_hdr (gcc asks ld for one only when linking dynamically),
+ * so the function starts come from the symbol table instead: libdw finds their CFI in .eh_frame
+ * by itself. Aliases collapse to one start.
+ */
+static int read_symbol_starts(Elf *elf, uint64_t **starts, size_t *n)
+{
+	Elf_Scn *scn = NULL;
+	size_t m = 0, cap = 0;
+
+	*starts = NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_SYMTAB || !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Sym sym;
+
+			if (!gelf_getsym(d, i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC || !sym.st_value)
+				continue;
+			xgrow(starts, &cap, m + 1, sizeof(**starts));
+			(*starts)[m++] = sym.st_value;
+		}
+	}
+	if (!m)
+		return -ENOENT;
+	qsort(*starts, m, sizeof(**starts), cmp_u64);
+	*n = 0;
+	for (size_t i = 0; i < m; i++)
+		if (!*n || (*starts)[*n - 1] != (*starts)[i])
+			(*starts)[(*n)++] = (*starts)[i];
+	return 0;
+}
+
 static void read_segments(Elf *elf, struct unwind_table *t)
 {
 	GElf_Phdr ph;
@@ -286,6 +329,8 @@ int unwind_table__build(Elf *elf, struct unwind_table *t)
 
 	memset(t, 0, sizeof(*t));
 	err = read_fde_starts(elf, &starts, &n);
+	if (err == -ENOENT)
+		err = read_symbol_starts(elf, &starts, &n);
 	if (err)
 		return err;
 	cfi = dwarf_getcfi_elf(elf);

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Allocators beyond glibc's malloc: C++ operator new/delete, Debian's jemalloc, tcmalloc and
+# mimalloc by LD_PRELOAD (launched and attached with -p), a statically linked executable, and a
+# Go program refused with one clear line. Exact outstanding bytes per function everywhere.
+source "$(dirname "$0")/../lib/tap.sh"
+need_root
+LIB=/usr/lib/x86_64-linux-gnu
+for pkg in libjemalloc2 libtcmalloc-minimal4 libgoogle-perftools4 libmimalloc2.0; do
+	dpkg -s "$pkg" >/dev/null 2>&1 ||
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null 2>&1 ||
+		skip_all "cannot install $pkg"
+done
+
+# Expected per function (tests/workloads/leaky.c and cxx_leaky.cc): function bytes blocks.
+LEAKY="leak_aligned_alloc 4096 2
+leak_calloc 8400 4
+leak_malloc 10000 10
+leak_memalign 9692 3
+leak_posix_memalign 9000 3
+leak_realloc 20000 1
+leak_reallocarray 300 1
+leak_strdup 600 6"
+CXX="_Z14leak_new_arrayv 9000 3
+_Z15leak_cxx_mallocv 2000 4
+_Z16leak_new_alignedv 256 2
+_Z16leak_new_nothrowv 1400 2
+_Z8leak_newv 1000 5"
+
+sites() { python3 tests/lib/site.py "$1" | grep -E '^_Z[0-9]+leak|^leak_'; }
+clean() {	# report name: every free matched, nothing lost, no churn held
+	is "$(jpy "d['summary']['unknown_frees'], d['summary']['lost_events']" "$1")" "0 0" "$2: every free matched, none lost"
+	# (mimalloc's realloc(p, 0) frees p but returns a new 0-byte block: bytes, not blocks, are 0)
+	is "$(python3 tests/lib/site.py "$1" | awk '$1 ~ /^(churn|_Z5churnv)$/ {b += $2} END {print b + 0}')" 0 "$2: churn holds no bytes"
+}
+
+# C++ on glibc: operator new is probed in libstdc++ (its malloc folds into it), delete goes to free.
+"$MEMTRACE" --json "$TMP/cxx.json" -o /dev/null -- "$WL/cxx_leaky" >/dev/null
+is "$(sites "$TMP/cxx.json")" "$CXX" "C++ on glibc: new, new[], nothrow, aligned new and malloc, exact per function"
+clean "$TMP/cxx.json" "C++ on glibc"
+is "$(jpy "d['summary']['frees']" "$TMP/cxx.json")" 3000 "C++ on glibc: 3000 deletes (sized, unsized, aligned), each counted once"
+is "$(jpy "[s['frames'][0]['function'] for s in d['processes'][0]['stacks'] if s['outstanding_allocations'] and s['frames'][s['site']]['function'] == '_Z8leak_newv'][0]" "$TMP/cxx.json")" \
+	"_Z8leak_newv" "C++ on glibc: the first frame is the caller of operator new, not libstdc++"
+
+for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4 libtcmalloc.so.4 libmimalloc.so.2; do
+	LD_PRELOAD=$LIB/$lib "$MEMTRACE" -v --json "$TMP/c.json" -o /dev/null -- "$WL/leaky" >/dev/null 2>"$TMP/v"
+	grep -q "leaky: malloc() in .*/$lib\$" "$TMP/v"; ok $? "$lib: malloc bound to the preloaded library"
+	grep -q "leaky: reallocarray() in .*/libc.so" "$TMP/v" || grep -q "leaky: reallocarray() in .*/$lib\$" "$TMP/v"
+	ok $? "$lib: a function it lacks stays bound where the linker binds it"
+	is "$(sites "$TMP/c.json")" "$LEAKY" "$lib: C workload, exact bytes and blocks per function"
+	clean "$TMP/c.json" "$lib C"
+	LD_PRELOAD=$LIB/$lib "$MEMTRACE" --json "$TMP/x.json" -o /dev/null -- "$WL/cxx_leaky" >/dev/null
+	is "$(sites "$TMP/x.json")" "$CXX" "$lib: C++ workload, exact per function (its own operator new/delete)"
+	clean "$TMP/x.json" "$lib C++"
+	is "$(jpy "d['summary']['frees'] >= 3000" "$TMP/x.json")" True "$lib: the 3000 deletes are seen"
+done
+
+# -p on a running process with jemalloc preloaded: the binding is read from its mappings.
+go=$TMP/go
+LD_PRELOAD=$LIB/libjemalloc.so.2 "$WL/waiter" "$go" >"$TMP/wout" &
+pid=$!
+for _ in $(seq 100); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
+"$MEMTRACE" -v -p "$pid" --json "$TMP/p.json" -o /dev/null 2>"$TMP/perr" &
+mt=$!
+for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/perr" && break; sleep 0.05; done
+touch "$go"
+wait "$pid"
+timeout 30 tail --pid="$mt" -f /dev/null
+grep -q "process $pid (waiter): malloc() in .*/libjemalloc.so.2\$" "$TMP/perr"; ok $? "-p: malloc of a jemalloc process found in its mappings"
+is "$(python3 tests/lib/site.py "$TMP/p.json")" "after_attach 21000 7" "-p: jemalloc process, exact bytes after attach"
+
+# A statically linked executable: its own malloc, from its symbol table.
+if gcc -static -g -O1 -fno-omit-frame-pointer -fno-inline tests/workloads/leaky.c -o "$TMP/leaky_static" 2>/dev/null; then
+	"$MEMTRACE" --json "$TMP/s.json" -o /dev/null -- "$TMP/leaky_static" >/dev/null
+	# strdup is the executable's own code here, so it is the call site; leak_strdup is its caller.
+	is "$(sites "$TMP/s.json")" "$(grep -v '^leak_strdup ' <<<"$LEAKY")" "static executable: exact bytes and blocks per function"
+	is "$(jpy "sorted((s['outstanding_bytes'], s['outstanding_allocations']) for p in d['processes'] for s in p['stacks'] if s['kind'] == 'heap' and 'strdup' in (s['frames'][s['site']]['function'] or '') and len(s['frames']) > s['site'] + 1 and s['frames'][s['site'] + 1]['function'] == 'leak_strdup')" "$TMP/s.json")" \
+		"[(600, 6)]" "static executable: strdup (its own copy) is the site, called by leak_strdup: 600 B in 6"
+	clean "$TMP/s.json" "static"
+else
+	ok 0 "# SKIP static libc (libc6-dev's libc.a) unavailable"
+fi
+
+# Go: uretprobes would corrupt its stacks; refused before anything runs.
+if command -v go >/dev/null && mkdir -p "$TMP/gosrc" && printf 'package main\nimport "fmt"\nfunc main() { fmt.Println("go ran") }\n' >"$TMP/gosrc/main.go" &&
+	(cd "$TMP/gosrc" && GOCACHE=$TMP/gocache GO111MODULE=off go build -o hello main.go) 2>/dev/null; then
+	"$MEMTRACE" -- "$TMP/gosrc/hello" >"$TMP/gout" 2>"$TMP/gerr"
+	is "$?" 4 "Go program: exit status 4 (target cannot be traced)"
+	is "$(wc -l <"$TMP/gerr")" 1 "Go program: one line"
+	grep -q "refusing to trace .*hello: it is a Go program" "$TMP/gerr"; ok $? "Go program: says why"
+	is "$(cat "$TMP/gout")" "" "Go program: never started"
+else
+	ok 0 "# SKIP no Go toolchain to build a Go program"
+fi
+done_testing

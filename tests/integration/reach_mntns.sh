@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# A process in its own mount namespace whose libc is its own copy, bind-mounted over the usual
+# path (as a container's would be): traced with -p, its copy probed (not the host's file).
+source "$(dirname "$0")/../lib/tap.sh"
+need_root
+command -v unshare >/dev/null || skip_all "no unshare(1)"
+LIBC=$(ldd "$WL/waiter" | awk '/libc.so/ {print $3}')
+cp "$LIBC" "$TMP/libc-copy.so.6"
+go=$TMP/go
+unshare -m --propagation private sh -c "mount --bind '$TMP/libc-copy.so.6' '$LIBC' && exec '$WL/waiter' '$go'" >"$TMP/wout" &
+pid=$!
+for _ in $(seq 100); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
+[ -s "$TMP/wout" ] || skip_all "cannot bind-mount in a new mount namespace here"
+host_ino=$(stat -c %i "$LIBC")
+copy_ino=$(stat -c %i "$TMP/libc-copy.so.6")
+grep -q " $copy_ino .*libc.so" "/proc/$pid/maps"; ok $? "the process maps its own libc copy (inode $copy_ino), not the host's ($host_ino)"
+"$MEMTRACE" -v -p "$pid" --json "$TMP/r.json" -o /dev/null 2>"$TMP/err" &
+mt=$!
+for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
+touch "$go"
+wait "$pid"
+timeout 30 tail --pid="$mt" -f /dev/null
+wait "$mt"
+is "$?" 0 "memtrace ends with the process"
+grep -q "attached /.*libc.so.6+0x[0-9a-f]* (malloc) for pid $pid" "$TMP/err"; ok $? "malloc probed in the libc the process maps"
+is "$(python3 tests/lib/site.py "$TMP/r.json")" "after_attach 21000 7" "its leaks exact, by function"
+is "$(jpy "d['processes'][0]['stacks'][0]['frames'][0]['file'].endswith('waiter.c')" "$TMP/r.json")" True "symbolized through its own root"
+done_testing

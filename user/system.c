@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * -a: the whole machine. Each allocator object (libc, libstdc++, a jemalloc, a static executable)
+ * is probed once for every process, by (device, inode): a libc shared by a hundred containers is
+ * one set of uprobes. Objects are found by scanning /proc at the start and then every couple of
+ * seconds (a container started later brings its own libc). A process's blocks are dropped when it
+ * ends; ended processes are kept for the report up to a bound, the smallest forgotten first.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "allocator.h"
+#include "htab.h"
+#include "procmaps.h"
+#include "series.h"
+#include "system.h"
+#include "util.h"
+
+#define SCAN_EVERY_NS 2000000000ull
+#define KEEP_EXITED 256		/* ended processes kept for the report */
+
+struct system {
+	struct probe *probe;
+	struct agg *agg;
+	struct symbolizer *sym;
+	struct series *series;
+	struct htab *objects;		/* (dev, inode) seen -> nothing */
+	uint64_t last_scan_ns;
+	uint32_t *exited;		/* pids of ended processes still kept */
+	size_t nexited, cap_exited;
+	uint64_t forgotten;
+};
+
+static uint64_t object_key(const struct pmap *pm)
+{
+	uint64_t k = mt_hash(&pm->inode, sizeof(pm->inode), pm->dev);
+
+	return k ? k : 1;
+}
+
+static void probe_object(struct system *sy, int pid, const struct pmap *pm)
+{
+	struct alloc_plan plan;
+	char *open_path;
+
+	if (htab__lookup(sy->objects, object_key(pm)))
+		return;
+	open_path = xasprintf("/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)pm->start,
+			      (unsigned long long)pm->end);
+	if (allocator__plan_object(pm->path, open_path, pm->dev, pm->inode, &plan) == 0) {
+		htab__insert(sy->objects, object_key(pm), NULL);	/* read: never again */
+		if (plan.nsites) {
+			mt_debug("-a: probing %zu functions in %s", plan.nsites, pm->path);
+			probe__attach_plan(sy->probe, -1, &plan);
+		}
+	}
+	allocator__release(&plan);
+	free(open_path);
+}
+
+static void scan_process(struct system *sy, int pid)
+{
+	struct procmaps m;
+
+	if (procmaps__read(pid, &m))
+		return;	/* gone, or a kernel thread */
+	for (size_t i = 0; i < m.n; i++)
+		if (m.maps[i].inode && m.maps[i].offset == 0 && allocator__is_candidate(m.maps[i].path))
+			probe_object(sy, pid, &m.maps[i]);
+	procmaps__release(&m);
+}
+
+static void scan(struct system *sy)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	sy->last_scan_ns = mt_now_ns();
+	while (d && (de = readdir(d))) {
+		int pid = atoi(de->d_name);
+
+		if (pid > 0)
+			scan_process(sy, pid);
+	}
+	if (d)
+		closedir(d);
+}
+
+struct system *system__start(struct probe *probe, struct agg *agg, struct symbolizer *sym,
+			     struct series *series)
+{
+	struct system *sy = xcalloc(1, sizeof(*sy));
+
+	sy->probe = probe;
+	sy->agg = agg;
+	sy->sym = sym;
+	sy->series = series;
+	sy->objects = htab__new(1);
+	scan(sy);
+	if (!probe__nlinks(probe)) {
+		mt_err("is /proc mounted, and is memtrace root?", "found no allocator to probe on this machine");
+		system__free(sy);
+		return NULL;
+	}
+	return sy;
+}
+
+void system__free(struct system *sy)
+{
+	if (!sy)
+		return;
+	htab__free(sy->objects);
+	free(sy->exited);
+	free(sy);
+}
+
+void system__tick(struct system *sy)
+{
+	if (mt_now_ns() - sy->last_scan_ns >= SCAN_EVERY_NS)
+		scan(sy);
+}
+
+static void name_process(struct agg_proc *p)
+{
+	char path[64], buf[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
+	if ((f = fopen(path, "re"))) {
+		if (fgets(p->comm, sizeof(p->comm), f))
+			p->comm[strcspn(p->comm, "\n")] = 0;
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "/proc/%u/cmdline", p->pid);
+	if (!(f = fopen(path, "re")))
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	for (size_t i = 0; i + 1 < n; i++)
+		buf[i] = buf[i] ? buf[i] : ' ';
+	buf[n] = 0;
+	p->cmdline = n ? xstrdup(buf) : NULL;
+}
+
+static void forget_at(struct system *sy, size_t i)
+{
+	agg__forget_proc(sy->agg, sy->exited[i]);
+	sym__forget(sy->sym, (int)sy->exited[i]);
+	series__forget(sy->series, sy->exited[i]);
+	sy->exited[i] = sy->exited[--sy->nexited];
+}
+
+/* A reused pid or an exec: the old record goes (not counted as left out). */
+static void forget(struct system *sy, uint32_t pid)
+{
+	for (size_t i = 0; i < sy->nexited; i++)
+		if (sy->exited[i] == pid) {
+			forget_at(sy, i);
+			return;
+		}
+}
+
+/* Keep at most KEEP_EXITED ended processes: forget the one holding least. */
+static void bound_exited(struct system *sy)
+{
+	size_t least = 0;
+	uint64_t least_bytes = UINT64_MAX;
+
+	if (sy->nexited <= KEEP_EXITED)
+		return;
+	for (size_t i = 0; i < sy->nexited; i++) {
+		struct agg_proc *p = agg__find_proc(sy->agg, sy->exited[i]);
+		uint64_t b = p ? p->sum[MT_KIND_HEAP].outstanding_bytes + p->sum[MT_KIND_MMAP].outstanding_bytes : 0;
+
+		if (b < least_bytes) {
+			least_bytes = b;
+			least = i;
+		}
+	}
+	forget_at(sy, least);
+	sy->forgotten++;
+}
+
+void system__event(struct system *sy, const struct mt_event *e)
+{
+	struct agg_proc *p = agg__find_proc(sy->agg, e->pid);
+
+	if (e->op == MT_OP_EXEC) {	/* the old program's record ends; the new one starts afresh */
+		if (p) {
+			forget(sy, e->pid);	/* when it was kept as ended */
+			agg__forget_proc(sy->agg, e->pid);
+			sym__forget(sy->sym, (int)e->pid);
+			series__forget(sy->series, e->pid);
+		}
+		return;
+	}
+	if (e->op != MT_OP_EXIT) {
+		if (p && p->exited) {	/* the pid was reused by a new process */
+			forget(sy, e->pid);
+			p = NULL;
+		}
+		if (!p)
+			name_process(agg__proc(sy->agg, e->pid));
+		return;
+	}
+	if (!p)
+		return;		/* it never allocated while traced */
+	if (!p->comm[0])	/* gone before its first event was read */
+		memcpy(p->comm, MT_EVENT_COMM(e), sizeof(p->comm) - 1);
+	agg__drop_blocks(sy->agg, e->pid);
+	xgrow(&sy->exited, &sy->cap_exited, sy->nexited + 1, sizeof(*sy->exited));
+	sy->exited[sy->nexited++] = e->pid;
+	bound_exited(sy);
+}
+
+/* cgroup v2: a cgroup's id is its directory's inode; its level, its depth below the root. */
+int system__cgroup(const char *path, uint64_t *id, int *level)
+{
+	/* A hybrid hierarchy (cgroup v1 controllers) mounts v2 at /sys/fs/cgroup/unified. */
+	const char *root = access("/sys/fs/cgroup/cgroup.controllers", F_OK) ?
+				   "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+	size_t rootlen = strlen(root);
+	const char *rel = strncmp(path, root, rootlen) ? path : path + rootlen;
+	char *full = xasprintf("%s/%s", root, rel + strspn(rel, "/"));
+	struct stat st;
+	int err = stat(full, &st) ? -errno : 0;
+
+	*level = 0;
+	for (const char *c = rel + strspn(rel, "/"); *c; c++)
+		if (*c == '/' && c[1] && c[1] != '/')
+			++*level;
+	*level += rel[strspn(rel, "/")] != 0;
+	if (err)
+		mt_err("give a cgroup v2 path such as system.slice/ssh.service", "cannot find cgroup %s: %s",
+		       full, strerror(-err));
+	*id = st.st_ino;
+	free(full);
+	return err;
+}
+
+uint64_t system__forgotten(const struct system *sy) { return sy->forgotten; }

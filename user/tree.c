@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * -f: follow a process tree. ptrace stops a followed process at fork, vfork and exec. A fork
+ * child starts as a copy of its parent's address space, held at its first instruction until its
+ * own probes (the parent's plan, read from its mappings) are attached, so none of its allocations
+ * escape. At exec the new program is planned again (it may use another allocator, or be static)
+ * before it runs a single instruction of its own.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+
+#include "allocator.h"
+#include "tree.h"
+#include "util.h"
+
+struct tree {
+	struct probe *probe;
+	struct agg *agg;
+	struct symbolizer *sym;
+	int *pending;			/* children forked, not yet adopted */
+	size_t npending, cap_pending;
+};
+
+struct tree *tree__new(struct probe *probe, struct agg *agg, struct symbolizer *sym)
+{
+	struct tree *tr = xcalloc(1, sizeof(*tr));
+
+	tr->probe = probe;
+	tr->agg = agg;
+	tr->sym = sym;
+	return tr;
+}
+
+void tree__free(struct tree *tr)
+{
+	if (!tr)
+		return;
+	free(tr->pending);
+	free(tr);
+}
+
+static void name_process(struct tree *tr, const struct target *t)
+{
+	struct agg_proc *p = agg__proc(tr->agg, t->pid);
+	char path[64], buf[4096];
+	size_t n;
+	FILE *f;
+
+	memcpy(p->comm, t->comm, sizeof(p->comm));
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", t->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	for (size_t i = 0; i + 1 < n; i++)
+		buf[i] = buf[i] ? buf[i] : ' ';
+	buf[n] = 0;
+	free(p->cmdline);
+	p->cmdline = n ? xstrdup(buf) : NULL;
+}
+
+/* The new program of an exec: plan it as the dynamic linker will load it, with its own env. */
+static void on_exec(struct tree *tr, struct target *t)
+{
+	struct alloc_plan plan;
+
+	if (allocator__plan_exec(t->pid, &plan)) {
+		mt_warn("pid %d (%s) runs untraced after its exec", t->pid, t->comm);
+		return;
+	}
+	if (probe__attach_plan(tr->probe, t->pid, &plan))
+		mt_warn("pid %d (%s): probes not all attached after exec", t->pid, t->comm);
+	allocator__release(&plan);
+	name_process(tr, t);
+	sym__refresh(tr->sym, t->pid);
+}
+
+static void on_event(struct target *t, int event, unsigned long msg, void *ctx)
+{
+	struct tree *tr = ctx;
+
+	if (event == PTRACE_EVENT_EXEC) {
+		on_exec(tr, t);
+		return;
+	}
+	xgrow(&tr->pending, &tr->cap_pending, tr->npending + 1, sizeof(*tr->pending));
+	tr->pending[tr->npending++] = (int)msg;
+	mt_debug("pid %d (%s) forked pid %lu", t->pid, t->comm, msg);
+}
+
+void tree__follow(struct tree *tr, struct target *t)
+{
+	t->on_event = on_event;
+	t->event_ctx = tr;
+}
+
+int tree__adopt(struct tree *tr, struct target **ts, int *n, size_t *cap)
+{
+	int added = 0;
+
+	for (size_t i = 0; i < tr->npending; i++) {
+		struct alloc_plan plan;
+		struct target *t;
+
+		xgrow(ts, cap, *n + 1, sizeof(**ts));
+		t = &(*ts)[*n];
+		target__adopt(t, tr->pending[i], &(*ts)[0]);
+		(*n)++;
+		added++;
+		if (allocator__plan_pid(t->pid, &plan) == 0) {
+			probe__attach_plan(tr->probe, t->pid, &plan);
+			allocator__release(&plan);
+		}
+		name_process(tr, t);
+	}
+	tr->npending = 0;
+	return added;
+}
