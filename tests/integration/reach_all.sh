@@ -15,37 +15,42 @@ start() {	# name args...: memtrace -a in the background, waiting until its probe
 }
 stop() { kill -INT "$mt"; timeout 60 tail --pid="$mt" -f /dev/null; wait "$mt"; }
 
+# Copies under names of their own: other tests running on this machine at the same time (a
+# developer's parallel runs) must not match --comm.
+LK=lk$$ CX=cx$$
+cp "$WL/leaky" "$TMP/$LK" && cp "$WL/cxx_leaky" "$TMP/$CX" || { echo "Bail out! cannot copy the workloads"; exit 1; }
+
 # Exact totals need every event read: on a busy shared machine a whole-machine trace can lag
 # behind by seconds, so the exact checks filter by name in BPF (the probes still fire everywhere).
-start all --comm leaky; ok $? "-a starts and announces itself"
-"$WL/leaky" >"$TMP/o1" & p1=$!
-"$WL/leaky" 0 >"$TMP/o2" & p2=$!
+start all --comm $LK; ok $? "-a starts and announces itself"
+"$TMP/$LK" >"$TMP/o1" & p1=$!
+"$TMP/$LK" 0 >"$TMP/o2" & p2=$!
 wait "$p1" "$p2"
 sleep 0.3
 stop
 is "$?" 0 "-a ends cleanly on SIGINT with status 0"
 held() { jpy "[(p['comm'], p['summary']['outstanding_bytes'], p['summary']['unknown_frees']) for p in d['processes'] if p['pid'] == $1]" "$TMP/$2.json"; }
 # leaky: 66184 B as in core_leaky (stdout to a file: one 4 KiB buffer).
-is "$(held "$p1" all)" "[('leaky', 66184, 0)]" "a leaky started after memtrace: exact total, every free matched"
-is "$(held "$p2" all)" "[('leaky', 66184, 0)]" "a second one, told apart by pid: exact total"
-is "$(jpy "[p['cmdline'] for p in d['processes'] if p['pid'] == $p1]" "$TMP/all.json")" "['$WL/leaky']" "its command line"
-grep -q "^ *$p1 leaky .*$WL/leaky (exited)" "$TMP/all.txt"; ok $? "text report: per-process totals first"
+is "$(held "$p1" all)" "[('$LK', 66184, 0)]" "a leaky started after memtrace: exact total, every free matched"
+is "$(held "$p2" all)" "[('$LK', 66184, 0)]" "a second one, told apart by pid: exact total"
+is "$(jpy "[p['cmdline'] for p in d['processes'] if p['pid'] == $p1]" "$TMP/all.json")" "['$TMP/$LK']" "its command line"
+grep -q "^ *$p1 $LK .*$TMP/$LK (exited)" "$TMP/all.txt"; ok $? "text report: per-process totals first"
 is "$(python3 tests/lib/site.py "$TMP/all.json" | grep -c '^leak_malloc 20000 20$')" 1 "stacks of both, symbolized after they exited"
 
 # --comm: only processes of that name.
-start comm --comm cxx_leaky
-"$WL/leaky" >/dev/null; "$WL/cxx_leaky" >/dev/null
+start comm --comm $CX
+"$TMP/$LK" >/dev/null; "$TMP/$CX" >/dev/null
 stop
-is "$(jpy "sorted(set(p['comm'] for p in d['processes']))" "$TMP/comm.json")" "['cxx_leaky']" "--comm: only cxx_leaky"
+is "$(jpy "sorted(set(p['comm'] for p in d['processes']))" "$TMP/comm.json")" "['$CX']" "--comm: only $CX"
 is "$(jpy "d['summary']['outstanding_bytes']" "$TMP/comm.json")" 90456 "--comm: its exact bytes"
 
 # --min-bytes: leaky (66184 B) kept at 10K, hidden at 100K.
-start min --min-bytes 10K --comm leaky
-"$WL/leaky" >/dev/null
+start min --min-bytes 10K --comm $LK
+"$TMP/$LK" >/dev/null
 stop
 is "$(jpy "len(d['processes'])" "$TMP/min.json")" 1 "--min-bytes 10K keeps leaky (66184 B)"
-start min2 --min-bytes 100K --comm leaky
-"$WL/leaky" >/dev/null
+start min2 --min-bytes 100K --comm $LK
+"$TMP/$LK" >/dev/null
 stop
 is "$(jpy "len(d['processes']), d['summary']['outstanding_bytes']" "$TMP/min2.json")" "0 66184" \
 	"--min-bytes 100K hides it, its bytes stay in the total"
@@ -55,7 +60,7 @@ root=/sys/fs/cgroup; [ -e $root/cgroup.controllers ] || root=/sys/fs/cgroup/unif
 cg=$root/memtrace-test-$$
 if mkdir "$cg" 2>/dev/null; then
 	start cg --cgroup "memtrace-test-$$"
-	"$WL/leaky" >/dev/null
+	"$TMP/$LK" >/dev/null
 	sh -c "echo \$\$ > $cg/cgroup.procs && exec $WL/tiny"
 	sleep 0.3
 	stop
