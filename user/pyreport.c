@@ -105,10 +105,12 @@ static void add(struct pygroup *g, const struct mt_stack *st)
 	g->outstanding_allocations += st->outstanding_allocations;
 	g->allocated_bytes += st->allocated_bytes;
 	g->allocations += st->allocations;
-	if (st->kind == MT_KIND_MMAP)
+	if (st->kind == MT_KIND_MMAP) {
 		g->mmap_bytes += st->outstanding_bytes;
-	else
+	} else {
 		g->heap_bytes += st->outstanding_bytes;
+		g->peak_bytes += st->peak_bytes;
+	}
 }
 
 size_t pygroup__build(const struct mt_proc *p, enum mt_py_group g, struct pygroup **out)
@@ -182,13 +184,14 @@ static void process_text(FILE *f, const struct mt_proc *p, enum mt_py_group g, i
 	fprintf(f, "current %s heap + %s mmap; peak %s heap, %s mmap\n",
 		mt_fmt_bytes(h->outstanding_bytes, a), mt_fmt_bytes(m->outstanding_bytes, b),
 		mt_fmt_bytes(h->peak_outstanding_bytes, c), mt_fmt_bytes(m->peak_outstanding_bytes, d));
-	fprintf(f, "top %ss by outstanding bytes:\n", group_names[g]);
+	fprintf(f, "top %ss by outstanding bytes (heap and mmap), and the heap each held at the peak:\n", group_names[g]);
 	n = pygroup__build(p, g, &groups);
 	for (size_t i = 0; i < n && shown < top_n; i++) {
 		if (!groups[i].outstanding_bytes)
 			continue;
-		fprintf(f, "  %10s in %6" PRIu64 " blocks  ", mt_fmt_bytes(groups[i].outstanding_bytes, a),
-			groups[i].outstanding_allocations);
+		fprintf(f, "  %10s in %6" PRIu64 " blocks  %10s heap at peak  ",
+			mt_fmt_bytes(groups[i].outstanding_bytes, a), groups[i].outstanding_allocations,
+			mt_fmt_bytes(groups[i].peak_bytes, b));
 		label(f, &groups[i], g);
 		shown++;
 	}
@@ -228,6 +231,7 @@ static void group_json(struct json *j, const struct pygroup *gr, enum mt_py_grou
 	json__u64(j, "outstanding_allocations", gr->outstanding_allocations);
 	json__u64(j, "heap_outstanding_bytes", gr->heap_bytes);
 	json__u64(j, "mmap_outstanding_bytes", gr->mmap_bytes);
+	json__u64(j, "heap_bytes_at_peak", gr->peak_bytes);
 	json__u64(j, "allocated_bytes", gr->allocated_bytes);
 	json__u64(j, "allocations", gr->allocations);
 	if (g == MT_PY_GROUP_TRACEBACK) {

@@ -27,6 +27,7 @@ struct pygroup {
 	uint64_t outstanding_bytes, outstanding_allocations;
 	uint64_t allocated_bytes, allocations;
 	uint64_t heap_bytes, mmap_bytes; /* outstanding, by kind */
+	uint64_t peak_bytes;		/* heap held when the process's heap peaked (tracemalloc's peak) */
 };
 
 /* The process's groups, largest outstanding first; free() the array. */

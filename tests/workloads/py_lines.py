@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Known Python lines holding known memory, for tests/integration/python_*.sh (stdlib only).
-# Usage: py_lines.py OUT.json [--go FILE] [--no-tracemalloc]
+# Usage: py_lines.py OUT.json [--go FILE] [--no-tracemalloc] [--small N]
 # Every allocating line ends in a tag (hash, space, L, colon, name); OUT.json maps each tag to its line number and
 # to tracemalloc's own view of that line at the end. Ends with os._exit so nothing is freed.
 import ctypes
@@ -14,6 +14,7 @@ import tracemalloc
 out_path = sys.argv[1]
 go = sys.argv[sys.argv.index("--go") + 1] if "--go" in sys.argv else None
 use_tm = "--no-tracemalloc" not in sys.argv
+n_small = int(sys.argv[sys.argv.index("--small") + 1]) if "--small" in sys.argv else 20_000
 keep = []
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
@@ -40,6 +41,18 @@ def released(done):
     for _ in range(5):
         libc.malloc(3_333_333)  # L:nogil
     done.set()
+
+
+def small(n):
+    out = [None] * n
+    for i in range(n):
+        out[i] = bytes(100)  # L:small
+    return out
+
+
+def transient():
+    t = [bytearray(1_000_000) for _ in range(30)]  # L:transient
+    del t
 
 
 def spin(done):
@@ -69,6 +82,8 @@ def main():
     t.start()
     spin(done)
     t.join()
+    keep.append(small(n_small))
+    transient()
     report()
 
 

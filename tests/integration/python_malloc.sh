@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# PYTHONMALLOC=malloc (a restart, no code change) makes every object allocation a malloc, so
+# memtrace sees each one at its line: tests/workloads/py_lines.py's 'small' line keeps 20,000
+# bytes(100) objects, each a calloc(1, 133) on CPython 3.11 (32-byte header + 100 + NUL), so it
+# holds exactly 2,660,000 B in 20,000 blocks. Under pymalloc (python_lines.sh) the same objects
+# live in arenas memtrace sees only as mmap. Also the per-line peak: 'transient' allocates
+# 30 x bytearray(1_000_000) after everything else and frees them, so the process's heap peaks
+# then: that line held 30,000,030 B at the peak and holds nothing at the end.
+source "$(dirname "$0")/../lib/tap.sh"
+need_root
+PY=/usr/bin/python3
+[ -x "$PY" ] || skip_all "Debian's python3 is not installed"
+"$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || skip_all "$PY is not CPython 3.11"
+
+PYTHONMALLOC=malloc "$MEMTRACE" --no-live --json "$TMP/r.json" -o "$TMP/report.txt" -- \
+	"$PY" "$ROOT/tests/workloads/py_lines.py" "$TMP/wl.json" --no-tracemalloc >/dev/null 2>"$TMP/err"
+is "$?" 0 "memtrace traces the workload under PYTHONMALLOC=malloc"
+python3 tests/lib/pylines.py "$TMP/r.json" "$TMP/wl.json" >"$TMP/lines"
+sed 's/^/# /' "$TMP/lines"
+
+is "$(jpy "d['processes'][0]['python']['complete']" "$TMP/r.json")" True \
+	"the report says every object allocation is seen (complete)"
+grep -q "^Python frames: mixed; seen: .*PYTHONMALLOC=malloc" "$TMP/report.txt"
+ok $? "the text report says why: PYTHONMALLOC=malloc"
+is "$(awk '$1 == "small" { print $2, $4 }' "$TMP/lines")" "2660000 20000" \
+	"20,000 small objects at their line: exactly 2,660,000 B in 20,000 blocks"
+
+# The per-line peak, from the Python groups by line. Under PYTHONMALLOC=malloc a line also holds
+# its objects' headers (a bytearray is 56 B beside its buffer) and its list: up to 4 KiB more.
+line() { jpy "[(g['heap_outstanding_bytes'], g['heap_bytes_at_peak']) for g in d['processes'][0]['python']['groups']['line'] if g['line'] == $1 and g['file'].endswith('/py_lines.py')][0]" "$TMP/r.json"; }
+tag() { jpy "d['lines']['$1']" "$TMP/wl.json"; }
+read -r now peak < <(line "$(tag transient)" | tr -d '(),')
+[ "$now" -eq 0 ] && [ "$peak" -ge 30000030 ] && [ "$peak" -le $((30000030 + 4096)) ]
+ok $? "'transient' holds nothing now and held its 30 x 1,000,001 B at the peak (now $now, at peak $peak)"
+read -r now peak < <(line "$(tag blobs)" | tr -d '(),')
+[ "$now" -eq "$peak" ] && [ "$now" -ge 50000050 ] && [ "$now" -le $((50000050 + 4096)) ]
+ok $? "'blobs', kept, held the same at the peak as now ($now, $peak)"
+grep -Eq "^ +47\.[0-9] MiB in +[0-9]+ blocks +47\.[0-9] MiB heap at peak .*py_lines.py:$(tag blobs) blobs" "$TMP/report.txt"
+ok $? "the text report gives each line's bytes now and at the peak"
+
+# Measure, change, measure again: the same program keeping 5,000 instead of 20,000 small objects.
+# memtrace diff of the two JSON reports names the Python line that grew, by exactly 15,000 x 133 B.
+PYTHONMALLOC=malloc "$MEMTRACE" --no-live --json "$TMP/before.json" -o /dev/null -- \
+	"$PY" "$ROOT/tests/workloads/py_lines.py" "$TMP/wl0.json" --no-tracemalloc --small 5000 >/dev/null 2>&1
+"$MEMTRACE" diff "$TMP/before.json" "$TMP/r.json" --json "$TMP/diff.json" -o "$TMP/diff.txt"
+is "$?" 0 "memtrace diff compares the two Python runs"
+is "$(jpy "[(s['delta_bytes'], s['delta_blocks'], s['frames'][0]) for s in d['stacks'] if s['frames'] and 'py_lines.py:$(tag small)' in s['frames'][0]]" "$TMP/diff.json")" \
+	"[(1995000, 15000, 'small (py_lines.py:$(tag small))')]" "the diff names the Python line that grew: +1,995,000 B in 15,000 blocks"
+grep -Eq "^ +\+1995000 +\+15000 .*small \(py_lines.py:$(tag small)\)" "$TMP/diff.txt"
+ok $? "the text diff shows it"
+done_testing
