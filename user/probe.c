@@ -16,6 +16,7 @@
 #include "faults.h"
 #include "memtrace.skel.h"
 #include "probe.h"
+#include "probesite.h"
 #include "procmaps.h"
 #include "util.h"
 
@@ -233,7 +234,7 @@ int probe__attach(struct probe *p, int pid, const char *obj)
 
 	for (size_t i = 0; i < NSPECS; i++)
 		names[i] = specs[i].func;
-	err = elfsym__offsets(obj, names, NSPECS, offs);
+	err = probesite__offsets(obj, names, NSPECS, offs);	/* entries, or equivalent sites */
 	if (err < 0) {
 		mt_err(NULL, "failed to read symbols of %s: %s", obj, strerror(-err));
 		return err;
