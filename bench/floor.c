@@ -3,7 +3,9 @@
  * The bench's probe floor: runs a command with empty BPF programs attached to exactly the
  * allocator functions memtrace probes (its own attach table, entry and return alike), so that
  * what memtrace costs beyond the kernel's uprobe traps can be measured.
- * Usage: floor -- COMMAND [ARG...]   (exits with the command's status; prints its BPF run counts)
+ * Usage: floor [--probe-sites entry|auto] -- COMMAND [ARG...]
+ * (exits with the command's status; prints its BPF run counts). The probes go where memtrace's
+ * go (probesite__offsets, same --probe-sites), so "x floor" compares like with like.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,9 +15,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "elfsym.h"
 #include "probe_floor.skel.h"
 #include "probe.h"
+#include "probesite.h"
 #include "target.h"
 #include "util.h"
 
@@ -50,7 +52,7 @@ static int floor__attach(struct probe_floor *skel, struct floor_links *l, int pi
 
 	for (size_t i = 0; i < n; i++)
 		names[i] = spec[i].func;
-	err = elfsym__offsets(obj, names, n, offs);
+	err = probesite__offsets(obj, names, n, offs);
 	if (err < 0)
 		return err;
 	for (size_t i = 0; i < n; i++) {
@@ -95,8 +97,13 @@ int main(int argc, char **argv)
 	volatile int no_signal = 0;
 	int rc = MT_EXIT_FAIL, err;
 
-	if (argc < 3 || strcmp(argv[1], "--")) {
-		fprintf(stderr, "usage: floor -- COMMAND [ARG...]\n");
+	if (argc > 3 && !strcmp(argv[1], "--probe-sites")) {
+		probesite_mode = probesite__parse_mode(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 3 || strcmp(argv[1], "--") || probesite_mode < 0) {
+		fprintf(stderr, "usage: floor [--probe-sites entry|auto] -- COMMAND [ARG...]\n");
 		return MT_EXIT_USAGE;
 	}
 	skel = probe_floor__open_and_load();
