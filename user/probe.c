@@ -234,7 +234,12 @@ int probe__attach(struct probe *p, int pid, const char *obj)
 
 	for (size_t i = 0; i < NSPECS; i++)
 		names[i] = specs[i].func;
-	err = probesite__offsets(obj, names, NSPECS, offs);	/* entries, or equivalent sites */
+	/*
+	 * Entries, or equivalent cheaper sites (user/probesite.c). The return probe goes on the same
+	 * site: it only swaps the return address at [rsp], which a site keeps in place, and one
+	 * breakpoint left at the entry would still pay the single-step the site avoids.
+	 */
+	err = probesite__offsets(obj, names, NSPECS, offs);
 	if (err < 0) {
 		mt_err(NULL, "failed to read symbols of %s: %s", obj, strerror(-err));
 		return err;
