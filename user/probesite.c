@@ -247,24 +247,33 @@ static bool function_branches_clear(struct disasm *d, uint64_t func, uint64_t si
  * proof: a false match only leaves the probe at the entry. (Short jumps reach 128 bytes; no
  * compiler jumps short into another function's middle.)
  */
-static bool segment_branches_clear(const struct disasm *d, uint64_t func, uint64_t size,
-				   uint64_t site)
+struct window {
+	uint64_t func, size, site;	/* a candidate: branches into (func, site] spoil it */
+	bool hit;
+};
+
+static bool is_rel32_branch(const uint8_t *p)
 {
-	for (size_t i = 0; i + 5 <= d->len; i++) {
+	return p[0] == 0xe8 || p[0] == 0xe9 || (p[0] == 0x0f && p[1] >= 0x80 && p[1] <= 0x8f);
+}
+
+/* One pass over the segment for all candidates: it is the slow part (~1.5 MiB for libc). */
+static void segment_scan(const struct disasm *d, struct window *w, size_t nw)
+{
+	for (size_t i = 0; i + 6 <= d->len; i++) {
 		const uint8_t *p = d->text + i;
-		size_t ilen = p[0] == 0x0f ? 6 : 5, at = p[0] == 0x0f ? 2 : 1;
+		size_t ilen = p[0] == 0x0f ? 6 : 5;
 		uint64_t off = d->base + i, t;
 		int32_t rel;
 
-		if (!(p[0] == 0xe8 || p[0] == 0xe9 || (p[0] == 0x0f && p[1] >= 0x80 && p[1] <= 0x8f)) ||
-		    i + ilen > d->len || (off >= func && off < func + size))
+		if (!is_rel32_branch(p))
 			continue;
-		memcpy(&rel, p + at, sizeof(rel));
+		memcpy(&rel, p + ilen - 4, sizeof(rel));
 		t = off + ilen + (int64_t)rel;
-		if (t > func && t <= site)
-			return false;
+		for (size_t k = 0; k < nw; k++)
+			w[k].hit |= t > w[k].func && t <= w[k].site &&
+				    !(off >= w[k].func && off < w[k].func + w[k].size);
 	}
-	return true;
 }
 
 static void copy_mnemonic(char *dst, size_t n, const cs_insn *insn)
@@ -311,11 +320,22 @@ static bool passes_other_entry(const uint64_t *avoid, size_t navoid, uint64_t fu
 	return false;
 }
 
+static void stay_at_entry(struct probesite *out)
+{
+	out->off -= out->delta;
+	out->delta = 0;
+	out->site_cost = out->entry_cost;
+	snprintf(out->site_insn, sizeof(out->site_insn), "%s", out->entry_insn);
+}
+
+/* Everything but the segment scan, which the caller does for one function or for a table. */
 static void choose_with(struct disasm *d, uint64_t func, uint64_t size, const uint64_t *avoid,
 			size_t navoid, struct probesite *out)
 {
 	uint64_t site;
 
+	memset(out, 0, sizeof(*out));
+	out->off = func;
 	if (!size || !decode_at(d, func, func + size)) {
 		snprintf(out->why, sizeof(out->why), "%s", size ? "cannot disassemble the entry" :
 			 "the symbol has no size");
@@ -331,45 +351,71 @@ static void choose_with(struct disasm *d, uint64_t func, uint64_t size, const ui
 		return;
 	}
 	site = find_candidate(d, func, size, out);
-	if (!site)
-		goto entry;
-	if (!function_branches_clear(d, func, size, site, out->why, sizeof(out->why)))
-		goto entry;
-	if (!segment_branches_clear(d, func, size, site)) {
-		snprintf(out->why, sizeof(out->why), "a branch from outside may land before the site");
-		goto entry;
+	if (!site || !function_branches_clear(d, func, size, site, out->why, sizeof(out->why))) {
+		stay_at_entry(out);
+		return;
 	}
 	if (passes_other_entry(avoid, navoid, func, site)) {
 		snprintf(out->why, sizeof(out->why), "another entry point lies before the site");
-		goto entry;
+		stay_at_entry(out);
+		return;
 	}
 	out->off = site;
 	out->delta = site - func;
-	return;
-entry:
-	out->site_cost = out->entry_cost;
-	snprintf(out->site_insn, sizeof(out->site_insn), "%s", out->entry_insn);
+}
+
+/* Candidates that a branch from elsewhere in the segment might enter go back to the entry. */
+static void check_segment(const struct disasm *d, struct probesite *sites, const uint64_t *sizes,
+			  size_t n)
+{
+	struct window *w = xcalloc(n ? n : 1, sizeof(*w));
+
+	for (size_t i = 0; i < n; i++)
+		w[i] = (struct window){ .func = sites[i].off - sites[i].delta, .size = sizes[i],
+					.site = sites[i].delta ? sites[i].off : 0 };
+	segment_scan(d, w, n);
+	for (size_t i = 0; i < n; i++) {
+		if (!w[i].hit)
+			continue;
+		snprintf(sites[i].why, sizeof(sites[i].why),
+			 "a branch from outside may land before the site");
+		stay_at_entry(&sites[i]);
+	}
+	free(w);
+}
+
+static bool disasm_open(struct disasm *d, const uint8_t *text, uint64_t base, size_t len)
+{
+	*d = (struct disasm){ .text = text, .base = base, .len = len };
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d->h) != CS_ERR_OK)
+		return false;
+	cs_option(d->h, CS_OPT_DETAIL, CS_OPT_ON);
+	d->insn = cs_malloc(d->h);
+	if (!d->insn)
+		cs_close(&d->h);
+	return d->insn != NULL;
+}
+
+static void disasm_close(struct disasm *d)
+{
+	cs_free(d->insn, 1);
+	cs_close(&d->h);
 }
 
 void probesite__choose(const uint8_t *text, uint64_t base, size_t len, uint64_t func,
 		       uint64_t size, const uint64_t *avoid, size_t navoid, struct probesite *out)
 {
-	struct disasm d = { .text = text, .base = base, .len = len };
+	struct disasm d;
 
-	memset(out, 0, sizeof(*out));
-	out->off = func;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d.h) != CS_ERR_OK) {
+	if (!disasm_open(&d, text, base, len)) {
+		memset(out, 0, sizeof(*out));
+		out->off = func;
 		snprintf(out->why, sizeof(out->why), "capstone cannot disassemble x86-64");
 		return;
 	}
-	cs_option(d.h, CS_OPT_DETAIL, CS_OPT_ON);
-	d.insn = cs_malloc(d.h);
-	if (d.insn)
-		choose_with(&d, func, size, avoid, navoid, out);
-	else
-		snprintf(out->why, sizeof(out->why), "out of memory");
-	cs_free(d.insn, 1);
-	cs_close(&d.h);
+	choose_with(&d, func, size, avoid, navoid, out);
+	check_segment(&d, out, &size, 1);
+	disasm_close(&d);
 }
 
 static void log_choice(const char *name, const struct probesite *s)
@@ -387,29 +433,40 @@ static void resolve(const char *obj, const char *const *names, const struct elfs
 		    size_t n, uint64_t *sites)
 {
 	struct elfsym_text text = { .bytes = NULL };
+	struct probesite *s = xcalloc(n ? n : 1, sizeof(*s));
 	uint64_t *entries = xcalloc(n ? n : 1, sizeof(*entries));
+	uint64_t *sizes = xcalloc(n ? n : 1, sizeof(*sizes));
+	struct disasm d;
 	int err = -ENOENT;
 
 	for (size_t i = 0; i < n; i++) {
 		entries[i] = sites[i] = funcs[i].off;
+		sizes[i] = funcs[i].size;
 		if (err && funcs[i].off)
 			err = elfsym__read_text(obj, funcs[i].off, &text);
 	}
-	if (err)
+	if (!err && !disasm_open(&d, text.bytes, text.off, text.len))
+		err = -ENOSYS;
+	if (err) {
 		mt_debug("probe sites: entries only: cannot read the code of %s: %s", obj,
 			 strerror(-err));
-	for (size_t i = 0; i < n && !err; i++) {
-		struct probesite s;
-
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		choose_with(&d, funcs[i].off, funcs[i].size, entries, n, &s[i]);
+	check_segment(&d, s, sizes, n);
+	disasm_close(&d);
+	for (size_t i = 0; i < n; i++) {
 		if (!funcs[i].off)
 			continue;
-		probesite__choose(text.bytes, text.off, text.len, funcs[i].off, funcs[i].size,
-				  entries, n, &s);
-		sites[i] = s.off;
-		log_choice(names[i], &s);
+		sites[i] = s[i].off;
+		log_choice(names[i], &s[i]);
 	}
+out:
 	elfsym__free_text(&text);
 	free(entries);
+	free(sizes);
+	free(s);
 }
 
 int probesite__offsets(const char *obj, const char *const *names, size_t n, uint64_t *sites)
