@@ -74,9 +74,15 @@ static void test_branch_targets(void)
 					       0x75, 0xf9, 0xc3 };
 	/* test; je; jmp *%rax: an indirect jump could land anywhere */
 	static const uint8_t indirect[] = { 0x48, 0x85, 0xff, 0x74, 0x02, 0xff, 0xe0, 0xc3 };
+	/* test; je; push %rbp; jmp (rel32) back to the je at +3 */
+	static const uint8_t far_back[] = { 0x48, 0x85, 0xff, 0x74, 0x06, 0x55,
+					    0xe9, 0xf8, 0xff, 0xff, 0xff, 0xc3 };
 	struct probesite s;
 
 	is_u64(delta_of(back_to_site, sizeof(back_to_site)), 0, "a jump back to the site: entry");
+	s = site_of(far_back, sizeof(far_back));
+	ok(s.delta == 0 && strstr(s.why, "lands at +3"), "a rel32 jump back to the site: entry (%s)",
+	   s.why);
 	is_u64(delta_of(into_prefix, sizeof(into_prefix)), 0, "a jump into the prefix: entry");
 	s = site_of(indirect, sizeof(indirect));
 	ok(s.delta == 0 && strstr(s.why, "indirect"), "an indirect jump in the function: entry (%s)",
