@@ -7,7 +7,7 @@
  * Why: a uprobe traps (int3), runs the BPF program, then has to execute the instruction it
  * replaced. The x86 uprobe code emulates a few instructions itself (relative jmp/jcc/call, the
  * canonical nops, push of a register; arch/x86/kernel/uprobes.c, branch_setup_xol_ops and
- * push_setup_xol_ops) and rewrites a probe on a 5-byte nop into a call (6.16+). Every other
+ * push_setup_xol_ops) and, in recent kernels, turns a probe on a 5-byte nop into a call. Any other
  * instruction is copied to a page of its own and single-stepped: a second trap. glibc 2.36's free
  * begins with `test %rdi,%rdi`, which costs that second trap on every free; the `je` after it is
  * emulated.
