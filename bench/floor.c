@@ -3,7 +3,9 @@
  * The bench's probe floor: runs a command with empty BPF programs attached to exactly the
  * allocator functions memtrace probes (its own attach table, entry and return alike), so that
  * what memtrace costs beyond the kernel's uprobe traps can be measured.
- * Usage: floor -- COMMAND [ARG...]   (exits with the command's status; prints its BPF run counts)
+ * Usage: floor [--probe-sites entry|auto] -- COMMAND [ARG...]
+ * (exits with the command's status; prints its BPF run counts). The probes go where memtrace's
+ * go (probe__sites, same --probe-sites), so "x floor" compares like with like.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "allocator.h"
 #include "probe_floor.skel.h"
 #include "probe.h"
+#include "probesite.h"
 #include "target.h"
 #include "util.h"
 
@@ -40,21 +43,29 @@ static int attach_one(struct floor_links *l, struct bpf_program *prog, int pid, 
 	return 0;
 }
 
-/* The same sites as probe__attach_plan: an entry probe each, a return probe where memtrace has one. */
+/*
+ * The same probes as probe__attach_plan, at the same addresses (probe__sites: entries or cheaper
+ * sites under --probe-sites): a return probe where memtrace has one, then the entry probe.
+ */
 static int floor__attach(struct probe_floor *skel, struct floor_links *l, int pid,
 			 const struct alloc_plan *plan)
 {
-	for (size_t i = 0; i < plan->nsites; i++) {
+	uint64_t *at = calloc(plan->nsites + 1, sizeof(*at));
+	int err = at ? 0 : -ENOMEM;
+
+	if (at)
+		probe__sites(plan, at);
+	for (size_t i = 0; i < plan->nsites && !err; i++) {
 		const struct alloc_site *site = &plan->sites[i];
 		const char *obj = plan->objs[site->obj].open_path;
-		int err = attach_one(l, skel->progs.floor_enter, pid, obj, site->offset, false);
 
-		if (!err && site->spec->how != ALLOC_FREE)
-			err = attach_one(l, skel->progs.floor_return, pid, obj, site->offset, true);
-		if (err)
-			return err;
+		if (site->spec->how != ALLOC_FREE)
+			err = attach_one(l, skel->progs.floor_return, pid, obj, at[i], true);
+		if (!err)
+			err = attach_one(l, skel->progs.floor_enter, pid, obj, at[i], false);
 	}
-	return 0;
+	free(at);
+	return err;
 }
 
 /* run_cnt and run_time_ns count only while kernel.bpf_stats_enabled=1; zero otherwise. */
@@ -84,8 +95,13 @@ int main(int argc, char **argv)
 	volatile int no_signal = 0;
 	int rc = MT_EXIT_FAIL, err;
 
-	if (argc < 3 || strcmp(argv[1], "--")) {
-		fprintf(stderr, "usage: floor -- COMMAND [ARG...]\n");
+	if (argc > 3 && !strcmp(argv[1], "--probe-sites")) {
+		probesite_mode = probesite__parse_mode(argv[2]);
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 3 || strcmp(argv[1], "--") || probesite_mode < 0) {
+		fprintf(stderr, "usage: floor [--probe-sites entry|auto] -- COMMAND [ARG...]\n");
 		return MT_EXIT_USAGE;
 	}
 	skel = probe_floor__open_and_load();

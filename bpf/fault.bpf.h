@@ -19,6 +19,7 @@
 #include <bpf/bpf_core_read.h>
 
 #define VM_HUGETLB 0x00400000
+#define VM_IO 0x00004000
 #define GFP_MOVABLE 0x08	/* ___GFP_MOVABLE: unchanged since 2.6 */
 
 /* Set by user space once it opens the first fault event: until then the hooks do nothing. */
@@ -74,6 +75,7 @@ struct vma_info {
 	__u64 start;
 	__u64 huge_bytes;	/* page size of a hugetlb mapping, else 0 */
 	__u32 kind;		/* enum mt_map */
+	bool uprobes;		/* the kernel's uprobe page, not the program's memory */
 };
 
 static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
@@ -82,6 +84,12 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, v
 	struct mm_struct *mm = vma->vm_mm;
 
 	v->start = vma->vm_start;
+	/*
+	 * The kernel maps "[uprobes]" (out-of-line copies of probed instructions, the return
+	 * trampoline) into a traced process on its first probe hit, VM_IO and without a file, which
+	 * no mapping of the program's own is. Its first touch is a fault that tracing itself caused.
+	 */
+	v->uprobes = !vma->vm_file && (vma->vm_flags & VM_IO);
 	if (vma->vm_flags & VM_HUGETLB)	/* hugetlb pages go through no rmap hook: one per fault */
 		v->huge_bytes = 1ull << BPF_CORE_READ(vma, vm_file, f_inode, i_sb, s_blocksize_bits);
 	if (vma->vm_file)	/* shared memory and MAP_HUGETLB too: their paths tell them apart */
@@ -118,6 +126,8 @@ static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 	}
 	/* Fails (-EBUSY) when a writer waits for the mm's lock: the kind stays "unknown". */
 	bpf_find_vma(bpf_get_current_task_btf(), ctx->addr, classify_vma, &v, 0);
+	if (v.uprobes)
+		return 0;
 	if (v.huge_bytes) {
 		e->size = v.huge_bytes;
 		e->old_size = MT_FAULT_SIZED;

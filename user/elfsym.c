@@ -26,7 +26,8 @@ static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
 	return 0;
 }
 
-static int scan_symtab(Elf *elf, Elf_Scn *scn, const char *const *names, size_t n, uint64_t *offs)
+static int scan_symtab(Elf *elf, Elf_Scn *scn, const char *const *names, size_t n,
+		       struct elfsym_func *out)
 {
 	GElf_Shdr sh;
 	Elf_Data *data = elf_getdata(scn, NULL);
@@ -43,9 +44,10 @@ static int scan_symtab(Elf *elf, Elf_Scn *scn, const char *const *names, size_t 
 			continue;
 		name = elf_strptr(elf, sh.sh_link, sym.st_name);
 		for (size_t k = 0; name && k < n; k++) {
-			if (!offs[k] && !strcmp(name, names[k])) {
-				offs[k] = vaddr_to_offset(elf, sym.st_value);
-				found += offs[k] != 0;
+			if (!out[k].off && !strcmp(name, names[k])) {
+				out[k].off = vaddr_to_offset(elf, sym.st_value);
+				out[k].size = out[k].off ? sym.st_size : 0;
+				found += out[k].off != 0;
 			}
 		}
 	}
@@ -70,19 +72,15 @@ static Elf *open_elf(const char *path, int *fd)
 	return elf;
 }
 
-int elfsym__offsets(const char *path, const char *const *names, size_t n, uint64_t *offs)
-{
-	return elfsym__offsets_in(path, names, n, offs, true);
-}
-
-int elfsym__offsets_in(const char *path, const char *const *names, size_t n, uint64_t *offs,
-		       bool with_symtab)
+/* Dynamic symbols first, then (with_symtab) the full table: a static executable has only that. */
+static int funcs_in(const char *path, const char *const *names, size_t n, struct elfsym_func *out,
+		    bool with_symtab)
 {
 	static const Elf64_Word order[] = { SHT_DYNSYM, SHT_SYMTAB };
 	int fd, found = 0;
 	Elf *elf = open_elf(path, &fd);
 
-	memset(offs, 0, n * sizeof(*offs));
+	memset(out, 0, n * sizeof(*out));
 	if (!elf)
 		return -errno;
 	for (size_t o = 0; o < (with_symtab ? 2u : 1u); o++) {
@@ -92,12 +90,75 @@ int elfsym__offsets_in(const char *path, const char *const *names, size_t n, uin
 			GElf_Shdr sh;
 
 			if (gelf_getshdr(scn, &sh) && sh.sh_type == order[o])
-				found += scan_symtab(elf, scn, names, n, offs);
+				found += scan_symtab(elf, scn, names, n, out);
 		}
 	}
 	elf_end(elf);
 	close(fd);
 	return found;
+}
+
+int elfsym__funcs(const char *path, const char *const *names, size_t n, struct elfsym_func *out)
+{
+	return funcs_in(path, names, n, out, true);
+}
+
+int elfsym__offsets(const char *path, const char *const *names, size_t n, uint64_t *offs)
+{
+	return elfsym__offsets_in(path, names, n, offs, true);
+}
+
+int elfsym__offsets_in(const char *path, const char *const *names, size_t n, uint64_t *offs,
+		       bool with_symtab)
+{
+	struct elfsym_func *f = calloc(n ? n : 1, sizeof(*f));
+	int found;
+
+	if (!f)
+		return -ENOMEM;
+	found = funcs_in(path, names, n, f, with_symtab);
+	for (size_t i = 0; i < n; i++)
+		offs[i] = found < 0 ? 0 : f[i].off;
+	free(f);
+	return found;
+}
+
+/* The executable PT_LOAD segment that holds file offset off, read whole. */
+int elfsym__read_text(const char *path, uint64_t off, struct elfsym_text *t)
+{
+	int fd, err = -ENOENT;
+	Elf *elf = open_elf(path, &fd);
+	size_t n;
+
+	memset(t, 0, sizeof(*t));
+	if (!elf)
+		return -errno;
+	for (size_t i = 0; !elf_getphdrnum(elf, &n) && i < n && err == -ENOENT; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || !(ph.p_flags & PF_X) ||
+		    off < ph.p_offset || off >= ph.p_offset + ph.p_filesz)
+			continue;
+		t->bytes = malloc(ph.p_filesz ? ph.p_filesz : 1);
+		if (!t->bytes) {
+			err = -ENOMEM;
+			break;
+		}
+		t->off = ph.p_offset;
+		t->len = ph.p_filesz;
+		err = pread(fd, t->bytes, t->len, t->off) == (ssize_t)t->len ? 0 : -EIO;
+	}
+	elf_end(elf);
+	close(fd);
+	if (err)
+		elfsym__free_text(t);
+	return err;
+}
+
+void elfsym__free_text(struct elfsym_text *t)
+{
+	free(t->bytes);
+	memset(t, 0, sizeof(*t));
 }
 
 bool elfsym__is_static(const char *path)

@@ -9,6 +9,7 @@
 #include "diff.h"
 #include "env.h"
 #include "metrics.h"
+#include "probesite.h"
 #include "replay.h"
 #include "trace.h"
 #include "unwind.h"
@@ -68,7 +69,7 @@ static const char args_doc[] = "[-p PID]... | -a | -- COMMAND [ARG...]";
 enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
        OPT_UNWIND, OPT_FAIL_IF_GROWS, OPT_METRICS, OPT_METRICS_TOP, OPT_PPROF_DIR, OPT_PPROF_EVERY,
        OPT_NO_FAULTS, OPT_TIMELINE, OPT_PY_FRAMES, OPT_GROUP_BY, OPT_COMM, OPT_CGROUP,
-       OPT_MIN_BYTES };
+       OPT_MIN_BYTES, OPT_PROBE_SITES };
 
 /* Option entries, shared by the subcommands' tables. */
 #define O_TARGETS                                                                                   \
@@ -98,7 +99,10 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 #define O_UNWIND                                                                                    \
 	{ "unwind", OPT_UNWIND, "fp|dwarf|auto", 0,                                                 \
 	  "How to walk stacks: frame pointers, .eh_frame CFI, or CFI only for objects built "       \
-	  "without frame pointers (default auto)", 4 }
+	  "without frame pointers (default auto)", 4 },                                             \
+	{ "probe-sites", OPT_PROBE_SITES, "entry|auto", 0,                                          \
+	  "Where allocator probes go: each function's first instruction, or a later one the "       \
+	  "kernel can emulate when provably equivalent (default auto; -v shows them)", 4 }
 #define O_OTHER                                                                                     \
 	{ NULL, 0, NULL, 0, "Other:", 4 },                                                          \
 	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 }
@@ -406,6 +410,13 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		mt_verbose = 1;
+		break;
+	case OPT_PROBE_SITES:
+		probesite_mode = probesite__parse_mode(arg);
+		if (probesite_mode < 0) {
+			mt_err("give entry or auto", "invalid probe-site mode '%s'", arg);
+			return EINVAL;
+		}
 		break;
 	case ARGP_KEY_ARGS:
 		env->cmd = state->argv + state->next;

@@ -16,6 +16,7 @@
 #include "htab.h"
 #include "memtrace.skel.h"
 #include "probe.h"
+#include "probesite.h"
 #include "util.h"
 
 struct probe {
@@ -161,24 +162,66 @@ static int attach_one(struct probe *p, struct bpf_program *prog, int pid, const 
 	return 0;
 }
 
+/*
+ * The return probe goes in first. A call that enters between the two attaches then has its return
+ * probed but no entry (counted as no_entry); the other order would leave that call's slot behind,
+ * and the slot would fold the thread's later calls at the same depth into it, silently.
+ */
 static int attach_site(struct probe *p, int pid, const struct alloc_plan *plan,
-		       const struct alloc_site *site)
+		       const struct alloc_site *site, uint64_t at)
 {
 	const struct alloc_obj *o = &plan->objs[site->obj];
 	struct bpf_program *prog = bpf_object__find_program_by_name(p->skel->obj, site->spec->prog);
-	int err = prog ? attach_one(p, prog, pid, o->open_path, site->offset, false) : -ENOENT;
+	int err = prog ? 0 : -ENOENT;
 
 	if (!err && site->spec->how != ALLOC_FREE)
-		err = attach_one(p, p->skel->progs.alloc_return, pid, o->open_path, site->offset, true);
+		err = attach_one(p, p->skel->progs.alloc_return, pid, o->open_path, at, true);
+	if (!err)
+		err = attach_one(p, prog, pid, o->open_path, at, false);
 	if (err) {
 		mt_err(err == -EPERM ? "run memtrace as root" : "run with -v for details",
 		       "failed to attach uprobe to %s() in %s for pid %d: %s", site->spec->func,
 		       o->path, pid, strerror(-err));
 		return err;
 	}
-	mt_debug("attached %s+0x%llx (%s) for pid %d", o->path, (unsigned long long)site->offset,
+	mt_debug("attached %s+0x%llx (%s) for pid %d", o->path, (unsigned long long)at,
 		 site->spec->func, pid);
 	return 0;
+}
+
+/*
+ * Where object o's functions are probed: each entry, or an equivalent cheaper site
+ * (user/probesite.c). The return probe goes on the same address: it only swaps the return
+ * address at [rsp], which a site keeps in place, and a breakpoint left at the entry would still
+ * pay the single-step the site avoids.
+ */
+static void choose_sites(const struct alloc_plan *plan, size_t o, uint64_t *at)
+{
+	const char **names = xcalloc(plan->nsites + 1, sizeof(*names));
+	uint64_t *entries = xcalloc(plan->nsites + 1, sizeof(*entries));
+	uint64_t *moved = xcalloc(plan->nsites + 1, sizeof(*moved));
+	size_t *idx = xcalloc(plan->nsites + 1, sizeof(*idx)), n = 0;
+
+	for (size_t i = 0; i < plan->nsites; i++) {
+		if (plan->sites[i].obj != o)
+			continue;
+		names[n] = plan->sites[i].spec->func;
+		entries[n] = plan->sites[i].offset;
+		idx[n++] = i;
+	}
+	probesite__sites(plan->objs[o].open_path, names, entries, n, moved);
+	for (size_t k = 0; k < n; k++)
+		at[idx[k]] = moved[k];
+	free(names);
+	free(entries);
+	free(moved);
+	free(idx);
+}
+
+void probe__sites(const struct alloc_plan *plan, uint64_t *at)
+{
+	for (size_t o = 0; o < plan->nobjs; o++)
+		choose_sites(plan, o, at);
 }
 
 int probe__target(struct probe *p, int pid)
@@ -204,13 +247,17 @@ int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan)
 {
 	int err = pid > 0 ? probe__target(p, pid) : 0;
 
+	uint64_t *at = xcalloc(plan->nsites + 1, sizeof(*at));
+
+	probe__sites(plan, at);
 	for (size_t o = 0; o < plan->nobjs && !err; o++) {
 		if (plan->objs[o].inode && attached_before(p, pid, &plan->objs[o]))
 			continue;
 		for (size_t i = 0; i < plan->nsites && !err; i++)
 			if (plan->sites[i].obj == o)
-				err = attach_site(p, pid, plan, &plan->sites[i]);
+				err = attach_site(p, pid, plan, &plan->sites[i], at[i]);
 	}
+	free(at);
 	return err;
 }
 

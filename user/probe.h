@@ -34,6 +34,12 @@ int probe__target(struct probe *p, int pid);
  */
 int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan);
 
+/*
+ * The address each of the plan's functions is probed at (at[i] for plan->sites[i]): its entry,
+ * or an equivalent cheaper site under --probe-sites (user/probesite.c). The bench's floor uses it.
+ */
+void probe__sites(const struct alloc_plan *plan, uint64_t *at);
+
 int probe__events_fd(const struct probe *p);
 /* The loaded skeleton, for modules that attach programs of their own (faults.c). */
 struct memtrace *probe__skel(const struct probe *p);
