@@ -34,7 +34,9 @@ TOOLS      := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(sort $(wildcard tests/
 WORKLOADS  := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(sort $(wildcard tests/workloads/*.c)))
 SKEL       := $(OUT)/memtrace.skel.h
 
-all: $(OUT)/memtrace $(UNIT_BIN) $(TOOLS) $(WORKLOADS)
+SAMPLE_LIB := $(OUT)/libmemtrace-sample.so
+
+all: $(OUT)/memtrace $(SAMPLE_LIB) $(UNIT_BIN) $(TOOLS) $(WORKLOADS)
 
 $(OUT)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -60,6 +62,18 @@ $(OUT)/user/%.o: user/%.c | $(SKEL)
 $(OUT)/memtrace: $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# The sampling library preloaded into programs (README: "Sampling mode"): libc only, no libm.
+# Frame pointers: memtrace starts a sampled stack at the caller of the wrapper's frame. Sibling
+# calls off, so no wrapper leaves its frame before the hook that is handed it.
+SAMPLE_SRC   := $(sort $(wildcard sample/*.c)) sample/hooks.S
+SAMPLE_FLAGS := -O2 -g -fPIC -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+		-ftls-model=initial-exec -fvisibility=hidden -D_GNU_SOURCE
+$(SAMPLE_LIB): $(SAMPLE_SRC) $(wildcard sample/*.h)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAMPLE_FLAGS) $(WARN) -shared -Wl,-Bsymbolic-functions -Wl,-z,now \
+		$(SAMPLE_SRC) -o $@
 
 # Fixtures spell snapshot structs positionally: fields appended to them since are zero, as meant.
 TEST_WARN  := $(WARN) -Wno-missing-field-initializers
@@ -151,11 +165,12 @@ $(OUT)/bench/libstopwatch.so: bench/stopwatch.c
 bench: all $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
 	$(Q)scripts/bench
 
-install: $(OUT)/memtrace
+install: $(OUT)/memtrace $(SAMPLE_LIB)
 	install -D -m 0755 $(OUT)/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
+	install -D -m 0644 $(SAMPLE_LIB) $(DESTDIR)$(PREFIX)/lib/memtrace/libmemtrace-sample.so
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h sample/*.c sample/*.h
 
 clean:
 	rm -rf $(OUT)
