@@ -15,7 +15,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -g -O2
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  := -D_GNU_SOURCE -Ibpf -Iuser -I$(OUT) -MMD -MP
-LDLIBS    := -lbpf -lelf -ldw -lz -lncursesw -lpthread
+LDLIBS    := -lbpf -lelf -ldw -lz -lncursesw -lpthread -lm
 BPF_FLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -Wall -Werror
 
 ifeq ($(V),1)
@@ -97,6 +97,8 @@ $(HTML_H): $(OUT)/%_html.h: user/%.html
 	$(Q)sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@
 
 $(OUT)/user/flamegraph.o: $(OUT)/flamegraph_html.h
+# Where `make install` puts the sampling library: memtrace looks there when none is beside it.
+$(OUT)/user/sampler.o: CPPFLAGS += -DMT_LIBDIR='"$(PREFIX)/lib/memtrace"'
 $(OUT)/user/timeline.o: $(OUT)/timeline_html.h
 
 # Workloads are built the way the programs users trace usually are: with frame pointers and -O1.

@@ -4,6 +4,7 @@
 #define MT_ENV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "folded.h"
 #include "pyreport.h"
@@ -24,6 +25,7 @@ struct env {
 	int pids[MT_MAX_PIDS];		/* -p */
 	int npids;
 	char **cmd;			/* after -- */
+	uint64_t sample_bytes;		/* --sample-bytes: run CMD with libmemtrace-sample.so; 0 = all */
 	double duration;		/* -d, seconds; 0 = until stopped */
 	int top;			/* -n */
 	const char *output;		/* -o: text report file; NULL = stderr */

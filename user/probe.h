@@ -44,6 +44,11 @@ char *probe__allocator_of_exe(const char *exe);
 
 /* Attach every allocator probe in obj for pid (the pid's whole process). Returns 0 or -errno. */
 int probe__attach(struct probe *p, int pid, const char *obj);
+/*
+ * Sampling mode: attach to the hooks of libmemtrace-sample.so (lib) for pid, instead of its
+ * allocator: only sampled blocks and their frees are seen. Returns 0 or -errno.
+ */
+int probe__attach_sampler(struct probe *p, int pid, const char *lib);
 
 int probe__events_fd(const struct probe *p);
 /* The loaded skeleton, for modules that attach programs of their own (faults.c). */

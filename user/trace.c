@@ -23,6 +23,7 @@
 #include "recorder.h"
 #include "pytrace.h"
 #include "resident.h"
+#include "sampler.h"
 #include "series.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
@@ -141,15 +142,33 @@ static void at_exit_stop(struct target *t, void *ctx)
 	unwind__forget(s->unw, t->pid);
 }
 
+/* Attach to pid's allocator, or with lib (sampling mode) to the library's hooks instead. */
+static int attach_heap(struct session *s, int pid, const char *obj, const char *lib,
+		       uint64_t sample_bytes)
+{
+	if (!lib)
+		return probe__attach(s->probe, pid, obj);
+	agg__proc(s->agg, pid)->sample_bytes = sample_bytes;
+	return probe__attach_sampler(s->probe, pid, lib);
+}
+
 static int start_command(struct session *s)
 {
 	const struct env *env = s->env;
 	struct target *t = &s->targets[0];
-	char *exe = NULL, *obj;
+	char *exe = NULL, *obj, *lib = NULL;
 	int rc = target__resolve(env->cmd[0], &exe);
 
 	if (rc)
 		return rc;
+	if (env->sample_bytes) {
+		lib = sampler__library();
+		if (!lib) {
+			free(exe);
+			return MT_EXIT_ENV;
+		}
+		sampler__setenv(lib, env->sample_bytes);	/* the command inherits it */
+	}
 	obj = probe__allocator_of_exe(exe);
 	if (!obj) {
 		mt_err("memtrace traces programs that use the C library's malloc",
@@ -162,12 +181,14 @@ static int start_command(struct session *s)
 	free(exe);
 	if (rc) {
 		free(obj);
+		free(lib);
 		return MT_EXIT_FAIL;
 	}
 	s->ntargets = 1;
 	target__seize(t);
-	rc = probe__attach(s->probe, t->pid, obj);
+	rc = attach_heap(s, t->pid, obj, lib, env->sample_bytes);
 	free(obj);
+	free(lib);
 	if (!rc && env->faults)
 		rc = faults__attach(s->probe, t->pid);
 	if (rc) {
@@ -189,7 +210,7 @@ static int attach_pids(struct session *s)
 {
 	for (int i = 0; i < s->env->npids; i++) {
 		struct target *t = &s->targets[s->ntargets];
-		char *obj;
+		char *obj, *lib;
 		int rc;
 
 		if (target__check_pid(t, s->env->pids[i]))
@@ -200,8 +221,11 @@ static int attach_pids(struct session *s)
 			       "process %d (%s) maps no C library with malloc to probe", t->pid, t->comm);
 			return MT_EXIT_TARGET;
 		}
-		rc = probe__attach(s->probe, t->pid, obj);
+		/* Started with libmemtrace-sample.so: its samples, not a probe on every call. */
+		lib = sampler__of_pid(t->pid);
+		rc = attach_heap(s, t->pid, obj, lib, lib ? sampler__bytes_of_pid(t->pid) : 0);
 		free(obj);
+		free(lib);
 		if (!rc && s->env->faults)
 			rc = faults__attach(s->probe, t->pid);
 		if (rc)
@@ -217,9 +241,17 @@ static int attach_pids(struct session *s)
 
 static void announce(const struct session *s)
 {
+	char mean[16];
+
 	fprintf(stderr, "memtrace: tracing");
-	for (int i = 0; i < s->ntargets; i++)
+	for (int i = 0; i < s->ntargets; i++) {
+		const struct agg_proc *p = agg__find_proc(s->agg, s->targets[i].pid);
+
 		fprintf(stderr, "%s pid %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
+		if (p && p->sample_bytes)
+			fprintf(stderr, " sampled, one block per %s",
+				mt_fmt_bytes(p->sample_bytes, mean));
+	}
 	if (s->env->duration > 0)
 		fprintf(stderr, " for %gs", s->env->duration);
 	fprintf(stderr, "; Ctrl-C to stop\n");
