@@ -387,16 +387,16 @@ int BPF_PROG(thread_exit)
 
 /*
  * Sampling mode (libmemtrace-sample.so, sample/hooks.h): two hooks, probed at their first
- * instruction, a 5-byte nop the kernel turns into a call. The allocation hook is handed the
- * frame of the malloc wrapper that called it (built with frame pointers): the stack starts at
- * that frame's return address, in the direct caller of malloc, with the caller's sp and rbp as
- * they are once malloc returns -- the state a return probe on glibc's malloc would see, so
+ * instruction, a 5-byte nop the kernel turns into a call. The allocation hook is a leaf called
+ * by a malloc wrapper built with frame pointers, so rbp is the wrapper's frame: the stack starts
+ * at that frame's return address, in the direct caller of malloc, with the caller's sp and rbp
+ * as they are once malloc returns -- the state a return probe on glibc's malloc would see, so
  * sampled stacks and traced stacks are the same and none of the library's frames appear.
  */
 SEC("uprobe")
-int BPF_KPROBE(sample_alloc, __u64 addr, __u64 size, __u64 mean, __u64 frame, __u64 old)
+int BPF_KPROBE(sample_alloc, __u64 addr, __u64 size, __u64 mean)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid(), frame = PT_REGS_FP(ctx);
 	struct mt_ustart at = { .sp = frame + 16 };
 	struct mt_event *e;
 
@@ -407,7 +407,6 @@ int BPF_KPROBE(sample_alloc, __u64 addr, __u64 size, __u64 mean, __u64 frame, __
 		return 0;
 	e->addr = addr;
 	e->size = size;
-	e->old_addr = old;
 	e->old_size = mean;
 	if (!read_u64(frame + 8, &at.ip) || !read_u64(frame, &at.bp)) {
 		count_loss(MT_LOSS_STACK);

@@ -36,9 +36,9 @@ enum mt_op {
 	MT_OP_FAULT_MAJOR,	/* the same, where the kernel had to read the page in (I/O) */
 	/*
 	 * A block libmemtrace-sample.so sampled (README: "Sampling mode"): addr, size = the block;
-	 * old_addr = the sampled block a realloc replaced (0: none); old_size = the mean sampling
-	 * interval T in bytes, so the block stands for size / p bytes, p = 1 - exp(-size / T).
-	 * Its stack starts at the direct caller of malloc. Frees of sampled blocks come as MT_OP_FREE.
+	 * old_size = the mean sampling interval T in bytes, so the block stands for size / p bytes,
+	 * p = 1 - exp(-size / T); old_addr = 0. Its stack starts at the direct caller of malloc.
+	 * Frees of sampled blocks (a realloc's old block too) come as MT_OP_FREE.
 	 */
 	MT_OP_SAMPLED_ALLOC,
 	MT_OP__COUNT,

@@ -10,11 +10,13 @@
 #include <stddef.h>
 
 /*
- * A sampled block: its address and size, the mean sampling interval in bytes (the estimator needs
- * it), the frame of the allocator wrapper (memtrace starts the stack at that frame's caller), and
- * the sampled block a realloc replaced (0 when none).
+ * A sampled block: its address and size, and the mean sampling interval in bytes (the estimator
+ * needs it). Called straight from a malloc wrapper, whose frame pointer memtrace finds in rbp: the
+ * stack starts at that frame's caller. Three arguments, no more: the fourth travels in rcx, which
+ * the kernel's optimized uprobe does not report (its trampoline enters the kernel by syscall,
+ * which overwrites rcx; on 6.18 the probe read the trampoline's address there).
  */
-void memtrace_sample_alloc(void *addr, size_t size, size_t mean, void *frame, void *old);
+void memtrace_sample_alloc(void *addr, size_t size, size_t mean);
 /* A sampled block went away. */
 void memtrace_sample_free(void *addr);
 

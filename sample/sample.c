@@ -28,7 +28,7 @@ void *__libc_pvalloc(size_t size);
 #define MT_DEFAULT_MEAN (512u << 10)
 #define TLS __attribute__((tls_model("initial-exec")))
 #define EXPORT __attribute__((visibility("default")))
-/* Helpers that take the wrapper's FRAME are inlined, so it is the wrapper's own frame. */
+/* Helpers that call a hook are inlined: the hook's caller must be the wrapper, rbp its frame. */
 #define INLINE static inline __attribute__((always_inline))
 
 static size_t mean_bytes;	/* T; 0 until read from the environment */
@@ -141,15 +141,18 @@ static inline int sampled(size_t size)
 	return 1;
 }
 
-/* Wrappers keep a frame pointer (-fno-omit-frame-pointer): memtrace starts the stack at its caller. */
-#define FRAME __builtin_frame_address(0)
-
-INLINE void *record(void *p, size_t size, void *frame, void *old)
+/*
+ * The hooks are called from the wrappers themselves (record() and friends are inlined), which
+ * keep a frame pointer (-fno-omit-frame-pointer): memtrace starts the stack at its caller. A
+ * sampled block a realloc replaced is freed first, then the new one comes: one free, one
+ * allocation, as memtrace counts a realloc it traces.
+ */
+INLINE void *record(void *p, size_t size, void *old)
 {
-	if (p && blockset__add((uintptr_t)p))
-		memtrace_sample_alloc(p, size, mean_bytes, frame, old);
-	else if (old)
+	if (old)
 		memtrace_sample_free(old);
+	if (p && blockset__add((uintptr_t)p))
+		memtrace_sample_alloc(p, size, mean_bytes);
 	return p;
 }
 
@@ -157,7 +160,7 @@ EXPORT void *malloc(size_t size)
 {
 	void *p = __libc_malloc(size);
 
-	return sampled(size) ? record(p, size, FRAME, NULL) : p;
+	return sampled(size) ? record(p, size, NULL) : p;
 }
 
 EXPORT void *calloc(size_t n, size_t size)
@@ -167,7 +170,7 @@ EXPORT void *calloc(size_t n, size_t size)
 
 	if (__builtin_mul_overflow(n, size, &total))
 		return p;	/* glibc failed it */
-	return sampled(total) ? record(p, total, FRAME, NULL) : p;
+	return sampled(total) ? record(p, total, NULL) : p;
 }
 
 static void forget(void *p)
@@ -183,7 +186,7 @@ EXPORT void free(void *p)
 }
 
 /* A realloc is a free and an allocation: the new block is sampled on its own size, whatever the old. */
-INLINE void *resize(void *old, size_t size, void *frame)
+INLINE void *resize(void *old, size_t size)
 {
 	int was = old && blockset__remove((uintptr_t)old);
 	void *p = __libc_realloc(old, size);
@@ -194,13 +197,13 @@ INLINE void *resize(void *old, size_t size, void *frame)
 		return p;
 	}
 	if (p && sampled(size))
-		return record(p, size, frame, was ? old : NULL);
+		return record(p, size, was ? old : NULL);
 	if (was)
 		memtrace_sample_free(old);
 	return p;
 }
 
-EXPORT void *realloc(void *old, size_t size) { return resize(old, size, FRAME); }
+EXPORT void *realloc(void *old, size_t size) { return resize(old, size); }
 
 EXPORT void *reallocarray(void *old, size_t n, size_t size)
 {
@@ -210,20 +213,20 @@ EXPORT void *reallocarray(void *old, size_t n, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return resize(old, total, FRAME);
+	return resize(old, total);
 }
 
-INLINE void *aligned(void *p, size_t size, void *frame)
+INLINE void *aligned(void *p, size_t size)
 {
-	return sampled(size) ? record(p, size, frame, NULL) : p;
+	return sampled(size) ? record(p, size, NULL) : p;
 }
 
-EXPORT void *memalign(size_t align, size_t size) { return aligned(__libc_memalign(align, size), size, FRAME); }
+EXPORT void *memalign(size_t align, size_t size) { return aligned(__libc_memalign(align, size), size); }
 
 /* glibc before 2.38 makes aligned_alloc memalign, any alignment welcome: so does this. */
 EXPORT void *aligned_alloc(size_t align, size_t size)
 {
-	return aligned(__libc_memalign(align, size), size, FRAME);
+	return aligned(__libc_memalign(align, size), size);
 }
 
 EXPORT int posix_memalign(void **out, size_t align, size_t size)
@@ -235,16 +238,16 @@ EXPORT int posix_memalign(void **out, size_t align, size_t size)
 	p = __libc_memalign(align, size);
 	if (!p)
 		return ENOMEM;
-	*out = aligned(p, size, FRAME);
+	*out = aligned(p, size);
 	return 0;
 }
 
-EXPORT void *valloc(size_t size) { return aligned(__libc_valloc(size), size, FRAME); }
+EXPORT void *valloc(size_t size) { return aligned(__libc_valloc(size), size); }
 
 /* pvalloc's block is whole pages, as memtrace counts it when tracing glibc's. */
 EXPORT void *pvalloc(size_t size)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), whole = (size + page - 1) & ~(page - 1);
 
-	return aligned(__libc_pvalloc(size), whole ? whole : page, FRAME);
+	return aligned(__libc_pvalloc(size), whole ? whole : page);
 }

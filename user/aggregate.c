@@ -380,10 +380,8 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 	case MT_OP_FREE:
 		heap_free(a, p, e->addr);
 		break;
-	case MT_OP_SAMPLED_ALLOC:	/* a realloc that replaced a sampled block says which */
+	case MT_OP_SAMPLED_ALLOC:
 		p->sample_bytes = e->old_size;
-		if (e->old_addr)
-			heap_free(a, p, e->old_addr);
 		if (e->addr)
 			heap_alloc(a, p, e);
 		break;
