@@ -67,7 +67,7 @@ $(OUT)/memtrace: $(USER_OBJ)
 # Frame pointers: memtrace starts a sampled stack at the caller of the wrapper's frame. Sibling
 # calls off, so no wrapper leaves its frame before the hook that is handed it.
 SAMPLE_SRC   := $(sort $(wildcard sample/*.c)) sample/hooks.S
-SAMPLE_FLAGS := -O2 -g -fPIC -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+SAMPLE_FLAGS := -O2 -g -fPIC -fno-plt -fno-omit-frame-pointer -fno-optimize-sibling-calls \
 		-ftls-model=initial-exec -fvisibility=hidden -D_GNU_SOURCE
 $(SAMPLE_LIB): $(SAMPLE_SRC) $(wildcard sample/*.h)
 	$(call msg,LINK,$@)
