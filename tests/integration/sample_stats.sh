@@ -10,7 +10,7 @@
 #   vol_small   40000 x 2 KiB   p = 0.0308  n p = 1230  sd 2.8%
 #   vol_medium   4000 x 24 KiB  p = 0.313   n p = 1251  sd 2.3%
 #   vol_large     300 x 256 KiB p = 0.982   n p =  295  sd 0.8%
-# 10% is 2.8 to 12 standard deviations; the seed makes the run repeatable (its errors: < 3.5%).
+# 10% is 2.8 to 12 standard deviations; the seed makes the draws repeatable (errors seen: < 4%).
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
 
