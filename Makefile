@@ -15,7 +15,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -g -O2
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  := -D_GNU_SOURCE -Ibpf -Iuser -I$(OUT) -MMD -MP
-LDLIBS    := -lbpf -lelf -ldw -lz -lncursesw -lpthread -lcapstone
+LDLIBS    := -lbpf -lelf -ldw -lz -lncursesw -lpthread -lcapstone -lm
 BPF_FLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -Wall -Werror
 
 ifeq ($(V),1)
@@ -36,7 +36,9 @@ WORKLOADS  := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(sort $(wildcar
 CXX       ?= g++
 SKEL       := $(OUT)/memtrace.skel.h
 
-all: $(OUT)/memtrace $(UNIT_BIN) $(TOOLS) $(WORKLOADS)
+SAMPLE_LIB := $(OUT)/libmemtrace-sample.so
+
+all: $(OUT)/memtrace $(SAMPLE_LIB) $(UNIT_BIN) $(TOOLS) $(WORKLOADS)
 
 $(OUT)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -63,6 +65,18 @@ $(OUT)/memtrace: $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# The sampling library preloaded into programs (README: "Sampling mode"): libc only, no libm.
+# Frame pointers: memtrace starts a sampled stack at the caller of the wrapper's frame. Sibling
+# calls off, so no wrapper leaves its frame before the hook that is handed it.
+SAMPLE_SRC   := $(sort $(wildcard sample/*.c)) sample/hooks.S
+SAMPLE_FLAGS := -O2 -g -fPIC -fno-plt -fno-omit-frame-pointer -fno-optimize-sibling-calls \
+		-ftls-model=initial-exec -fvisibility=hidden -D_GNU_SOURCE
+$(SAMPLE_LIB): $(SAMPLE_SRC) $(wildcard sample/*.h)
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SAMPLE_FLAGS) $(WARN) -shared -Wl,-Bsymbolic-functions -Wl,-z,now \
+		$(SAMPLE_SRC) -o $@
+
 # Fixtures spell snapshot structs positionally: fields appended to them since are zero, as meant.
 TEST_WARN  := $(WARN) -Wno-missing-field-initializers
 
@@ -85,6 +99,8 @@ $(HTML_H): $(OUT)/%_html.h: user/%.html
 	$(Q)sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@
 
 $(OUT)/user/flamegraph.o: $(OUT)/flamegraph_html.h
+# Where `make install` puts the sampling library: memtrace looks there when none is beside it.
+$(OUT)/user/sampler.o: CPPFLAGS += -DMT_LIBDIR='"$(PREFIX)/lib/memtrace"'
 $(OUT)/user/timeline.o: $(OUT)/timeline_html.h
 
 # Workloads are built the way the programs users trace usually are: with frame pointers and -O1.
@@ -158,11 +174,12 @@ $(OUT)/bench/libstopwatch.so: bench/stopwatch.c
 bench: all $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
 	$(Q)scripts/bench
 
-install: $(OUT)/memtrace
+install: $(OUT)/memtrace $(SAMPLE_LIB)
 	install -D -m 0755 $(OUT)/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
+	install -D -m 0644 $(SAMPLE_LIB) $(DESTDIR)$(PREFIX)/lib/memtrace/libmemtrace-sample.so
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h sample/*.c sample/*.h
 
 clean:
 	rm -rf $(OUT)

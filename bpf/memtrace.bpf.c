@@ -180,12 +180,24 @@ static __always_inline __u64 wakeup_flag(__u64 len)
  */
 #define MT_STACK_SPAN (8ull << 20)	/* glibc's default thread stack; the main one grows past */
 
-static __always_inline __u32 user_stack(struct pt_regs *ctx, __u64 *frames)
+/* Where a stack walk starts: a return probe's registers, or a sampled call's caller (sample_alloc). */
+struct mt_ustart {
+	__u64 ip, sp, bp;
+};
+
+static __always_inline struct mt_ustart regs_start(struct pt_regs *ctx)
 {
-	__u64 sp = PT_REGS_SP(ctx), fp = PT_REGS_FP(ctx), frame[2];	/* caller's fp, return address */
+	struct mt_ustart at = { PT_REGS_IP(ctx), PT_REGS_SP(ctx), PT_REGS_FP(ctx) };
+
+	return at;
+}
+
+static __always_inline __u32 user_stack(const struct mt_ustart *at, __u64 *frames)
+{
+	__u64 sp = at->sp, fp = at->bp, frame[2];	/* caller's fp, return address */
 	__u32 n = 1;
 
-	frames[0] = PT_REGS_IP(ctx);
+	frames[0] = at->ip;
 	for (; n < MT_MAX_FRAMES; n++) {
 		if (fp < sp || fp - sp > MT_STACK_SPAN || (fp & 7) ||
 		    bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
@@ -216,25 +228,37 @@ static __always_inline __u32 fault_stack(void *ctx, __u64 *frames)
 
 #include "unwind.bpf.h"
 
-static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_regs *ctx)
+/* Send e; its stack (with_stack) starts at `at`, or at the probe's own registers when at is NULL. */
+static __always_inline void send_at(struct mt_event *e, bool with_stack, struct pt_regs *ctx,
+				    const struct mt_ustart *at)
 {
 	__u64 len = MT_EVENT_HDR_SIZE;
 	/* Faults come by the thousand: the consumer's poll timeout collects them without a wakeup each. */
 	__u64 flags = e->op == MT_OP_FAULT || e->op == MT_OP_FAULT_MAJOR ? BPF_RB_NO_WAKEUP : 0;
+	struct mt_ustart regs;
 
+	if (with_stack && !flags && !at) {
+		regs = regs_start(ctx);
+		at = &regs;
+	}
 	/* Fault stacks are walked by frame pointer: their unwinding losses would blur the allocations'. */
-	if (with_stack && unwind_mode != MT_UNWIND_FP && !flags) {
-		e->nframes = py_append(e, unwind_user_stack(ctx, e->pid) & 0x7f) & 0x7f;
+	if (with_stack && unwind_mode != MT_UNWIND_FP && !flags && at) {
+		e->nframes = py_append(e, unwind_user_stack(at, e->pid) & 0x7f) & 0x7f;
 		len += e->nframes * 8;
 	} else if (with_stack) {
-		e->nframes = (flags ? fault_stack(ctx, e->frames) :
-			       py_append(e, user_stack(ctx, e->frames) & 0x7f)) & 0x7f;
+		e->nframes = (flags || !at ? fault_stack(ctx, e->frames) :
+			       py_append(e, user_stack(at, e->frames) & 0x7f)) & 0x7f;
 		len += e->nframes * 8;
 	}
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
 		return;
 	if (bpf_ringbuf_output(&events, e, len, flags ? flags : wakeup_flag(len)))
 		count_loss(MT_LOSS_RINGBUF_FULL);
+}
+
+static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_regs *ctx)
+{
+	send_at(e, with_stack, ctx, NULL);
 }
 
 /*
@@ -416,6 +440,55 @@ int BPF_PROG(proc_exec)
 		e->size = 0;
 		send(e, false, (struct pt_regs *)ctx);
 	}
+	return 0;
+}
+
+/*
+ * Sampling mode (libmemtrace-sample.so, sample/hooks.h): two hooks, probed at their first
+ * instruction, a 5-byte nop the kernel turns into a call. The allocation hook is a leaf called
+ * by a malloc wrapper built with frame pointers, so rbp is the wrapper's frame: the stack starts
+ * at that frame's return address, in the direct caller of malloc, with the caller's sp and rbp
+ * as they are once malloc returns -- the state a return probe on glibc's malloc would see, so
+ * sampled stacks and traced stacks are the same and none of the library's frames appear.
+ */
+SEC("uprobe")
+int BPF_KPROBE(sample_alloc, __u64 addr, __u64 size, __u64 mean)
+{
+	__u64 id = bpf_get_current_pid_tgid(), frame = PT_REGS_FP(ctx);
+	struct mt_ustart at = { .sp = frame + 16 };
+	struct mt_event *e;
+
+	if (!traced(id >> 32))
+		return 0;
+	e = new_event(MT_OP_SAMPLED_ALLOC, id);
+	if (!e)
+		return 0;
+	e->addr = addr;
+	e->size = size;
+	e->old_size = mean;
+	if (!read_u64(frame + 8, &at.ip) || !read_u64(frame, &at.bp)) {
+		count_loss(MT_LOSS_STACK);
+		send_at(e, false, ctx, NULL);
+		return 0;
+	}
+	send_at(e, true, ctx, &at);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(sample_free, __u64 addr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mt_event *e;
+
+	if (!addr || !traced(id >> 32))
+		return 0;
+	e = new_event(MT_OP_FREE, id);
+	if (!e)
+		return 0;
+	e->addr = addr;
+	e->size = 0;
+	send(e, false, ctx);
 	return 0;
 }
 

@@ -37,6 +37,13 @@ enum mt_op {
 	MT_OP_EXIT,		/* the process ended (whole-machine tracing only); carries no stack,
 				 * and its comm in the 16 bytes of addr and size (MT_EVENT_COMM) */
 	MT_OP_EXEC,		/* the process became a new program (whole-machine tracing only) */
+	/*
+	 * A block libmemtrace-sample.so sampled (README: "Sampling mode"): addr, size = the block;
+	 * old_size = the mean sampling interval T in bytes, so the block stands for size / p bytes,
+	 * p = 1 - exp(-size / T); old_addr = 0. Its stack starts at the direct caller of malloc.
+	 * Frees of sampled blocks (a realloc's old block too) come as MT_OP_FREE.
+	 */
+	MT_OP_SAMPLED_ALLOC,
 	MT_OP__COUNT,
 };
 

@@ -263,12 +263,12 @@ static long unwind_frame(__u32 i, void *ctx)
 }
 
 /* Fill e->frames from the user registers at the allocator's return; returns the frame count. */
-static __always_inline __u32 unwind_user_stack(struct pt_regs *ctx, __u32 pid)
+static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32 pid)
 {
 	struct mt_ustate st = {
-		.ip = PT_REGS_IP(ctx),
-		.sp = PT_REGS_SP(ctx),
-		.bp = PT_REGS_FP(ctx),
+		.ip = at->ip,
+		.sp = at->sp,
+		.bp = at->bp,
 		.pid = pid,
 	};
 

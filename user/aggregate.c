@@ -3,6 +3,7 @@
  * Event semantics live here and only here: what a realloc, a failed call or an unknown free means.
  * Counters follow valgrind's conventions so the two tools can be checked against each other.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,8 +158,9 @@ void agg__stack_at_peak(const struct agg *a, uint32_t id, uint64_t *bytes, uint6
 	*allocations = saved ? s->peak_allocations : s->outstanding_allocations;
 }
 
+/* size bytes in n blocks join the stack (n > 1: a sampled block's estimate). */
 static void count_alloc(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32_t stack,
-			uint64_t size, uint64_t ts)
+			uint64_t size, uint64_t n, uint64_t ts)
 {
 	struct mt_summary *sums[2] = { &p->sum[k], &a->total[k] };
 	struct agg_stack *s = &a->stacks[stack];
@@ -167,9 +169,9 @@ static void count_alloc(struct agg *a, struct agg_proc *p, enum mt_kind k, uint3
 	for (int i = 0; i < 2; i++) {
 		struct mt_summary *m = sums[i];
 
-		m->allocations++;
+		m->allocations += n;
 		m->allocated_bytes += size;
-		m->outstanding_allocations++;
+		m->outstanding_allocations += n;
 		m->outstanding_bytes += size;
 		if (m->outstanding_bytes > m->peak_outstanding_bytes) {
 			m->peak_outstanding_bytes = m->outstanding_bytes;
@@ -178,15 +180,15 @@ static void count_alloc(struct agg *a, struct agg_proc *p, enum mt_kind k, uint3
 				p->peak_epoch++;
 		}
 	}
-	s->allocations++;
+	s->allocations += n;
 	s->allocated_bytes += size;
-	s->outstanding_allocations++;
+	s->outstanding_allocations += n;
 	s->outstanding_bytes += size;
 }
 
-/* bytes leave the stack's outstanding total; whole says a block (not a piece) went away. */
+/* bytes leave the stack's outstanding total with n blocks (0 when a piece of one went away). */
 static void count_free(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32_t stack,
-		       uint64_t bytes, bool whole)
+		       uint64_t bytes, uint64_t n)
 {
 	struct mt_summary *sums[2] = { &p->sum[k], &a->total[k] };
 	struct agg_stack *s = &a->stacks[stack];
@@ -195,29 +197,62 @@ static void count_free(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32
 	for (int i = 0; i < 2; i++) {
 		sums[i]->freed_bytes += bytes;
 		sums[i]->outstanding_bytes -= bytes;
-		if (whole) {
-			sums[i]->frees++;
-			sums[i]->outstanding_allocations--;
-		}
+		sums[i]->frees += n;
+		sums[i]->outstanding_allocations -= n;
 	}
 	s->outstanding_bytes -= bytes;
-	if (whole)
-		s->outstanding_allocations--;
+	s->outstanding_allocations -= n;
+}
+
+/*
+ * x rounded up or down at random, up with probability frac(x): integer counters that are right
+ * in expectation. The draw hashes the block's address and birth, so a replay rounds alike.
+ */
+static uint64_t round_unbiased(double x, const struct mt_event *e)
+{
+	uint64_t key[2] = { e->addr, e->ts_ns };
+	double u = (double)(mt_hash(key, sizeof(key), 0x5a) >> 11) / 9007199254740992.0;
+	double whole = floor(x);
+
+	return (uint64_t)whole + (x - whole > u);
+}
+
+/*
+ * What a sampled block stands for. Sampling is a Poisson process along the allocated bytes with
+ * mean T: a block of s bytes holds a sample point with probability p = 1 - exp(-s/T). Counting
+ * each sampled block as s/p bytes and 1/p blocks makes every total right in expectation
+ * (Horvitz-Thompson): E[s/p * sampled] = s.
+ */
+static void sample_weight(const struct mt_event *e, uint64_t *bytes, uint64_t *blocks)
+{
+	double p = e->old_size && e->size ? -expm1(-(double)e->size / (double)e->old_size) : 1;
+
+	if (!(p > 0) || p >= 1) {
+		*bytes = e->size;
+		*blocks = 1;
+		return;
+	}
+	*bytes = round_unbiased((double)e->size / p, e);
+	*blocks = round_unbiased(1 / p, e);
 }
 
 static void heap_alloc(struct agg *a, struct agg_proc *p, const struct mt_event *e)
 {
 	uint32_t stack = stack_id(a, e->pid, MT_KIND_HEAP, (const uint64_t *)e->frames, e->nframes);
+	uint64_t bytes = e->size, blocks = 1;
 	struct agg_block *b;
 	bool existed;
 
+	if (e->op == MT_OP_SAMPLED_ALLOC)
+		sample_weight(e, &bytes, &blocks);
 	b = htab__insert(p->blocks, e->addr, &existed);
 	if (existed)	/* its free was never seen (lost): retire the stale block first */
-		count_free(a, p, MT_KIND_HEAP, b->stack, b->size, true);
-	b->size = e->size;
+		count_free(a, p, MT_KIND_HEAP, b->stack, b->size, b->count);
+	b->size = bytes;
+	b->count = blocks > UINT32_MAX ? UINT32_MAX : (uint32_t)blocks;
 	b->ts_ns = e->ts_ns;
 	b->stack = stack;
-	count_alloc(a, p, MT_KIND_HEAP, stack, e->size, e->ts_ns);
+	count_alloc(a, p, MT_KIND_HEAP, stack, bytes, b->count, e->ts_ns);
 }
 
 static void heap_free(struct agg *a, struct agg_proc *p, uint64_t addr)
@@ -229,7 +264,7 @@ static void heap_free(struct agg *a, struct agg_proc *p, uint64_t addr)
 		a->total[MT_KIND_HEAP].unknown_frees++;
 		return;
 	}
-	count_free(a, p, MT_KIND_HEAP, b.stack, b.size, true);
+	count_free(a, p, MT_KIND_HEAP, b.stack, b.size, b.count);
 }
 
 /* realloc and reallocarray: glibc's meaning of each outcome. */
@@ -283,7 +318,7 @@ static bool unmap_range(struct agg *a, struct agg_proc *p, uint64_t start, uint6
 		bool whole = lo == r->start && hi == r->end;
 
 		hit = true;
-		count_free(a, p, MT_KIND_MMAP, r->stack, hi - lo, whole);
+		count_free(a, p, MT_KIND_MMAP, r->stack, hi - lo, whole ? 1 : 0);
 		if (whole) {
 			memmove(r, r + 1, (p->nregions - i - 1) * sizeof(*r));
 			p->nregions--;
@@ -316,7 +351,7 @@ static void map_region(struct agg *a, struct agg_proc *p, const struct mt_event 
 	unmap_range(a, p, r.start, r.end);	/* MAP_FIXED over a tracked region replaces it */
 	r.stack = stack_id(a, e->pid, MT_KIND_MMAP, (const uint64_t *)e->frames, e->nframes);
 	region_insert(p, region_search(p, r.start), r);
-	count_alloc(a, p, MT_KIND_MMAP, r.stack, len, e->ts_ns);
+	count_alloc(a, p, MT_KIND_MMAP, r.stack, len, 1, e->ts_ns);
 }
 
 static void unmap(struct agg *a, struct agg_proc *p, uint64_t addr, uint64_t size)
@@ -355,6 +390,11 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 		break;
 	case MT_OP_FREE:
 		heap_free(a, p, e->addr);
+		break;
+	case MT_OP_SAMPLED_ALLOC:
+		p->sample_bytes = e->old_size;
+		if (e->addr)
+			heap_alloc(a, p, e);
 		break;
 	case MT_OP_MMAP:
 		if (e->addr)

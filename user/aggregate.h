@@ -34,13 +34,14 @@ struct agg_proc {
 	struct agg_region *regions;	/* anonymous mappings, sorted by start */
 	size_t nregions, cap_regions;
 	uint64_t peak_epoch;		/* bumped each time outstanding heap reaches a new peak */
+	uint64_t sample_bytes;		/* sampled by libmemtrace-sample.so at this mean; 0: traced */
 };
 
 struct agg_block {
-	uint64_t size;
+	uint64_t size;			/* bytes it stands for: its size, or a sampled block's estimate */
 	uint64_t ts_ns;
 	uint32_t stack;
-	uint32_t pad;
+	uint32_t count;			/* blocks it stands for: 1, or a sampled block's estimate */
 };
 
 struct agg_region {

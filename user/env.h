@@ -4,6 +4,7 @@
 #define MT_ENV_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "folded.h"
 #include "pyreport.h"
@@ -29,6 +30,7 @@ struct env {
 	const char *comm;		/* --comm: with -a, only processes of this name */
 	const char *cgroup;		/* --cgroup: with -a, only this cgroup (and below) */
 	double min_bytes;		/* --min-bytes: hide processes holding less */
+	uint64_t sample_bytes;		/* --sample-bytes: run CMD with libmemtrace-sample.so; 0 = all */
 	double duration;		/* -d, seconds; 0 = until stopped */
 	int top;			/* -n */
 	const char *output;		/* -o: text report file; NULL = stderr */

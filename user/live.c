@@ -151,8 +151,13 @@ static void draw_title(const struct live *lv)
 	uint64_t lost = s->total[MT_KIND_HEAP].lost_events;
 
 	bar(0, A_BOLD);
-	put(0, 0, A_BOLD, "memtrace  %.1fs traced  lost events %llu%s  sort %s%s%s%s  ! = suspected leak",
-	    (s->now_ns - s->start_ns) / 1e9, (unsigned long long)lost, lost ? " (!)" : "",
+	char mean[16] = "", sampled[40] = "";
+
+	if (mt_snapshot_sample_bytes(s))
+		snprintf(sampled, sizeof(sampled), "  SAMPLED 1/%s (estimates)",
+			 mt_fmt_bytes(mt_snapshot_sample_bytes(s), mean));
+	put(0, 0, A_BOLD, "memtrace  %.1fs traced%s  lost events %llu%s  sort %s%s%s%s  ! = suspected leak",
+	    (s->now_ns - s->start_ns) / 1e9, sampled, (unsigned long long)lost, lost ? " (!)" : "",
 	    sort_name[lv->sort], lv->paused ? "  PAUSED" : "", *lv->filter ? "  filter " : "",
 	    lv->filter);
 }

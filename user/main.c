@@ -11,6 +11,7 @@
 #include "metrics.h"
 #include "probesite.h"
 #include "replay.h"
+#include "sampler.h"
 #include "trace.h"
 #include "unwind.h"
 #include "util.h"
@@ -35,6 +36,7 @@ static const char doc[] =
 	"  sudo memtrace --timeline mem.html -- ./a  RSS and heap over time, the peak\n"
 	"  sudo memtrace -f -- ./prefork-server      the server and every child it forks\n"
 	"  sudo memtrace -a -d 60 --min-bytes 1M     which process on this box leaks\n"
+	"  sudo memtrace --sample-bytes 512K -- ./a  sampled: cheap enough for production\n"
 	"\n"
 	"Subcommands (memtrace SUBCOMMAND --help for each):\n"
 	"  record -o FILE [-p PID | -- CMD]   trace into a recording, for later\n"
@@ -69,12 +71,16 @@ static const char args_doc[] = "[-p PID]... | -a | -- COMMAND [ARG...]";
 enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH, OPT_NO_LIVE,
        OPT_UNWIND, OPT_FAIL_IF_GROWS, OPT_METRICS, OPT_METRICS_TOP, OPT_PPROF_DIR, OPT_PPROF_EVERY,
        OPT_NO_FAULTS, OPT_TIMELINE, OPT_PY_FRAMES, OPT_GROUP_BY, OPT_COMM, OPT_CGROUP,
-       OPT_MIN_BYTES, OPT_PROBE_SITES };
+       OPT_MIN_BYTES, OPT_PROBE_SITES,
+       OPT_SAMPLE_BYTES };
 
 /* Option entries, shared by the subcommands' tables. */
 #define O_TARGETS                                                                                   \
 	{ NULL, 0, NULL, 0, "What to trace:", 1 },                                                  \
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes (repeatable)", 1 },           \
+	{ "sample-bytes", OPT_SAMPLE_BYTES, "N", 0,                                                 \
+	  "Sample the heap of -- CMD: one block per N bytes allocated on average (e.g. 512K), "     \
+	  "estimates scaled up; a few %% of overhead instead of a probe per call", 1 },              \
 	{ NULL, 0, NULL, 0, "When to stop:", 2 },                                                   \
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or exit)", 2 }
 /* The live trace only: a recording holds one process tree's events, not the machine's. */
@@ -301,6 +307,14 @@ static void check_args(const struct env *env, struct argp_state *state)
 			argp_error(state, "--comm and --cgroup go with -a");
 		if (env->follow && env->all)
 			argp_error(state, "-a already sees every process: -f is for -p or -- COMMAND");
+		if (env->sample_bytes && (env->all || env->follow))
+			argp_error(state, "--sample-bytes goes with -- COMMAND alone, not with -a or -f");
+		if (env->sample_bytes && env->npids) {
+			mt_err("a running process is sampled only if it was started with the library",
+			       "--sample-bytes applies to -- COMMAND, not to -p");
+			sampler__print_preload_hint(env->sample_bytes);
+			exit(MT_EXIT_USAGE);
+		}
 		break;
 	case MT_MODE_REPORT:
 		if (!env->record)
@@ -353,6 +367,8 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_JSON:
 		env->json = arg;
 		break;
+	case OPT_SAMPLE_BYTES:
+		return sampler__parse_bytes(arg, &env->sample_bytes) ? EINVAL : 0;
 	case OPT_UNWIND:
 		env->unwind = unwind__parse_mode(arg);
 		if (env->unwind < 0) {

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "elfsym.h"
 #include "faults.h"
 #include "htab.h"
 #include "memtrace.skel.h"
@@ -259,6 +260,46 @@ int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan)
 	}
 	free(at);
 	return err;
+}
+
+/* The hooks of libmemtrace-sample.so (sample/hooks.h): entry probes only, both required. */
+static const struct { const char *func, *prog; } sampler_specs[] = {
+	{ "memtrace_sample_alloc", "sample_alloc" },
+	{ "memtrace_sample_free", "sample_free" },
+};
+#define NSAMPLER (sizeof(sampler_specs) / sizeof(sampler_specs[0]))
+
+int probe__attach_sampler(struct probe *p, int pid, const char *lib)
+{
+	const char *names[NSAMPLER];
+	uint64_t offs[NSAMPLER];
+	int err;
+
+	for (size_t i = 0; i < NSAMPLER; i++)
+		names[i] = sampler_specs[i].func;
+	err = elfsym__offsets(lib, names, NSAMPLER, offs);
+	if (err < 0 || !offs[0] || !offs[1]) {
+		mt_err("rebuild it with make; memtrace and the library must come from one build",
+		       "%s has no sampling hooks to probe", lib);
+		return err < 0 ? err : -ENOENT;
+	}
+	if ((err = probe__target(p, pid)))
+		return err;
+	for (size_t i = 0; i < NSAMPLER; i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(p->skel->obj, sampler_specs[i].prog);
+
+		err = attach_one(p, prog, pid, lib, offs[i], false);
+		if (err) {
+			mt_err(err == -EPERM ? "run memtrace as root" : "run with -v for details",
+			       "failed to attach uprobe to %s() in %s for pid %d: %s",
+			       sampler_specs[i].func, lib, pid, strerror(-err));
+			return err;
+		}
+		mt_debug("attached %s+0x%llx (%s, sampling hook) for pid %d", lib,
+			 (unsigned long long)offs[i], sampler_specs[i].func, pid);
+	}
+	return 0;
 }
 
 struct memtrace *probe__skel(const struct probe *p) { return p->skel; }

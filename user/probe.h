@@ -39,6 +39,11 @@ int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan);
  * or an equivalent cheaper site under --probe-sites (user/probesite.c). The bench's floor uses it.
  */
 void probe__sites(const struct alloc_plan *plan, uint64_t *at);
+/*
+ * Sampling mode: attach to the hooks of libmemtrace-sample.so (lib) for pid, instead of its
+ * allocator: only sampled blocks and their frees are seen. Returns 0 or -errno.
+ */
+int probe__attach_sampler(struct probe *p, int pid, const char *lib);
 
 int probe__events_fd(const struct probe *p);
 /* The loaded skeleton, for modules that attach programs of their own (faults.c). */

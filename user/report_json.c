@@ -65,6 +65,9 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	json__str(j, "comm", p->comm);
 	json__str(j, "cmdline", p->cmdline);
 	json__bool(j, "exited", p->exited);
+	/* Sampled heap figures are estimates; sample_bytes says at what mean interval (0: exact). */
+	json__bool(j, "sampled", p->sample_bytes != 0);
+	json__u64(j, "sample_bytes", p->sample_bytes);
 	summary(j, "summary", &p->kind[MT_KIND_HEAP]);
 	summary(j, "mmap_summary", &p->kind[MT_KIND_MMAP]);
 	json__begin_array(j, "stacks");

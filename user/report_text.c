@@ -133,6 +133,17 @@ static void process_totals(FILE *f, const struct mt_snapshot *s, const size_t *o
 	}
 }
 
+/* Say so when the heap figures below are estimates from libmemtrace-sample.so. */
+static void sampled_line(FILE *f, const struct mt_proc *p)
+{
+	char mean[16];
+
+	if (p->sample_bytes)
+		fprintf(f, "sampled: heap blocks sampled at random, one per %s allocated on average "
+			   "(libmemtrace-sample.so); heap bytes and blocks are estimates\n",
+			mt_fmt_bytes(p->sample_bytes, mean));
+}
+
 int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 {
 	size_t *order = calloc(s->nprocs + 1, sizeof(*order));
@@ -154,6 +165,7 @@ int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 		int shown = 0;
 
 		fprintf(f, "\n== pid %u (%s)%s\n", p->pid, p->comm, p->exited ? ", exited" : "");
+		sampled_line(f, p);
 		summary(f, "heap", &p->kind[MT_KIND_HEAP]);
 		if (p->kind[MT_KIND_MMAP].allocations)
 			summary(f, "mmap", &p->kind[MT_KIND_MMAP]);

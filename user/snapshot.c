@@ -170,6 +170,7 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 	memcpy(p->comm, ap->comm, sizeof(p->comm));
 	p->exited = ap->exited;
 	p->cmdline = ap->cmdline;
+	p->sample_bytes = ap->sample_bytes;
 	memcpy(p->kind, ap->sum, sizeof(p->kind));
 	for (uint32_t id = 0; id < agg__nstacks(a); id++) {
 		const struct agg_stack *as = agg__stack(a, id);
@@ -257,4 +258,12 @@ void snapshot__free(struct mt_snapshot *s)
 	}
 	free((void *)s->procs);
 	free(s);
+}
+
+uint64_t mt_snapshot_sample_bytes(const struct mt_snapshot *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].sample_bytes)
+			return s->procs[i].sample_bytes;
+	return 0;
 }

@@ -122,6 +122,7 @@ struct mt_proc {
 	size_t nsamples;
 	const struct mt_sample *samples;	/* oldest first; evenly spaced, coarser on long runs */
 	const struct mt_py_info *python; /* NULL unless the process runs CPython */
+	uint64_t sample_bytes;		/* heap sampled at this mean interval, counts estimated; 0: all */
 };
 
 /* The CFI unwinder's tables (--unwind dwarf|auto): what they cost. Counts are over the trace. */
@@ -152,6 +153,9 @@ static inline uint64_t mt_stack_age_ms(const struct mt_snapshot *s, const struct
 	return st->oldest_ts_ns && s->now_ns > st->oldest_ts_ns ?
 		       (s->now_ns - st->oldest_ts_ns) / 1000000 : 0;
 }
+
+/* The mean sampling interval of the first sampled process; 0 when every process is traced whole. */
+uint64_t mt_snapshot_sample_bytes(const struct mt_snapshot *s);
 
 const char *mt_kind_name(enum mt_kind kind);
 /* The machine-readable name of an enum mt_loss reason (JSON keys, metric labels). */

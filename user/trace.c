@@ -24,6 +24,7 @@
 #include "recorder.h"
 #include "pytrace.h"
 #include "resident.h"
+#include "sampler.h"
 #include "series.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
@@ -171,19 +172,40 @@ static void at_exit_stop(struct target *t, void *ctx)
 	unwind__forget(s->unw, t->pid);
 }
 
+/*
+ * Attach to pid's allocator, or with lib (sampling mode) to the library's hooks instead. A
+ * sampled process is not traced for page faults: their cost is paid per page, not sampled, and
+ * was most of sampling's overhead (~13 us per minor fault against ~9 us per sampled block).
+ */
+static int attach_heap(struct session *s, int pid, const struct alloc_plan *plan, const char *lib,
+		       uint64_t sample_bytes)
+{
+	if (!lib)
+		return probe__attach_plan(s->probe, pid, plan);
+	agg__proc(s->agg, pid)->sample_bytes = sample_bytes;
+	return probe__attach_sampler(s->probe, pid, lib);
+}
+
 static int start_command(struct session *s)
 {
 	const struct env *env = s->env;
 	struct target *t = &s->targets[0];
-	struct alloc_plan plan;
-	char *exe = NULL;
+	struct alloc_plan plan = { .nobjs = 0 };
+	char *exe = NULL, *lib = NULL;
 	int rc = target__resolve(env->cmd[0], &exe);
 
 	if (rc)
 		return rc;
-	rc = allocator__plan_exe(exe, environ, &plan);
-	if (rc) {
+	if (env->sample_bytes) {
+		lib = sampler__library();
+		if (!lib) {
+			free(exe);
+			return MT_EXIT_ENV;
+		}
+		sampler__setenv(lib, env->sample_bytes);	/* the command inherits it */
+	} else if (allocator__plan_exe(exe, environ, &plan)) {
 		free(exe);
+		free(lib);
 		return MT_EXIT_TARGET;
 	}
 	rc = target__spawn(t, exe, env->cmd);
@@ -191,16 +213,18 @@ static int start_command(struct session *s)
 	free(exe);
 	if (rc) {
 		allocator__release(&plan);
+		free(lib);
 		return MT_EXIT_FAIL;
 	}
 	s->ntargets = 1;
 	if (s->tree)
 		tree__follow(s->tree, t);
 	target__seize(t);
-	rc = probe__attach_plan(s->probe, t->pid, &plan);
+	rc = attach_heap(s, t->pid, &plan, lib, env->sample_bytes);
 	allocator__release(&plan);
-	if (!rc && env->faults)
+	if (!rc && env->faults && !lib)	/* a sampled process: see attach_heap() */
 		rc = faults__attach(s->probe, t->pid);
+	free(lib);
 	if (rc) {
 		target__abort(t);
 		return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
@@ -220,17 +244,21 @@ static int attach_pids(struct session *s)
 {
 	for (int i = 0; i < s->env->npids; i++) {
 		struct target *t = &s->targets[s->ntargets];
-		struct alloc_plan plan;
+		struct alloc_plan plan = { .nobjs = 0 };
+		char *lib;
 		int rc;
 
 		if (target__check_pid(t, s->env->pids[i]))
 			return MT_EXIT_TARGET;
-		if (allocator__plan_pid(t->pid, &plan))
+		/* Started with libmemtrace-sample.so: its samples, not a probe on every call. */
+		lib = sampler__of_pid(t->pid);
+		if (!lib && allocator__plan_pid(t->pid, &plan))
 			return MT_EXIT_TARGET;
-		rc = probe__attach_plan(s->probe, t->pid, &plan);
+		rc = attach_heap(s, t->pid, &plan, lib, lib ? sampler__bytes_of_pid(t->pid) : 0);
 		allocator__release(&plan);
-		if (!rc && s->env->faults)
+		if (!rc && s->env->faults && !lib)
 			rc = faults__attach(s->probe, t->pid);
+		free(lib);
 		if (rc)
 			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
 		s->ntargets++;
@@ -246,9 +274,17 @@ static int attach_pids(struct session *s)
 
 static void announce(const struct session *s)
 {
+	char mean[16];
+
 	fprintf(stderr, "memtrace: tracing%s", s->system ? " all processes" : "");
-	for (int i = 0; i < s->ntargets; i++)
+	for (int i = 0; i < s->ntargets; i++) {
+		const struct agg_proc *p = agg__find_proc(s->agg, s->targets[i].pid);
+
 		fprintf(stderr, "%s pid %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
+		if (p && p->sample_bytes)
+			fprintf(stderr, " sampled, one block per %s",
+				mt_fmt_bytes(p->sample_bytes, mean));
+	}
 	if (s->env->duration > 0)
 		fprintf(stderr, " for %gs", s->env->duration);
 	fprintf(stderr, "; Ctrl-C to stop\n");

@@ -19,6 +19,45 @@ static void apply(struct agg *a, struct mt_event e) { agg__apply(a, &e); }
 
 static const struct mt_summary *heap(struct agg *a) { return &agg__proc(a, 100)->sum[MT_KIND_HEAP]; }
 
+static struct mt_event sampled(uint64_t addr, uint64_t size, uint64_t mean, uint64_t ts)
+{
+	struct mt_event e = ev(MT_OP_SAMPLED_ALLOC, addr, size, 0, 0xa);
+
+	e.old_size = mean;
+	e.ts_ns = ts;
+	return e;
+}
+
+/*
+ * Sampled blocks count s/p bytes and 1/p blocks, p = 1 - exp(-s/T). A block of T bytes:
+ * p = 1 - 1/e, 1/p = 1.582: each counts 1 or 2 blocks, 1.582 on average over many.
+ */
+static void sampled_weights(void)
+{
+	struct agg *a = agg__new();
+	const struct mt_summary *s = heap(a);
+	const uint64_t T = 65536, n = 20000;
+
+	apply(a, sampled(0x1000, 100, 1, 1));
+	is_u64(s->outstanding_bytes, 100, "mean 1 B: p = 1, the block counts as itself");
+	is_u64(s->outstanding_allocations, 1, "and as one block");
+	is_u64(agg__proc(a, 100)->sample_bytes, 1, "the process is marked sampled, with its mean");
+	apply(a, ev(MT_OP_FREE, 0x1000, 0, 0, 0));
+	is_u64(s->outstanding_allocations, 0, "a free of a sampled block takes all it stood for");
+	for (uint64_t i = 0; i < n; i++)
+		apply(a, sampled(0x100000 + 16 * i, T, T, i));
+	ok(s->outstanding_allocations > n * 1581 / 1000 - 200 && s->outstanding_allocations < n * 1582 / 1000 + 200,
+	   "blocks of size T: 1/p = 1.582 each on average (got %llu for %llu)",
+	   (unsigned long long)s->outstanding_allocations, (unsigned long long)n);
+	ok(s->outstanding_bytes / n > T * 1581 / 1000 && s->outstanding_bytes / n < T * 1583 / 1000,
+	   "and T/p = 1.582 T bytes each");
+	for (uint64_t i = 0; i < n; i++)
+		apply(a, ev(MT_OP_FREE, 0x100000 + 16 * i, 0, 0, 0));
+	is_u64(s->outstanding_bytes, 0, "freeing them all leaves exactly 0 bytes");
+	is_u64(s->outstanding_allocations, 0, "and 0 blocks");
+	agg__free(a);
+}
+
 int main(void)
 {
 	struct agg *a = agg__new();
@@ -81,5 +120,6 @@ int main(void)
 	agg__apply(a, &mr);
 	is_u64(s->outstanding_bytes, 3 * 4096, "failed mremap changes nothing");
 	agg__free(a);
+	sampled_weights();
 	return done_testing();
 }
