@@ -180,6 +180,9 @@ static void draw_proc(const struct live *lv, int y, size_t i)
 
 #define SPARK_X 13		/* after "heap ", under the COMM column */
 #define SPARK_LABEL_W 36	/* "  1023.9 KiB..1023.9 KiB in 9999.9s" and a margin */
+#define SPARK_MIN_W 8		/* narrower than this, a sparkline says too little to cost a line */
+
+static int spark_width(void) { return COLS - SPARK_X - SPARK_LABEL_W; }
 
 /*
  * Under a process's line: its outstanding heap over the last refreshes that fit the width, as a
@@ -189,7 +192,7 @@ static void draw_spark(const struct live *lv, int y, size_t i)
 {
 	uint64_t v[LIVE_SPARK_MAX];
 	char spark[3 * LIVE_SPARK_MAX + 1], a[16], b[16];
-	int width = COLS - SPARK_X - SPARK_LABEL_W;
+	int width = spark_width();
 	uint64_t lo = UINT64_MAX, hi = 0;
 	double span;
 	size_t n, cells;
@@ -215,7 +218,7 @@ static int draw_procs(const struct live *lv, int y)
 	const struct mt_snapshot *s = lv->snap;
 	size_t room = LINES / 4 > 1 ? (size_t)LINES / 4 : 1, shown;
 	/* Each process's sparkline takes a line of its own: only when all of them fit. */
-	bool sparks = 2 * s->nprocs <= room;
+	bool sparks = 2 * s->nprocs <= room && spark_width() >= SPARK_MIN_W;
 	char a[16];
 
 	put(y++, 0, A_UNDERLINE, "%7s %-10s %10s %10s %10s %7s %7s %12s", "PID", "COMM", "HEAP",
