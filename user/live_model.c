@@ -340,9 +340,11 @@ size_t live_model__sparkline(const uint64_t *v, size_t n, size_t width, bool utf
 	size_t cell = utf8 ? 3 : 1, out = 0, i;
 	uint64_t lo = UINT64_MAX, hi = 0;
 
+	if (!len)
+		return 0;
 	if (n > width)
 		v += n - width, n = width;	/* the most recent values fit */
-	if (len && n > (len - 1) / cell)
+	if (n > (len - 1) / cell)
 		v += n - (len - 1) / cell, n = (len - 1) / cell;
 	for (i = 0; i < n; i++) {
 		lo = v[i] < lo ? v[i] : lo;
@@ -359,7 +361,6 @@ size_t live_model__sparkline(const uint64_t *v, size_t n, size_t width, bool utf
 			buf[out++] = ascii[l];
 		}
 	}
-	if (len)
-		buf[out] = 0;
+	buf[out] = 0;
 	return n;
 }

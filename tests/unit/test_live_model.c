@@ -177,6 +177,9 @@ static void sparklines(void)
 	is_str(buf, "_=#", "values near 2^64 do not overflow the scaling");
 	is_u64(live_model__sparkline(grow, 0, 40, false, buf, sizeof(buf)), 0, "no values: empty");
 	is_str(buf, "", "... and an empty string");
+	buf[0] = 'x';
+	ok(!live_model__sparkline(grow, 8, 40, false, buf, 0) && buf[0] == 'x',
+	   "no room at all: nothing written");
 }
 
 /* The model keeps each process's heap per refresh, and starts afresh when a slot's pid changes. */
