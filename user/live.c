@@ -4,6 +4,8 @@
  * (live_model.c). It never blocks: the tracer's poll loop hands it a snapshot every interval and
  * lets it read keys in between. The terminal is given back on quit, on error exit and on a crash.
  */
+#include <langinfo.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +36,8 @@ struct live {
 	double interval_s;
 	enum live_sort sort;
 	bool paused, expanded, editing, quit;
+	bool utf8;			/* the terminal's locale is UTF-8: the sparkline uses blocks */
+	char *old_ctype;		/* LC_CTYPE before the view, restored for the report */
 	uint32_t sel_id;		/* the selected stack follows its id across refreshes */
 	size_t sel, top;		/* selected row and first row shown */
 	char filter[64];
@@ -179,18 +183,57 @@ static void draw_proc(const struct live *lv, int y, size_t i)
 	    mt_fmt_bytes((uint64_t)r.bytes_per_s, f));
 }
 
+#define SPARK_X 13		/* after "heap ", under the COMM column */
+#define SPARK_LABEL_W 36	/* "  1023.9 KiB..1023.9 KiB in 9999.9s" and a margin */
+#define SPARK_MIN_W 8		/* narrower than this, a sparkline says too little to cost a line */
+
+static int spark_width(void) { return COLS - SPARK_X - SPARK_LABEL_W; }
+
+/*
+ * Under a process's line: its outstanding heap over the last refreshes that fit the width, as a
+ * sparkline scaled to their own min..max, then that min..max and the time it spans.
+ */
+static void draw_spark(const struct live *lv, int y, size_t i)
+{
+	uint64_t v[LIVE_SPARK_MAX];
+	char spark[3 * LIVE_SPARK_MAX + 1], a[16], b[16];
+	int width = spark_width();
+	uint64_t lo = UINT64_MAX, hi = 0;
+	double span;
+	size_t n, cells;
+
+	n = live_model__heap_history(lv->model, i, v, width > 0 ? (size_t)width : 0, &span);
+	if (!n)
+		return;
+	for (size_t k = 0; k < n; k++) {
+		lo = v[k] < lo ? v[k] : lo;
+		hi = v[k] > hi ? v[k] : hi;
+	}
+	cells = live_model__sparkline(v, n, n, lv->utf8, spark, sizeof(spark));
+	put(y, 8, A_NORMAL, "heap");
+	/* Not put(): it clips by bytes, and a UTF-8 cell is 3 bytes. The width already fits. */
+	mvaddstr(y, SPARK_X, spark);
+	put(y, SPARK_X + (int)cells, A_NORMAL, "  %s..%s in %.1fs", mt_fmt_bytes(lo, a),
+	    mt_fmt_bytes(hi, b), span);
+}
+
 /* The per-process header; returns the next free line. Many processes fold into a last line. */
 static int draw_procs(const struct live *lv, int y)
 {
 	const struct mt_snapshot *s = lv->snap;
 	size_t room = LINES / 4 > 1 ? (size_t)LINES / 4 : 1, shown;
+	/* Each process's sparkline takes a line of its own: only when all of them fit. */
+	bool sparks = 2 * s->nprocs <= room && spark_width() >= SPARK_MIN_W;
 	char a[16];
 
 	put(y++, 0, A_UNDERLINE, "%7s %-10s %10s %10s %10s %7s %7s %12s", "PID", "COMM", "HEAP",
 	    "PEAK", "RSS", "ALLOC/s", "FREE/s", "ALLOC B/s");
 	shown = s->nprocs <= room ? s->nprocs : room - 1;
-	for (size_t i = 0; i < shown; i++)
+	for (size_t i = 0; i < shown; i++) {
 		draw_proc(lv, y++, i);
+		if (sparks)
+			draw_spark(lv, y++, i);
+	}
 	if (shown < s->nprocs)
 		put(y++, 0, A_NORMAL, "  ... %zu more processes; heap of all %zu: %s", s->nprocs - shown,
 		    s->nprocs, mt_fmt_bytes(s->total[MT_KIND_HEAP].outstanding_bytes, a));
@@ -352,8 +395,15 @@ struct live *live__open(double interval_s)
 	struct live *lv = xcalloc(1, sizeof(*lv));
 	FILE *in = key_input(&lv->tty_in);
 
+	/* ncursesw draws multibyte characters only under the user's locale; the report is made
+	 * after the view closes, under the locale it had before. */
+	lv->old_ctype = xstrdup(setlocale(LC_CTYPE, NULL));
+	setlocale(LC_CTYPE, "");
+	lv->utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	lv->scr = in ? newterm(NULL, stdout, in) : NULL;
 	if (!lv->scr) {
+		setlocale(LC_CTYPE, lv->old_ctype);
+		free(lv->old_ctype);
 		mt_warn("cannot open the live view on this terminal (TERM=%s); printing the report only",
 			getenv("TERM") ? getenv("TERM") : "unset");
 		if (lv->tty_in)
@@ -501,5 +551,7 @@ void live__close(struct live *lv)
 	live_model__free(lv->model);
 	snapshot__free(lv->snap);
 	free(lv->rss_kb);
+	setlocale(LC_CTYPE, lv->old_ctype);
+	free(lv->old_ctype);
 	free(lv);
 }

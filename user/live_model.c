@@ -25,6 +25,13 @@ struct proc_prev {
 	uint64_t allocations, frees, allocated_bytes;
 };
 
+/* One process's outstanding heap at each refresh, for the sparkline. */
+struct proc_heap {
+	uint32_t pid;
+	uint64_t n;			/* samples taken; the ring holds the last LIVE_SPARK_MAX */
+	uint64_t bytes[LIVE_SPARK_MAX], ts_ns[LIVE_SPARK_MAX];
+};
+
 struct live_model {
 	int64_t tick;			/* of the latest snapshot; -1 before the first */
 	uint64_t now_ns[RING];		/* snapshot times, by tick modulo RING */
@@ -33,7 +40,8 @@ struct live_model {
 	size_t cap_hist;
 	struct proc_prev *prev;		/* by process index: the order of first sight is stable */
 	struct live_rates *rates;
-	size_t nprev, cap_prev, cap_rates;
+	struct proc_heap *heap;		/* by process index, like prev */
+	size_t nprev, cap_prev, cap_rates, cap_heap;
 	uint64_t prev_ns;
 	struct live_row *rows;
 	size_t cap_rows;
@@ -54,6 +62,7 @@ void live_model__free(struct live_model *m)
 	free(m->hist);
 	free(m->prev);
 	free(m->rates);
+	free(m->heap);
 	free(m->rows);
 	free(m);
 }
@@ -119,6 +128,20 @@ static void note_rates(struct live_model *m, const struct mt_snapshot *s)
 	m->prev_ns = s->now_ns;
 }
 
+static void note_heap(struct live_model *m, const struct mt_snapshot *s)
+{
+	xgrow(&m->heap, &m->cap_heap, s->nprocs, sizeof(*m->heap));
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct proc_heap *h = &m->heap[i];
+
+		if (h->pid != s->procs[i].pid)	/* a new process in this slot starts afresh */
+			*h = (struct proc_heap){ .pid = s->procs[i].pid };
+		h->bytes[h->n % LIVE_SPARK_MAX] = s->procs[i].kind[MT_KIND_HEAP].outstanding_bytes;
+		h->ts_ns[h->n % LIVE_SPARK_MAX] = s->now_ns;
+		h->n++;
+	}
+}
+
 void live_model__push(struct live_model *m, const struct mt_snapshot *s)
 {
 	m->tick++;
@@ -128,6 +151,7 @@ void live_model__push(struct live_model *m, const struct mt_snapshot *s)
 		for (size_t k = 0; k < s->procs[i].nstacks; k++)
 			note_stack(m, &s->procs[i].stacks[k]);
 	note_rates(m, s);
+	note_heap(m, s);
 }
 
 uint64_t live_model__ticks(const struct live_model *m)
@@ -278,4 +302,65 @@ struct live_rates live_model__rates(const struct live_model *m, size_t proc)
 	struct live_rates none = { 0 };
 
 	return proc < m->nprev ? m->rates[proc] : none;
+}
+
+size_t live_model__heap_history(const struct live_model *m, size_t proc, uint64_t *out,
+				size_t max, double *span_s)
+{
+	const struct proc_heap *h;
+	uint64_t k, n;
+
+	*span_s = 0;
+	if (!m->snap || proc >= m->snap->nprocs || proc >= m->cap_heap)
+		return 0;
+	h = &m->heap[proc];
+	n = h->n < LIVE_SPARK_MAX ? h->n : LIVE_SPARK_MAX;
+	if (n > max)
+		n = max;
+	for (k = 0; k < n; k++)
+		out[k] = h->bytes[(h->n - n + k) % LIVE_SPARK_MAX];
+	if (n)
+		*span_s = (h->ts_ns[(h->n - 1) % LIVE_SPARK_MAX] - h->ts_ns[(h->n - n) % LIVE_SPARK_MAX]) / 1e9;
+	return n;
+}
+
+#define SPARK_LEVELS 8
+
+/* The level of v between lo and hi, 0..SPARK_LEVELS-1, rounded to the nearest. */
+static unsigned spark_level(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	/* In floating point: (v - lo) * 7 overflows 64 bits for heaps past 2^61 bytes. */
+	return hi > lo ? (unsigned)((double)(v - lo) / (double)(hi - lo) * (SPARK_LEVELS - 1) + 0.5) : 0;
+}
+
+size_t live_model__sparkline(const uint64_t *v, size_t n, size_t width, bool utf8, char *buf,
+			     size_t len)
+{
+	static const char ascii[] = "_.-:=+*#";	/* SPARK_LEVELS of them */
+	size_t cell = utf8 ? 3 : 1, out = 0, i;
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	if (!len)
+		return 0;
+	if (n > width)
+		v += n - width, n = width;	/* the most recent values fit */
+	if (n > (len - 1) / cell)
+		v += n - (len - 1) / cell, n = (len - 1) / cell;
+	for (i = 0; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned l = spark_level(v[i], lo, hi);
+
+		if (utf8) {	/* U+2581 + l in UTF-8: E2 96 81+l */
+			buf[out++] = (char)0xe2;
+			buf[out++] = (char)0x96;
+			buf[out++] = (char)(0x81 + l);
+		} else {
+			buf[out++] = ascii[l];
+		}
+	}
+	buf[out] = 0;
+	return n;
 }

@@ -62,4 +62,23 @@ size_t live_model__rows(struct live_model *m, enum live_sort sort, const char *f
 /* Allocation rates of the latest snapshot's i-th process. */
 struct live_rates live_model__rates(const struct live_model *m, size_t proc);
 
+/* Refreshes of outstanding heap kept per process for the sparkline: wider than any terminal. */
+#define LIVE_SPARK_MAX 512
+
+/*
+ * The latest snapshot's i-th process's outstanding heap at up to the last max refreshes, oldest
+ * first, into out; returns how many, and in *span_s the seconds from the first to the last.
+ */
+size_t live_model__heap_history(const struct live_model *m, size_t proc, uint64_t *out,
+				size_t max, double *span_s);
+
+/*
+ * A sparkline of the last width values of v[0..n), each one character cell, scaled to their own
+ * min..max: Unicode blocks U+2581..U+2588 when utf8, else the ramp "_.-:=+*#" (lowest first).
+ * A flat line sits on the lowest level. Writes a NUL-terminated string into buf (len bytes: 3
+ * per cell for utf8, 1 otherwise, plus 1); returns the cells written.
+ */
+size_t live_model__sparkline(const uint64_t *v, size_t n, size_t width, bool utf8, char *buf,
+			     size_t len);
+
 #endif

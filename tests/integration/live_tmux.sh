@@ -3,7 +3,8 @@
 # The live view in a real terminal: tmux runs memtrace on tests/workloads/grow (a steady leak in
 # leak_grow, a one-time 120000 B buffer), sends keys and reads the screen back. Asserts the sorts,
 # the leak mark, the expanded stack, that the paused screen agrees with the final JSON, that q
-# exits 0 leaving the report and a sane terminal; then three processes at once, ended by Ctrl-C.
+# exits 0 leaving the report and a sane terminal, and that the heap sparkline rises (Unicode
+# blocks under a UTF-8 locale, the ASCII ramp under C); then three processes, ended by Ctrl-C.
 set -u
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-build}
@@ -53,6 +54,24 @@ wait_file() {	# file, pattern, seconds
 	return 1
 }
 first_row() { screen | sed -n '/CALL SITE/{n;p;q}'; }
+# The sparkline under the header line of process $1 (the screen's next line).
+spark_of() { screen | sed -n "/^ *$1 grow /{n;p;q}"; }
+# A sparkline that rises: lowest level first, highest last, at least 6 refreshes, and never a
+# drop of more than one level (churn frees what it takes, but a refresh may catch a block of it).
+rises() {	# line, "utf8" or "ascii"
+	python3 - "$1" "$2" <<'PY'
+import re, sys
+line, ramp = sys.argv[1], sys.argv[2]
+levels = "".join(chr(0x2581 + i) for i in range(8)) if ramp == "utf8" else "_.-:=+*#"
+m = re.match(r"^ +heap (\S+)  \d+(\.\d)? \w+\.\.\d+(\.\d)? \w+ in \d+\.\ds$", line)
+if not m or any(c not in levels for c in m.group(1)):
+    sys.exit("# no %s sparkline in %r" % (ramp, line))
+v = [levels.index(c) for c in m.group(1)]
+ok = len(v) >= 6 and v[0] == 0 and v[-1] == 7 and all(b >= a - 1 for a, b in zip(v, v[1:]))
+sys.exit(0 if ok else "# not rising: %r" % line)
+PY
+	[ $? -eq 0 ] || { echo "# the screen:"; screen | sed 's/^/#   /'; return 1; }
+}
 start() {	# the command line to run in an 80x24 terminal; its exit status lands in $tmp/exit
 	rm -f "$tmp/exit"
 	# A fresh server on a fresh socket: a new-session sent to a server that kill-server is still
@@ -65,12 +84,14 @@ start() {	# the command line to run in an 80x24 terminal; its exit status lands 
 }
 
 # --- one process under -- CMD ---
-start "$MT -i 0.25 --json $tmp/out.json -- $GROW $tmp/state"
+start "LC_ALL=C.UTF-8 $MT -i 0.25 --json $tmp/out.json -- $GROW $tmp/state"
 ok "the live view opens and shows leak_grow" wait_for 'leak_grow \(grow\.c:' 20
 ok "sorted by bytes (the default), the one-time buffer comes first" \
 	bash -c "[[ \"\$1\" == *one_time_buffer* ]]" _ "$(first_row)"
 ok "leak_grow is marked as a suspected leak" wait_for '^! .*leak_grow' 30
 ok "the one-time buffer is not" bash -c "! grep -q '^! .*one_time_buffer' <<<\"\$1\"" _ "$(screen)"
+ok "UTF-8 locale: a sparkline of blocks under the process rises with the leak" \
+	rises "$(spark_of "$(head -1 "$tmp/state")")" utf8
 
 "${T[@]}" send-keys -t live g
 ok "g sorts by growth" wait_for 'sort growth' 5
@@ -142,10 +163,27 @@ for i in 1 2 3; do
 	pids+=($!)
 done
 for i in 1 2 3; do wait_file "$tmp/state$i" . 5; done
-start "$MT -i 0.25 -p ${pids[0]},${pids[1]},${pids[2]}"
+start "LC_ALL=C $MT -i 0.25 -p ${pids[0]},${pids[1]},${pids[2]}"
 ok "three processes: a PID column in the table" wait_for '^ +PID +BYTES' 20
 ok "three processes: each has its header line" \
 	bash -c 's=$1; shift; for p; do grep -Eq "^ *$p grow " <<<"$s" || exit 1; done' _ "$(screen)" "${pids[@]}"
+sleep 2	# 8 refreshes: enough for a sparkline to rise
+# A known bug outside the view: with -p and page faults on, memtrace sometimes sees none of one
+# process's allocations (about 1 run in 4; reproduced with --no-live). Its heap is 0 B then, and
+# its sparkline must be flat; every process memtrace did see must draw a rising one.
+risen=0
+for p in "${pids[@]}"; do
+	line=$(spark_of "$p")
+	if [[ $line == *"  0 B..0 B in "* ]]; then
+		echo "# memtrace saw no allocation of pid $p (the known -p bug)"
+		ok "C locale: process $p's heap stayed 0 B: a flat sparkline" \
+			grep -Eq '^ +heap _+  0 B\.\.0 B in ' <<<"$line"
+	else
+		ok "C locale: process $p's sparkline, an ASCII ramp, rises" rises "$line" ascii
+		risen=$((risen + 1))
+	fi
+done
+ok "C locale: at least two of the three sparklines rise" [ "$risen" -ge 2 ]
 ok "three processes: rows name their pid" wait_for "^. +${pids[1]} .*leak_grow" 10
 "${T[@]}" send-keys -t live C-c
 ok "Ctrl-C ends memtrace -p with status 0" wait_file "$tmp/exit" 'EXIT=0' 20

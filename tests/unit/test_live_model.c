@@ -146,6 +146,73 @@ static void rates_and_stop(struct live_model *m)
 	   "a leak that stopped a window ago is no longer suspected");
 }
 
+#define B(l) "\xe2\x96" #l	/* U+2581 + (l - 0x81): the Unicode block of level l - 0x81 */
+
+static void sparklines(void)
+{
+	static const uint64_t grow[8] = { 100, 200, 300, 400, 500, 600, 700, 800 };
+	static const uint64_t flat[5] = { 7, 7, 7, 7, 7 };
+	static const uint64_t drop[5] = { 1000, 2000, 3000, 1000, 1000 };
+	static const uint64_t one[1] = { 123456 };
+	static const uint64_t huge[3] = { 0, UINT64_MAX / 2, UINT64_MAX };
+	char buf[256];
+
+	is_u64(live_model__sparkline(grow, 8, 40, false, buf, sizeof(buf)), 8, "8 values: 8 cells");
+	is_str(buf, "_.-:=+*#", "growing series, ASCII: every level once, lowest to highest");
+	live_model__sparkline(grow, 8, 40, true, buf, sizeof(buf));
+	is_str(buf, B(\x81) B(\x82) B(\x83) B(\x84) B(\x85) B(\x86) B(\x87) B(\x88),
+	       "growing series, UTF-8: the eight blocks in order");
+	live_model__sparkline(flat, 5, 40, false, buf, sizeof(buf));
+	is_str(buf, "_____", "a flat series sits on the lowest level");
+	live_model__sparkline(one, 1, 40, true, buf, sizeof(buf));
+	is_str(buf, B(\x81), "a single sample: one cell, lowest level");
+	live_model__sparkline(drop, 5, 40, false, buf, sizeof(buf));
+	is_str(buf, "_=#__", "a drop falls back to its level (2000, halfway, rounds to level 4 of 0..7)");
+	is_u64(live_model__sparkline(grow, 8, 3, false, buf, sizeof(buf)), 3, "width 3: 3 cells");
+	is_str(buf, "_=#", "narrower than the series: the last values, scaled among themselves");
+	is_u64(live_model__sparkline(grow, 8, 40, true, buf, 3 * 2 + 1), 2,
+	       "a short buffer: as many whole cells as fit");
+	is_str(buf, B(\x81) B(\x88), "... the most recent ones");
+	live_model__sparkline(huge, 3, 40, false, buf, sizeof(buf));
+	is_str(buf, "_=#", "values near 2^64 do not overflow the scaling");
+	is_u64(live_model__sparkline(grow, 0, 40, false, buf, sizeof(buf)), 0, "no values: empty");
+	is_str(buf, "", "... and an empty string");
+	buf[0] = 'x';
+	ok(!live_model__sparkline(grow, 8, 40, false, buf, 0) && buf[0] == 'x',
+	   "no room at all: nothing written");
+}
+
+/* The model keeps each process's heap per refresh, and starts afresh when a slot's pid changes. */
+static void heap_history(void)
+{
+	struct live_model *m = live_model__new();
+	struct mt_proc p = { .pid = 7 };
+	struct mt_snapshot s = { .start_ns = START, .nprocs = 1, .procs = &p };
+	uint64_t v[LIVE_SPARK_MAX];
+	double span;
+	size_t n;
+
+	n = live_model__heap_history(m, 0, v, LIVE_SPARK_MAX, &span);
+	is_u64(n, 0, "no snapshot yet: no history");
+	for (int t = 0; t < LIVE_SPARK_MAX + 5; t++) {
+		p.kind[MT_KIND_HEAP].outstanding_bytes = 10 * (uint64_t)t;
+		s.now_ns = START + (uint64_t)t * SEC;
+		live_model__push(m, &s);
+	}
+	n = live_model__heap_history(m, 0, v, 4, &span);
+	ok(n == 4 && v[0] == 10 * (LIVE_SPARK_MAX + 1) && v[3] == 10 * (LIVE_SPARK_MAX + 4),
+	   "the last 4 refreshes, oldest first");
+	ok(span == 3, "4 refreshes a second apart span 3 s");
+	n = live_model__heap_history(m, 0, v, LIVE_SPARK_MAX, &span);
+	ok(n == LIVE_SPARK_MAX && v[0] == 50, "the ring keeps the last LIVE_SPARK_MAX refreshes");
+	p.pid = 8;
+	live_model__push(m, &s);
+	n = live_model__heap_history(m, 0, v, LIVE_SPARK_MAX, &span);
+	ok(n == 1 && span == 0, "another process in the slot: its history starts afresh");
+	is_u64(live_model__heap_history(m, 1, v, LIVE_SPARK_MAX, &span), 0, "no such process: none");
+	live_model__free(m);
+}
+
 int main(void)
 {
 	struct live_model *m = live_model__new();
@@ -159,5 +226,7 @@ int main(void)
 	sorts_and_filters(m);
 	rates_and_stop(m);
 	live_model__free(m);
+	sparklines();
+	heap_history();
 	return done_testing();
 }
