@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Known Python lines holding known memory, for tests/integration/python_*.sh (stdlib only).
-# Usage: py_lines.py OUT.json [--go FILE] [--no-tracemalloc] [--small N]
+# Usage: py_lines.py OUT.json [--go FILE] [--no-tracemalloc] [--small N] [--big N]
 # Every allocating line ends in a tag (hash, space, L, colon, name); OUT.json maps each tag to its line number and
 # to tracemalloc's own view of that line at the end. Ends with os._exit so nothing is freed.
 import ctypes
@@ -15,6 +15,7 @@ out_path = sys.argv[1]
 go = sys.argv[sys.argv.index("--go") + 1] if "--go" in sys.argv else None
 use_tm = "--no-tracemalloc" not in sys.argv
 n_small = int(sys.argv[sys.argv.index("--small") + 1]) if "--small" in sys.argv else 20_000
+n_big = int(sys.argv[sys.argv.index("--big") + 1]) if "--big" in sys.argv else 20
 keep = []
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
@@ -50,6 +51,10 @@ def small(n):
     return out
 
 
+def big(n):
+    return [bytearray(100_000) for _ in range(n)]  # L:big
+
+
 def transient():
     t = [bytearray(1_000_000) for _ in range(30)]  # L:transient
     del t
@@ -83,6 +88,7 @@ def main():
     spin(done)
     t.join()
     keep.append(small(n_small))
+    keep.append(big(n_big))
     transient()
     report()
 
