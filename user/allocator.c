@@ -18,6 +18,7 @@
 #include "allocator.h"
 #include "elfsym.h"
 #include "procmaps.h"
+#include "procmem.h"
 #include "util.h"
 
 #define CALL(f, prog, fam) { f, prog, ALLOC_CALL, fam }
@@ -254,26 +255,6 @@ bool allocator__is_candidate(const char *path)
 	       !strstr(path, "/locale/") && !strstr(path, " (deleted)");
 }
 
-/* LD_PRELOAD entries of a process (space- or colon-separated), from its environment block. */
-static char *preload_of(int pid)
-{
-	char path[64], buf[65536];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
-		if (!strncmp(buf + i, "LD_PRELOAD=", 11))
-			return xstrdup(buf + i + 11);
-	return NULL;
-}
-
 static bool in_preload(const char *preload, const char *path)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -303,7 +284,7 @@ static int by_start_desc(const void *x, const void *y)
 static void objects_of_pid(int pid, const struct procmaps *m, struct alloc_plan *p)
 {
 	const struct pmap **first = xcalloc(m->n ? m->n : 1, sizeof(*first));
-	char exe_link[64], *preload = preload_of(pid);
+	char exe_link[64], *preload = procmem__env(pid, "LD_PRELOAD");	/* space- or colon-separated */
 	struct stat exe;
 	size_t n = 0, cap = 0;
 

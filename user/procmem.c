@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* Reading another process's memory with process_vm_readv. */
+/* Reading another process's memory with process_vm_readv, and its initial environment. */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "procmem.h"
+#include "util.h"
 
 int procmem__read(int pid, uint64_t addr, void *buf, size_t len)
 {
@@ -16,4 +19,23 @@ int procmem__read(int pid, uint64_t addr, void *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+char *procmem__env(int pid, const char *name)
+{
+	char path[64], buf[65536];
+	size_t n, len = strlen(name);
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	for (char *s = buf; s < buf + n; s += strlen(s) + 1)
+		if (!strncmp(s, name, len) && s[len] == '=')
+			return xstrdup(s + len + 1);
+	return NULL;
 }

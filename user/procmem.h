@@ -9,4 +9,10 @@
 /* Read exactly len bytes at addr in process pid. Returns 0 or -errno (-EFAULT: short read). */
 int procmem__read(int pid, uint64_t addr, void *buf, size_t len);
 
+/*
+ * The value of name in pid's initial environment (/proc/PID/environ: what it was started with,
+ * as getenv would find it first), malloc'd; NULL when absent or unreadable.
+ */
+char *procmem__env(int pid, const char *name);
+
 #endif

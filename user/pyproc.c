@@ -196,25 +196,6 @@ static bool same_libc(const struct procmaps *pm)
 	return false;
 }
 
-static char *read_env(int pid, const char *name)
-{
-	char path[64], buf[65536];
-	size_t n, len = strlen(name);
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	for (char *s = buf; s < buf + n; s += strlen(s) + 1)
-		if (!strncmp(s, name, len) && s[len] == '=')
-			return xstrdup(s + len + 1);
-	return NULL;
-}
-
 static void configure(struct pyproc *p, const struct interp *in, const struct glibc_tsd *tsd,
 		      int map_fd)
 {
@@ -315,7 +296,7 @@ void pyproc__detect(struct pyproc *p, int pid, const struct glibc_tsd *tsd, int 
 	detect(p, &pm, tsd, map_fd);
 	procmaps__release(&pm);
 	if (p->state != PYPROC_NONE) {
-		p->pythonmalloc = read_env(pid, "PYTHONMALLOC");
+		p->pythonmalloc = procmem__env(pid, "PYTHONMALLOC");
 		p->codes = htab__new(sizeof(uint32_t));
 	}
 	mt_debug("pid %d: %s%s%s%s", pid, p->state == PYPROC_NONE ? "no CPython" : "CPython ",

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "procmaps.h"
+#include "procmem.h"
 #include "sampler.h"
 #include "util.h"
 
@@ -103,31 +104,13 @@ char *sampler__of_pid(int pid)
 
 uint64_t sampler__bytes_of_pid(int pid)
 {
-	static const char key[] = "MEMTRACE_SAMPLE_BYTES=";
-	char path[64], buf[1 << 16];
-	uint64_t bytes = MT_SAMPLE_DEFAULT_BYTES;
-	size_t n;
-	FILE *f;
+	char *v = procmem__env(pid, "MEMTRACE_SAMPLE_BYTES"), *end;
+	unsigned long long bytes = v ? strtoull(v, &end, 0) : 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return bytes;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	for (size_t i = 0; i < n; i += strlen(buf + i) + 1) {
-		unsigned long long v;
-
-		/* The library's own reading: strtoull base 0, 0 or garbage means the default. */
-		if (!strncmp(buf + i, key, sizeof(key) - 1)) {
-			char *end;
-
-			v = strtoull(buf + i + sizeof(key) - 1, &end, 0);
-			if (!*end && v)
-				bytes = v;
-		}
-	}
+	/* The library's own reading: strtoull base 0, 0 or garbage means the default. */
+	if (!v || *end || !bytes)
+		bytes = MT_SAMPLE_DEFAULT_BYTES;
+	free(v);
 	return bytes;
 }
 
