@@ -2,21 +2,12 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # A library loaded after start (dlopen of Debian's libsqlite3, no frame pointers): BPF reports
 # its unknown object, memtrace loads its table, and later stacks through it unwind whole.
-set -u
-cd "$(dirname "$0")/../.."
-OUT=${OUT:-build}
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for BPF"; exit 77; }
+source "$(dirname "$0")/../lib/tap.sh"
+need_root
 command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
 ls /usr/lib/x86_64-linux-gnu/libsqlite3.so.0 >/dev/null 2>&1 ||
 	{ echo "SKIP: needs libsqlite3.so.0 (apt-get install libsqlite3-0)"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-check() {	# description, command...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
-}
+tmp=$TMP
 
 # -v: memtrace logs "unwind: <path>: N rows" when it has loaded a table; the workload waits for
 # that before its second open, so the test does not depend on how fast this machine is.
@@ -37,4 +28,4 @@ check "sqlite3's own frames are on the way (sqlite3BtreeOpen)" \
 	bash -c 'grep " second_open main " "$1" | grep -q sqlite3BtreeOpen' _ "$tmp/stacks"
 check "the library's table was loaded (exe, libc, libsqlite3 at least)" \
 	bash -c 'jq -e ".unwind.tables >= 3" "$1" >/dev/null' _ "$tmp/o.json"
-echo "1..$n"
+done_testing

@@ -5,23 +5,14 @@
 # (tests/tools/gdb_malloc_stacks.py). With address randomization off in both runs, each sampled
 # stack must be one memtrace recorded, frame for frame, address for address. And at least 95% of
 # sqlite3's stacks must reach main (the caller of __libc_start_call_main; sqlite3 is stripped).
-set -u
-cd "$(dirname "$0")/../.."
-OUT=${OUT:-build}
+source "$(dirname "$0")/../lib/tap.sh"
 MT=$(realpath "$OUT/memtrace")
 PY=/usr/bin/python3
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for BPF"; exit 77; }
+need_root
 for tool in gdb jq setarch sqlite3 $PY; do
 	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool (apt-get install gdb jq sqlite3 python3)"; exit 77; }
 done
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-check() {	# description, command...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
-}
+tmp=$TMP
 
 cat >"$tmp/w.sql" <<'SQL'
 create table t(id integer primary key, name text, v real);
@@ -91,4 +82,4 @@ reach=$(jq -r '[.processes[0].stacks[] | [.frames[].function] | index("__libc_st
 total=$(jq -r '.processes[0].stacks | length' "$tmp/sqlite3.json")
 echo "# sqlite3: $reach of $total stacks reach main"
 check "sqlite3: at least 95% of stacks reach main ($reach of $total)" [ $((reach * 100)) -ge $((total * 95)) ]
-echo "1..$n"
+done_testing

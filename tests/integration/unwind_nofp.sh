@@ -3,21 +3,12 @@
 # CFI unwinding of code without frame pointers (tests/workloads/nofp_chain.c, -O2
 # -fomit-frame-pointer, and Debian's libc): each known chain must come back whole with
 # --unwind dwarf and auto, while the frame-pointer walk demonstrably loses frames.
-set -u
-cd "$(dirname "$0")/../.."
-OUT=${OUT:-build}
+source "$(dirname "$0")/../lib/tap.sh"
 MT=$OUT/memtrace
 W=$OUT/workloads/nofp_chain
-[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root for BPF"; exit 77; }
+need_root
 command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-check() {	# description, command...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fi
-}
+tmp=$TMP
 
 jqe() { jq -e "$@" >/dev/null; }
 
@@ -68,4 +59,4 @@ dup=$(stack_of "$tmp/leaky.json" 600)
 check "auto, frame-pointer program: strdup's caller shown ($dup)" \
 	bash -c '[[ "$1" == "__strdup leak_strdup main "* ]]' _ "$dup"
 check "auto: the frame-pointer program needs no table of its own" jqe '.unwind.fp_objects >= 1' "$tmp/leaky.json"
-echo "1..$n"
+done_testing

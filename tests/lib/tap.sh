@@ -16,6 +16,12 @@ ok() {	# status desc: passes when status is 0
 	if [ "$st" -eq 0 ]; then echo "ok $_n - $*"; else echo "not ok $_n - $*"; _failed=$((_failed + 1)); fi
 }
 
+check() {	# desc command...: passes when the command succeeds
+	local d=$1; shift
+	"$@"
+	ok $? "$d"
+}
+
 is() {	# got want desc
 	local got=$1 want=$2; shift 2
 	[ "$got" = "$want" ]; ok $? "$*"
