@@ -31,8 +31,9 @@ USER_OBJ   := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
 LIB_OBJ    := $(filter-out $(OUT)/user/main.o,$(USER_OBJ))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 TOOLS      := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(sort $(wildcard tests/tools/*.c)))
-WORKLOADS  := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(sort $(wildcard tests/workloads/*.c))) \
-	      $(patsubst tests/workloads/%.cc,$(OUT)/workloads/%,$(sort $(wildcard tests/workloads/*.cc)))
+WORKLOADS  := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(sort $(filter-out %_lib.c,$(wildcard tests/workloads/*.c)))) \
+	      $(patsubst tests/workloads/%.cc,$(OUT)/workloads/%,$(sort $(wildcard tests/workloads/*.cc))) \
+	      $(OUT)/workloads/libreload_a.so $(OUT)/workloads/libreload_b.so
 CXX       ?= g++
 SKEL       := $(OUT)/memtrace.skel.h
 
@@ -109,6 +110,14 @@ $(OUT)/workloads/nofp_%: tests/workloads/nofp_%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -g -O2 -fomit-frame-pointer -pthread $(WARN) -Wno-unused-result $< -o $@
+
+# One library built twice: the same code at the same offsets, different stack frames (nofp_reload).
+$(OUT)/workloads/libreload_a.so: FRAME := 512
+$(OUT)/workloads/libreload_b.so: FRAME := 4096
+$(OUT)/workloads/libreload_%.so: tests/workloads/reload_lib.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -g -O2 -fomit-frame-pointer -shared -fPIC -DFRAME=$(FRAME) $(WARN) $< -o $@
 
 $(OUT)/workloads/%: tests/workloads/%.c
 	$(call msg,CC,$@)

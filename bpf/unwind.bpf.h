@@ -55,6 +55,36 @@ struct {
 	__type(value, __u32);
 } unwind_missing SEC(".maps");
 
+/*
+ * Rows already found, by the pc looked up. Most allocations come from a few hundred call sites
+ * whose frames repeat event after event; a hit skips the object's lookup (bpf_find_vma) and the
+ * table search, whose loads miss the cache and the TLB (an object's table is up to MiBs of
+ * vmalloc pages): on sqlite3 that search was most of the unwinder's cost. An entry holds for one
+ * process and one state of its address space: mm_lock_seq moves with every mmap, munmap or
+ * mprotect (any change to the VMA tree), so a pc whose object changed (dlclose, then dlopen) is
+ * looked up anew. Direct-mapped, per CPU: a collision only costs a lookup.
+ */
+#define MT_ROW_CACHE_SIZE 1024
+
+struct mt_row_cached {
+	__u64 pc;			/* 0: empty, or being written */
+	__u32 tgid;
+	__u32 seq;			/* the mm's mm_lock_seq when the row was found */
+	struct mt_unwind_row row;
+	__u32 pad;
+};
+
+struct mt_row_cache {
+	struct mt_row_cached e[MT_ROW_CACHE_SIZE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_row_cache);
+} row_cache SEC(".maps");
+
 struct mt_ustate {
 	__u64 ip, sp, bp;
 	__u64 vm_start, vm_end;		/* the mapping of the last object found: most frames reuse it */
@@ -62,6 +92,8 @@ struct mt_ustate {
 	struct mt_unwind_key key;
 	struct mt_unwind_obj obj;
 	__u32 pid;
+	__u32 seq;			/* the mm's mm_lock_seq at the start of the walk */
+	bool cache;			/* seq is known and no mmap writer was at work: use row_cache */
 	__u32 n;			/* frames stored */
 	bool have_obj;			/* obj is the object of [vm_start, vm_end) */
 	bool exact_ip;			/* ip was interrupted, not a return address (after a signal frame) */
@@ -197,21 +229,59 @@ static __always_inline int apply_row(struct mt_ustate *st, const struct mt_unwin
 	return STEP_OK;
 }
 
+static __always_inline struct mt_row_cached *cached_slot(__u64 pc)
+{
+	__u32 zero = 0;
+	struct mt_row_cache *c = bpf_map_lookup_elem(&row_cache, &zero);
+
+	return c ? &c->e[(pc * 0x9e3779b97f4a7c15ull) >> 54 & (MT_ROW_CACHE_SIZE - 1)] : NULL;
+}
+
+/* The cached row of pc, if this process's address space has not changed since it was found. */
+static __always_inline bool cache_get(const struct mt_ustate *st, __u64 pc, struct mt_unwind_row *out)
+{
+	struct mt_row_cached *c = st->cache ? cached_slot(pc) : NULL;
+
+	if (!c || c->pc != pc || c->tgid != st->pid || c->seq != st->seq)
+		return false;
+	*out = c->row;
+	return c->pc == pc;	/* not rewritten under us (a program that preempted this one) */
+}
+
+static __always_inline void cache_put(const struct mt_ustate *st, __u64 pc, const struct mt_unwind_row *row)
+{
+	struct mt_row_cached *c = st->cache ? cached_slot(pc) : NULL;
+
+	if (!c)
+		return;
+	c->pc = 0;
+	c->tgid = st->pid;
+	c->seq = st->seq;
+	c->row = *row;
+	c->pc = pc;
+}
+
 static __always_inline int cfi_step(struct mt_ustate *st)
 {
 	struct mt_unwind_row row;
-	__u64 vaddr;
-	int err = find_object(st);
+	/* A return address follows its call, which may be a function's last instruction: look up
+	 * the call itself. An interrupted pc is exact. */
+	__u64 pc = st->ip - (st->exact_ip ? 0 : 1), vaddr;
+	int err;
 
+	if (cache_get(st, pc, &row))
+		return apply_row(st, &row);
+	err = find_object(st);
 	if (err)
 		return err;
 	if (st->obj.flags & MT_UNWIND_OBJ_FP)
 		return MT_LOSS__COUNT;	/* not a loss: this object keeps frame pointers */
-	/* A return address follows its call, which may be a function's last instruction: look up
-	 * the call itself. An interrupted pc is exact. */
-	vaddr = st->ip - (st->exact_ip ? 0 : 1) - st->vm_start + (st->vm_pgoff << 12) + st->obj.vaddr_adjust;
+	vaddr = pc - st->vm_start + (st->vm_pgoff << 12) + st->obj.vaddr_adjust;
 	err = find_row(st, vaddr, &row);
-	return err ? err : apply_row(st, &row);
+	if (err)
+		return err;
+	cache_put(st, pc, &row);
+	return apply_row(st, &row);
 }
 
 /* The frame-pointer step: [rbp] is the caller's rbp, [rbp + 8] the return address. */
@@ -271,7 +341,12 @@ static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32
 		.bp = at->bp,
 		.pid = pid,
 	};
+	struct task_struct *task = bpf_get_current_task_btf();
 
+	if (bpf_core_field_exists(task->mm->mm_lock_seq.sequence)) {
+		st.seq = BPF_CORE_READ(task, mm, mm_lock_seq.sequence);
+		st.cache = !(st.seq & 1);	/* odd: a writer holds the mmap lock */
+	}
 	bpf_loop(MT_MAX_FRAMES, unwind_frame, &st, 0);
 	if (st.truncated)
 		count_loss(MT_LOSS_STACK_TRUNCATED);
