@@ -26,14 +26,6 @@
 bool faults_on = false;
 __u64 page_size = 4096;
 
-/* Thread id -> bytes mapped by the fault in progress on it. LRU: an abandoned tally cannot pin a slot. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u64);
-} fault_bytes SEC(".maps");
-
 static __always_inline bool fault_traced(void)
 {
 	return faults_on && traced(bpf_get_current_pid_tgid() >> 32);
@@ -41,11 +33,12 @@ static __always_inline bool fault_traced(void)
 
 static __always_inline int fault_begin(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 zero = 0;
+	struct mt_thread *t = fault_traced() ? thread_state(true) : NULL;
 
-	if (fault_traced())
-		bpf_map_update_elem(&fault_bytes, &tid, &zero, BPF_ANY);
+	if (t) {
+		t->fault_bytes = 0;
+		t->in_fault = true;
+	}
 	return 0;
 }
 
@@ -60,14 +53,13 @@ int BPF_PROG(fault_user, unsigned long address) { return fault_begin(); }
 SEC("tp_btf/mm_page_alloc")
 int BPF_PROG(fault_alloc, struct page *page, unsigned int order, gfp_t gfp)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	__u64 *n;
+	struct mt_thread *t;
 
 	if (!faults_on || !(gfp & GFP_MOVABLE))
 		return 0;
-	n = bpf_map_lookup_elem(&fault_bytes, &tid);
-	if (n)
-		*n += page_size << order;
+	t = thread_state(false);
+	if (t && t->in_fault)
+		t->fault_bytes += page_size << order;
 	return 0;
 }
 
@@ -106,10 +98,9 @@ static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, v
 static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	struct vma_info v = {};
+	struct mt_thread *t;
 	struct mt_event *e;
-	__u64 *bytes;
 
 	if (!fault_traced())
 		return 0;
@@ -118,11 +109,11 @@ static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 		return 0;
 	e->addr = ctx->addr;
 	e->size = 0;
-	bytes = bpf_map_lookup_elem(&fault_bytes, &tid);
-	if (bytes) {
-		e->size = *bytes;
+	t = thread_state(false);
+	if (t && t->in_fault) {
+		e->size = t->fault_bytes;
 		e->old_size = MT_FAULT_SIZED;
-		bpf_map_delete_elem(&fault_bytes, &tid);
+		t->in_fault = false;
 	}
 	/* Fails (-EBUSY) when a writer waits for the mm's lock: the kind stays "unknown". */
 	bpf_find_vma(bpf_get_current_task_btf(), ctx->addr, classify_vma, &v, 0);

@@ -2,6 +2,7 @@
 /* Allocator probes: remember each call's arguments at entry, report its result with a user stack. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "memtrace.h"
 
@@ -23,22 +24,32 @@ struct {
 	__uint(max_entries, 64 << 20);
 } events SEC(".maps");
 
-/* Thread id -> the allocator call in flight on it. LRU so a thread killed mid-call cannot pin a slot. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, struct mt_call);
-} calls SEC(".maps");
+/*
+ * Each thread's state: the allocator call in flight on it, and the page fault being tallied.
+ * Task-local storage, not a hash by thread id: it is found from the task in a few loads, dies with
+ * the thread (a thread killed mid-call cannot pin anything), and needs no delete, which on an LRU
+ * hash cost 0.1-1.6 us per event here.
+ */
+struct mt_thread {
+	struct mt_call call;	/* valid while in_call */
+	__u64 outer_sp;		/* stack pointer at the outer call's entry */
+	__u64 fault_bytes;	/* bytes mapped by the fault in progress (valid while in_fault) */
+	bool in_call;
+	bool in_fault;
+};
 
-
-/* Thread id -> stack pointer at the outer call's entry, to tell nesting from a stale slot. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u64);
-} call_sp SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct mt_thread);
+} threads SEC(".maps");
+
+static __always_inline struct mt_thread *thread_state(bool create)
+{
+	return bpf_task_storage_get(&threads, bpf_get_current_task_btf(), NULL,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
 
 /* Thread group ids being traced (when filter_pids). Belt and braces over the uprobe's own pid filter. */
 struct {
@@ -107,32 +118,31 @@ static __always_inline bool traced(__u32 tgid)
  * the outer function tail-calls it (glibc's reallocarray jumps into realloc, which jumps into
  * malloc); each return probe then fires once on the one return.
  */
-static __always_inline struct mt_call *outer_call(__u32 tid, __u64 sp)
+static __always_inline bool in_outer_call(const struct mt_thread *t, __u64 sp)
 {
-	__u64 *outer_sp = bpf_map_lookup_elem(&call_sp, &tid);
-
-	if (!outer_sp || sp > *outer_sp)
-		return NULL;
-	return bpf_map_lookup_elem(&calls, &tid);
+	return t && t->in_call && sp <= t->outer_sp;
 }
 
 static __always_inline int enter(struct pt_regs *ctx, __u32 op, __u64 a0, __u64 a1, __u64 a2)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	__u64 sp = PT_REGS_SP(ctx);
-	struct mt_call *outer, call = { .op = op, .arg0 = a0, .arg1 = a1, .arg2 = a2 };
+	struct mt_call call = { .op = op, .arg0 = a0, .arg1 = a1, .arg2 = a2 };
+	struct mt_thread *t;
 
-	if (!traced(id >> 32))
+	if (!traced(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	outer = outer_call(tid, sp);
-	if (outer) {
-		outer->depth++;
+	t = thread_state(true);
+	if (!t) {
+		count_loss(MT_LOSS_SCRATCH_FULL);
 		return 0;
 	}
-	if (bpf_map_update_elem(&calls, &tid, &call, BPF_ANY) ||
-	    bpf_map_update_elem(&call_sp, &tid, &sp, BPF_ANY))
-		count_loss(MT_LOSS_SCRATCH_FULL);
+	if (in_outer_call(t, sp)) {
+		t->call.depth++;
+		return 0;
+	}
+	t->call = call;
+	t->outer_sp = sp;
+	t->in_call = true;
 	return 0;
 }
 
@@ -192,7 +202,7 @@ static __always_inline struct mt_ustart regs_start(struct pt_regs *ctx)
 	return at;
 }
 
-static __always_inline __u32 user_stack(const struct mt_ustart *at, __u64 *frames)
+static __always_inline __u32 user_stack(const struct mt_ustart *at, __u64 *frames, __u32 truncated)
 {
 	__u64 sp = at->sp, fp = at->bp, frame[2];	/* caller's fp, return address */
 	__u32 n = 1;
@@ -208,51 +218,64 @@ static __always_inline __u32 user_stack(const struct mt_ustart *at, __u64 *frame
 		fp = frame[0];
 	}
 	if (n == MT_MAX_FRAMES)
-		count_loss(MT_LOSS_STACK_TRUNCATED);
+		count_loss(truncated);
 	return n;
 }
 
-/* A page fault's stack: the tracepoint's context is no uprobe's pt_regs, the kernel walks it. */
-static __always_inline __u32 fault_stack(void *ctx, __u64 *frames)
+/*
+ * Where a page fault's stack starts: the registers of the faulting user instruction, or, when
+ * the kernel faulted on a user address for the thread (copy_to_user in a read()), the thread's
+ * own user registers, at its system call. (The kernel's walk, bpf_get_stack, cost ~10 us a fault
+ * here: it reads through the frame register of code built without frame pointers, faulting.)
+ */
+static __always_inline struct mt_ustart fault_start(struct bpf_perf_event_data *ctx)
 {
-	long n = bpf_get_stack(ctx, frames, MT_MAX_FRAMES * 8, BPF_F_USER_STACK);
+	struct mt_ustart at = { ctx->regs.ip, ctx->regs.sp, ctx->regs.bp };
+	struct pt_regs *user;
 
-	if (n < 0) {
-		count_loss(MT_LOSS_STACK);
-		return 0;
+	if (at.ip >> 63) {	/* a kernel address: the fault was the kernel's */
+		user = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		at.ip = BPF_CORE_READ(user, ip);
+		at.sp = BPF_CORE_READ(user, sp);
+		at.bp = BPF_CORE_READ(user, bp);
 	}
-	if (n == MT_MAX_FRAMES * 8)
-		count_loss(MT_LOSS_FAULT_STACK_TRUNCATED);
-	return n / 8;
+	return at;
 }
 
 #include "unwind.bpf.h"
+
+/* e's user stack from `at`, Python's frames after it (not for page faults, which are not calls). */
+static __always_inline __u32 take_stack(struct mt_event *e, const struct mt_ustart *at, bool fault)
+{
+	__u32 n;
+
+	if (unwind_mode != MT_UNWIND_FP)
+		n = unwind_user_stack(at, e->pid, fault);
+	else
+		n = user_stack(at, e->frames, fault ? MT_LOSS_FAULT_STACK_TRUNCATED : MT_LOSS_STACK_TRUNCATED);
+	return fault ? n : py_append(e, n & 0x7f);
+}
 
 /* Send e; its stack (with_stack) starts at `at`, or at the probe's own registers when at is NULL. */
 static __always_inline void send_at(struct mt_event *e, bool with_stack, struct pt_regs *ctx,
 				    const struct mt_ustart *at)
 {
 	__u64 len = MT_EVENT_HDR_SIZE;
-	/* Faults come by the thousand: the consumer's poll timeout collects them without a wakeup each. */
-	__u64 flags = e->op == MT_OP_FAULT || e->op == MT_OP_FAULT_MAJOR ? BPF_RB_NO_WAKEUP : 0;
+	bool fault = e->op == MT_OP_FAULT || e->op == MT_OP_FAULT_MAJOR;
 	struct mt_ustart regs;
 
-	if (with_stack && !flags && !at) {
-		regs = regs_start(ctx);
-		at = &regs;
-	}
-	/* Fault stacks are walked by frame pointer: their unwinding losses would blur the allocations'. */
-	if (with_stack && unwind_mode != MT_UNWIND_FP && !flags && at) {
-		e->nframes = py_append(e, unwind_user_stack(at, e->pid) & 0x7f) & 0x7f;
-		len += e->nframes * 8;
-	} else if (with_stack) {
-		e->nframes = (flags || !at ? fault_stack(ctx, e->frames) :
-			       py_append(e, user_stack(at, e->frames) & 0x7f)) & 0x7f;
+	if (with_stack) {
+		if (fault)
+			regs = fault_start((struct bpf_perf_event_data *)ctx);
+		else if (!at)
+			regs = regs_start(ctx);
+		e->nframes = take_stack(e, at && !fault ? at : &regs, fault) & 0x7f;
 		len += e->nframes * 8;
 	}
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
 		return;
-	if (bpf_ringbuf_output(&events, e, len, flags ? flags : wakeup_flag(len)))
+	/* Faults come by the thousand: the consumer's poll timeout collects them without a wakeup each. */
+	if (bpf_ringbuf_output(&events, e, len, fault ? BPF_RB_NO_WAKEUP : wakeup_flag(len)))
 		count_loss(MT_LOSS_RINGBUF_FULL);
 }
 
@@ -269,24 +292,23 @@ static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_
 static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct mt_call *c = bpf_map_lookup_elem(&calls, &tid);
+	struct mt_thread *t;
 	struct mt_call call;
 	struct mt_event *e;
 
 	if (!traced(id >> 32))
 		return 0;
-	if (!c) {
+	t = thread_state(false);
+	if (!t || !t->in_call) {
 		count_loss(MT_LOSS_NO_ENTRY);
 		return 0;
 	}
-	if (c->depth) {
-		c->depth--;
+	if (t->call.depth) {
+		t->call.depth--;
 		return 0;
 	}
-	call = *c;
-	bpf_map_delete_elem(&calls, &tid);
-	bpf_map_delete_elem(&call_sp, &tid);
+	call = t->call;
+	t->in_call = false;
 	if (!call.op)		/* a call entered only to track nesting (file-backed mmap) */
 		return 0;
 
@@ -341,7 +363,7 @@ static __always_inline int release(struct pt_regs *ctx, __u32 op, __u64 addr, __
 
 	if (!addr || !traced(id >> 32))
 		return 0;
-	if (outer_call((__u32)id, PT_REGS_SP(ctx)))
+	if (in_outer_call(thread_state(false), PT_REGS_SP(ctx)))
 		return 0;	/* the allocator's own plumbing (realloc -> free, free -> munmap) */
 	e = new_event(op, id);
 	if (!e)
@@ -402,29 +424,22 @@ int BPF_KPROBE(free_call_enter, __u64 p) { return enter(ctx, MT_OP_FREE, p, 0, 0
 SEC("uprobe")
 int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len) { return release(ctx, MT_OP_MUNMAP, addr, len); }
 
-/*
- * A thread that dies inside an allocator call must not leave its slot behind. This runs at every
- * thread exit on the machine: other processes' threads cost only the lookup in targets, not two
- * LRU deletes (1.5-6 us each time here).
- */
+/* Whole machine: the leader's exit ends a process; user space may drop its blocks and mappings. */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(thread_exit)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	struct mt_event *e;
 
-	if (!traced(id >> 32))
+	if (!report_exits || (__u32)id != id >> 32 || !traced(id >> 32))
 		return 0;
-	bpf_map_delete_elem(&calls, &tid);
-	bpf_map_delete_elem(&call_sp, &tid);
-	/* The leader's exit ends the process: user space may drop its blocks and mappings. */
-	if (report_exits && tid == id >> 32 && (e = new_event(MT_OP_EXIT, id))) {
-		e->addr = 0;
-		e->size = 0;
-		bpf_get_current_comm(MT_EVENT_COMM(e), 16);	/* it may be gone before it is read */
-		send(e, false, (struct pt_regs *)ctx);
-	}
+	e = new_event(MT_OP_EXIT, id);
+	if (!e)
+		return 0;
+	e->addr = 0;
+	e->size = 0;
+	bpf_get_current_comm(MT_EVENT_COMM(e), 16);	/* it may be gone before it is read */
+	send(e, false, (struct pt_regs *)ctx);
 	return 0;
 }
 

@@ -96,7 +96,8 @@ struct mt_ustate {
 	bool cache;			/* seq is known and no mmap writer was at work: use row_cache */
 	__u32 n;			/* frames stored */
 	bool have_obj;			/* obj is the object of [vm_start, vm_end) */
-	bool exact_ip;			/* ip was interrupted, not a return address (after a signal frame) */
+	bool exact_ip;			/* ip was interrupted, not a return address (a fault, a signal frame) */
+	bool fault;			/* a page fault's stack: its unwinding losses are not counted */
 	bool truncated;
 };
 
@@ -298,6 +299,14 @@ static __always_inline int fp_step(struct mt_ustate *st)
 	return STEP_OK;
 }
 
+/* Count a frame the unwinder could not step. A page fault's are not: they would blur the figures
+ * of the allocations' stacks, which README's unwinding section reports. */
+static __always_inline void unwind_loss(const struct mt_ustate *st, __u32 reason)
+{
+	if (!st->fault)
+		count_loss(reason);
+}
+
 static long unwind_frame(__u32 i, void *ctx)
 {
 	struct mt_ustate *st = ctx;
@@ -315,31 +324,34 @@ static long unwind_frame(__u32 i, void *ctx)
 	err = cfi_step(st);
 	if (err > 0) {
 		if (err < MT_LOSS__COUNT)
-			count_loss(err);
+			unwind_loss(st, err);
 		err = fp_step(st);
 		if (err > 0) {
-			count_loss(err);
+			unwind_loss(st, err);
 			return 1;
 		}
 	}
 	if (err == STEP_END || !st->ip)
 		return 1;
 	if (st->sp <= old_sp && !st->exact_ip) {	/* a caller's frame lies above its callee's */
-		count_loss(MT_LOSS_UNWIND_READ_FAULT);
+		unwind_loss(st, MT_LOSS_UNWIND_READ_FAULT);
 		return 1;
 	}
 	st->truncated = st->n == MT_MAX_FRAMES;
 	return 0;
 }
 
-/* Fill e->frames from the user registers at the allocator's return; returns the frame count. */
-static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32 pid)
+/* Fill e->frames from user registers: an allocator's return, or a page fault's faulting
+ * instruction (fault: ip exact); returns the frame count. */
+static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32 pid, bool fault)
 {
 	struct mt_ustate st = {
 		.ip = at->ip,
 		.sp = at->sp,
 		.bp = at->bp,
 		.pid = pid,
+		.exact_ip = fault,
+		.fault = fault,
 	};
 	struct task_struct *task = bpf_get_current_task_btf();
 
@@ -349,7 +361,7 @@ static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32
 	}
 	bpf_loop(MT_MAX_FRAMES, unwind_frame, &st, 0);
 	if (st.truncated)
-		count_loss(MT_LOSS_STACK_TRUNCATED);
+		count_loss(fault ? MT_LOSS_FAULT_STACK_TRUNCATED : MT_LOSS_STACK_TRUNCATED);
 	return st.n;
 }
 
