@@ -18,8 +18,6 @@
 
 #include <bpf/bpf_core_read.h>
 
-#define VM_HUGETLB 0x00400000
-#define VM_IO 0x00004000
 #define GFP_MOVABLE 0x08	/* ___GFP_MOVABLE: unchanged since 2.6 */
 
 /* Set by user space once it opens the first fault event: until then the hooks do nothing. */
@@ -63,44 +61,14 @@ int BPF_PROG(fault_alloc, struct page *page, unsigned int order, gfp_t gfp)
 	return 0;
 }
 
-struct vma_info {
-	__u64 start;
-	__u64 huge_bytes;	/* page size of a hugetlb mapping, else 0 */
-	__u32 kind;		/* enum mt_map */
-	bool uprobes;		/* the kernel's uprobe page, not the program's memory */
-};
-
-static long classify_vma(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	struct vma_info *v = data;
-	struct mm_struct *mm = vma->vm_mm;
-
-	v->start = vma->vm_start;
-	/*
-	 * The kernel maps "[uprobes]" (out-of-line copies of probed instructions, the return
-	 * trampoline) into a traced process on its first probe hit, VM_IO and without a file, which
-	 * no mapping of the program's own is. Its first touch is a fault that tracing itself caused.
-	 */
-	v->uprobes = !vma->vm_file && (vma->vm_flags & VM_IO);
-	if (vma->vm_flags & VM_HUGETLB)	/* hugetlb pages go through no rmap hook: one per fault */
-		v->huge_bytes = 1ull << BPF_CORE_READ(vma, vm_file, f_inode, i_sb, s_blocksize_bits);
-	if (vma->vm_file)	/* shared memory and MAP_HUGETLB too: their paths tell them apart */
-		v->kind = MT_MAP_FILE;
-	else if (vma->vm_start < mm->brk && vma->vm_end > mm->start_brk)
-		v->kind = MT_MAP_HEAP;
-	else if (vma->vm_start <= mm->start_stack && mm->start_stack < vma->vm_end)
-		v->kind = MT_MAP_STACK;
-	else
-		v->kind = MT_MAP_ANON;
-	return 0;
-}
-
 static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct vma_info v = {};
+	struct mt_vma v = {};
 	struct mt_thread *t;
 	struct mt_event *e;
+	__u32 seq = 0;
+	bool cacheable = mm_version(&seq);
 
 	if (!fault_traced())
 		return 0;
@@ -116,7 +84,8 @@ static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 		t->in_fault = false;
 	}
 	/* Fails (-EBUSY) when a writer waits for the mm's lock: the kind stays "unknown". */
-	bpf_find_vma(bpf_get_current_task_btf(), ctx->addr, classify_vma, &v, 0);
+	if (!vma_find(id >> 32, seq, cacheable, ctx->addr, &v))
+		__builtin_memset(&v, 0, sizeof(v));
 	if (v.uprobes)
 		return 0;
 	if (v.huge_bytes) {

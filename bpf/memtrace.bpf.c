@@ -242,6 +242,7 @@ static __always_inline struct mt_ustart fault_start(struct bpf_perf_event_data *
 	return at;
 }
 
+#include "vma.bpf.h"
 #include "unwind.bpf.h"
 
 /* e's user stack from `at`, Python's frames after it (not for page faults, which are not calls). */

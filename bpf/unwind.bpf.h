@@ -87,15 +87,14 @@ struct {
 
 struct mt_ustate {
 	__u64 ip, sp, bp;
-	__u64 vm_start, vm_end;		/* the mapping of the last object found: most frames reuse it */
-	__u64 vm_pgoff;
+	struct mt_vma vm;		/* the mapping of the last object found: most frames reuse it */
 	struct mt_unwind_key key;
 	struct mt_unwind_obj obj;
 	__u32 pid;
-	__u32 seq;			/* the mm's mm_lock_seq at the start of the walk */
-	bool cache;			/* seq is known and no mmap writer was at work: use row_cache */
+	__u32 seq;			/* the address space's version (mm_version) */
+	bool cache;			/* seq is known and no mmap writer was at work: use the caches */
 	__u32 n;			/* frames stored */
-	bool have_obj;			/* obj is the object of [vm_start, vm_end) */
+	bool have_obj;			/* obj is the object of vm */
 	bool exact_ip;			/* ip was interrupted, not a return address (a fault, a signal frame) */
 	bool fault;			/* a page fault's stack: its unwinding losses are not counted */
 	bool truncated;
@@ -104,31 +103,19 @@ struct mt_ustate {
 /* How one step ended, besides the loss reasons (enum mt_loss) that send it to the fallback. */
 enum { STEP_OK = 0, STEP_END = -1 };
 
-static long vma_found(struct task_struct *task, struct vm_area_struct *vma, void *ctx)
-{
-	struct mt_ustate *st = ctx;
-	struct file *file = BPF_CORE_READ(vma, vm_file);
-
-	st->vm_start = BPF_CORE_READ(vma, vm_start);
-	st->vm_end = BPF_CORE_READ(vma, vm_end);
-	st->vm_pgoff = BPF_CORE_READ(vma, vm_pgoff);
-	st->key.dev = file ? BPF_CORE_READ(file, f_inode, i_sb, s_dev) : 0;
-	st->key.ino = file ? BPF_CORE_READ(file, f_inode, i_ino) : 0;
-	return 0;
-}
-
 /* Find the object of st->ip and its table; a miss is reported to user space once per object. */
 static __always_inline int find_object(struct mt_ustate *st)
 {
 	struct mt_unwind_obj *obj;
 
-	if (st->ip >= st->vm_start && st->ip < st->vm_end)
+	if (st->ip >= st->vm.start && st->ip < st->vm.end)
 		return st->have_obj ? STEP_OK : MT_LOSS_UNWIND_NO_TABLE;
 	st->have_obj = false;
-	st->vm_start = st->vm_end = 0;
-	st->key.dev = st->key.ino = 0;
-	if (bpf_find_vma(bpf_get_current_task_btf(), st->ip, vma_found, st, 0) || !st->key.ino)
+	st->vm.start = st->vm.end = 0;
+	if (!vma_find(st->pid, st->seq, st->cache, st->ip, &st->vm) || !st->vm.ino)
 		return MT_LOSS_UNWIND_NO_TABLE;	/* anonymous (JIT), or mmap_lock contended */
+	st->key.dev = st->vm.dev;
+	st->key.ino = st->vm.ino;
 	obj = bpf_map_lookup_elem(&unwind_objs, &st->key);
 	if (!obj) {
 		bpf_map_update_elem(&unwind_missing, &st->key, &st->pid, BPF_NOEXIST);
@@ -277,7 +264,7 @@ static __always_inline int cfi_step(struct mt_ustate *st)
 		return err;
 	if (st->obj.flags & MT_UNWIND_OBJ_FP)
 		return MT_LOSS__COUNT;	/* not a loss: this object keeps frame pointers */
-	vaddr = pc - st->vm_start + (st->vm_pgoff << 12) + st->obj.vaddr_adjust;
+	vaddr = pc - st->vm.start + (st->vm.pgoff << 12) + st->obj.vaddr_adjust;
 	err = find_row(st, vaddr, &row);
 	if (err)
 		return err;
@@ -353,12 +340,8 @@ static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32
 		.exact_ip = fault,
 		.fault = fault,
 	};
-	struct task_struct *task = bpf_get_current_task_btf();
 
-	if (bpf_core_field_exists(task->mm->mm_lock_seq.sequence)) {
-		st.seq = BPF_CORE_READ(task, mm, mm_lock_seq.sequence);
-		st.cache = !(st.seq & 1);	/* odd: a writer holds the mmap lock */
-	}
+	st.cache = mm_version(&st.seq);
 	bpf_loop(MT_MAX_FRAMES, unwind_frame, &st, 0);
 	if (st.truncated)
 		count_loss(fault ? MT_LOSS_FAULT_STACK_TRUNCATED : MT_LOSS_STACK_TRUNCATED);

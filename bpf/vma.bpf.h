@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Which mapping holds an address: what the unwinder needs (the object's file and offset) and what
+ * a page fault is filed under (heap, anonymous, stack or file). Included by memtrace.bpf.c.
+ *
+ * bpf_find_vma() is cheap from a uprobe, but from the page-fault event it cost ~3.4 us here: the
+ * program runs with interrupts off, so the helper releases the mmap lock through an irq_work, a
+ * self-interrupt, which a VM pays dearly. Faults and stacks come back to the same few mappings,
+ * so the last ones found are kept per CPU, valid for one process while its address space is
+ * unchanged: the kernel's mm_lock_seq moves with every change to the VMA tree (mmap, munmap,
+ * mprotect, brk), under the mmap write lock.
+ */
+#ifndef MT_VMA_BPF_H
+#define MT_VMA_BPF_H
+
+#include <bpf/bpf_core_read.h>
+
+#define VM_HUGETLB 0x00400000
+#define VM_IO 0x00004000
+
+struct mt_vma {
+	__u64 start, end;
+	__u64 pgoff;			/* in pages */
+	__u64 dev, ino;			/* the file's (kernel-encoded dev, inode); 0 when anonymous */
+	__u64 huge_bytes;		/* page size of a hugetlb mapping, else 0 */
+	__u32 kind;			/* enum mt_map */
+	bool uprobes;			/* the kernel's uprobe page, not the program's memory */
+};
+
+#define MT_VMA_CACHE_SIZE 8		/* a power of two */
+
+struct mt_vma_cached {
+	__u32 tgid;			/* 0: empty, or being written */
+	__u32 seq;
+	struct mt_vma vma;
+};
+
+struct mt_vma_cache {
+	struct mt_vma_cached e[MT_VMA_CACHE_SIZE];
+	__u32 next;			/* the slot to fill next: round robin */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_vma_cache);
+} vma_cache SEC(".maps");
+
+/* The address space's version for the caches (vma_cache, the unwinder's rows); false when it
+ * cannot be known, or a writer is changing it (odd). */
+static __always_inline bool mm_version(__u32 *seq)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	if (!bpf_core_field_exists(task->mm->mm_lock_seq.sequence))
+		return false;
+	*seq = BPF_CORE_READ(task, mm, mm_lock_seq.sequence);
+	return !(*seq & 1);
+}
+
+static long vma_fill(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct mt_vma *v = data;
+	struct mm_struct *mm = vma->vm_mm;
+	struct file *file = vma->vm_file;
+
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->pgoff = vma->vm_pgoff;
+	v->dev = file ? file->f_inode->i_sb->s_dev : 0;
+	v->ino = file ? file->f_inode->i_ino : 0;
+	/*
+	 * The kernel maps "[uprobes]" (out-of-line copies of probed instructions, the return
+	 * trampoline) into a traced process on its first probe hit, VM_IO and without a file, which
+	 * no mapping of the program's own is. Its first touch is a fault that tracing itself caused.
+	 */
+	v->uprobes = !file && (vma->vm_flags & VM_IO);
+	v->huge_bytes = 0;
+	if (vma->vm_flags & VM_HUGETLB)	/* hugetlb pages go through no rmap hook: one per fault */
+		v->huge_bytes = 1ull << BPF_CORE_READ(vma, vm_file, f_inode, i_sb, s_blocksize_bits);
+	if (file)	/* shared memory and MAP_HUGETLB too: their paths tell them apart */
+		v->kind = MT_MAP_FILE;
+	else if (vma->vm_start < mm->brk && vma->vm_end > mm->start_brk)
+		v->kind = MT_MAP_HEAP;
+	else if (vma->vm_start <= mm->start_stack && mm->start_stack < vma->vm_end)
+		v->kind = MT_MAP_STACK;
+	else
+		v->kind = MT_MAP_ANON;
+	return 0;
+}
+
+/* The cached mapping of addr in process tgid at version seq. */
+static __always_inline int vma_cached(__u32 tgid, __u32 seq, __u64 addr, struct mt_vma *out)
+{
+	__u32 zero = 0, i;
+	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
+	struct mt_vma_cached *e;
+
+	if (!c)
+		return 0;
+	for (i = 0; i < MT_VMA_CACHE_SIZE; i++) {
+		e = &c->e[i];
+		if (e->tgid == tgid && e->seq == seq && addr >= e->vma.start && addr < e->vma.end)
+			break;
+	}
+	if (i >= MT_VMA_CACHE_SIZE)
+		return 0;
+	e = &c->e[i];
+	*out = e->vma;
+	return e->tgid == tgid;	/* not rewritten under us (a program that preempted this one) */
+}
+
+static __always_inline int vma_remember(__u32 tgid, __u32 seq, const struct mt_vma *v)
+{
+	__u32 zero = 0;
+	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
+	struct mt_vma_cached *e;
+
+	if (!c)
+		return 0;
+	e = &c->e[c->next++ & (MT_VMA_CACHE_SIZE - 1)];
+	e->tgid = 0;
+	e->seq = seq;
+	e->vma = *v;
+	e->tgid = tgid;
+	return 0;
+}
+
+/*
+ * The mapping of addr in the current process (tgid), its address space at version seq (cacheable
+ * if mm_version() said so). 0 when there is none, or when the mmap lock was contended. A global
+ * function: the verifier checks it once, not once per path of each caller (the unwinder's loop).
+ */
+__noinline int vma_find(__u32 tgid, __u32 seq, bool cacheable, __u64 addr, struct mt_vma *out)
+{
+	struct mt_vma v = {};
+
+	if (!out)
+		return 0;
+	if (cacheable && vma_cached(tgid, seq, addr, out))
+		return 1;
+	if (bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, &v, 0))
+		return 0;
+	if (cacheable)
+		vma_remember(tgid, seq, &v);
+	*out = v;
+	return 1;
+}
+
+#endif /* MT_VMA_BPF_H */
