@@ -87,6 +87,7 @@ struct {
 
 struct mt_ustate {
 	__u64 ip, sp, bp;
+	__u64 chunk;			/* base of the stack chunk read in this walk (0: none) */
 	struct mt_vma vm;		/* the mapping of the last object found: most frames reuse it */
 	struct mt_unwind_key key;
 	struct mt_unwind_obj obj;
@@ -162,6 +163,46 @@ static __always_inline bool read_u64(__u64 addr, __u64 *v)
 }
 
 /*
+ * The stack, read a chunk at a time. Each frame reads a word or two just above the last, and a
+ * copy from user memory costs ~30 ns here whatever its size up to a few hundred bytes: one copy
+ * of an aligned 512-byte chunk serves the reads of several frames. A chunk never crosses a page,
+ * so it is readable whenever the word is. Per CPU; valid for one walk (mt_ustate.chunk).
+ */
+#define MT_STACK_CHUNK 512
+
+struct mt_stack_chunk {
+	__u64 w[MT_STACK_CHUNK / 8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_stack_chunk);
+} stack_chunk SEC(".maps");
+
+/* A global function: checked once by the verifier, not at each of the unwinder's reads. */
+__noinline int stack_u64(struct mt_ustate *st, __u64 addr, __u64 *v)
+{
+	__u64 base = addr & ~(__u64)(MT_STACK_CHUNK - 1);
+	__u32 zero = 0;
+	struct mt_stack_chunk *c = bpf_map_lookup_elem(&stack_chunk, &zero);
+
+	if (!st || !v)
+		return 0;
+	if (!c || (addr & 7))
+		return read_u64(addr, v);
+	if (st->chunk != base) {
+		st->chunk = 0;
+		if (bpf_probe_read_user(c->w, sizeof(c->w), (void *)base))
+			return read_u64(addr, v);
+		st->chunk = base;
+	}
+	*v = c->w[(addr - base) / 8 & (MT_STACK_CHUNK / 8 - 1)];
+	return true;
+}
+
+/*
  * A signal handler returns into the kernel's trampoline (__restore_rt) with sp at the ucontext;
  * the interrupted registers are in its uc_mcontext (struct sigcontext, a kernel ABI): the row
  * gives the offset of the saved rsp and of rbp, and rip follows rsp.
@@ -170,8 +211,8 @@ static __always_inline int signal_step(struct mt_ustate *st, const struct mt_unw
 {
 	__u64 sp = st->sp;
 
-	if (!read_u64(sp + r->cfa_offset, &st->sp) || !read_u64(sp + r->cfa_offset + 8, &st->ip) ||
-	    !read_u64(sp + r->rbp_offset, &st->bp))
+	if (!stack_u64(st, sp + r->cfa_offset, &st->sp) || !stack_u64(st, sp + r->cfa_offset + 8, &st->ip) ||
+	    !stack_u64(st, sp + r->rbp_offset, &st->bp))
 		return MT_LOSS_UNWIND_READ_FAULT;
 	st->exact_ip = true;
 	return STEP_OK;
@@ -189,7 +230,7 @@ static __always_inline int apply_row(struct mt_ustate *st, const struct mt_unwin
 		cfa = st->bp + r->cfa_offset;
 		break;
 	case MT_CFA_DEREF_RBP:
-		if (!read_u64(st->bp + r->cfa_offset, &cfa))
+		if (!stack_u64(st, st->bp + r->cfa_offset, &cfa))
 			return MT_LOSS_UNWIND_READ_FAULT;
 		break;
 	case MT_CFA_PLT:
@@ -204,11 +245,11 @@ static __always_inline int apply_row(struct mt_ustate *st, const struct mt_unwin
 	default:
 		return MT_LOSS_UNWIND_UNSUPPORTED;
 	}
-	if (!read_u64(cfa - 8, &ra))
+	if (!stack_u64(st, cfa - 8, &ra))
 		return MT_LOSS_UNWIND_READ_FAULT;
-	if (r->rbp_rule == MT_RBP_AT_CFA && !read_u64(cfa + r->rbp_offset, &bp))
+	if (r->rbp_rule == MT_RBP_AT_CFA && !stack_u64(st, cfa + r->rbp_offset, &bp))
 		return MT_LOSS_UNWIND_READ_FAULT;
-	if (r->rbp_rule == MT_RBP_AT_RBP && !read_u64(st->bp + r->rbp_offset, &bp))
+	if (r->rbp_rule == MT_RBP_AT_RBP && !stack_u64(st, st->bp + r->rbp_offset, &bp))
 		return MT_LOSS_UNWIND_READ_FAULT;
 	st->ip = ra;
 	st->sp = cfa;
@@ -279,7 +320,7 @@ static __always_inline int fp_step(struct mt_ustate *st)
 
 	if (!bp)
 		return STEP_END;
-	if (!read_u64(bp + 8, &st->ip) || !read_u64(bp, &st->bp))
+	if (!stack_u64(st, bp + 8, &st->ip) || !stack_u64(st, bp, &st->bp))
 		return MT_LOSS_UNWIND_READ_FAULT;
 	st->sp = bp + 16;
 	st->exact_ip = false;
