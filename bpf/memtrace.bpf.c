@@ -222,26 +222,6 @@ static __always_inline __u32 user_stack(const struct mt_ustart *at, __u64 *frame
 	return n;
 }
 
-/*
- * Where a page fault's stack starts: the registers of the faulting user instruction, or, when
- * the kernel faulted on a user address for the thread (copy_to_user in a read()), the thread's
- * own user registers, at its system call. (The kernel's walk, bpf_get_stack, cost ~10 us a fault
- * here: it reads through the frame register of code built without frame pointers, faulting.)
- */
-static __always_inline struct mt_ustart fault_start(struct bpf_perf_event_data *ctx)
-{
-	struct mt_ustart at = { ctx->regs.ip, ctx->regs.sp, ctx->regs.bp };
-	struct pt_regs *user;
-
-	if (at.ip >> 63) {	/* a kernel address: the fault was the kernel's */
-		user = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-		at.ip = BPF_CORE_READ(user, ip);
-		at.sp = BPF_CORE_READ(user, sp);
-		at.bp = BPF_CORE_READ(user, bp);
-	}
-	return at;
-}
-
 #include "vma.bpf.h"
 #include "unwind.bpf.h"
 
@@ -266,11 +246,17 @@ static __always_inline void send_at(struct mt_event *e, bool with_stack, struct 
 	struct mt_ustart regs;
 
 	if (with_stack) {
-		if (fault)
-			regs = fault_start((struct bpf_perf_event_data *)ctx);
-		else if (!at)
+		/*
+		 * A page fault's walk starts at the faulting instruction: the fault events count user
+		 * mode only (exclude_kernel, user/faults.c), so their registers are the user's. (The
+		 * kernel's walk, bpf_get_stack, cost ~5-10 us a fault here: it reads on through the
+		 * frame register of code built without frame pointers, faulting.)
+		 */
+		if (fault || !at) {
 			regs = regs_start(ctx);
-		e->nframes = take_stack(e, at && !fault ? at : &regs, fault) & 0x7f;
+			at = &regs;
+		}
+		e->nframes = take_stack(e, at, fault) & 0x7f;
 		len += e->nframes * 8;
 	}
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */

@@ -39,6 +39,11 @@ for mode in dwarf auto; do
 	check "$mode: through the signal frame back to main ($sig)" \
 		bash -c '[[ "$1" == "on_signal "*" raise signal_victim main "* ]]' _ "$sig"
 	check "$mode: stacks end at _start" bash -c '[[ "$1" == *" _start" ]]' _ "$chain"
+	# Page faults unwind from the faulting instruction, here inside libc's memset (no frame pointers).
+	touch=$(jq -r '[.processes[0].resident.stacks[] | select(any(.frames[]; .function == "touch_inner"))]
+		| max_by(.minor_faults) | "\(.minor_faults) \(.frames | map(.function // "?") | join(" "))"' "$j")
+	check "$mode: the faults of 256 KiB touched in memset unwind to touch_inner touch_outer main ($touch)" \
+		bash -c '[ "${1%% *}" -ge 60 ] && [[ "${1#* }" == *memset*" touch_inner touch_outer main "*" _start" ]]' _ "$touch"
 	check "$mode: no unwinding failures counted" \
 		jqe '.lost_events_by_reason | .unwind_no_table + .unwind_unsupported + .unwind_read_fault == 0' "$j"
 	check "$mode: tables reported (count, memory, load time)" \

@@ -8,6 +8,8 @@
  *   main -> deep(70) -> ... -> malloc                   1 x 7000 B leaked, 70 frames of recursion
  *   main -> signal_victim -> raise -> [signal] -> on_signal -> malloc   1 x 3000 B leaked:
  *     through the kernel's signal frame (__restore_rt) back into the interrupted libc code
+ *   main -> touch_outer -> touch_inner -> memset     page faults on 64 pages of .bss (256 KiB),
+ *     whose stacks start at the faulting instruction inside libc's memset
  * Each function keeps values live across its call so that rbp is used as a general register and
  * the frame is not a plain rsp + 8: a frame-pointer walk cannot get through.
  * Usage: nofp_chain   (prints "nofp_chain done")
@@ -79,6 +81,22 @@ __attribute__((noinline)) void signal_victim(long x)
 	SPEND();
 }
 
+static char field[64 << 12];	/* untouched until touch_inner: 64 page faults */
+
+__attribute__((noinline)) void touch_inner(long x)
+{
+	BUSY(x);
+	memset(field, (int)x, sizeof(field));
+	SPEND();
+}
+
+__attribute__((noinline)) void touch_outer(long x)
+{
+	BUSY(x);
+	touch_inner(x + 1);
+	SPEND();
+}
+
 int main(void)
 {
 	static const char s[50] = "forty-nine characters of text to duplicate ......";
@@ -90,6 +108,7 @@ int main(void)
 	deep(70);
 	signal(SIGUSR1, on_signal);
 	signal_victim(3);
+	touch_outer(5);
 	printf("nofp_chain done\n");
 	return 0;
 }
