@@ -39,3 +39,23 @@ char *procmem__env(int pid, const char *name)
 			return xstrdup(s + len + 1);
 	return NULL;
 }
+
+char *procmem__cmdline(int pid)
+{
+	char path[64], buf[4096];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (!n)
+		return NULL;
+	for (size_t i = 0; i + 1 < n; i++)	/* arguments end in NUL: join them */
+		buf[i] = buf[i] ? buf[i] : ' ';
+	buf[n] = 0;
+	return xstrdup(buf);
+}

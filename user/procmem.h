@@ -15,4 +15,8 @@ int procmem__read(int pid, uint64_t addr, void *buf, size_t len);
  */
 char *procmem__env(int pid, const char *name);
 
+/* pid's command line, arguments joined by spaces (the first 4 KiB), malloc'd; NULL when it has
+ * none (a kernel thread, a zombie) or is gone. */
+char *procmem__cmdline(int pid);
+
 #endif

@@ -44,25 +44,12 @@ static void summary(FILE *f, const char *title, const struct mt_summary *m)
 
 static void losses(FILE *f, const struct mt_snapshot *s)
 {
-	static const char *why[MT_LOSS__COUNT] = {
-		[MT_LOSS_RINGBUF_FULL] = "ring buffer full",
-		[MT_LOSS_SCRATCH_FULL] = "call table full",
-		[MT_LOSS_STACK] = "stack not captured",
-		[MT_LOSS_STACK_TRUNCATED] = "stack truncated at 127 frames",
-		[MT_LOSS_NO_ENTRY] = "return without entry",
-		[MT_LOSS_FAULT_STACK_TRUNCATED] = "page-fault stack truncated at 127 frames",
-		[MT_LOSS_UNWIND_NO_TABLE] = "frames without unwind table",
-		[MT_LOSS_UNWIND_UNSUPPORTED] = "frames with unsupported CFI",
-		[MT_LOSS_UNWIND_READ_FAULT] = "frames unreadable",
-		[MT_LOSS_PY_STACK] = "Python stack cut by an unreadable frame",
-		[MT_LOSS_PY_TRUNCATED] = "Python stack truncated",
-	};
 	bool any = false;
 
 	for (int i = 0; i < MT_LOSS__COUNT; i++) {
 		if (!s->loss[i])
 			continue;
-		fprintf(f, "%s%s: %" PRIu64, any ? ", " : "lost events: ", why[i], s->loss[i]);
+		fprintf(f, "%s%s: %" PRIu64, any ? ", " : "lost events: ", mt_loss_text(i), s->loss[i]);
 		any = true;
 	}
 	fprintf(f, any ? "\n" : "lost events: none\n");

@@ -17,23 +17,31 @@ const char *mt_kind_name(enum mt_kind kind)
 	return kind == MT_KIND_MMAP ? "mmap" : "heap";
 }
 
+/* Each loss reason's key (JSON, metrics) and its words for the text report. */
+static const struct {
+	const char *key, *text;
+} loss_names[MT_LOSS__COUNT] = {
+	[MT_LOSS_RINGBUF_FULL] = { "ringbuf_full", "ring buffer full" },
+	[MT_LOSS_SCRATCH_FULL] = { "call_table_full", "call not remembered (no per-thread storage)" },
+	[MT_LOSS_STACK] = { "stack_failed", "stack not captured" },
+	[MT_LOSS_STACK_TRUNCATED] = { "stack_truncated", "stack truncated at 127 frames" },
+	[MT_LOSS_NO_ENTRY] = { "return_without_entry", "return without entry" },
+	[MT_LOSS_FAULT_STACK_TRUNCATED] = { "fault_stack_truncated", "page-fault stack truncated at 127 frames" },
+	[MT_LOSS_UNWIND_NO_TABLE] = { "unwind_no_table", "frames without unwind table" },
+	[MT_LOSS_UNWIND_UNSUPPORTED] = { "unwind_unsupported", "frames with unsupported CFI" },
+	[MT_LOSS_UNWIND_READ_FAULT] = { "unwind_read_fault", "frames unreadable" },
+	[MT_LOSS_PY_STACK] = { "python_stack_cut", "Python stack cut by an unreadable frame" },
+	[MT_LOSS_PY_TRUNCATED] = { "python_stack_truncated", "Python stack truncated" },
+};
+
 const char *mt_loss_key(unsigned int reason)
 {
-	static const char *const key[MT_LOSS__COUNT] = {
-		[MT_LOSS_RINGBUF_FULL] = "ringbuf_full",
-		[MT_LOSS_SCRATCH_FULL] = "call_table_full",
-		[MT_LOSS_STACK] = "stack_failed",
-		[MT_LOSS_STACK_TRUNCATED] = "stack_truncated",
-		[MT_LOSS_NO_ENTRY] = "return_without_entry",
-		[MT_LOSS_FAULT_STACK_TRUNCATED] = "fault_stack_truncated",
-		[MT_LOSS_UNWIND_NO_TABLE] = "unwind_no_table",
-		[MT_LOSS_UNWIND_UNSUPPORTED] = "unwind_unsupported",
-		[MT_LOSS_UNWIND_READ_FAULT] = "unwind_read_fault",
-		[MT_LOSS_PY_STACK] = "python_stack_cut",
-		[MT_LOSS_PY_TRUNCATED] = "python_stack_truncated",
-	};
+	return reason < MT_LOSS__COUNT && loss_names[reason].key ? loss_names[reason].key : "unknown";
+}
 
-	return reason < MT_LOSS__COUNT && key[reason] ? key[reason] : "unknown";
+const char *mt_loss_text(unsigned int reason)
+{
+	return reason < MT_LOSS__COUNT && loss_names[reason].text ? loss_names[reason].text : "unknown";
 }
 
 const char *mt_map_name(uint32_t map)

@@ -160,6 +160,8 @@ uint64_t mt_snapshot_sample_bytes(const struct mt_snapshot *s);
 const char *mt_kind_name(enum mt_kind kind);
 /* The machine-readable name of an enum mt_loss reason (JSON keys, metric labels). */
 const char *mt_loss_key(unsigned int reason);
+/* The same reason in words, for the text report. */
+const char *mt_loss_text(unsigned int reason);
 /* "heap", "anon", "stack", "file" or "unknown" for an enum mt_map. */
 const char *mt_map_name(uint32_t map);
 

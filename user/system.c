@@ -17,6 +17,7 @@
 #include "allocator.h"
 #include "htab.h"
 #include "procmaps.h"
+#include "procmem.h"
 #include "series.h"
 #include "system.h"
 #include "util.h"
@@ -127,8 +128,7 @@ void system__tick(struct system *sy)
 
 static void name_process(struct agg_proc *p)
 {
-	char path[64], buf[4096];
-	size_t n;
+	char path[64];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
@@ -137,15 +137,7 @@ static void name_process(struct agg_proc *p)
 			p->comm[strcspn(p->comm, "\n")] = 0;
 		fclose(f);
 	}
-	snprintf(path, sizeof(path), "/proc/%u/cmdline", p->pid);
-	if (!(f = fopen(path, "re")))
-		return;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	for (size_t i = 0; i + 1 < n; i++)
-		buf[i] = buf[i] ? buf[i] : ' ';
-	buf[n] = 0;
-	p->cmdline = n ? xstrdup(buf) : NULL;
+	p->cmdline = procmem__cmdline((int)p->pid);
 }
 
 static void forget_at(struct system *sy, size_t i)

@@ -21,6 +21,7 @@
 #include "output.h"
 #include "pprof_dir.h"
 #include "probe.h"
+#include "procmem.h"
 #include "recorder.h"
 #include "pytrace.h"
 #include "resident.h"
@@ -125,32 +126,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static char *read_cmdline(int pid)
-{
-	char path[64], buf[4096];
-	size_t n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (!n)
-		return NULL;
-	for (size_t i = 0; i + 1 < n; i++)
-		if (!buf[i])
-			buf[i] = ' ';
-	buf[n] = 0;
-	return xstrdup(buf);
-}
-
 /* Everything to know about a process must be read while it still exists. */
 static void capture_process(struct session *s, struct target *t)
 {
 	struct agg_proc *p = agg__proc(s->agg, t->pid);
-	char *cmdline = read_cmdline(t->pid);
+	char *cmdline = procmem__cmdline(t->pid);
 
 	if (cmdline) {
 		free(p->cmdline);

@@ -13,6 +13,7 @@
 #include <sys/ptrace.h>
 
 #include "allocator.h"
+#include "procmem.h"
 #include "tree.h"
 #include "util.h"
 
@@ -45,22 +46,10 @@ void tree__free(struct tree *tr)
 static void name_process(struct tree *tr, const struct target *t)
 {
 	struct agg_proc *p = agg__proc(tr->agg, t->pid);
-	char path[64], buf[4096];
-	size_t n;
-	FILE *f;
 
 	memcpy(p->comm, t->comm, sizeof(p->comm));
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", t->pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	for (size_t i = 0; i + 1 < n; i++)
-		buf[i] = buf[i] ? buf[i] : ' ';
-	buf[n] = 0;
 	free(p->cmdline);
-	p->cmdline = n ? xstrdup(buf) : NULL;
+	p->cmdline = procmem__cmdline(t->pid);
 }
 
 /* The new program of an exec: plan it as the dynamic linker will load it, with its own env. */
