@@ -5,18 +5,15 @@
 # the leak mark, the expanded stack, that the paused screen agrees with the final JSON, that q
 # exits 0 leaving the report and a sane terminal, and that the heap sparkline rises (Unicode
 # blocks under a UTF-8 locale, the ASCII ramp under C); then three processes, ended by Ctrl-C.
-set -u
-cd "$(dirname "$0")/../.."
-OUT=${OUT:-build}
-MT=$PWD/$OUT/memtrace
-GROW=$PWD/$OUT/workloads/grow
+source "$(dirname "$0")/../lib/tap.sh"
+MT=$(realpath -m "$MEMTRACE")	# absolute: tmux runs commands elsewhere
+GROW=$(realpath -m "$WL/grow")
 
-[ "$(id -u)" -eq 0 ] || { echo "# SKIP: tracing needs root"; exit 77; }
-command -v tmux >/dev/null || apt-get install -y -qq tmux >/dev/null 2>&1 ||
-	{ echo "# SKIP: tmux is not installed and apt-get could not install it"; exit 77; }
-[ -x "$MT" ] && [ -x "$GROW" ] || { echo "# SKIP: build first (make)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || skip_all "tracing needs root"
+need_pkg tmux tmux
+[ -x "$MT" ] && [ -x "$GROW" ] || skip_all "build first (make)"
 
-tmp=$(mktemp -d)
+tmp=$TMP
 T=(tmux -S "$tmp/sock0")
 nsock=0
 pids=()
@@ -28,12 +25,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-n=0
-ok() {	# description, then a command whose status decides
-	local what=$1; shift
-	n=$((n + 1))
-	if "$@"; then echo "ok $n - $what"; else echo "not ok $n - $what"; fi
-}
 screen() { "${T[@]}" capture-pane -p -t live; }
 has() { screen | grep -q -- "$1"; }
 wait_for() {	# extended regex, seconds: poll the screen until it shows the pattern
@@ -85,46 +76,46 @@ start() {	# the command line to run in an 80x24 terminal; its exit status lands 
 
 # --- one process under -- CMD ---
 start "LC_ALL=C.UTF-8 $MT -i 0.25 --json $tmp/out.json -- $GROW $tmp/state"
-ok "the live view opens and shows leak_grow" wait_for 'leak_grow \(grow\.c:' 20
-ok "sorted by bytes (the default), the one-time buffer comes first" \
+check "the live view opens and shows leak_grow" wait_for 'leak_grow \(grow\.c:' 20
+check "sorted by bytes (the default), the one-time buffer comes first" \
 	bash -c "[[ \"\$1\" == *one_time_buffer* ]]" _ "$(first_row)"
-ok "leak_grow is marked as a suspected leak" wait_for '^! .*leak_grow' 30
-ok "the one-time buffer is not" bash -c "! grep -q '^! .*one_time_buffer' <<<\"\$1\"" _ "$(screen)"
-ok "UTF-8 locale: a sparkline of blocks under the process rises with the leak" \
+check "leak_grow is marked as a suspected leak" wait_for '^! .*leak_grow' 30
+check "the one-time buffer is not" bash -c "! grep -q '^! .*one_time_buffer' <<<\"\$1\"" _ "$(screen)"
+check "UTF-8 locale: a sparkline of blocks under the process rises with the leak" \
 	rises "$(spark_of "$(head -1 "$tmp/state")")" utf8
 
 "${T[@]}" send-keys -t live g
-ok "g sorts by growth" wait_for 'sort growth' 5
-ok "sorted by growth, leak_grow comes first" bash -c "[[ \"\$1\" == *leak_grow* ]]" _ "$(first_row)"
+check "g sorts by growth" wait_for 'sort growth' 5
+check "sorted by growth, leak_grow comes first" bash -c "[[ \"\$1\" == *leak_grow* ]]" _ "$(first_row)"
 
 "${T[@]}" send-keys -t live Enter
-ok "Enter expands the selected row into its stack" wait_for 'frames, suspected leak' 5
-ok "the stack shows the call site and its callers" \
+check "Enter expands the selected row into its stack" wait_for 'frames, suspected leak' 5
+check "the stack shows the call site and its callers" \
 	bash -c "grep -q -- '-> leak_grow (grow.c:' <<<\"\$1\" && grep -q 'main (grow.c:' <<<\"\$1\"" _ "$(screen)"
 "${T[@]}" send-keys -t live Escape
 
 "${T[@]}" send-keys -t live / l e a k Enter
-ok "/ filters rows by a frame substring" wait_for 'filter leak' 5
-ok "the filter hides the one-time buffer" bash -c "! grep -q one_time_buffer <<<\"\$1\"" _ "$(screen)"
+check "/ filters rows by a frame substring" wait_for 'filter leak' 5
+check "the filter hides the one-time buffer" bash -c "! grep -q one_time_buffer <<<\"\$1\"" _ "$(screen)"
 "${T[@]}" send-keys -t live / Escape
 
 # Stop the workload allocating, let a few refreshes pass, pause, and read the screen.
 kill -USR1 "$(head -1 "$tmp/state")"
-ok "the workload stopped allocating" wait_file "$tmp/state" stopped 10
+check "the workload stopped allocating" wait_file "$tmp/state" stopped 10
 sleep 1.5
 "${T[@]}" send-keys -t live p
-ok "p pauses the display" wait_for 'PAUSED' 5
+check "p pauses the display" wait_for 'PAUSED' 5
 screen >"$tmp/paused"
 "${T[@]}" send-keys -t live q
-ok "q ends memtrace with status 0" wait_file "$tmp/exit" 'EXIT=0' 20
+check "q ends memtrace with status 0" wait_file "$tmp/exit" 'EXIT=0' 20
 sleep 0.3
 "${T[@]}" capture-pane -p -t live -S -200 >"$tmp/after"
-ok "the final report follows on the terminal" \
+check "the final report follows on the terminal" \
 	grep -q 'memtrace report:' "$tmp/after"
-ok "the report names leak_grow" grep -q -- '-> leak_grow (grow.c:' "$tmp/after"
-ok "the terminal is back on its normal screen" \
+check "the report names leak_grow" grep -q -- '-> leak_grow (grow.c:' "$tmp/after"
+check "the terminal is back on its normal screen" \
 	bash -c "[ \"\$(\"\$@\" display -p -t live '#{alternate_on}')\" = 0 ]" _ "${T[@]}"
-ok "the terminal echoes and is line-buffered again" \
+check "the terminal echoes and is line-buffered again" \
 	bash -c "grep -Eq '(^| )echo( |$)' $tmp/stty && grep -Eq '(^| )icanon( |$)' $tmp/stty"
 
 # The paused screen and the final JSON describe the same state.
@@ -147,10 +138,10 @@ m = re.search(r"^[! ] +%s +(\d+) .*\b%s \(" % (B, what), screen, re.M)
 sys.exit(not (m and m.groups() == (fmt(s["outstanding_bytes"]), str(s["outstanding_allocations"]))))
 EOF
 }
-ok "paused screen = final JSON: the process's heap now and its peak" compare proc
-ok "paused screen = final JSON: leak_grow's bytes and blocks" compare leak_grow
-ok "paused screen = final JSON: one_time_buffer's bytes and blocks" compare one_time_buffer
-ok "the JSON holds the one-time buffer exactly: 120000 B in 1 block" python3 -c '
+check "paused screen = final JSON: the process's heap now and its peak" compare proc
+check "paused screen = final JSON: leak_grow's bytes and blocks" compare leak_grow
+check "paused screen = final JSON: one_time_buffer's bytes and blocks" compare one_time_buffer
+check "the JSON holds the one-time buffer exactly: 120000 B in 1 block" python3 -c '
 import json, sys
 p = json.load(open(sys.argv[1]))["processes"][0]
 s = [s for s in p["stacks"] if s["frames"][s["site"]]["function"] == "one_time_buffer"]
@@ -164,8 +155,8 @@ for i in 1 2 3; do
 done
 for i in 1 2 3; do wait_file "$tmp/state$i" . 5; done
 start "LC_ALL=C $MT -i 0.25 -p ${pids[0]},${pids[1]},${pids[2]}"
-ok "three processes: a PID column in the table" wait_for '^ +PID +BYTES' 20
-ok "three processes: each has its header line" \
+check "three processes: a PID column in the table" wait_for '^ +PID +BYTES' 20
+check "three processes: each has its header line" \
 	bash -c 's=$1; shift; for p; do grep -Eq "^ *$p grow " <<<"$s" || exit 1; done' _ "$(screen)" "${pids[@]}"
 sleep 2	# 8 refreshes: enough for a sparkline to rise
 # Seen before the return probes went in before the entry probes (user/probe.c): with -p, memtrace
@@ -177,26 +168,26 @@ for p in "${pids[@]}"; do
 	line=$(spark_of "$p")
 	if [[ $line == *"  0 B..0 B in "* ]]; then
 		echo "# memtrace saw no allocation of pid $p (see above)"
-		ok "C locale: process $p's heap stayed 0 B: a flat sparkline" \
+		check "C locale: process $p's heap stayed 0 B: a flat sparkline" \
 			grep -Eq '^ +heap _+  0 B\.\.0 B in ' <<<"$line"
 	else
-		ok "C locale: process $p's sparkline, an ASCII ramp, rises" rises "$line" ascii
+		check "C locale: process $p's sparkline, an ASCII ramp, rises" rises "$line" ascii
 		risen=$((risen + 1))
 	fi
 done
-ok "C locale: at least two of the three sparklines rise" [ "$risen" -ge 2 ]
-ok "three processes: rows name their pid" wait_for "^. +${pids[1]} .*leak_grow" 10
+check "C locale: at least two of the three sparklines rise" [ "$risen" -ge 2 ]
+check "three processes: rows name their pid" wait_for "^. +${pids[1]} .*leak_grow" 10
 "${T[@]}" send-keys -t live C-c
-ok "Ctrl-C ends memtrace -p with status 0" wait_file "$tmp/exit" 'EXIT=0' 20
+check "Ctrl-C ends memtrace -p with status 0" wait_file "$tmp/exit" 'EXIT=0' 20
 sleep 0.3
 "${T[@]}" capture-pane -p -t live -S -300 >"$tmp/after"
-ok "the report covers the three processes" grep -q 'memtrace report: .* 3 processes' "$tmp/after"
-ok "the terminal is back on its normal screen after Ctrl-C" \
+check "the report covers the three processes" grep -q 'memtrace report: .* 3 processes' "$tmp/after"
+check "the terminal is back on its normal screen after Ctrl-C" \
 	bash -c "[ \"\$(\"\$@\" display -p -t live '#{alternate_on}')\" = 0 ]" _ "${T[@]}"
-ok "the traced processes live on after memtrace -p ends" kill -0 "${pids[@]}"
+check "the traced processes live on after memtrace -p ends" kill -0 "${pids[@]}"
 
 # --- no terminal on stdout: no live view, no escape codes ---
 "$MT" -d 1 -- "$GROW" "$tmp/state4" 20 >"$tmp/stdout" 2>"$tmp/stderr"
-ok "stdout not a terminal: the report only, no escape codes" \
+check "stdout not a terminal: the report only, no escape codes" \
 	bash -c "grep -q 'memtrace report' $tmp/stderr && ! grep -q \$'\\e' $tmp/stdout $tmp/stderr"
-echo "1..$n"
+done_testing
