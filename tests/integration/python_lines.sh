@@ -30,7 +30,7 @@ from pylines import line_report
 d = json.load(open(sys.argv[1]))
 wl = json.load(open(sys.argv[2] + "/wl.json"))
 with open(sys.argv[2] + "/lines", "w") as f:
-    f.write("".join(line + "\n" for line in line_report(d, wl)))
+    f.write("".join(line + "\n" for line in line_report(d["processes"][0]["python"], wl)))
 p = d["processes"][0]
 q = {"python": (p["python"]["version"][:5], p["python"]["frames"], p["python"]["unavailable"]),
      "lost": (d["lost_events_by_reason"]["python_stack_cut"], d["lost_events_by_reason"]["ringbuf_full"]),
