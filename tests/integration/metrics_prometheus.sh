@@ -88,10 +88,14 @@ value() {	# value PROMQL: the first sample's value, or "none"
 		jq -r '.data.result[0].value[1] // "none"' 2>/dev/null || echo error
 }
 
+value_is() { [ "$(value "$1")" = "$2" ]; }	# value_is PROMQL WANT: one query, now
+
 query_is() {	# query_is PROMQL WANT DESC: polls until Prometheus has scraped the value
 	local q=$1 want=$2 got
 	shift 2
-	wait_for 60 test "$(value "$q")" = "$want"
+	# Each poll queries again (a "test" of one value read before the poll would wait out the
+	# whole minute whenever the first read came before the first scrape).
+	wait_for 60 value_is "$q" "$want"
 	got=$(value "$q")
 	is "$got" "$want" "$* ($q)"
 }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # PYTHONMALLOC=malloc (a restart, no code change) makes every object allocation a malloc, so
-# memtrace sees each one at its line: tests/workloads/py_lines.py's 'small' line keeps 20,000
-# bytes(100) objects, each a calloc(1, 133) on CPython 3.11 (32-byte header + 100 + NUL), so it
-# holds exactly 2,660,000 B in 20,000 blocks. Under pymalloc (python_lines.sh) the same objects
+# memtrace sees each one at its line: tests/workloads/py_lines.py's 'small' line keeps 5,000
+# bytes(100) objects here (--small 5000: under PYTHONMALLOC=malloc each object, and each int its
+# loop counts with, is a traced malloc), each a calloc(1, 133) on CPython 3.11 (32-byte header +
+# 100 + NUL), so it holds exactly 665,000 B in 5,000 blocks. Under pymalloc (python_lines.sh) the same objects
 # live in arenas memtrace sees only as mmap. Also the per-line peak: 'transient' allocates
 # 30 x bytearray(1_000_000) after everything else and frees them, so the process's heap peaks
 # then: that line held 30,000,030 B at the peak and holds nothing at the end.
@@ -14,7 +15,7 @@ PY=/usr/bin/python3
 "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || skip_all "$PY is not CPython 3.11"
 
 PYTHONMALLOC=malloc "$MEMTRACE" --no-live --json "$TMP/r.json" -o "$TMP/report.txt" -- \
-	"$PY" "$ROOT/tests/workloads/py_lines.py" "$TMP/wl.json" --no-tracemalloc >/dev/null 2>"$TMP/err"
+	"$PY" "$ROOT/tests/workloads/py_lines.py" "$TMP/wl.json" --no-tracemalloc --small 5000 >/dev/null 2>"$TMP/err"
 is "$?" 0 "memtrace traces the workload under PYTHONMALLOC=malloc"
 python3 tests/lib/pylines.py "$TMP/r.json" "$TMP/wl.json" >"$TMP/lines"
 sed 's/^/# /' "$TMP/lines"
@@ -23,13 +24,13 @@ is "$(awk '$1 == "complete" { print $2 }' "$TMP/lines")" True \
 	"the report says every object allocation is seen (complete)"
 grep -q "^Python frames: mixed; seen: .*PYTHONMALLOC=malloc" "$TMP/report.txt"
 ok $? "the text report says why: PYTHONMALLOC=malloc"
-is "$(awk '$1 == "small" { print $2, $4 }' "$TMP/lines")" "2660000 20000" \
-	"20,000 small objects at their line: exactly 2,660,000 B in 20,000 blocks"
+is "$(awk '$1 == "small" { print $2, $4 }' "$TMP/lines")" "665000 5000" \
+	"5,000 small objects at their line: exactly 665,000 B in 5,000 blocks"
 
 # The per-line peak, from the Python groups by line. Under PYTHONMALLOC=malloc a line also holds
 # its objects' headers (a bytearray is 56 B beside its buffer) and its list: up to 4 KiB more.
 line() { awk -v t="$1" '$1 == t { print $2, $5 }' "$TMP/lines"; }	# heap now, at the peak
-tag() { jpy "d['lines']['$1']" "$TMP/wl.json"; }
+read -r tag_blobs tag_big < <(jpy "d['lines']['blobs'], d['lines']['big']" "$TMP/wl.json")	# line numbers
 rm -f "$TMP/r.json"	# read once above; the rest of the checks use the lines and the text report
 read -r now peak < <(line transient)
 [ "$now" -eq 0 ] && [ "$peak" -ge 30000030 ] && [ "$peak" -le $((30000030 + 4096)) ]
@@ -37,7 +38,7 @@ ok $? "'transient' holds nothing now and held its 30 x 1,000,001 B at the peak (
 read -r now peak < <(line blobs)
 [ "$now" -eq "$peak" ] && [ "$now" -ge 50000050 ] && [ "$now" -le $((50000050 + 4096)) ]
 ok $? "'blobs', kept, held the same at the peak as now ($now, $peak)"
-grep -Eq "^ +47\.[0-9] MiB in +[0-9]+ blocks +47\.[0-9] MiB heap at peak .*py_lines.py:$(tag blobs) blobs" "$TMP/report.txt"
+grep -Eq "^ +47\.[0-9] MiB in +[0-9]+ blocks +47\.[0-9] MiB heap at peak .*py_lines.py:$tag_blobs blobs" "$TMP/report.txt"
 ok $? "the text report gives each line's bytes now and at the peak"
 
 # Measure, change, measure again: the same program keeping 5 instead of 20 bytearray(100_000) at
@@ -50,8 +51,8 @@ for n in 5 20; do
 done
 "$MEMTRACE" diff "$TMP/big5.json" "$TMP/big20.json" --json "$TMP/diff.json" -o "$TMP/diff.txt"
 is "$?" 0 "memtrace diff compares the two Python runs"
-is "$(jpy "[(s['delta_bytes'], s['delta_blocks'], s['frames'][0]) for s in d['stacks'] if s['frames'] and 'py_lines.py:$(tag big)' in s['frames'][0]]" "$TMP/diff.json")" \
-	"[(1500015, 15, 'big.<locals>.<listcomp> (py_lines.py:$(tag big))')]" "the diff names the Python line that grew: +1,500,015 B in 15 blocks"
-grep -Eq "^ +\+1500015 +\+15 .*big\.<locals>\.<listcomp> \(py_lines.py:$(tag big)\)" "$TMP/diff.txt"
+is "$(jpy "[(s['delta_bytes'], s['delta_blocks'], s['frames'][0]) for s in d['stacks'] if s['frames'] and 'py_lines.py:$tag_big' in s['frames'][0]]" "$TMP/diff.json")" \
+	"[(1500015, 15, 'big.<locals>.<listcomp> (py_lines.py:$tag_big)')]" "the diff names the Python line that grew: +1,500,015 B in 15 blocks"
+grep -Eq "^ +\+1500015 +\+15 .*big\.<locals>\.<listcomp> \(py_lines.py:$tag_big\)" "$TMP/diff.txt"
 ok $? "the text diff shows it"
 done_testing

@@ -27,32 +27,50 @@ _Z16leak_new_alignedv 256 2
 _Z16leak_new_nothrowv 1400 2
 _Z8leak_newv 1000 5"
 
-sites() { python3 tests/lib/site.py "$1" | grep -E '^_Z[0-9]+leak|^leak_'; }
+# Each report is read once, by one python3: its sums per call-site function (tests/lib/site.py)
+# as "site FUNCTION BYTES BLOCKS" lines, then "summary UNKNOWN_FREES LOST_EVENTS FREES".
+cat >"$TMP/facts.py" <<'PY'
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("site_sums", sys.argv[2])
+site_sums = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(site_sums)
+d = json.load(open(sys.argv[1]))
+for f, b, n in site_sums.by_site(d):
+	print("site", f, b, n)
+print("summary", d["summary"]["unknown_frees"], d["summary"]["lost_events"], d["summary"]["frees"])
+PY
+facts() { python3 "$TMP/facts.py" "$1" "$ROOT/tests/lib/site.py" >"$1.facts"; }	# report
+sites() { awk '$1 == "site" { print $2, $3, $4 }' "$1.facts" | grep -E '^_Z[0-9]+leak|^leak_'; }
+frees() { awk '$1 == "summary" { print $4 }' "$1.facts"; }
 clean() {	# report name: every free matched, nothing lost, no churn held
-	is "$(jpy "d['summary']['unknown_frees'], d['summary']['lost_events']" "$1")" "0 0" "$2: every free matched, none lost"
+	is "$(awk '$1 == "summary" { print $2, $3 }' "$1.facts")" "0 0" "$2: every free matched, none lost"
 	# (mimalloc's realloc(p, 0) frees p but returns a new 0-byte block: bytes, not blocks, are 0)
-	is "$(python3 tests/lib/site.py "$1" | awk '$1 ~ /^(churn|_Z5churnv)$/ {b += $2} END {print b + 0}')" 0 "$2: churn holds no bytes"
+	is "$(awk '$1 == "site" && $2 ~ /^(churn|_Z5churnv)$/ {b += $3} END {print b + 0}' "$1.facts")" 0 "$2: churn holds no bytes"
 }
 
 # C++ on glibc: operator new is probed in libstdc++ (its malloc folds into it), delete goes to free.
 "$MEMTRACE" --json "$TMP/cxx.json" -o /dev/null -- "$WL/cxx_leaky" >/dev/null
+facts "$TMP/cxx.json"
 is "$(sites "$TMP/cxx.json")" "$CXX" "C++ on glibc: new, new[], nothrow, aligned new and malloc, exact per function"
 clean "$TMP/cxx.json" "C++ on glibc"
-is "$(jpy "d['summary']['frees']" "$TMP/cxx.json")" 3000 "C++ on glibc: 3000 deletes (sized, unsized, aligned), each counted once"
+is "$(frees "$TMP/cxx.json")" 3000 "C++ on glibc: 3000 deletes (sized, unsized, aligned), each counted once"
 is "$(jpy "[s['frames'][0]['function'] for s in d['processes'][0]['stacks'] if s['outstanding_allocations'] and s['frames'][s['site']]['function'] == '_Z8leak_newv'][0]" "$TMP/cxx.json")" \
 	"_Z8leak_newv" "C++ on glibc: the first frame is the caller of operator new, not libstdc++"
 
 for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4 libtcmalloc.so.4 libmimalloc.so.2; do
+	rm -f "$TMP/c.json" "$TMP/x.json"	# no report of the library before read for this one
 	LD_PRELOAD=$LIB/$lib "$MEMTRACE" -v --json "$TMP/c.json" -o /dev/null -- "$WL/leaky" >/dev/null 2>"$TMP/v"
+	facts "$TMP/c.json"
 	grep -q "leaky: malloc() in .*/$lib\$" "$TMP/v"; ok $? "$lib: malloc bound to the preloaded library"
 	grep -q "leaky: reallocarray() in .*/libc.so" "$TMP/v" || grep -q "leaky: reallocarray() in .*/$lib\$" "$TMP/v"
 	ok $? "$lib: a function it lacks stays bound where the linker binds it"
 	is "$(sites "$TMP/c.json")" "$LEAKY" "$lib: C workload, exact bytes and blocks per function"
 	clean "$TMP/c.json" "$lib C"
 	LD_PRELOAD=$LIB/$lib "$MEMTRACE" --json "$TMP/x.json" -o /dev/null -- "$WL/cxx_leaky" >/dev/null
+	facts "$TMP/x.json"
 	is "$(sites "$TMP/x.json")" "$CXX" "$lib: C++ workload, exact per function (its own operator new/delete)"
 	clean "$TMP/x.json" "$lib C++"
-	is "$(jpy "d['summary']['frees'] >= 3000" "$TMP/x.json")" True "$lib: the 3000 deletes are seen"
+	is "$(( $(frees "$TMP/x.json") >= 3000 ))" 1 "$lib: the 3000 deletes are seen"
 done
 
 # -p on a running process with jemalloc preloaded: the binding is read from its mappings.
@@ -72,6 +90,7 @@ is "$(python3 tests/lib/site.py "$TMP/p.json")" "after_attach 21000 7" "-p: jema
 # A statically linked executable: its own malloc, from its symbol table.
 if gcc -static -g -O1 -fno-omit-frame-pointer -fno-inline tests/workloads/leaky.c -o "$TMP/leaky_static" 2>/dev/null; then
 	"$MEMTRACE" --json "$TMP/s.json" -o /dev/null -- "$TMP/leaky_static" >/dev/null
+	facts "$TMP/s.json"
 	# strdup is the executable's own code here, so it is the call site; leak_strdup is its caller.
 	is "$(sites "$TMP/s.json")" "$(grep -v '^leak_strdup ' <<<"$LEAKY")" "static executable: exact bytes and blocks per function"
 	is "$(jpy "sorted((s['outstanding_bytes'], s['outstanding_allocations']) for p in d['processes'] for s in p['stacks'] if s['kind'] == 'heap' and 'strdup' in (s['frames'][s['site']]['function'] or '') and len(s['frames']) > s['site'] + 1 and s['frames'][s['site'] + 1]['function'] == 'leak_strdup')" "$TMP/s.json")" \

@@ -40,6 +40,13 @@ need_pkg() {	# command package
 		skip_all "cannot install $2"
 }
 
+# python3 found through pyenv's shim runs a bash script resolving the version first: ~0.7 s a
+# call on a busy machine, and tests call it dozens of times. Resolve it once; later calls run
+# the same interpreter directly.
+if _py3=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && [ -x "$_py3" ]; then
+	python3() { "$_py3" "$@"; }
+fi
+
 # jq-free JSON queries: py 'expression over d' FILE
 jpy() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$2"; }
 
