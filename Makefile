@@ -181,7 +181,7 @@ $(OUT)/bench/libstopwatch.so: bench/stopwatch.c
 
 
 bench: all $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
-	$(Q)scripts/bench
+	$(Q)scripts/bench $(BENCH_ARGS)
 
 install: $(OUT)/memtrace $(SAMPLE_LIB)
 	install -D -m 0755 $(OUT)/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
