@@ -92,6 +92,7 @@ struct mt_ustate {
 	struct mt_unwind_key key;
 	struct mt_unwind_obj obj;
 	__u32 pid;
+	__u32 tid;
 	__u32 seq;			/* the address space's version (mm_version) */
 	bool cache;			/* seq is known and no mmap writer was at work: use the caches */
 	__u32 n;			/* frames stored */
@@ -172,6 +173,8 @@ static __always_inline bool read_u64(__u64 addr, __u64 *v)
 
 struct mt_stack_chunk {
 	__u64 w[MT_STACK_CHUNK / 8];
+	__u64 base;		/* the address w was read from, */
+	__u32 tid;		/* by this thread: a program that preempted the walk leaves its own */
 };
 
 struct {
@@ -192,13 +195,18 @@ __noinline int stack_u64(struct mt_ustate *st, __u64 addr, __u64 *v)
 		return 0;
 	if (!c || (addr & 7))
 		return read_u64(addr, v);
-	if (st->chunk != base) {
+	if (st->chunk != base || c->base != base || c->tid != st->tid) {
 		st->chunk = 0;
+		c->tid = 0;
 		if (bpf_probe_read_user(c->w, sizeof(c->w), (void *)base))
 			return read_u64(addr, v);
+		c->base = base;
+		c->tid = st->tid;
 		st->chunk = base;
 	}
 	*v = c->w[(addr - base) / 8 & (MT_STACK_CHUNK / 8 - 1)];
+	if (c->tid != st->tid || c->base != base)	/* rewritten while we read */
+		return read_u64(addr, v);
 	return true;
 }
 
@@ -385,6 +393,7 @@ static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32
 		.sp = at->sp,
 		.bp = at->bp,
 		.pid = pid,
+		.tid = (__u32)bpf_get_current_pid_tgid(),
 		.exact_ip = fault,
 		.fault = fault,
 	};
