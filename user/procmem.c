@@ -21,19 +21,29 @@ int procmem__read(int pid, uint64_t addr, void *buf, size_t len)
 	return (size_t)n == len ? 0 : -EFAULT;
 }
 
-char *procmem__env(int pid, const char *name)
+/* Read up to size - 1 bytes of /proc/PID/<name> into buf, NUL-terminated; the count, or -1. */
+static ssize_t read_proc_file(int pid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[65536];
-	size_t n, len = strlen(name);
+	char path[64];
+	size_t n;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/environ", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	f = fopen(path, "re");
 	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+		return -1;
+	n = fread(buf, 1, size - 1, f);
 	fclose(f);
 	buf[n] = 0;
+	return (ssize_t)n;
+}
+
+char *procmem__env(int pid, const char *name)
+{
+	char buf[65536];
+	size_t len = strlen(name);
+	ssize_t n = read_proc_file(pid, "environ", buf, sizeof(buf));
+
 	for (char *s = buf; s < buf + n; s += strlen(s) + 1)
 		if (!strncmp(s, name, len) && s[len] == '=')
 			return xstrdup(s + len + 1);
@@ -42,20 +52,12 @@ char *procmem__env(int pid, const char *name)
 
 char *procmem__cmdline(int pid)
 {
-	char path[64], buf[4096];
-	size_t n;
-	FILE *f;
+	char buf[4096];
+	ssize_t n = read_proc_file(pid, "cmdline", buf, sizeof(buf));
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	f = fopen(path, "re");
-	if (!f)
+	if (n <= 0)
 		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (!n)
-		return NULL;
-	for (size_t i = 0; i + 1 < n; i++)	/* arguments end in NUL: join them */
+	for (ssize_t i = 0; i + 1 < n; i++)	/* arguments end in NUL: join them */
 		buf[i] = buf[i] ? buf[i] : ' ';
-	buf[n] = 0;
 	return xstrdup(buf);
 }
