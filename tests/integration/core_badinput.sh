@@ -71,7 +71,7 @@ grep -q "cannot write text report to /nonexistent/dir/report.txt" "$TMP/err"; ok
 # to leak), and the traced process runs on.
 "$WL/waiter" "$TMP/never" >/dev/null & w=$!
 "$MEMTRACE" -p "$w" 2>"$TMP/err" & mt=$!
-for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
+wait_tracing "$TMP/err"
 [ "$(bpftool perf show 2>/dev/null | grep -c "pid $mt ")" -gt 0 ]; ok $? "while tracing, bpftool shows memtrace's uprobes"
 kill -KILL "$mt"; wait "$mt" 2>/dev/null
 sleep 0.5

@@ -12,12 +12,9 @@ pid=$!
 for _ in $(seq 100); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
 "$MEMTRACE" -p "$pid" --json "$TMP/r.json" 2>"$TMP/err" &
 mt=$!
-for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
+wait_tracing "$TMP/err"
 grep -q "tracing pid $pid (waiter)" "$TMP/err"; ok $? "announces the traced pid and comm"
-touch "$go"
-wait "$pid"
-timeout 30 tail --pid="$mt" -f /dev/null
-wait "$mt"
+release_and_wait "$go" "$mt" "$pid"
 is "$?" 0 "memtrace ends by itself when the traced process exits, with status 0"
 is "$(python3 tests/lib/site.py "$TMP/r.json")" "after_attach 21000 7" "only what was allocated after attach, by function"
 is "$(jpy "d['summary']['unknown_frees']" "$TMP/r.json")" 3 "3 frees of blocks from before the trace, counted apart"
@@ -32,10 +29,8 @@ rm -f "$go"
 sleep 0.3
 "$MEMTRACE" -p "$p1,$p2" --json "$TMP/two.json" -o /dev/null 2>"$TMP/err2" &
 mt=$!
-for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err2" && break; sleep 0.05; done
-touch "$go"
-wait "$p1" "$p2"
-timeout 30 tail --pid="$mt" -f /dev/null
+wait_tracing "$TMP/err2"
+release_and_wait "$go" "$mt" "$p1" "$p2"
 is "$(jpy "sorted((p['pid'], p['summary']['outstanding_bytes']) for p in d['processes'])" "$TMP/two.json")" \
 	"$(python3 -c "print(sorted([($p1, 21000), ($p2, 21000)]))")" "two processes, each with its own 21000 B"
 is "$(jpy "d['summary']['outstanding_bytes']" "$TMP/two.json")" 42000 "summary is over all processes"

@@ -17,7 +17,7 @@ is "$(jpy "d['summary']['lost_events']" "$TMP/deep.json")" 0 "and the event itse
 sleep 60 & sl=$!
 "$MEMTRACE" -p "$sl" --json "$TMP/int.json" 2>"$TMP/err" &
 mt=$!
-for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
+wait_tracing "$TMP/err"
 kill -INT "$mt"
 wait "$mt"
 is "$?" 0 "SIGINT ends the trace with status 0"

@@ -15,12 +15,9 @@ pid=$!
 for _ in $(seq 200); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
 "$MEMTRACE" -p "$pid" --no-live --json "$TMP/r.json" -o "$TMP/report.txt" 2>"$TMP/err" &
 mt=$!
-for _ in $(seq 400); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
+wait_tracing "$TMP/err" 20
 grep -q "tracing pid $pid (python3)" "$TMP/err"; ok $? "attached to the running interpreter"
-touch "$go"
-wait "$pid"
-timeout 60 tail --pid="$mt" -f /dev/null
-wait "$mt"
+WAIT_S=60 release_and_wait "$go" "$mt" "$pid"
 is "$?" 0 "memtrace ends when the Python program exits"
 python3 tests/lib/pylines.py "$TMP/r.json" "$TMP/wl.json" >"$TMP/lines"
 sed 's/^/# /' "$TMP/lines"

@@ -80,10 +80,8 @@ pid=$!
 for _ in $(seq 100); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
 "$MEMTRACE" -v -p "$pid" --json "$TMP/p.json" -o /dev/null 2>"$TMP/perr" &
 mt=$!
-for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/perr" && break; sleep 0.05; done
-touch "$go"
-wait "$pid"
-timeout 30 tail --pid="$mt" -f /dev/null
+wait_tracing "$TMP/perr"
+release_and_wait "$go" "$mt" "$pid"
 grep -q "process $pid (waiter): malloc() in .*/libjemalloc.so.2\$" "$TMP/perr"; ok $? "-p: malloc of a jemalloc process found in its mappings"
 is "$(python3 tests/lib/site.py "$TMP/p.json")" "after_attach 21000 7" "-p: jemalloc process, exact bytes after attach"
 

@@ -17,11 +17,8 @@ copy_ino=$(stat -c %i "$TMP/libc-copy.so.6")
 grep -q " $copy_ino .*libc.so" "/proc/$pid/maps"; ok $? "the process maps its own libc copy (inode $copy_ino), not the host's ($host_ino)"
 "$MEMTRACE" -v -p "$pid" --json "$TMP/r.json" -o /dev/null 2>"$TMP/err" &
 mt=$!
-for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
-touch "$go"
-wait "$pid"
-timeout 30 tail --pid="$mt" -f /dev/null
-wait "$mt"
+wait_tracing "$TMP/err"
+release_and_wait "$go" "$mt" "$pid"
 is "$?" 0 "memtrace ends with the process"
 grep -q "attached /.*libc.so.6+0x[0-9a-f]* (malloc) for pid $pid" "$TMP/err"; ok $? "malloc probed in the libc the process maps"
 is "$(python3 tests/lib/site.py "$TMP/r.json")" "after_attach 21000 7" "its leaks exact, by function"

@@ -41,11 +41,8 @@ pid=$!
 for _ in $(seq 100); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
 "$MEMTRACE" record -o "$TMP/pid.mtr" -p "$pid" --json "$TMP/pid-live.json" 2>"$TMP/err" &
 mt=$!
-for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
-touch "$go"
-wait "$pid"
-timeout 30 tail --pid="$mt" -f /dev/null
-wait "$mt"
+wait_tracing "$TMP/err"
+release_and_wait "$go" "$mt" "$pid"
 is "$?" 0 "record -p ends when the process exits"
 "$MEMTRACE" report "$TMP/pid.mtr" --json "$TMP/pid-replay.json" 2>/dev/null
 cmp "$TMP/pid-live.json" "$TMP/pid-replay.json"; ok $? "-p: live and replayed JSON are byte-identical"

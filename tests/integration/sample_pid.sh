@@ -12,12 +12,9 @@ pid=$!
 for _ in $(seq 100); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
 "$MEMTRACE" -v -p "$pid" --json "$TMP/r.json" -o "$TMP/r.txt" 2>"$TMP/err" &
 mt=$!
-for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err" && break; sleep 0.05; done
+wait_tracing "$TMP/err"
 grep -q "tracing pid $pid (waiter) sampled, one block per 1 B" "$TMP/err"; ok $? "announces the pid as sampled, with its mean"
-touch "$go"
-wait "$pid"
-timeout 30 tail --pid="$mt" -f /dev/null
-wait "$mt"
+release_and_wait "$go" "$mt" "$pid"
 is "$?" 0 "memtrace ends when the sampled process exits"
 grep -q "libmemtrace-sample.so+0x[0-9a-f]* (memtrace_sample_alloc, sampling hook) for pid $pid" "$TMP/err"
 ok $? "-v: attached to the library's allocation hook"
@@ -35,9 +32,7 @@ pid=$!
 for _ in $(seq 100); do [ -s "$TMP/wout2" ] && break; sleep 0.05; done
 "$MEMTRACE" -p "$pid" --json "$TMP/d.json" -o /dev/null 2>"$TMP/err2" &
 mt=$!
-for _ in $(seq 200); do grep -q 'tracing pid' "$TMP/err2" && break; sleep 0.05; done
-touch "$go"
-wait "$pid"
-timeout 30 tail --pid="$mt" -f /dev/null
+wait_tracing "$TMP/err2"
+release_and_wait "$go" "$mt" "$pid"
 is "$(jpy "d['processes'][0]['sample_bytes']" "$TMP/d.json")" 524288 "default mean: 512 KiB"
 done_testing

@@ -47,6 +47,23 @@ if _py3=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && [ -x "$
 	python3() { "$_py3" "$@"; }
 fi
 
+# memtrace -p in the background, started with its stderr in FILE: wait until it says it traces.
+wait_tracing() {	# file [seconds]
+	local i
+	for ((i = 0; i < ${2:-10} * 20; i++)); do grep -q 'tracing pid' "$1" && return 0; sleep 0.05; done
+	return 1
+}
+
+# Release traced workloads (they wait for the file GO), wait for them to exit, then for memtrace
+# (pid MT) to end by itself, at most $WAIT_S seconds (default 30); returns memtrace's status.
+release_and_wait() {	# go mt pid...
+	local go=$1 mt=$2; shift 2
+	touch "$go"
+	wait "$@"
+	timeout "${WAIT_S:-30}" tail --pid="$mt" -f /dev/null
+	wait "$mt"
+}
+
 # jq-free JSON queries: py 'expression over d' FILE
 jpy() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$2"; }
 
