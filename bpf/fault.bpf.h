@@ -68,7 +68,7 @@ static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 	struct mt_thread *t;
 	struct mt_event *e;
 	__u32 seq = 0;
-	bool cacheable = mm_version(&seq);
+	bool cacheable;
 
 	if (!fault_traced())
 		return 0;
@@ -84,6 +84,7 @@ static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 		t->in_fault = false;
 	}
 	/* Fails (-EBUSY) when a writer waits for the mm's lock: the kind stays "unknown". */
+	cacheable = mm_version(&seq);
 	if (!vma_find(id >> 32, seq, cacheable, ctx->addr, &v))
 		__builtin_memset(&v, 0, sizeof(v));
 	if (v.uprobes)

@@ -64,7 +64,7 @@ enum mt_map {
 enum mt_loss {
 	MT_LOSS_RINGBUF_FULL = 0,	/* bpf_ringbuf_output failed: consumer too slow */
 	MT_LOSS_SCRATCH_FULL,		/* no room to remember a call's arguments until it returns */
-	MT_LOSS_STACK,			/* bpf_get_stack failed: event sent without a stack */
+	MT_LOSS_STACK,			/* no stack could be started (sampling hook): sent without one */
 	MT_LOSS_STACK_TRUNCATED,	/* stack deeper than MT_MAX_FRAMES (event still sent) */
 	MT_LOSS_NO_ENTRY,		/* a return without its entry (attached mid-call) */
 	/* Frames the CFI unwinder could not step (each then steps by frame pointer; see unwind.bpf.h). */
@@ -109,7 +109,7 @@ _Static_assert(sizeof(struct mt_call) == 32, "mt_call layout changed");
 
 /* How user stacks are taken (--unwind). */
 enum mt_unwind_mode {
-	MT_UNWIND_FP = 0,	/* the kernel's frame-pointer walk (bpf_get_stack) */
+	MT_UNWIND_FP = 0,	/* the frame-pointer chain, walked in BPF (user_stack) */
 	MT_UNWIND_DWARF,	/* CFI tables from .eh_frame for every object, frame pointers as fallback */
 	MT_UNWIND_AUTO,		/* CFI tables only for objects built without frame pointers */
 };
