@@ -190,6 +190,12 @@ static __always_inline __u64 wakeup_flag(__u64 len)
  */
 #define MT_STACK_SPAN (8ull << 20)	/* glibc's default thread stack; the main one grows past */
 
+/* Can fp be a frame-pointer link of the stack whose pointer is sp? (Read it only then.) */
+static __always_inline bool frame_link_ok(__u64 fp, __u64 sp)
+{
+	return fp >= sp && fp - sp <= MT_STACK_SPAN && !(fp & 7);
+}
+
 /* Where a stack walk starts: a return probe's registers, or a sampled call's caller (sample_alloc). */
 struct mt_ustart {
 	__u64 ip, sp, bp;
@@ -209,8 +215,7 @@ static __always_inline __u32 user_stack(const struct mt_ustart *at, __u64 *frame
 
 	frames[0] = at->ip;
 	for (; n < MT_MAX_FRAMES; n++) {
-		if (fp < sp || fp - sp > MT_STACK_SPAN || (fp & 7) ||
-		    bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
+		if (!frame_link_ok(fp, sp) || bpf_probe_read_user(frame, sizeof(frame), (void *)fp))
 			break;
 		frames[n] = frame[1];
 		if (frame[0] <= fp)

@@ -324,7 +324,7 @@ static __always_inline int cfi_step(struct mt_ustate *st)
 /*
  * The frame-pointer step: [rbp] is the caller's rbp, [rbp + 8] the return address. A frame
  * pointer lies on the stack above sp; anything else in rbp (code built without frame pointers
- * uses it as a general register) ends the walk before it is read, as in user_stack(): reading
+ * uses it as a general register) ends the walk before it is read (frame_link_ok): reading
  * it would take a page fault in the kernel, microseconds each.
  */
 static __always_inline int fp_step(struct mt_ustate *st)
@@ -333,7 +333,7 @@ static __always_inline int fp_step(struct mt_ustate *st)
 
 	if (!bp)
 		return STEP_END;
-	if (bp < st->sp || bp - st->sp > MT_STACK_SPAN || (bp & 7))
+	if (!frame_link_ok(bp, st->sp))
 		return MT_LOSS_UNWIND_READ_FAULT;
 	if (!stack_u64(st, bp + 8, &st->ip) || !stack_u64(st, bp, &st->bp))
 		return MT_LOSS_UNWIND_READ_FAULT;
