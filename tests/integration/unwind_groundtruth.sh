@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # memtrace's CFI stacks against an independent unwinder: gdb, stopped at every 37th malloc of
 # Debian's sqlite3 (on a SQL workload) and python3, walks the stack with its own DWARF unwinder
-# (tests/tools/gdb_malloc_stacks.py). With address randomization off in both runs, each sampled
-# stack must be one memtrace recorded, frame for frame, address for address. And at least 95% of
+# (tests/tools/gdb_malloc_stacks.py). Each sampled stack must be one memtrace recorded, frame for
+# frame, object and address in it for object and address. And at least 95% of
 # sqlite3's stacks must reach main (the caller of __libc_start_call_main; sqlite3 is stripped).
 source "$(dirname "$0")/../lib/tap.sh"
 MT=$(realpath "$OUT/memtrace")
@@ -38,7 +38,7 @@ compare() {	# name
 	$PY - "$tmp/$1.gdb" "$tmp/$1.json" <<'PYCHECK'
 import json, sys
 samples = [l.split() for l in open(sys.argv[1]) if l.strip()]
-stacks = [tuple(f["address"] for f in s["frames"])
+stacks = [tuple("%s:%s" % (f["module"], f["module_offset"]) for f in s["frames"])
           for p in json.load(open(sys.argv[2]))["processes"] for s in p["stacks"]]
 exact = set(stacks)
 bad = 0

@@ -4,8 +4,12 @@
 # own DWARF unwinder finds them) to MT_OUT, one line per sample, up to MT_SAMPLES lines. A line
 # ends with "end" when gdb's walk ended by itself, "cut" when it went astray (a pc outside every
 # executable mapping of the process): then only the frames before are a reference.
+# Each return address is written as OBJECT:0xVADDR, its object's path and ELF virtual address
+# (memtrace's module and module_offset): objects mapped after the first probe hit sit lower
+# under memtrace, below the kernel's [uprobes] page, so raw addresses would differ.
 # Usage: MT_OUT=f MT_EVERY=37 MT_SAMPLES=40 gdb -q -batch -x gdb_malloc_stacks.py --args PROG ARG...
 import os
+import struct
 
 import gdb
 
@@ -33,15 +37,36 @@ class EveryNth(gdb.Breakpoint):
         return self.hits % every == 0
 
 
+def first_load_vaddr(path, cache={}):
+    """p_vaddr of the PT_LOAD that maps file offset 0 (ELF64 little-endian)."""
+    if path not in cache:
+        with open(path, "rb") as f:
+            hdr = f.read(64)
+            phoff, = struct.unpack_from("<Q", hdr, 32)
+            phentsize, phnum = struct.unpack_from("<HH", hdr, 54)
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+        cache[path] = min(struct.unpack_from("<Q", table, i * phentsize + 16)[0]
+                          for i in range(phnum)
+                          if struct.unpack_from("<I", table, i * phentsize)[0] == 1)
+    return cache[path]
+
+
 def code_ranges():
-    ranges = []
+    """(lo, hi, path, load bias) of each executable file mapping."""
+    ranges, base = [], {}
     with open("/proc/%d/maps" % gdb.selected_inferior().pid) as maps:
         for line in maps:
             f = line.split()
-            if len(f) >= 6 and "x" in f[1] and f[5].startswith("/"):
-                lo, hi = f[0].split("-")
-                ranges.append((int(lo, 16), int(hi, 16)))
-    return ranges
+            if len(f) < 6 or not f[5].startswith("/"):
+                continue
+            lo, hi = (int(x, 16) for x in f[0].split("-"))
+            if int(f[2], 16) == 0:
+                base.setdefault(f[5], lo)
+            if "x" in f[1]:
+                ranges.append((lo, hi, f[5]))
+    return [(lo, hi, path, base.get(path, 0) - (first_load_vaddr(path) & ~0xfff))
+            for lo, hi, path in ranges]
 
 
 def stack():
@@ -52,10 +77,11 @@ def stack():
         f = f.older()
     f = f.older() if f is not None else None  # that frame is malloc itself; its caller first
     while f is not None and len(pcs) < 200:
-        if not any(lo <= f.pc() < hi for lo, hi in code):
+        where = [(path, bias) for lo, hi, path, bias in code if lo <= f.pc() < hi]
+        if not where:
             return pcs + ["cut"]
         if f.type() != gdb.INLINE_FRAME:  # gdb shows inlined calls as frames at the same pc
-            pcs.append("0x%x" % f.pc())
+            pcs.append("%s:0x%x" % (where[0][0], f.pc() - where[0][1]))
         f = f.older()
     return pcs + ["end"]
 
