@@ -24,14 +24,15 @@
 bool faults_on = false;
 __u64 page_size = 4096;
 
-static __always_inline bool fault_traced(void)
+/* This thread's state if its faults are traced. */
+static __always_inline struct mt_thread *fault_thread(void)
 {
-	return faults_on && traced(bpf_get_current_pid_tgid() >> 32);
+	return faults_on ? traced_thread(true) : NULL;
 }
 
 static __always_inline int fault_begin(void)
 {
-	struct mt_thread *t = fault_traced() ? thread_state(true) : NULL;
+	struct mt_thread *t = fault_thread();
 
 	if (t) {
 		t->fault_bytes = 0;
@@ -70,15 +71,15 @@ static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 	__u32 seq = 0;
 	bool cacheable;
 
-	if (!fault_traced())
+	t = fault_thread();
+	if (!t)
 		return 0;
 	e = new_event(op, id);
 	if (!e)
 		return 0;
 	e->addr = ctx->addr;
 	e->size = 0;
-	t = thread_state(false);
-	if (t && t->in_fault) {
+	if (t->in_fault) {
 		e->size = t->fault_bytes;
 		e->old_size = MT_FAULT_SIZED;
 		t->in_fault = false;

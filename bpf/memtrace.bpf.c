@@ -51,7 +51,11 @@ static __always_inline struct mt_thread *thread_state(bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-/* Thread group ids being traced (when filter_pids). Belt and braces over the uprobe's own pid filter. */
+/*
+ * Thread group ids being traced (when filter_pids). Belt and braces over the uprobe's own pid
+ * filter. Never removed from: a thread's state stands for its process being traced
+ * (traced_thread), so most events skip this lookup.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
@@ -110,6 +114,29 @@ static __always_inline bool traced(__u32 tgid)
 }
 
 /*
+ * The state of this thread if its process is traced, else NULL; created if need be when create.
+ * With -p or a command (filter_pids) a thread gets state only once its process is found in
+ * targets, which keeps every pid it was given: the state is the verdict. A hash lookup cost
+ * ~40% of a malloc entry's program here (its bucket and element are rarely in the cache or the
+ * TLB after the trap), a task's storage is a few loads from the task.
+ */
+static __always_inline struct mt_thread *traced_thread(bool create)
+{
+	struct mt_thread *t = thread_state(false);
+
+	if (t && filter_pids)
+		return t;
+	if (!traced(bpf_get_current_pid_tgid() >> 32))
+		return NULL;
+	if (t || !create)
+		return t;
+	t = thread_state(true);
+	if (!t)
+		count_loss(MT_LOSS_SCRATCH_FULL);
+	return t;
+}
+
+/*
  * Is an outer allocator call in flight on this thread? glibc's allocators call each other through
  * their public entry points (memalign -> malloc, realloc(p, 0) -> free, malloc -> mmap); only the
  * outermost call is the program's, so inner ones are folded into it. A slot left by a call that
@@ -129,13 +156,9 @@ static __always_inline int enter(struct pt_regs *ctx, __u32 op, __u64 a0, __u64 
 	struct mt_call call = { .op = op, .arg0 = a0, .arg1 = a1, .arg2 = a2 };
 	struct mt_thread *t;
 
-	if (!traced(bpf_get_current_pid_tgid() >> 32))
+	t = traced_thread(true);
+	if (!t)
 		return 0;
-	t = thread_state(true);
-	if (!t) {
-		count_loss(MT_LOSS_SCRATCH_FULL);
-		return 0;
-	}
 	if (in_outer_call(t, sp)) {
 		t->call.depth++;
 		return 0;
@@ -288,11 +311,10 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	struct mt_call call;
 	struct mt_event *e;
 
-	if (!traced(id >> 32))
-		return 0;
-	t = thread_state(false);
+	t = traced_thread(false);
 	if (!t || !t->in_call) {
-		count_loss(MT_LOSS_NO_ENTRY);
+		if (t || traced(id >> 32))	/* a thread with no state has entered nothing */
+			count_loss(MT_LOSS_NO_ENTRY);
 		return 0;
 	}
 	if (t->call.depth) {
@@ -353,9 +375,14 @@ static __always_inline int release(struct pt_regs *ctx, __u32 op, __u64 addr, __
 	__u64 id = bpf_get_current_pid_tgid();
 	struct mt_event *e;
 
-	if (!addr || !traced(id >> 32))
+	struct mt_thread *t;
+
+	if (!addr)
 		return 0;
-	if (in_outer_call(thread_state(false), PT_REGS_SP(ctx)))
+	t = traced_thread(true);
+	if (!t)
+		return 0;
+	if (in_outer_call(t, PT_REGS_SP(ctx)))
 		return 0;	/* the allocator's own plumbing (realloc -> free, free -> munmap) */
 	e = new_event(op, id);
 	if (!e)
