@@ -82,7 +82,7 @@ struct mt_event {
 	__u32 pid;		/* thread group id */
 	__u32 tid;
 	__u32 nframes;		/* valid entries in frames[]; the event is sent cut after them */
-	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC, of allocations; 0 for the rest */
 	__u64 addr;
 	__u64 size;
 	__u64 old_addr;
