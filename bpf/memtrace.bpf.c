@@ -230,9 +230,18 @@ static __always_inline struct mt_event *new_event(__u32 op, __u64 id)
  */
 #define MT_WAKEUP_BYTES (256u << 10)
 
+/* Set when user space has work that cannot wait for the batch: an object's unwind table to load. */
+bool wake_consumer = false;
+
 static __always_inline __u64 wakeup_flag(__u64 len)
 {
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 avail;
+
+	if (wake_consumer) {
+		wake_consumer = false;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
 	return avail < MT_WAKEUP_BYTES && avail + len >= MT_WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP :
 									    BPF_RB_NO_WAKEUP;

@@ -120,7 +120,8 @@ static __always_inline int find_object(struct mt_ustate *st)
 	st->key.ino = st->vm.ino;
 	obj = bpf_map_lookup_elem(&unwind_objs, &st->key);
 	if (!obj) {
-		bpf_map_update_elem(&unwind_missing, &st->key, &st->pid, BPF_NOEXIST);
+		if (!bpf_map_update_elem(&unwind_missing, &st->key, &st->pid, BPF_NOEXIST))
+			wake_consumer = true;	/* every stack through it is partial until loaded */
 		return MT_LOSS_UNWIND_NO_TABLE;
 	}
 	st->obj = *obj;
