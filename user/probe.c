@@ -315,6 +315,7 @@ int probe__map_fd(const struct probe *p, const char *name)
 {
 	return bpf_object__find_map_fd_by_name(p->skel->obj, name);
 }
+volatile bool *probe__python_on(const struct probe *p) { return &p->skel->bss->python_on; }
 int probe__nlinks(const struct probe *p) { return (int)p->nlinks; }
 
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])

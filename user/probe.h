@@ -53,6 +53,8 @@ struct bpf_link;
 void probe__keep_link(struct probe *p, struct bpf_link *link);
 /* The fd of a BPF map by name (for modules that fill maps: user/unwind.c); -1 if none. */
 int probe__map_fd(const struct probe *p, const char *name);
+/* The BPF flag that turns the walk of Python stacks on (user/pytrace.c sets it). */
+volatile bool *probe__python_on(const struct probe *p);
 /* Loss counters by enum mt_loss, summed over CPUs. */
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
 /* Number of uprobes attached (for progress and tests). */

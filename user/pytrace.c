@@ -25,6 +25,7 @@ struct pyslot {
 struct pytrace {
 	enum mt_py_frames mode;
 	int map_fd;
+	volatile bool *python_on;
 	struct glibc_tsd tsd;
 	bool have_tsd;
 	struct pyslot **slots;
@@ -48,13 +49,14 @@ int mt_py_frames_parse(const char *s, enum mt_py_frames *out)
 	return -EINVAL;
 }
 
-struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd)
+struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd, volatile bool *python_on)
 {
 	struct pytrace *py = xcalloc(1, sizeof(*py));
 	int err = glibc_tsd__probe(&py->tsd);
 
 	py->mode = mode;
 	py->map_fd = map_fd;
+	py->python_on = python_on;
 	py->have_tsd = !err;
 	if (err)
 		mt_debug("glibc thread-specific data layout not found: %s", strerror(-err));
@@ -100,6 +102,8 @@ static struct pyslot *slot_of(struct pytrace *py, uint32_t pid, bool detect)
 		return i ? py->slots[*i] : NULL;
 	s = xcalloc(1, sizeof(*s));
 	pyproc__detect(&s->proc, pid, py->have_tsd ? &py->tsd : NULL, py->map_fd);
+	if (s->proc.state == PYPROC_ON && py->python_on)
+		*py->python_on = true;
 	if (s->proc.state != PYPROC_NONE) {
 		s->info.version = s->proc.version;
 		s->info.path = s->proc.path;

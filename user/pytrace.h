@@ -22,7 +22,11 @@ int mt_py_frames_parse(const char *s, enum mt_py_frames *out);
 struct pytrace;
 
 /* map_fd: the BPF py_procs map. */
-struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd);
+/*
+ * map_fd: the BPF map of Python processes; python_on: the BPF flag set once a process is in it
+ * (until then the probes skip that map's lookup).
+ */
+struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd, volatile bool *python_on);
 void pytrace__free(struct pytrace *py);
 
 /* py may be NULL (no Python tracing: recordings) in pytrace__attach and pytrace__event. */

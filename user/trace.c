@@ -526,7 +526,8 @@ int trace__run(const struct env *env)
 	s.unw = unwind__new(s.probe, env->unwind);
 	/* Recordings carry no Python frames yet: they would need the code objects' names too. */
 	if (!env->record)
-		s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"));
+		s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"),
+				    probe__python_on(s.probe));
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
