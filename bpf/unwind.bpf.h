@@ -85,6 +85,22 @@ struct {
 	__type(value, struct mt_row_cache);
 } row_cache SEC(".maps");
 
+/* What walk.bpf.h needs to keep a walk for replay. */
+struct mt_walk_rec {
+	__u64 ip0, sp0, bp0;		/* where the walk started; reads are kept as offsets from sp0 */
+	__u32 slot;			/* in walks */
+	__u32 gen;			/* the slot's stamp when this walk took it */
+	__u32 tag;			/* walk_tag() of the start */
+	__u32 nreads;
+	bool on;			/* recording this walk's reads */
+	bool bp_initial;		/* rbp still holds its starting value */
+	bool uses_bp;			/* a rule read it while it did */
+	bool hold;			/* the word being read is rbp's: hold it until rbp is used */
+	bool held;			/* rbp came from the word held_addr, not yet used */
+	__u64 held_addr, held_val;
+	bool lossy;			/* a frame was lost: not kept */
+};
+
 struct mt_ustate {
 	__u64 ip, sp, bp;
 	__u64 chunk;			/* base of the stack chunk read in this walk (0: none) */
@@ -100,7 +116,10 @@ struct mt_ustate {
 	bool exact_ip;			/* ip was interrupted, not a return address (a fault, a signal frame) */
 	bool fault;			/* a page fault's stack: its unwinding losses are not counted */
 	bool truncated;
+	struct mt_walk_rec rec;
 };
+
+#include "walk.bpf.h"
 
 /* How one step ended, besides the loss reasons (enum mt_loss) that send it to the fallback. */
 enum { STEP_OK = 0, STEP_END = -1 };
@@ -185,15 +204,12 @@ struct {
 	__type(value, struct mt_stack_chunk);
 } stack_chunk SEC(".maps");
 
-/* A global function: checked once by the verifier, not at each of the unwinder's reads. */
-__noinline int stack_u64(struct mt_ustate *st, __u64 addr, __u64 *v)
+static __always_inline int stack_word(struct mt_ustate *st, __u64 addr, __u64 *v)
 {
 	__u64 base = addr & ~(__u64)(MT_STACK_CHUNK - 1);
 	__u32 zero = 0;
 	struct mt_stack_chunk *c = bpf_map_lookup_elem(&stack_chunk, &zero);
 
-	if (!st || !v)
-		return 0;
 	if (!c || (addr & 7))
 		return read_u64(addr, v);
 	if (st->chunk != base || c->base != base || c->tid != st->tid) {
@@ -211,6 +227,30 @@ __noinline int stack_u64(struct mt_ustate *st, __u64 addr, __u64 *v)
 	return true;
 }
 
+/* A global function: checked once by the verifier, not at each of the unwinder's reads. */
+__noinline int stack_u64(struct mt_ustate *st, __u64 addr, __u64 *v)
+{
+	if (!st || !v || !stack_word(st, addr, v))
+		return 0;
+	walk_note(st, addr, *v);
+	return 1;
+}
+
+/*
+ * A read of the caller's saved rbp. In code without frame pointers rbp holds data, different
+ * at each call: the word is a walk's input only if a later rule reads rbp (walk_use_bp).
+ */
+static __always_inline int stack_bp(struct mt_ustate *st, __u64 addr, __u64 *v)
+{
+	int ok;
+
+	st->rec.hold = true;
+	ok = stack_u64(st, addr, v);
+	st->rec.hold = false;
+	st->rec.bp_initial = false;
+	return ok;
+}
+
 /*
  * A signal handler returns into the kernel's trampoline (__restore_rt) with sp at the ucontext;
  * the interrupted registers are in its uc_mcontext (struct sigcontext, a kernel ABI): the row
@@ -221,7 +261,7 @@ static __always_inline int signal_step(struct mt_ustate *st, const struct mt_unw
 	__u64 sp = st->sp;
 
 	if (!stack_u64(st, sp + r->cfa_offset, &st->sp) || !stack_u64(st, sp + r->cfa_offset + 8, &st->ip) ||
-	    !stack_u64(st, sp + r->rbp_offset, &st->bp))
+	    !stack_bp(st, sp + r->rbp_offset, &st->bp))
 		return MT_LOSS_UNWIND_READ_FAULT;
 	st->exact_ip = true;
 	return STEP_OK;
@@ -236,10 +276,10 @@ static __always_inline int apply_row(struct mt_ustate *st, const struct mt_unwin
 		cfa = st->sp + r->cfa_offset;
 		break;
 	case MT_CFA_RBP:
-		cfa = st->bp + r->cfa_offset;
+		cfa = walk_use_bp(st) + r->cfa_offset;
 		break;
 	case MT_CFA_DEREF_RBP:
-		if (!stack_u64(st, st->bp + r->cfa_offset, &cfa))
+		if (!stack_u64(st, walk_use_bp(st) + r->cfa_offset, &cfa))
 			return MT_LOSS_UNWIND_READ_FAULT;
 		break;
 	case MT_CFA_PLT:
@@ -256,9 +296,9 @@ static __always_inline int apply_row(struct mt_ustate *st, const struct mt_unwin
 	}
 	if (!stack_u64(st, cfa - 8, &ra))
 		return MT_LOSS_UNWIND_READ_FAULT;
-	if (r->rbp_rule == MT_RBP_AT_CFA && !stack_u64(st, cfa + r->rbp_offset, &bp))
+	if (r->rbp_rule == MT_RBP_AT_CFA && !stack_bp(st, cfa + r->rbp_offset, &bp))
 		return MT_LOSS_UNWIND_READ_FAULT;
-	if (r->rbp_rule == MT_RBP_AT_RBP && !stack_u64(st, st->bp + r->rbp_offset, &bp))
+	if (r->rbp_rule == MT_RBP_AT_RBP && !stack_bp(st, walk_use_bp(st) + r->rbp_offset, &bp))
 		return MT_LOSS_UNWIND_READ_FAULT;
 	st->ip = ra;
 	st->sp = cfa;
@@ -330,13 +370,13 @@ static __always_inline int cfi_step(struct mt_ustate *st)
  */
 static __always_inline int fp_step(struct mt_ustate *st)
 {
-	__u64 bp = st->bp;
+	__u64 bp = walk_use_bp(st);
 
 	if (!bp)
 		return STEP_END;
 	if (!frame_link_ok(bp, st->sp))
 		return MT_LOSS_UNWIND_READ_FAULT;
-	if (!stack_u64(st, bp + 8, &st->ip) || !stack_u64(st, bp, &st->bp))
+	if (!stack_u64(st, bp + 8, &st->ip) || !stack_bp(st, bp, &st->bp))
 		return MT_LOSS_UNWIND_READ_FAULT;
 	st->sp = bp + 16;
 	st->exact_ip = false;
@@ -345,26 +385,26 @@ static __always_inline int fp_step(struct mt_ustate *st)
 
 /* Count a frame the unwinder could not step. A page fault's are not: they would blur the figures
  * of the allocations' stacks, which README's unwinding section reports. */
-static __always_inline void unwind_loss(const struct mt_ustate *st, __u32 reason)
+static __always_inline void unwind_loss(struct mt_ustate *st, __u32 reason)
 {
+	st->rec.lossy = true;
 	if (!st->fault)
 		count_loss(reason);
 }
 
-static long unwind_frame(__u32 i, void *ctx)
+/*
+ * One frame: step from st's frame to its caller's; 1 when the walk ends. A global function, so
+ * the verifier checks it once with st unknown: inlined into the loop's callback, the flags in
+ * st (walk.bpf.h's among them) multiplied the states it explored past its limit.
+ */
+__noinline int unwind_step(struct mt_ustate *st)
 {
-	struct mt_ustate *st = ctx;
-	__u64 old_sp = st->sp;
-	__u32 zero = 0, n = st->n;
-	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	__u64 old_sp;
 	int err;
 
-	if (!e || n >= MT_MAX_FRAMES)
+	if (!st)
 		return 1;
-	if (!st->ip)
-		return 1;
-	e->frames[n] = st->ip;
-	st->n = n + 1;
+	old_sp = st->sp;
 	err = cfi_step(st);
 	if (err > 0) {
 		if (err < MT_LOSS__COUNT)
@@ -381,6 +421,23 @@ static long unwind_frame(__u32 i, void *ctx)
 		unwind_loss(st, MT_LOSS_UNWIND_READ_FAULT);
 		return 1;
 	}
+	return 0;
+}
+
+static long unwind_frame(__u32 i, void *ctx)
+{
+	struct mt_ustate *st = ctx;
+	__u32 zero = 0, n = st->n;
+	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!e || n >= MT_MAX_FRAMES)
+		return 1;
+	if (!st->ip)
+		return 1;
+	e->frames[n] = st->ip;
+	st->n = n + 1;
+	if (unwind_step(st))
+		return 1;
 	st->truncated = st->n == MT_MAX_FRAMES;
 	return 0;
 }
@@ -399,10 +456,22 @@ static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32
 		.fault = fault,
 	};
 
+	__u32 zero = 0, n;
+	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (!e)
+		return 0;
 	st.cache = mm_version(&st.seq);
+	st.rec.bp_initial = true;
+	if (!fault) {	/* a fault's stack rarely repeats: its pc is any instruction */
+		n = walk_replay(&st, e->frames);
+		if (n)
+			return n;
+	}
 	bpf_loop(MT_MAX_FRAMES, unwind_frame, &st, 0);
 	if (st.truncated)
 		count_loss(fault ? MT_LOSS_FAULT_STACK_TRUNCATED : MT_LOSS_STACK_TRUNCATED);
+	walk_keep(&st, e->frames);
 	return st.n;
 }
 

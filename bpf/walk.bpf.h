@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Walks already done, replayed. Included by unwind.bpf.h, which does the walks.
+ *
+ * Unwinding an allocation's stack by its CFI rows cost ~1 us on sqlite3, most of it finding each
+ * frame's row. But a program allocates from a few call paths over and over, and each time the
+ * walk starts from the same registers and reads the same stack words. A walk is a function of
+ * its start (ip, sp, and rbp when a rule reads it), the rows of the objects it passes, and the
+ * words it reads. So when a walk kept here starts where this one does, in the same state of the
+ * address space (the rows cannot differ: see row_cache), and every word it read still holds the
+ * value it read, this walk would end in the same frames: they are copied instead, and the check
+ * costs a compare per word where a step costs a row lookup, a rule and its bounds checks.
+ *
+ * Kept per CPU (~400 KiB), 4-way set-associative by (process, ip, sp): different paths can meet
+ * at one call with the same registers (tests/workloads/nofp_paths.c), and the words tell them
+ * apart. Only clean walks are kept: none that lost a frame (a table may be loaded later), was
+ * cut short, or read more words than fit. On sqlite3 and python3, 95-97% of the allocations'
+ * walks were replayed, and the return probe went from ~1.4 to ~0.95 us.
+ *
+ * A program that preempts another on the same CPU (under preempt=full) may take the same slot:
+ * each writer stamps the slot (gen, owner) before it writes and keeps the walk only if the stamp
+ * is still its own at the end; a replay that sees the stamp move is thrown away.
+ */
+#ifndef MT_WALK_BPF_H
+#define MT_WALK_BPF_H
+
+#define MT_WALK_SLOTS 256	/* a power of two */
+#define MT_WALK_FRAMES 48
+#define MT_WALK_READS 96
+
+#define MT_WALK_WAYS 4		/* walks from one start: paths that meet at the same (ip, sp) */
+#define MT_WALK_SETS (MT_WALK_SLOTS / MT_WALK_WAYS)
+
+struct mt_walk {
+	__u32 gen;		/* bumped by each writer as it starts */
+	__u32 owner;		/* the thread that wrote last */
+	__u32 tgid, seq;	/* the process and the version of its address space */
+	__u32 nframes, nreads;
+	bool uses_bp;		/* a rule read the starting rbp: it must match too */
+	__u64 ip, sp, bp;	/* where the walk started */
+	__u64 frames[MT_WALK_FRAMES];
+	__u32 off[MT_WALK_READS];	/* the words read: at sp + off[i] ... */
+	__u64 val[MT_WALK_READS];	/* ... was val[i] */
+};
+
+/* The slots' tags, apart: a lookup reads one cache line, not a page per way. */
+struct mt_walk_tags {
+	__u32 tag[MT_WALK_SLOTS];	/* walk_tag() of the slot's start; 0: empty, or being written */
+	__u8 next[MT_WALK_SETS];	/* the way each set replaces next */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mt_walk_tags);
+} walk_tags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MT_WALK_SLOTS);
+	__type(key, __u32);
+	__type(value, struct mt_walk);
+} walks SEC(".maps");
+
+static __always_inline struct mt_walk *walk_slot(const struct mt_ustate *st)
+{
+	__u32 slot = st->rec.slot;
+
+	return bpf_map_lookup_elem(&walks, &slot);
+}
+
+/* Keep a word the walk being recorded read. */
+static __always_inline void walk_word(struct mt_ustate *st, __u64 addr, __u64 v)
+{
+	__u64 off = addr - st->rec.sp0;
+	__u32 i = st->rec.nreads;
+	struct mt_walk *w = walk_slot(st);
+
+	if (!w || addr < st->rec.sp0 || off > 0xffffffffull || i >= MT_WALK_READS) {
+		st->rec.on = false;
+		return;
+	}
+	w->off[i] = off;
+	w->val[i] = v;
+	st->rec.nreads = i + 1;
+}
+
+/* A word the walk read (from stack_u64). One that became rbp is held: see stack_bp. */
+static __always_inline void walk_note(struct mt_ustate *st, __u64 addr, __u64 v)
+{
+	if (!st->rec.on)
+		return;
+	if (!st->rec.hold) {
+		walk_word(st, addr, v);
+		return;
+	}
+	st->rec.held = true;
+	st->rec.held_addr = addr;
+	st->rec.held_val = v;
+}
+
+/* A rule reads rbp: the word it came from, or the starting rbp, is an input of the walk. */
+static __always_inline __u64 walk_use_bp(struct mt_ustate *st)
+{
+	if (st->rec.bp_initial)
+		st->rec.uses_bp = true;
+	else if (st->rec.held && st->rec.on)
+		walk_word(st, st->rec.held_addr, st->rec.held_val);
+	st->rec.held = false;
+	return st->bp;
+}
+
+int stack_u64(struct mt_ustate *st, __u64 addr, __u64 *v);
+
+/* Do the words the kept walk read hold the same values now? A global function: checked once. */
+__noinline int walk_words_same(struct mt_ustate *st)
+{
+	struct mt_walk *w;
+	__u64 v;
+
+	if (!st)
+		return 0;
+	w = walk_slot(st);
+	if (!w)
+		return 0;
+	for (__u32 i = 0; i < MT_WALK_READS; i++) {
+		if (i >= w->nreads)
+			return 1;
+		if (!stack_u64(st, st->sp + w->off[i], &v) || v != w->val[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* A walk's start, in 32 bits, never 0: a slot's tag (0: empty or being written). */
+static __always_inline __u32 walk_tag(const struct mt_ustate *st)
+{
+	__u64 h = (st->ip ^ st->sp * 31 ^ (__u64)st->pid << 40) * 0x9e3779b97f4a7c15ull;
+
+	return (h >> 32) | 1;
+}
+
+/* Is the walk in st's slot one from st's start, and are the words it read unchanged? */
+static __always_inline __u32 walk_try(struct mt_ustate *st, __u64 *frames)
+{
+	struct mt_walk *w = walk_slot(st);
+	__u32 gen, n;
+
+	if (!w)
+		return 0;
+	gen = w->gen;
+	if (w->tgid != st->pid || w->seq != st->seq || w->ip != st->ip || w->sp != st->sp ||
+	    (w->uses_bp && w->bp != st->bp))
+		return 0;
+	n = w->nframes;
+	if (!walk_words_same(st))
+		return 0;
+	__builtin_memcpy(frames, w->frames, sizeof(w->frames));
+	if (w->gen != gen || n > MT_WALK_FRAMES)	/* rewritten while we read */
+		return 0;
+	return n;
+}
+
+/*
+ * The frames of a kept walk from st's start into frames[], or 0 when none applies; then a slot
+ * is taken for the walk that follows to be recorded in (walk_keep).
+ */
+static __always_inline __u32 walk_replay(struct mt_ustate *st, __u64 *frames)
+{
+	__u32 zero = 0, tag = walk_tag(st), set, slot, n, way;
+	struct mt_walk_tags *tags = bpf_map_lookup_elem(&walk_tags, &zero);
+	struct mt_walk *w;
+
+	if (!tags || !st->cache)
+		return 0;
+	set = tag >> 8 & (MT_WALK_SETS - 1);
+	for (way = 0; way < MT_WALK_WAYS; way++) {
+		slot = set * MT_WALK_WAYS + way;
+		if (tags->tag[slot & (MT_WALK_SLOTS - 1)] != tag)
+			continue;
+		st->rec.slot = slot;
+		n = walk_try(st, frames);
+		if (n)
+			return n;
+	}
+	way = tags->next[set] & (MT_WALK_WAYS - 1);
+	tags->next[set] = way + 1;
+	slot = set * MT_WALK_WAYS + way;
+	st->rec.slot = slot;
+	w = walk_slot(st);
+	if (!w)
+		return 0;
+	tags->tag[slot & (MT_WALK_SLOTS - 1)] = 0;
+	w->gen++;
+	w->owner = st->tid;
+	st->rec.gen = w->gen;
+	st->rec.tag = tag;
+	st->rec.ip0 = st->ip;
+	st->rec.sp0 = st->sp;
+	st->rec.bp0 = st->bp;
+	st->rec.on = true;
+	return 0;
+}
+
+/* Keep the walk just recorded, if it is clean and the slot is still its own. */
+static __always_inline void walk_keep(struct mt_ustate *st, const __u64 *frames)
+{
+	__u32 zero = 0, slot = st->rec.slot & (MT_WALK_SLOTS - 1);
+	struct mt_walk_tags *tags = bpf_map_lookup_elem(&walk_tags, &zero);
+	struct mt_walk *w = walk_slot(st);
+
+	if (!tags || !w || !st->rec.on || st->rec.lossy || st->truncated || st->n > MT_WALK_FRAMES ||
+	    w->gen != st->rec.gen || w->owner != st->tid)
+		return;
+	w->tgid = st->pid;
+	w->seq = st->seq;
+	w->ip = st->rec.ip0;
+	w->sp = st->rec.sp0;
+	w->bp = st->rec.bp0;
+	w->uses_bp = st->rec.uses_bp;
+	w->nframes = st->n;
+	w->nreads = st->rec.nreads;
+	__builtin_memcpy(w->frames, frames, sizeof(w->frames));
+	if (w->gen == st->rec.gen && w->owner == st->tid)
+		tags->tag[slot] = st->rec.tag;
+}
+
+#endif /* MT_WALK_BPF_H */
