@@ -72,8 +72,15 @@ int main(int argc, char **argv)
 	}
 	if (!stop_leaking)
 		return 0;
+	/* Signals blocked between the test of quit and the wait: a SIGINT landing in that gap would
+	 * leave pause() waiting for good (and memtrace, which waits for its command, with it). */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigprocmask(SIG_BLOCK, &block, &old);
 	write_state(argv[1], "stopped\n");
 	while (!quit)
-		pause();
+		sigsuspend(&old);
 	return 0;
 }
