@@ -80,7 +80,7 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 	{ "pid", 'p', "PID[,PID...]", 0, "Attach to running processes (repeatable)", 1 },           \
 	{ "sample-bytes", OPT_SAMPLE_BYTES, "N", 0,                                                 \
 	  "Sample the heap of -- CMD: one block per N bytes allocated on average (e.g. 512K), "     \
-	  "estimates scaled up; a few %% of overhead instead of a probe per call", 1 },              \
+	  "estimates scaled up; a few percent of overhead instead of a probe per call", 1 },              \
 	{ NULL, 0, NULL, 0, "When to stop:", 2 },                                                   \
 	{ "duration", 'd', "SECONDS", 0, "Stop after this long (default: until Ctrl-C or exit)", 2 }
 /* The live trace only: a recording holds one process tree's events, not the machine's. */
