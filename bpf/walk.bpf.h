@@ -156,7 +156,8 @@ static __always_inline __u32 walk_try(struct mt_ustate *st, __u64 *frames)
 	n = w->nframes;
 	if (!walk_words_same(st))
 		return 0;
-	__builtin_memcpy(frames, w->frames, sizeof(w->frames));
+	for (__u32 i = 0; i < MT_WALK_FRAMES && i < n; i++)	/* n's lines only: they are cold */
+		frames[i] = w->frames[i];
 	if (w->gen != gen || n > MT_WALK_FRAMES)	/* rewritten while we read */
 		return 0;
 	return n;
