@@ -2,7 +2,8 @@
 /*
  * The CFI unwinder: walks a user stack with the tables user/unwind.c derives from .eh_frame, so
  * code built without frame pointers (Debian's libc, python3, sqlite3) unwinds whole. Included by
- * memtrace.bpf.c, which provides scratch, count_loss() and the event layout.
+ * memtrace.bpf.c, which provides scratch, count_loss() and the event layout; walks already done
+ * are replayed by walk.bpf.h.
  *
  * Design. It starts from the registers of the allocator's return probe: ip is the return address
  * in the direct caller, sp and rbp the caller's own, a clean state to unwind from. An object is
@@ -454,15 +455,14 @@ static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32
 		.tid = (__u32)bpf_get_current_pid_tgid(),
 		.exact_ip = fault,
 		.fault = fault,
+		.rec.bp_initial = true,
 	};
-
 	__u32 zero = 0, n;
 	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
 
 	if (!e)
 		return 0;
 	st.cache = mm_version(&st.seq);
-	st.rec.bp_initial = true;
 	if (!fault) {	/* a fault's stack rarely repeats: its pc is any instruction */
 		n = walk_replay(&st, e->frames);
 		if (n)
