@@ -205,13 +205,9 @@ static __always_inline void event_time(struct mt_event *e)
 	e->ts_ns = t->ns;
 }
 
-static __always_inline struct mt_event *new_event(__u32 op, __u64 id)
+/* The header every event starts with; addr and size are the caller's. */
+static __always_inline void event_header(struct mt_event *e, __u32 op, __u64 id)
 {
-	__u32 zero = 0;
-	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
-
-	if (!e)
-		return NULL;
 	e->op = op;
 	e->pid = id >> 32;
 	e->tid = (__u32)id;
@@ -219,6 +215,16 @@ static __always_inline struct mt_event *new_event(__u32 op, __u64 id)
 	e->ts_ns = 0;	/* set by allocations only (event_time) */
 	e->old_addr = 0;
 	e->old_size = 0;
+}
+
+/* An event in the per-CPU scratch buffer, for those sent with a stack (send). */
+static __always_inline struct mt_event *new_event(__u32 op, __u64 id)
+{
+	__u32 zero = 0;
+	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
+
+	if (e)
+		event_header(e, op, id);
 	return e;
 }
 
@@ -345,6 +351,25 @@ static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_
 }
 
 /*
+ * An event without a stack (a free, an unmap), written straight into the ring: it skips the
+ * scratch event's page and the copy out of it. free_enter, interleaved runs: 448 -> 424 ns on
+ * bench_malloc, 451 -> 347 ns on sqlite3 (medians of 8 and 6).
+ */
+static __always_inline void send_release(__u32 op, __u64 id, __u64 addr, __u64 size)
+{
+	struct mt_event *e = bpf_ringbuf_reserve(&events, MT_EVENT_HDR_SIZE, 0);
+
+	if (!e) {
+		count_loss(MT_LOSS_RINGBUF_FULL);
+		return;
+	}
+	event_header(e, op, id);
+	e->addr = addr;
+	e->size = size;
+	bpf_ringbuf_submit(e, wakeup_flag(MT_EVENT_HDR_SIZE));
+}
+
+/*
  * At an allocator's return the kernel has put back the caller's return address as the
  * instruction pointer, so the user stack taken here starts at the direct caller. (At the entry
  * uprobe a frame-pointer walk would skip it: the return address sits at [rsp], above no frame.)
@@ -370,13 +395,17 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	t->in_call = false;
 	if (!call.op)		/* a call entered only to track nesting (file-backed mmap) */
 		return 0;
+	if (call.op == MT_OP_FREE) {	/* a wrapper (operator delete): reported once, at its return */
+		if (call.arg0)
+			send_release(MT_OP_FREE, id, call.arg0, 0);
+		return 0;
+	}
 
 	e = new_event(call.op, id);
 	if (!e)
 		return 0;
 	e->addr = ret;
-	if (call.op != MT_OP_FREE)
-		event_time(e);
+	event_time(e);
 	e->size = call.arg0;
 	switch (call.op) {
 	case MT_OP_CALLOC:
@@ -398,12 +427,6 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 		if (ret == (__u64)-1)
 			e->addr = 0;
 		break;
-	case MT_OP_FREE:	/* a wrapper (operator delete): reported once, at its return */
-		if (!call.arg0)
-			return 0;
-		e->addr = call.arg0;
-		send(e, false, ctx);
-		return 0;
 	case MT_OP_MREMAP:
 		e->old_addr = call.arg0;
 		e->old_size = call.arg1;
@@ -417,31 +440,6 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 }
 
 /* Frees and unmaps report at entry: they need no result and no stack. */
-/*
- * An event without a stack (a free, an unmap), written straight into the ring: it skips the
- * scratch event's page and the copy out of it. free_enter, interleaved runs: 448 -> 424 ns on
- * bench_malloc, 451 -> 347 ns on sqlite3 (medians of 8 and 6).
- */
-static __always_inline void send_release(__u32 op, __u64 id, __u64 addr, __u64 size)
-{
-	struct mt_event *e = bpf_ringbuf_reserve(&events, MT_EVENT_HDR_SIZE, 0);
-
-	if (!e) {
-		count_loss(MT_LOSS_RINGBUF_FULL);
-		return;
-	}
-	e->op = op;
-	e->pid = id >> 32;
-	e->tid = (__u32)id;
-	e->nframes = 0;
-	e->ts_ns = 0;
-	e->addr = addr;
-	e->size = size;
-	e->old_addr = 0;
-	e->old_size = 0;
-	bpf_ringbuf_submit(e, wakeup_flag(MT_EVENT_HDR_SIZE));
-}
-
 static __always_inline int release(struct pt_regs *ctx, __u32 op, __u64 addr, __u64 size)
 {
 	struct mt_thread *t;
