@@ -44,6 +44,17 @@ wait_file() {	# file, pattern, seconds
 	done
 	return 1
 }
+# After a failed wait for memtrace's exit: its status line, and where memtrace and the workload
+# are (state, tracer, kernel stack), for a hang seen twice in ~10 full suites and never alone.
+show_stuck() {	# workload name
+	local p
+	echo "# exit file: $(cat "$tmp/exit" 2>&1)"
+	for p in $(pgrep -f "$MT -i") $(pgrep -x "$1"); do
+		echo "# pid $p: $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+		grep -E '^(State|TracerPid):' "/proc/$p/status" 2>/dev/null | sed 's/^/#   /'
+		sed 's/^/#   /' "/proc/$p/stack" 2>/dev/null
+	done
+}
 first_row() { screen | sed -n '/CALL SITE/{n;p;q}'; }
 # The sparkline under the header line of process $1 (the screen's next line).
 spark_of() { screen | sed -n "/^ *$1 grow /{n;p;q}"; }
@@ -107,7 +118,7 @@ sleep 1.5
 check "p pauses the display" wait_for 'PAUSED' 5
 screen >"$tmp/paused"
 "${T[@]}" send-keys -t live q
-check "q ends memtrace with status 0" wait_file "$tmp/exit" 'EXIT=0' 20
+check "q ends memtrace with status 0" wait_file "$tmp/exit" 'EXIT=0' 20 || show_stuck grow
 sleep 0.3
 "${T[@]}" capture-pane -p -t live -S -200 >"$tmp/after"
 check "the final report follows on the terminal" \
