@@ -303,6 +303,7 @@ static __always_inline __u32 user_stack(const struct mt_ustart *at, __u64 *frame
 
 #include "vma.bpf.h"
 #include "unwind.bpf.h"
+#include "exit_maps.bpf.h"
 
 /* e's user stack from `at`, Python's frames after it (not for page faults, which are not calls). */
 static __always_inline __u32 take_stack(struct mt_event *e, const struct mt_ustart *at, bool fault)
@@ -514,6 +515,7 @@ int BPF_PROG(thread_exit)
 
 	if (!report_exits || (__u32)id != id >> 32 || !traced(id >> 32))
 		return 0;
+	send_exit_maps(id);
 	e = new_event(MT_OP_EXIT, id);
 	if (!e)
 		return 0;

@@ -44,6 +44,13 @@ enum mt_op {
 	 * Frees of sampled blocks (a realloc's old block too) come as MT_OP_FREE.
 	 */
 	MT_OP_SAMPLED_ALLOC,
+	/*
+	 * One code mapping of a process that is exiting (whole-machine tracing only; sent before
+	 * its MT_OP_EXIT): addr, size = the mapping; old_addr = its file offset; old_size = the
+	 * file's inode; frames[0] = the file's device (kernel encoding: major << 20 | minor); from
+	 * frames[1], the file's path, NUL-terminated (MT_PATH_BYTES at most).
+	 */
+	MT_OP_EXIT_MAP,
 	MT_OP__COUNT,
 };
 
@@ -91,6 +98,8 @@ struct mt_event {
 };
 
 #define MT_EVENT_HDR_SIZE 56u
+/* An exit map event's path: where frames[1] and on are. */
+#define MT_PATH_BYTES (8 * (MT_MAX_FRAMES - 1))
 /* An exit event's comm: it lies where addr and size are (16 bytes, NUL-padded). */
 #define MT_EVENT_COMM(e) ((char *)&(e)->addr)
 _Static_assert(sizeof(struct mt_event) == MT_EVENT_HDR_SIZE + 8 * MT_MAX_FRAMES,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "htab.h"
 #include "procmaps.h"
@@ -223,8 +224,21 @@ static struct module *module_recorded(const struct pmap *pm, const char *build_i
 	return m;
 }
 
+/* An exited process's object: the path as it saw it, if that is still the file it mapped. */
+static struct module *module_exited(const struct pmap *pm)
+{
+	struct stat st;
+
+	if (stat(pm->path, &st) || st.st_ino != pm->inode) {
+		mt_debug("%s: not the file an exited process mapped (inode %llu)", pm->path,
+			 (unsigned long long)pm->inode);
+		return module_stub(pm);
+	}
+	return module_open(xstrdup(pm->path), pm);
+}
+
 struct module_src {
-	int pid;
+	int pid;			/* 0: the process has exited; paths are opened from here */
 	const char *const *build_ids;	/* replay: parallel to the maps; NULL when live */
 	bool open_local;
 };
@@ -240,6 +254,8 @@ static struct module *module_get(struct symbolizer *s, const struct module_src *
 			return s->mods[k];
 	if (src->build_ids)
 		m = module_recorded(pm, src->build_ids[i], src->open_local);
+	else if (!src->pid)
+		m = module_exited(pm);
 	else	/* through /proc/PID/root, so objects inside containers are found */
 		m = module_open(xasprintf("/proc/%d/root%s", src->pid, pm->path), pm);
 	xgrow(&s->mods, &s->cap_mods, s->nmods + 1, sizeof(*s->mods));
@@ -318,6 +334,23 @@ int sym__refresh(struct symbolizer *s, int pid)
 	if (s->on_maps)
 		tell_maps(s, p);
 	return 0;
+}
+
+void sym__load_exit_maps(struct symbolizer *s, int pid, struct procmaps *maps)
+{
+	struct proc_maps *p = proc_get(s, pid, true);
+	struct module_src src = { .pid = 0 };
+
+	if (p->n || !maps->n) {	/* read from /proc while it lived: that list is the whole one */
+		procmaps__release(maps);
+		return;
+	}
+	mt_debug("pid %d: symbolized from the %zu code mappings it had at exit", pid, maps->n);
+	install_maps(s, p, maps, &src);
+	maps->maps = NULL;
+	maps->n = 0;
+	if (s->on_maps)
+		tell_maps(s, p);
 }
 
 void sym__on_maps(struct symbolizer *s, sym_maps_fn fn, void *ctx)

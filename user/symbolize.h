@@ -23,6 +23,13 @@ int sym__refresh(struct symbolizer *s, int pid);
 /* Forget a process: its mappings are freed (the objects stay, shared by others). */
 void sym__forget(struct symbolizer *s, int pid);
 
+/*
+ * Whole machine: a process's code mappings as it exited (MT_OP_EXIT_MAP), taken (maps is
+ * emptied). Used only when its /proc/PID/maps was never read: it was gone before its first stack
+ * was. Objects are opened by path from here, and only when that file is the mapped inode.
+ */
+void sym__load_exit_maps(struct symbolizer *s, int pid, struct procmaps *maps);
+
 /* Make sure every address of a new stack lies in a known mapping, re-reading them if not. */
 void sym__cover(struct symbolizer *s, int pid, const uint64_t *addrs, uint32_t n);
 

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,14 @@
 
 #define SCAN_EVERY_NS 2000000000ull
 #define KEEP_EXITED 256		/* ended processes kept for the report */
+#define KEEP_PENDING 64		/* exits whose code mappings are being gathered */
+
+/* The code mappings an exiting process sent before its exit event (MT_OP_EXIT_MAP). */
+struct exit_maps {
+	uint32_t pid;
+	struct procmaps maps;
+	size_t cap;
+};
 
 struct system {
 	struct probe *probe;
@@ -35,6 +44,8 @@ struct system {
 	uint32_t *exited;		/* pids of ended processes still kept */
 	size_t nexited, cap_exited;
 	uint64_t forgotten;
+	struct exit_maps *pending;	/* exits under way: their events interleave across CPUs */
+	size_t npending, cap_pending;
 };
 
 static uint64_t object_key(const struct pmap *pm)
@@ -116,6 +127,9 @@ void system__free(struct system *sy)
 	if (!sy)
 		return;
 	htab__free(sy->objects);
+	for (size_t i = 0; i < sy->npending; i++)
+		procmaps__release(&sy->pending[i].maps);
+	free(sy->pending);
 	free(sy->exited);
 	free(sy);
 }
@@ -179,9 +193,68 @@ static void bound_exited(struct system *sy)
 	sy->forgotten++;
 }
 
+static struct exit_maps *pending_find(struct system *sy, uint32_t pid)
+{
+	for (size_t i = 0; i < sy->npending; i++)
+		if (sy->pending[i].pid == pid)
+			return &sy->pending[i];
+	return NULL;
+}
+
+/* Take pid's gathered mappings out of the pending list (maps empty when there were none). */
+static struct procmaps pending_take(struct system *sy, uint32_t pid)
+{
+	struct exit_maps *x = pending_find(sy, pid);
+	struct procmaps maps = { 0 };
+
+	if (x) {
+		maps = x->maps;
+		*x = sy->pending[--sy->npending];
+	}
+	return maps;
+}
+
+/* One code mapping of an exiting process, kept until its exit event. */
+static void exit_map(struct system *sy, const struct mt_event *e)
+{
+	const char *path = (const char *)&e->frames[1];
+	size_t room = e->nframes > 1 ? 8 * (e->nframes - 1) : 0;
+	struct exit_maps *x = pending_find(sy, e->pid);
+	struct pmap *pm;
+
+	if (!room || path[0] != '/' || !memchr(path, 0, room))
+		return;
+	if (!x) {
+		if (sy->npending == KEEP_PENDING) {	/* an exit event lost: drop the oldest */
+			procmaps__release(&sy->pending[0].maps);
+			memmove(sy->pending, sy->pending + 1, --sy->npending * sizeof(*sy->pending));
+		}
+		xgrow(&sy->pending, &sy->cap_pending, sy->npending + 1, sizeof(*sy->pending));
+		x = &sy->pending[sy->npending++];
+		memset(x, 0, sizeof(*x));
+		x->pid = e->pid;
+	}
+	xgrow(&x->maps.maps, &x->cap, x->maps.n + 1, sizeof(*x->maps.maps));
+	pm = &x->maps.maps[x->maps.n++];
+	memset(pm, 0, sizeof(*pm));
+	pm->start = e->addr;
+	pm->end = e->addr + e->size;
+	pm->offset = e->old_addr;
+	pm->inode = e->old_size;
+	pm->dev = makedev(e->frames[0] >> 20, e->frames[0] & 0xfffff);	/* the kernel's encoding */
+	memcpy(pm->perms, "r-xp", sizeof(pm->perms));
+	pm->path = xstrdup(path);
+}
+
 void system__event(struct system *sy, const struct mt_event *e)
 {
 	struct agg_proc *p = agg__find_proc(sy->agg, e->pid);
+	struct procmaps maps;
+
+	if (e->op == MT_OP_EXIT_MAP) {
+		exit_map(sy, e);
+		return;
+	}
 
 	if (e->op == MT_OP_EXEC) {	/* the old program's record ends; the new one starts afresh */
 		if (p) {
@@ -201,8 +274,12 @@ void system__event(struct system *sy, const struct mt_event *e)
 			name_process(agg__proc(sy->agg, e->pid));
 		return;
 	}
-	if (!p)
-		return;		/* it never allocated while traced */
+	maps = pending_take(sy, e->pid);
+	if (!p) {		/* it never allocated while traced */
+		procmaps__release(&maps);
+		return;
+	}
+	sym__load_exit_maps(sy->sym, (int)e->pid, &maps);
 	if (!p->comm[0])	/* gone before its first event was read */
 		memcpy(p->comm, MT_EVENT_COMM(e), sizeof(p->comm) - 1);
 	agg__drop_blocks(sy->agg, e->pid);

@@ -112,7 +112,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		system__event(s->system, raw);
 		if (raw->op == MT_OP_EXIT)
 			unwind__forget(s->unw, raw->pid);
-		if (raw->op == MT_OP_EXIT || raw->op == MT_OP_EXEC)
+		if (raw->op == MT_OP_EXIT || raw->op == MT_OP_EXEC || raw->op == MT_OP_EXIT_MAP)
 			return 0;
 	}
 	recorder__event(s->rec, raw);	/* as the probes sent it (no Python frames: see below) */

@@ -38,6 +38,19 @@ is "$(jpy "[p['cmdline'] for p in d['processes'] if p['pid'] == $p1]" "$TMP/all.
 grep -q "^ *$p1 $LK .*$TMP/$LK (exited)" "$TMP/all.txt"; ok $? "text report: per-process totals first"
 is "$(python3 tests/lib/site.py "$TMP/all.json" | grep -c '^leak_malloc 20000 20$')" 1 "stacks of both, symbolized after they exited"
 
+# A process that has ended before memtrace reads its first event (memtrace is stopped meanwhile,
+# as a busy machine can delay it): /proc/PID/maps is gone, so its stacks are named from the code
+# mappings the kernel reports as it exits.
+start gone --comm $LK
+kill -STOP "$mt"
+"$TMP/$LK" >/dev/null
+kill -CONT "$mt"
+stop
+sites=$(python3 tests/lib/site.py "$TMP/gone.json")
+echo "$sites" | sed 's/^/# /'
+echo "$sites" | grep -qx 'leak_malloc 10000 10'; ok $? "a process gone before memtrace read its first event: its stacks symbolized all the same"
+is "$(echo "$sites" | grep -c '^?')" 0 "no call site left unnamed"
+
 # --comm: only processes of that name.
 start comm --comm $CX
 "$TMP/$LK" >/dev/null; "$TMP/$CX" >/dev/null
