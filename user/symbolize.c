@@ -336,19 +336,43 @@ int sym__refresh(struct symbolizer *s, int pid)
 	return 0;
 }
 
+static int by_start(const void *a, const void *b)
+{
+	const struct pmap *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Exit mappings where /proc's list (if any) had none: a process gone before its first read, or
+ * one that loaded an object after its last. The list is rebuilt; objects already open are kept
+ * (module_get finds them), and pins keep pointing at the mappings they were made with (owned).
+ */
 void sym__load_exit_maps(struct symbolizer *s, int pid, struct procmaps *maps)
 {
 	struct proc_maps *p = proc_get(s, pid, true);
+	struct procmaps old = { p->maps, p->n }, all = { xcalloc(p->n + maps->n + 1, sizeof(struct pmap)), 0 };
 	struct module_src src = { .pid = 0 };
+	size_t added = 0;
 
-	if (p->n || !maps->n) {	/* read from /proc while it lived: that list is the whole one */
-		procmaps__release(maps);
+	for (size_t i = 0; i < p->n; i++) {
+		all.maps[all.n] = p->maps[i];
+		all.maps[all.n++].path = xstrdup(p->maps[i].path);
+	}
+	for (size_t i = 0; i < maps->n; i++)
+		if (!procmaps__find(&old, maps->maps[i].start)) {
+			all.maps[all.n++] = maps->maps[i];
+			maps->maps[i].path = NULL;	/* moved */
+			added++;
+		}
+	procmaps__release(maps);
+	if (!added) {
+		procmaps__release(&all);
 		return;
 	}
-	mt_debug("pid %d: symbolized from the %zu code mappings it had at exit", pid, maps->n);
-	install_maps(s, p, maps, &src);
-	maps->maps = NULL;
-	maps->n = 0;
+	qsort(all.maps, all.n, sizeof(*all.maps), by_start);
+	mt_debug("pid %d: %zu code mappings taken from its exit", pid, added);
+	install_maps(s, p, &all, &src);
 	if (s->on_maps)
 		tell_maps(s, p);
 }

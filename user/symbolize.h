@@ -25,8 +25,9 @@ void sym__forget(struct symbolizer *s, int pid);
 
 /*
  * Whole machine: a process's code mappings as it exited (MT_OP_EXIT_MAP), taken (maps is
- * emptied). Used only when its /proc/PID/maps was never read: it was gone before its first stack
- * was. Objects are opened by path from here, and only when that file is the mapped inode.
+ * emptied). Added to what /proc/PID/maps said, where it said nothing: the process was gone
+ * before its first stack was read, or loaded an object after its last. Objects new here are
+ * opened by path from memtrace's own view, and only when that file is the mapped inode.
  */
 void sym__load_exit_maps(struct symbolizer *s, int pid, struct procmaps *maps);
 
