@@ -396,7 +396,7 @@ static int objects_of_exe(const char *exe, const char *interp, char *const envp[
 		fclose(f);
 	else
 		close(fds[0]);
-	waitpid(child, &st, 0);
+	mt_waitpid(child, &st, 0);
 	return 0;
 }
 

@@ -139,7 +139,7 @@ void target__abort(struct target *t)
 	if (t->go_fd >= 0)
 		close(t->go_fd);
 	kill(t->pid, SIGKILL);
-	waitpid(t->pid, &t->status, __WALL);
+	mt_waitpid(t->pid, &t->status, __WALL);
 	t->exited = true;
 }
 
@@ -263,7 +263,9 @@ void target__detach(struct target *t)
 		return;
 	if (ptrace(PTRACE_INTERRUPT, t->pid, 0, 0))
 		return;
-	while (waitpid(t->pid, &st, __WALL) == t->pid) {
+	/* An EINTR here used to end the loop with the tracee still held: detach failed, and the
+	 * wait for the command then hung on a stopped process (seen in live_tmux under load). */
+	while (mt_waitpid(t->pid, &st, __WALL) == t->pid) {
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
 			t->exited = true;
 			t->status = st;
@@ -299,6 +301,8 @@ int target__wait(struct target *t, volatile int *forward_signal)
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
 			t->exited = true;
 			t->status = st;
+		} else if (WIFSTOPPED(st)) {	/* still ours (detach failed): never leave it stopped */
+			ptrace(PTRACE_CONT, t->pid, 0, st >> 16 ? 0 : WSTOPSIG(st));
 		}
 	}
 	if (WIFSIGNALED(t->status))

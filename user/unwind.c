@@ -328,7 +328,7 @@ static void preload_needed(struct unwinder *u, int pid, const char *interp, cons
 	else
 		close(fds[0]);
 	if (child > 0)
-		waitpid(child, NULL, 0);
+		mt_waitpid(child, NULL, 0);
 }
 
 void unwind__preload(struct unwinder *u, int pid, const char *exe)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Errors, allocation, clocks and formatting shared by every module. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "util.h"
@@ -124,4 +126,14 @@ uint64_t mt_hash(const void *data, size_t len, uint64_t seed)
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	return h;
+}
+
+int mt_waitpid(int pid, int *status, int flags)
+{
+	int r;
+
+	do
+		r = waitpid(pid, status, flags);
+	while (r < 0 && errno == EINTR);
+	return r;
 }
