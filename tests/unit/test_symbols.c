@@ -15,6 +15,53 @@ __attribute__((noinline)) void *known_function(void)
 	return __builtin_return_address(0);
 }
 
+/* One code mapping as MT_OP_EXIT_MAP brings it: pm's file with the given inode, at start. */
+static struct procmaps one_map(const struct pmap *pm, uint64_t start, uint64_t inode)
+{
+	struct procmaps x = { calloc(1, sizeof(struct pmap)), 1 };
+
+	x.maps[0] = *pm;
+	x.maps[0].start = start;
+	x.maps[0].end = start + (pm->end - pm->start);
+	x.maps[0].inode = inode;
+	x.maps[0].path = strdup(pm->path);
+	return x;
+}
+
+/*
+ * Whole machine: a process gone before its /proc/PID/maps was read is symbolized from the code
+ * mappings it sent as it exited; a path that is not the mapped inode any more names the object
+ * only; and mappings /proc's list lacked are added to it, the ones it had left alone.
+ */
+static void exit_maps(struct symbolizer *s, uint64_t ret)
+{
+	const int gone = 999999999, replaced = 999999998;	/* above pid_max: never a process */
+	struct procmaps m, x;
+	const struct pmap *pm;
+	struct mt_frame f;
+
+	if (procmaps__read(getpid(), &m) || !(pm = procmaps__find(&m, ret)))
+		return (void)ok(0, "the return address lies in a mapping of this process");
+	x = one_map(pm, pm->start, pm->inode);
+	sym__load_exit_maps(s, gone, &x);
+	ok(!x.maps && !x.n, "the exit mappings are taken");
+	sym__resolve(s, gone, ret, &f);
+	is_str(f.function, "main", "a process gone before its maps were read: resolved from its exit mappings");
+	x = one_map(pm, pm->start, pm->inode + 1);
+	sym__load_exit_maps(s, replaced, &x);
+	sym__resolve(s, replaced, ret, &f);
+	ok(!f.function && f.mapping && !strcmp(f.mapping->path, pm->path),
+	   "a path that is no longer the mapped inode: the object named, its symbols not used");
+	/* 64 KiB: below mmap_min_addr, so this process has nothing there. */
+	x = one_map(pm, 0x10000, pm->inode);
+	sym__load_exit_maps(s, getpid(), &x);
+	sym__resolve(s, getpid(), 0x10000 + (ret - pm->start), &f);
+	is_str(f.function, "main", "a mapping /proc's list lacked is added to it");
+	sym__resolve(s, getpid(), ret, &f);
+	is_str(f.function, "main", "the mappings it had still resolve");
+	procmaps__release(&m);
+}
+
 int main(void)
 {
 	static const char *const names[] = { "known_function", "main", "no_such_symbol" };
@@ -48,6 +95,7 @@ int main(void)
 	ok(f.mapping && f.mapping->build_id && strlen(f.mapping->build_id) == 40, "build id read");
 	sym__resolve(s, getpid(), 0x10, &f);
 	ok(!f.function && !f.mapping, "an unmapped address resolves to nothing, without crashing");
+	exit_maps(s, ret);
 	sym__free(s);
 
 	char *buf = NULL;
