@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "htab.h"
+#include "pytrace.h"
 #include "recorder.h"
 #include "recording.h"
 #include "util.h"
@@ -21,6 +22,7 @@ struct recorder {
 	size_t npids, cap_pids;
 	struct htab *mapping_ids;	/* struct mt_mapping pointer -> its REC_MAPPING id + 1 */
 	uint64_t symbols;
+	const struct pytrace *py;	/* names Python frames; NULL: none are traced */
 };
 
 static void on_maps(void *ctx, int pid, const struct pmap *maps, size_t n,
@@ -57,10 +59,21 @@ void recorder__process(struct recorder *r, const struct agg_proc *p)
 {
 	struct rec_proc rp = { .pid = p->pid, .exited = p->exited, .cmdline = p->cmdline };
 
+	const struct mt_py_info *info;
+
 	if (!r)
 		return;
 	memcpy(rp.comm, p->comm, sizeof(rp.comm));
 	rec_writer__proc(r->w, &rp);
+	info = r->py ? pytrace__info(r->py, p->pid) : NULL;
+	if (info)
+		rec_writer__python(r->w, &(struct rec_python){ p->pid, *info });
+}
+
+void recorder__python(struct recorder *r, const struct pytrace *py)
+{
+	if (r)
+		r->py = py;
 }
 
 void recorder__start(struct recorder *r, const struct agg *a, uint64_t start_ns)
@@ -124,7 +137,12 @@ static void stack_symbols(struct recorder *r, const struct agg_stack *st, struct
 		htab__insert(done, addr + 1, &existed);
 		if (existed)
 			continue;
-		sym__resolve(sym, (int)st->pid, addr, &fr);
+		if (!pytrace__is_frame(addr))
+			sym__resolve(sym, (int)st->pid, addr, &fr);
+		else if (r->py)	/* by code id, which only this session's Python tracer knows */
+			pytrace__resolve(r->py, addr, &fr);
+		else
+			continue;
 		rec_writer__symbol(r->w, &(struct rec_symbol){ st->pid, fr.line, addr, fr.module_offset,
 								mapping_id(r, fr.mapping), fr.function,
 								fr.file });

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "aggregate.h"
+#include "pytrace.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
 
@@ -19,7 +20,10 @@ int recorder__open(const char *path, struct symbolizer *sym, struct recorder **o
 /* The probes are in: the start time, and the processes known so far, in the aggregate's order. */
 void recorder__start(struct recorder *r, const struct agg *a, uint64_t start_ns);
 void recorder__event(struct recorder *r, const struct mt_event *e);
+/* What is known of a process; with it, what its Python frames are, for a CPython process. */
 void recorder__process(struct recorder *r, const struct agg_proc *p);
+/* Python frames come named by this tracer's code ids: symbols of theirs are written through it. */
+void recorder__python(struct recorder *r, const struct pytrace *py);
 /* Resolve and write each (pid, address) of pid's stacks not yet written; pid < 0: every process. */
 void recorder__symbols(struct recorder *r, const struct agg *a, struct symbolizer *sym, int pid);
 /* True once a second has passed since the last block went out: then call recorder__tick(). */

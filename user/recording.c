@@ -268,3 +268,16 @@ int rec_writer__close(struct rec_writer *w)
 	free(w);
 	return err;
 }
+
+void rec_writer__python(struct rec_writer *w, const struct rec_python *p)
+{
+	begin(w, REC_PYTHON);
+	put_u32(w, p->pid);
+	put_u32(w, p->info.complete);
+	put_str(w, p->info.version);
+	put_str(w, p->info.path);
+	put_str(w, p->info.frames);
+	put_str(w, p->info.why);
+	put_str(w, p->info.coverage);
+	end(w);
+}

@@ -37,6 +37,7 @@ enum rec_type {
 	REC_END,	/* same payload as REC_CLOCK: the trace's final moment; the file is whole */
 	REC_MAPPING,	/* a mapping frames resolved into, by id, for REC_SYMBOL to refer to */
 	REC_UNWIND,	/* the CFI unwinder's statistics at the end (struct mt_unwind_stats) */
+	REC_PYTHON,	/* a CPython process: what its Python frames are (struct mt_py_info) */
 	REC__COUNT,
 };
 
@@ -82,6 +83,11 @@ struct rec_symbol {
 	const char *function, *file;	/* NULL when unknown */
 };
 
+struct rec_python {
+	uint32_t pid;
+	struct mt_py_info info;		/* strings NULL when absent */
+};
+
 /* One record; pointers stay valid until the next rec_reader__next() call. */
 struct rec_record {
 	enum rec_type type;
@@ -94,6 +100,7 @@ struct rec_record {
 		struct rec_mapping mapping;
 		struct rec_clock clock;		/* REC_CLOCK and REC_END */
 		struct mt_unwind_stats unwind;	/* mode NULL when not recorded */
+		struct rec_python python;
 	};
 };
 
@@ -110,6 +117,7 @@ void rec_writer__mapping(struct rec_writer *w, const struct rec_mapping *m);
 void rec_writer__symbol(struct rec_writer *w, const struct rec_symbol *s);
 void rec_writer__clock(struct rec_writer *w, const struct rec_clock *c, bool end);
 void rec_writer__unwind(struct rec_writer *w, const struct mt_unwind_stats *u);
+void rec_writer__python(struct rec_writer *w, const struct rec_python *p);
 /* Compress and write what is buffered as one block. 0, or the first write error (-errno). */
 int rec_writer__flush(struct rec_writer *w);
 /* Bytes written to the file so far and events recorded. */

@@ -253,6 +253,18 @@ static bool decode_unwind(struct cursor *c, struct mt_unwind_stats *u)
 	return !c->bad;
 }
 
+static bool decode_python(struct cursor *c, struct rec_python *p)
+{
+	p->pid = get_u32(c);
+	p->info.complete = get_u32(c) != 0;
+	p->info.version = get_str(c);
+	p->info.path = get_str(c);
+	p->info.frames = get_str(c);
+	p->info.why = get_str(c);
+	p->info.coverage = get_str(c);
+	return !c->bad;
+}
+
 static bool decode_clock(struct cursor *c, struct rec_clock *k)
 {
 	uint32_t n;
@@ -288,6 +300,8 @@ static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *re
 		return decode_mapping(c, &rec->mapping);
 	case REC_UNWIND:
 		return decode_unwind(c, &rec->unwind);
+	case REC_PYTHON:
+		return decode_python(c, &rec->python);
 	case REC_CLOCK:
 	case REC_END:
 		return decode_clock(c, &rec->clock);

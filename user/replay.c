@@ -30,6 +30,8 @@ struct replay {
 	struct symbolizer *sym;
 	struct mt_snapshot *snap;
 	char *unwind_mode;		/* the snapshot's unwind.mode points here */
+	struct snapshot_py *pys;	/* REC_PYTHON, the last of each pid; the snapshot points here */
+	size_t npys, cap_pys;
 };
 
 struct loader {
@@ -112,6 +114,36 @@ static void apply_symbol(struct loader *l, const struct rec_symbol *s)
 	htab__insert(l->has_symbols, (uint64_t)s->pid + 1, NULL);
 }
 
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
+static void py_info_release(struct mt_py_info *i)
+{
+	free((char *)i->version);
+	free((char *)i->path);
+	free((char *)i->frames);
+	free((char *)i->why);
+	free((char *)i->coverage);
+}
+
+static void apply_python(struct replay *r, const struct rec_python *rp)
+{
+	struct snapshot_py *p = NULL;
+
+	for (size_t i = 0; i < r->npys && !p; i++)
+		if (r->pys[i].pid == rp->pid)
+			p = &r->pys[i];
+	if (p) {
+		py_info_release(&p->info);
+	} else {
+		xgrow(&r->pys, &r->cap_pys, r->npys + 1, sizeof(*r->pys));
+		p = &r->pys[r->npys++];
+	}
+	p->pid = rp->pid;
+	p->info = (struct mt_py_info){ dup_or_null(rp->info.version), dup_or_null(rp->info.path),
+				       dup_or_null(rp->info.frames), dup_or_null(rp->info.why),
+				       dup_or_null(rp->info.coverage), rp->info.complete };
+}
+
 static void apply_clock(struct loader *l, const struct rec_record *rec)
 {
 	if (rec->clock.now_ns > l->last_ns)
@@ -153,6 +185,9 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		l->r->unwind_mode = rec->unwind.mode ? xstrdup(rec->unwind.mode) : NULL;
 		l->meta.unwind = rec->unwind;
 		l->meta.unwind.mode = l->r->unwind_mode;
+		break;
+	case REC_PYTHON:
+		apply_python(l->r, &rec->python);
 		break;
 	case REC_CLOCK:
 	case REC_END:
@@ -216,6 +251,8 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 		say_partial(&l, rd, name);
 		install_maps(&l, open_local);
 		finish_meta(&l);
+		l.meta.py_recorded = l.r->pys;
+		l.meta.npy_recorded = l.r->npys;
 		l.r->snap = snapshot__build(l.r->agg, l.r->sym, &l.meta);
 	}
 	for (size_t i = 0; i < l.nmaps; i++)
@@ -258,6 +295,9 @@ void replay__free(struct replay *r)
 	sym__free(r->sym);
 	agg__free(r->agg);
 	free(r->unwind_mode);
+	for (size_t i = 0; i < r->npys; i++)
+		py_info_release(&r->pys[i].info);
+	free(r->pys);
 	free(r);
 }
 

@@ -114,21 +114,38 @@ static int by_outstanding(const void *x, const void *y)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Python frames are named by the Python tracer; the call site is the innermost of them. */
-static bool resolve_python(const struct pytrace *py, const struct agg_stack *as,
-			   struct mt_frame *frames, int *site)
+/*
+ * Python frames are named by the Python tracer, or in a replay by the symbols recorded for them
+ * (preloaded into the symbolizer); the call site is the innermost of them.
+ */
+static bool resolve_python(const struct pytrace *py, struct symbolizer *sym,
+			   const struct agg_stack *as, struct mt_frame *frames, int *site)
 {
 	bool any = false;
 
-	for (uint32_t f = 0; py && f < as->nframes; f++) {
+	for (uint32_t f = 0; f < as->nframes; f++) {
 		if (!pytrace__is_frame(as->frames[f]))
 			continue;
-		pytrace__resolve(py, as->frames[f], &frames[f]);
+		if (py)
+			pytrace__resolve(py, as->frames[f], &frames[f]);
+		else
+			sym__resolve(sym, (int)as->pid, as->frames[f], &frames[f]);
+		frames[f].addr = as->frames[f];
 		if (!any)
 			*site = (int)f;
 		any = true;
 	}
 	return any;
+}
+
+static const struct mt_py_info *python_info(const struct snapshot_meta *meta, uint32_t pid)
+{
+	if (meta->py)
+		return pytrace__info(meta->py, pid);
+	for (size_t i = 0; i < meta->npy_recorded; i++)
+		if (meta->py_recorded[i].pid == pid)
+			return &meta->py_recorded[i].info;
+	return NULL;
 }
 
 const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, const uint64_t *addrs,
@@ -164,11 +181,11 @@ static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct
 	st->oldest_ts_ns = as->outstanding_allocations ? oldest : 0;
 	st->nframes = as->nframes;
 	st->frames = snapshot__frames(sym, as->pid, as->frames, as->nframes, false, &st->site);
-	resolve_python(py, as, (struct mt_frame *)st->frames, &st->site);
+	resolve_python(py, sym, as, (struct mt_frame *)st->frames, &st->site);
 	agg__stack_at_peak(a, id, &st->peak_bytes, &st->peak_allocations);
 }
 
-static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct pytrace *py,
+static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct snapshot_meta *meta,
 		      const struct agg_proc *ap, const uint64_t *oldest, struct mt_proc *p)
 {
 	size_t n = 0;
@@ -184,14 +201,14 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 		const struct agg_stack *as = agg__stack(a, id);
 
 		if (as->pid == ap->pid)
-			fill_stack(a, sym, py, as, id, oldest[id], &stacks[n++]);
+			fill_stack(a, sym, meta->py, as, id, oldest[id], &stacks[n++]);
 	}
 	qsort(stacks, n, sizeof(*stacks), by_outstanding);
 	p->nstacks = n;
 	p->stacks = stacks;
 	p->peak.heap_bytes = ap->sum[MT_KIND_HEAP].peak_outstanding_bytes;
 	p->peak.heap_ts_ns = ap->sum[MT_KIND_HEAP].peak_ts_ns;
-	p->python = py ? pytrace__info(py, ap->pid) : NULL;
+	p->python = python_info(meta, ap->pid);
 }
 
 /* A truncated or partly unwound stack still carries its event: those count frames, not events. */
@@ -235,7 +252,7 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 		if (ap->sum[MT_KIND_HEAP].outstanding_bytes + ap->sum[MT_KIND_MMAP].outstanding_bytes <
 		    meta->min_bytes)
 			continue;	/* --min-bytes */
-		fill_proc(a, sym, meta->py, ap, oldest, out);
+		fill_proc(a, sym, meta, ap, oldest, out);
 		out->kind[MT_KIND_HEAP].lost_events = lost;
 		if (meta->resident)
 			resident__fill(meta->resident, sym, out->pid, &out->resident);

@@ -11,13 +11,22 @@
 struct resident;
 struct series;
 
+/* Replay: a CPython process as its recording described it. */
+struct snapshot_py {
+	uint32_t pid;
+	struct mt_py_info info;
+};
+
 struct snapshot_meta {
 	uint64_t start_ns, now_ns;
 	uint64_t loss[MT_LOSS__COUNT];
 	const struct resident *resident;	/* page faults; NULL when not traced */
 	const struct series *series;		/* memory over time; NULL when not sampled */
 	struct mt_unwind_stats unwind;
-	const struct pytrace *py;	/* NULL: no Python frames to name */
+	const struct pytrace *py;	/* NULL: no Python frames to name, or (replay) named by the
+					 * symbolizer from the recorded symbols */
+	const struct snapshot_py *py_recorded;	/* replay: the CPython processes, when py is NULL */
+	size_t npy_recorded;
 	uint64_t min_bytes;		/* processes holding less (heap + mmap) are left out */
 };
 

@@ -115,8 +115,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		if (raw->op == MT_OP_EXIT || raw->op == MT_OP_EXEC || raw->op == MT_OP_EXIT_MAP)
 			return 0;
 	}
-	recorder__event(s->rec, raw);	/* as the probes sent it (no Python frames: see below) */
 	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
+	recorder__event(s->rec, e);	/* as aggregated: replay applies it as is */
 	agg__apply(s->agg, e);
 	new_fault_stack = resident__apply(s->res, e);
 	if (agg__nstacks(s->agg) != nstacks || new_fault_stack)	/* make sure we can name its objects */
@@ -524,10 +524,9 @@ int trace__run(const struct env *env)
 		goto cleanup;
 	}
 	s.unw = unwind__new(s.probe, env->unwind);
-	/* Recordings carry no Python frames yet: they would need the code objects' names too. */
-	if (!env->record)
-		s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"),
-				    probe__python_on(s.probe));
+	s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"),
+			    probe__python_on(s.probe));
+	recorder__python(s.rec, s.py);	/* Python frames are recorded by code id, named by it */
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));

@@ -251,6 +251,48 @@ static void replay(void)
 	replay__free(r);
 }
 
+/* A CPython process: its Python frames, named by SYMBOL records, and what PYTHON said of it. */
+static void python_replay(void)
+{
+	char py_path[] = "/tmp/test_recording_py.XXXXXX";
+	int fd = mkstemp(py_path);
+	const uint64_t py_frame = MT_PY_TAG | (7ull << MT_PY_INSTR_SHIFT) | 3;	/* code 3, instr 7 */
+	struct mt_event e = event(MT_OP_MALLOC, 0x5000, 64, 2);
+	struct rec_python rp = { 77, { "3.11.2", "/usr/bin/python3.11", "mixed", NULL,
+				       "objects over 512 bytes", false } };
+	struct rec_writer *w;
+	struct replay *r;
+	const struct mt_proc *p;
+	const struct mt_stack *st;
+	FILE *f;
+
+	close(fd);
+	e.frames[1] = py_frame;
+	rec_writer__create(py_path, &w);
+	rec_writer__start(w, 1000);
+	rec_writer__proc(w, &(struct rec_proc){ .pid = 77, .comm = "python3" });
+	rec_writer__event(w, &e);
+	rec_writer__python(w, &rp);
+	rec_writer__symbol(w, &(struct rec_symbol){ 77, 48, py_frame, 0, REC_NO_MAPPING, "small", "app.py" });
+	rec_writer__clock(w, &(struct rec_clock){ .now_ns = 3000 }, true);
+	ok(rec_writer__close(w) == 0, "a recording of a Python process is written");
+	f = fopen(py_path, "rb");
+	ok(replay__load(f, py_path, false, &r) == 0, "and replays");
+	fclose(f);
+	p = &replay__snapshot(r)->procs[0];
+	ok(p->python && !strcmp(p->python->version, "3.11.2") && !strcmp(p->python->frames, "mixed") &&
+	   !p->python->why && !strcmp(p->python->coverage, "objects over 512 bytes") && !p->python->complete,
+	   "the process is CPython, as the PYTHON record says");
+	st = &p->stacks[0];
+	is_u64(st->site, 1, "the call site is the Python frame");
+	is_str(st->frames[1].function, "small", "named by its SYMBOL record");
+	ok(st->frames[1].file && !strcmp(st->frames[1].file, "app.py") && st->frames[1].line == 48,
+	   "with its file and line");
+	is_u64(st->frames[1].addr, py_frame, "its address kept: the Python views know it by that");
+	replay__free(r);
+	unlink(py_path);
+}
+
 int main(void)
 {
 	size_t len;
@@ -267,6 +309,7 @@ int main(void)
 	damaged(buf, len);
 	unknown_type();
 	replay();
+	python_replay();
 	free(buf);
 	unlink(path);
 	return done_testing();
