@@ -114,7 +114,8 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 }
 #define O_RESIDENT                                                                                  \
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0,                                                      \
-	  "Do not trace page faults (resident memory by stack and by mapping)", 3 },                \
+	  "Do not trace page faults (resident memory by stack and by mapping)", 3 }
+#define O_TIMELINE                                                                                  \
 	{ "timeline", OPT_TIMELINE, "FILE", 0,                                                      \
 	  "Write memory over time (RSS, heap, the peak) to FILE: .html, or .svg for the chart alone", 3 }
 #define O_PY_FRAMES                                                                                 \
@@ -139,7 +140,7 @@ static const struct argp_option options[] = {
 	O_TARGETS, O_REACH,
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
 	O_TOP, O_TEXT, O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_LIVE,
-	O_EXPORTS, O_RESIDENT,
+	O_EXPORTS, O_RESIDENT, O_TIMELINE,
 	O_OTHER, O_UNWIND,
 	O_PY_FRAMES, O_GROUP_BY,
 	{ 0 },
@@ -149,15 +150,17 @@ static const struct argp_option record_options[] = {
 	O_TARGETS,
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
 	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required)", 3 },
-	O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_LIVE,
+	O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_TIMELINE, O_LIVE,
 	O_OTHER, O_UNWIND,
+	O_PY_FRAMES,
 	{ 0 },
 };
 
 static const struct argp_option report_options[] = {
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
-	O_TOP, O_TEXT, O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH,
+	O_TOP, O_TEXT, O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_TIMELINE,
 	O_OTHER,
+	O_GROUP_BY,
 	{ 0 },
 };
 
@@ -184,9 +187,9 @@ static const char record_doc[] =
 	"  sudo memtrace record -o run.mtr -p 1234 -d 60   record a running process\n"
 	"  memtrace report run.mtr                         later, anywhere, no root\n"
 	"\n"
-	"The recording holds the events as the probes sent them, the processes'\n"
-	"mappings and the symbols of every address seen: it reports without the\n"
-	"binaries. Blocks go out at least once a second, so a killed memtrace\n"
+	"The recording holds the events as they were counted (a Python program's\n"
+	"frames included), memory over time, the processes' mappings and the\n"
+	"symbols of every address seen: it reports without the binaries. Blocks go out at least once a second, so a killed memtrace\n"
 	"leaves a file readable up to its last block. No text report is written;\n"
 	"the other outputs are, as with memtrace.";
 
@@ -493,7 +496,7 @@ int main(int argc, char **argv)
 		}
 	}
 	env.mode = cmd->mode;
-	/* Recordings do not carry page faults or RSS samples yet: their replay could not match. */
+	/* Recordings do not carry page faults yet: their replay could not match. */
 	env.faults = env.mode != MT_MODE_RECORD;
 	/* argp's own errors exit with argp_err_exit_status. */
 	argp_err_exit_status = MT_EXIT_USAGE;

@@ -11,6 +11,7 @@
 #include "pytrace.h"
 #include "recorder.h"
 #include "recording.h"
+#include "series.h"
 #include "util.h"
 
 struct recorder {
@@ -68,6 +69,19 @@ void recorder__process(struct recorder *r, const struct agg_proc *p)
 	info = r->py ? pytrace__info(r->py, p->pid) : NULL;
 	if (info)
 		rec_writer__python(r->w, &(struct rec_python){ p->pid, *info });
+}
+
+static void on_sample(void *ctx, uint32_t pid, const struct mt_sample *x, uint64_t hwm_bytes)
+{
+	struct recorder *r = ctx;
+
+	rec_writer__sample(r->w, &(struct rec_sample){ pid, *x, hwm_bytes });
+}
+
+void recorder__series(struct recorder *r, struct series *series)
+{
+	if (r)
+		series__on_sample(series, on_sample, r);
 }
 
 void recorder__python(struct recorder *r, const struct pytrace *py)

@@ -7,6 +7,7 @@
 
 #include "aggregate.h"
 #include "pytrace.h"
+#include "series.h"
 #include "snapshot_build.h"
 #include "symbolize.h"
 
@@ -22,6 +23,8 @@ void recorder__start(struct recorder *r, const struct agg *a, uint64_t start_ns)
 void recorder__event(struct recorder *r, const struct mt_event *e);
 /* What is known of a process; with it, what its Python frames are, for a CPython process. */
 void recorder__process(struct recorder *r, const struct agg_proc *p);
+/* Each sample of memory over time the series reads is recorded. */
+void recorder__series(struct recorder *r, struct series *series);
 /* Python frames come named by this tracer's code ids: symbols of theirs are written through it. */
 void recorder__python(struct recorder *r, const struct pytrace *py);
 /* Resolve and write each (pid, address) of pid's stacks not yet written; pid < 0: every process. */

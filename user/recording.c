@@ -281,3 +281,15 @@ void rec_writer__python(struct rec_writer *w, const struct rec_python *p)
 	put_str(w, p->info.coverage);
 	end(w);
 }
+
+void rec_writer__sample(struct rec_writer *w, const struct rec_sample *s)
+{
+	begin(w, REC_SAMPLE);
+	put_u32(w, s->pid);
+	put_u64(w, s->x.ts_ns);
+	put_u64(w, s->x.rss_bytes);
+	put_u64(w, s->x.heap_bytes);
+	put_u64(w, s->x.mmap_bytes);
+	put_u64(w, s->hwm_bytes);
+	end(w);
+}

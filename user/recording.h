@@ -38,6 +38,7 @@ enum rec_type {
 	REC_MAPPING,	/* a mapping frames resolved into, by id, for REC_SYMBOL to refer to */
 	REC_UNWIND,	/* the CFI unwinder's statistics at the end (struct mt_unwind_stats) */
 	REC_PYTHON,	/* a CPython process: what its Python frames are (struct mt_py_info) */
+	REC_SAMPLE,	/* one point of a process's memory over time (struct mt_sample, VmHWM) */
 	REC__COUNT,
 };
 
@@ -88,6 +89,12 @@ struct rec_python {
 	struct mt_py_info info;		/* strings NULL when absent */
 };
 
+struct rec_sample {
+	uint32_t pid;
+	struct mt_sample x;
+	uint64_t hwm_bytes;
+};
+
 /* One record; pointers stay valid until the next rec_reader__next() call. */
 struct rec_record {
 	enum rec_type type;
@@ -101,6 +108,7 @@ struct rec_record {
 		struct rec_clock clock;		/* REC_CLOCK and REC_END */
 		struct mt_unwind_stats unwind;	/* mode NULL when not recorded */
 		struct rec_python python;
+		struct rec_sample sample;
 	};
 };
 
@@ -118,6 +126,7 @@ void rec_writer__symbol(struct rec_writer *w, const struct rec_symbol *s);
 void rec_writer__clock(struct rec_writer *w, const struct rec_clock *c, bool end);
 void rec_writer__unwind(struct rec_writer *w, const struct mt_unwind_stats *u);
 void rec_writer__python(struct rec_writer *w, const struct rec_python *p);
+void rec_writer__sample(struct rec_writer *w, const struct rec_sample *s);
 /* Compress and write what is buffered as one block. 0, or the first write error (-errno). */
 int rec_writer__flush(struct rec_writer *w);
 /* Bytes written to the file so far and events recorded. */

@@ -265,6 +265,17 @@ static bool decode_python(struct cursor *c, struct rec_python *p)
 	return !c->bad;
 }
 
+static bool decode_sample(struct cursor *c, struct rec_sample *s)
+{
+	s->pid = get_u32(c);
+	s->x.ts_ns = get_u64(c);
+	s->x.rss_bytes = get_u64(c);
+	s->x.heap_bytes = get_u64(c);
+	s->x.mmap_bytes = get_u64(c);
+	s->hwm_bytes = get_u64(c);
+	return !c->bad;
+}
+
 static bool decode_clock(struct cursor *c, struct rec_clock *k)
 {
 	uint32_t n;
@@ -302,6 +313,8 @@ static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *re
 		return decode_unwind(c, &rec->unwind);
 	case REC_PYTHON:
 		return decode_python(c, &rec->python);
+	case REC_SAMPLE:
+		return decode_sample(c, &rec->sample);
 	case REC_CLOCK:
 	case REC_END:
 		return decode_clock(c, &rec->clock);

@@ -14,6 +14,7 @@
 #include "output.h"
 #include "recording.h"
 #include "replay.h"
+#include "series.h"
 #include "snapshot_build.h"
 #include "util.h"
 
@@ -30,6 +31,7 @@ struct replay {
 	struct symbolizer *sym;
 	struct mt_snapshot *snap;
 	char *unwind_mode;		/* the snapshot's unwind.mode points here */
+	struct series *series;		/* REC_SAMPLE, added back in order */
 	struct snapshot_py *pys;	/* REC_PYTHON, the last of each pid; the snapshot points here */
 	size_t npys, cap_pys;
 };
@@ -189,6 +191,9 @@ static void apply(struct loader *l, const struct rec_record *rec)
 	case REC_PYTHON:
 		apply_python(l->r, &rec->python);
 		break;
+	case REC_SAMPLE:
+		series__add(l->r->series, rec->sample.pid, &rec->sample.x, rec->sample.hwm_bytes);
+		break;
 	case REC_CLOCK:
 	case REC_END:
 		apply_clock(l, rec);
@@ -243,6 +248,7 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 	l.r = xcalloc(1, sizeof(*l.r));
 	l.r->agg = agg__new();
 	l.r->sym = sym__new();
+	l.r->series = series__new();
 	while (!err && (err = rec_reader__next(rd, &rec)) > 0) {
 		apply(&l, &rec);
 		err = 0;
@@ -251,6 +257,7 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 		say_partial(&l, rd, name);
 		install_maps(&l, open_local);
 		finish_meta(&l);
+		l.meta.series = l.r->series;
 		l.meta.py_recorded = l.r->pys;
 		l.meta.npy_recorded = l.r->npys;
 		l.r->snap = snapshot__build(l.r->agg, l.r->sym, &l.meta);
@@ -293,6 +300,7 @@ void replay__free(struct replay *r)
 		return;
 	snapshot__free(r->snap);
 	sym__free(r->sym);
+	series__free(r->series);
 	agg__free(r->agg);
 	free(r->unwind_mode);
 	for (size_t i = 0; i < r->npys; i++)

@@ -28,6 +28,8 @@ struct series {
 	struct proc_series *procs;
 	size_t nprocs, cap;
 	uint64_t next_ns;
+	series_sample_fn on_sample;
+	void *on_sample_ctx;
 };
 
 struct series *series__new(void) { return xcalloc(1, sizeof(struct series)); }
@@ -40,6 +42,12 @@ void series__free(struct series *s)
 		free(s->procs[i].x);
 	free(s->procs);
 	free(s);
+}
+
+void series__on_sample(struct series *s, series_sample_fn fn, void *ctx)
+{
+	s->on_sample = fn;
+	s->on_sample_ctx = ctx;
 }
 
 static struct proc_series *find(const struct series *s, uint32_t pid)
@@ -151,6 +159,8 @@ void series__sample(struct series *s, const struct agg *a, uint32_t pid, uint64_
 	x.heap_bytes = ap->sum[MT_KIND_HEAP].outstanding_bytes;
 	x.mmap_bytes = ap->sum[MT_KIND_MMAP].outstanding_bytes;
 	series__add(s, pid, &x, hwm);
+	if (s->on_sample)
+		s->on_sample(s->on_sample_ctx, pid, &x, hwm);
 }
 
 void series__tick(struct series *s, const struct agg *a, uint64_t now_ns)

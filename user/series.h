@@ -23,7 +23,11 @@ void series__tick(struct series *s, const struct agg *a, uint64_t now_ns);
 /* Sample one process now (at its exit stop, at the end), whatever the interval. */
 void series__sample(struct series *s, const struct agg *a, uint32_t pid, uint64_t now_ns);
 
-/* Add one sample (what sampling does after reading /proc; tests call it directly). */
+/* Told of each sample read from /proc (a recording keeps them: replay adds them back). */
+typedef void (*series_sample_fn)(void *ctx, uint32_t pid, const struct mt_sample *x, uint64_t hwm_bytes);
+void series__on_sample(struct series *s, series_sample_fn fn, void *ctx);
+
+/* Add one sample (what sampling does after reading /proc; replay and tests call it directly). */
 void series__add(struct series *s, uint32_t pid, const struct mt_sample *x, uint64_t hwm_bytes);
 
 /* Drop pid's series (-a forgets ended processes to bound memory). */

@@ -391,8 +391,7 @@ static int poll_loop(struct session *s)
  */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
-	/* Recordings carry no RSS samples yet: a recorded run's reports leave the timeline out. */
-	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->rec ? NULL : s->series,
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->series,
 				      .py = s->py,
 				      .min_bytes = s->env->min_bytes };
 
@@ -527,6 +526,7 @@ int trace__run(const struct env *env)
 	s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"),
 			    probe__python_on(s.probe));
 	recorder__python(s.rec, s.py);	/* Python frames are recorded by code id, named by it */
+	recorder__series(s.rec, s.series);
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));

@@ -53,12 +53,16 @@ is "$(jpy "d['summary']['unknown_frees']" "$TMP/pid-replay.json")" 3 "-p: 3 free
 # Python lines, from a copy of the script deleted before the report.
 if /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
 	cp tests/workloads/py_lines.py "$TMP/py_lines.py"
-	"$MEMTRACE" record -o "$TMP/py.mtr" --json "$TMP/py-live.json" -- /usr/bin/python3 \
+	"$MEMTRACE" record -o "$TMP/py.mtr" --json "$TMP/py-live.json" --timeline "$TMP/py-live.svg" -- /usr/bin/python3 \
 		"$TMP/py_lines.py" "$TMP/wl.json" --no-tracemalloc --small 2000 >/dev/null 2>"$TMP/err"
 	is "$?" 0 "record runs a Python program to its end"
 	rm "$TMP/py_lines.py"
-	"$MEMTRACE" report "$TMP/py.mtr" --json "$TMP/py-replay.json" -o "$TMP/py-replay.txt" 2>/dev/null
+	"$MEMTRACE" report "$TMP/py.mtr" --json "$TMP/py-replay.json" -o "$TMP/py-replay.txt" \
+		--timeline "$TMP/py-replay.svg" 2>/dev/null
 	cmp "$TMP/py-live.json" "$TMP/py-replay.json"; ok $? "Python: live and replayed JSON are byte-identical"
+	cmp "$TMP/py-live.svg" "$TMP/py-replay.svg"; ok $? "and so is the memory-over-time chart"
+	is "$(jpy "len(d['processes'][0]['timeline']) >= 3 and all(x['rss_bytes'] > 0 for x in d['processes'][0]['timeline'])" "$TMP/py-replay.json")" True \
+		"the replayed timeline has its RSS samples (one per 100 ms)"
 	lines() {	# the replayed Python view: "tag bytes blocks" for the workload's known lines
 		python3 - "$TMP/py-replay.json" "$TMP/wl.json" <<'PY'
 import json, sys

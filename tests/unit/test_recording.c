@@ -251,7 +251,8 @@ static void replay(void)
 	replay__free(r);
 }
 
-/* A CPython process: its Python frames, named by SYMBOL records, and what PYTHON said of it. */
+/* A CPython process: its Python frames named by SYMBOL records, what PYTHON said of it, and its
+ * memory over time from SAMPLE. */
 static void python_replay(void)
 {
 	char py_path[] = "/tmp/test_recording_py.XXXXXX";
@@ -274,6 +275,7 @@ static void python_replay(void)
 	rec_writer__event(w, &e);
 	rec_writer__python(w, &rp);
 	rec_writer__symbol(w, &(struct rec_symbol){ 77, 48, py_frame, 0, REC_NO_MAPPING, "small", "app.py" });
+	rec_writer__sample(w, &(struct rec_sample){ 77, { 2500, 1 << 20, 64, 0 }, 2 << 20 });
 	rec_writer__clock(w, &(struct rec_clock){ .now_ns = 3000 }, true);
 	ok(rec_writer__close(w) == 0, "a recording of a Python process is written");
 	f = fopen(py_path, "rb");
@@ -283,6 +285,9 @@ static void python_replay(void)
 	ok(p->python && !strcmp(p->python->version, "3.11.2") && !strcmp(p->python->frames, "mixed") &&
 	   !p->python->why && !strcmp(p->python->coverage, "objects over 512 bytes") && !p->python->complete,
 	   "the process is CPython, as the PYTHON record says");
+	ok(p->nsamples == 1 && p->samples[0].ts_ns == 2500 && p->samples[0].rss_bytes == 1 << 20 &&
+	   p->samples[0].heap_bytes == 64 && p->peak.rss_hwm_bytes == 2 << 20,
+	   "its memory over time from the SAMPLE record, VmHWM too");
 	st = &p->stacks[0];
 	is_u64(st->site, 1, "the call site is the Python frame");
 	is_str(st->frames[1].function, "small", "named by its SYMBOL record");
