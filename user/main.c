@@ -150,7 +150,7 @@ static const struct argp_option record_options[] = {
 	O_TARGETS,
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
 	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required)", 3 },
-	O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_TIMELINE, O_LIVE,
+	O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_TIMELINE, O_LIVE, O_RESIDENT,
 	O_OTHER, O_UNWIND,
 	O_PY_FRAMES,
 	{ 0 },
@@ -187,9 +187,10 @@ static const char record_doc[] =
 	"  sudo memtrace record -o run.mtr -p 1234 -d 60   record a running process\n"
 	"  memtrace report run.mtr                         later, anywhere, no root\n"
 	"\n"
-	"The recording holds the events as they were counted (a Python program's\n"
-	"frames included), memory over time, the processes' mappings and the\n"
-	"symbols of every address seen: it reports without the binaries. Blocks go out at least once a second, so a killed memtrace\n"
+	"The recording holds the events as they were counted (page faults and a\n"
+	"Python program's frames included), memory over time, the processes'\n"
+	"mappings and the symbols of every address seen: it reports without the\n"
+	"binaries. Blocks go out at least once a second, so a killed memtrace\n"
 	"leaves a file readable up to its last block. No text report is written;\n"
 	"the other outputs are, as with memtrace.";
 
@@ -496,8 +497,6 @@ int main(int argc, char **argv)
 		}
 	}
 	env.mode = cmd->mode;
-	/* Recordings do not carry page faults yet: their replay could not match. */
-	env.faults = env.mode != MT_MODE_RECORD;
 	/* argp's own errors exit with argp_err_exit_status. */
 	argp_err_exit_status = MT_EXIT_USAGE;
 	if (argp_parse(cmd->argp, argc, argv, ARGP_IN_ORDER, &idx, &env))

@@ -11,6 +11,7 @@
 #include "pytrace.h"
 #include "recorder.h"
 #include "recording.h"
+#include "resident.h"
 #include "series.h"
 #include "util.h"
 
@@ -24,6 +25,13 @@ struct recorder {
 	struct htab *mapping_ids;	/* struct mt_mapping pointer -> its REC_MAPPING id + 1 */
 	uint64_t symbols;
 	const struct pytrace *py;	/* names Python frames; NULL: none are traced */
+	const struct resident *res;	/* page faults; NULL: not traced */
+	struct htab *fault_files;	/* hash(pid, start) -> struct fault_file: the last path written */
+};
+
+struct fault_file {
+	uint32_t pid;
+	uint64_t start, path_hash;
 };
 
 static void on_maps(void *ctx, int pid, const struct pmap *maps, size_t n,
@@ -52,6 +60,7 @@ int recorder__open(const char *path, struct symbolizer *sym, struct recorder **o
 	(*out)->last_flush_ns = mt_now_ns();
 	(*out)->pid_index = htab__new(sizeof(uint32_t));
 	(*out)->mapping_ids = htab__new(sizeof(uint32_t));
+	(*out)->fault_files = htab__new(sizeof(struct fault_file));
 	sym__on_maps(sym, on_maps, *out);
 	return 0;
 }
@@ -82,6 +91,28 @@ void recorder__series(struct recorder *r, struct series *series)
 {
 	if (r)
 		series__on_sample(series, on_sample, r);
+}
+
+/* A file fault's path, written when it is not the one last written for that mapping start. */
+static void on_fault_path(void *ctx, uint32_t pid, uint64_t start, const char *path)
+{
+	struct recorder *r = ctx;
+	uint64_t key = mt_hash(&start, sizeof(start), pid) | 1, path_hash = mt_hash(path, strlen(path), 0);
+	bool existed;
+	struct fault_file *f = htab__insert(r->fault_files, key, &existed);
+
+	if (existed && f->pid == pid && f->start == start && f->path_hash == path_hash)
+		return;
+	*f = (struct fault_file){ pid, start, path_hash };	/* a colliding key: rewritten, harmless */
+	rec_writer__fault_file(r->w, &(struct rec_fault_file){ pid, start, path });
+}
+
+void recorder__resident(struct recorder *r, struct resident *res)
+{
+	if (!r)
+		return;
+	r->res = res;
+	resident__on_path(res, on_fault_path, r);
 }
 
 void recorder__python(struct recorder *r, const struct pytrace *py)
@@ -137,27 +168,32 @@ static uint32_t mapping_id(struct recorder *r, const struct mt_mapping *m)
 	return *id - 1;
 }
 
-static void stack_symbols(struct recorder *r, const struct agg_stack *st, struct symbolizer *sym)
+/*
+ * Each (pid, address) of a stack not yet written, resolved as the snapshot will look it up: a
+ * page fault's first frame is an instruction pointer, looked up one byte on (snapshot__frames).
+ */
+static void stack_symbols(struct recorder *r, uint32_t pid, const uint64_t *frames, uint32_t n,
+			  bool first_is_ip, struct symbolizer *sym)
 {
-	struct htab *done = written(r, st->pid);
+	struct htab *done = written(r, pid);
 
-	for (uint32_t f = 0; f < st->nframes; f++) {
-		uint64_t addr = st->frames[f];
+	for (uint32_t f = 0; f < n; f++) {
+		uint64_t addr = frames[f] + (first_is_ip && f == 0);
 		struct mt_frame fr;
 		bool existed;
 
-		if (addr == UINT64_MAX)		/* in no mapping: replay resolves it alike */
+		if (frames[f] == UINT64_MAX)		/* in no mapping: replay resolves it alike */
 			continue;
 		htab__insert(done, addr + 1, &existed);
 		if (existed)
 			continue;
 		if (!pytrace__is_frame(addr))
-			sym__resolve(sym, (int)st->pid, addr, &fr);
+			sym__resolve(sym, (int)pid, addr, &fr);
 		else if (r->py)	/* by code id, which only this session's Python tracer knows */
 			pytrace__resolve(r->py, addr, &fr);
 		else
 			continue;
-		rec_writer__symbol(r->w, &(struct rec_symbol){ st->pid, fr.line, addr, fr.module_offset,
+		rec_writer__symbol(r->w, &(struct rec_symbol){ pid, fr.line, addr, fr.module_offset,
 								mapping_id(r, fr.mapping), fr.function,
 								fr.file });
 		r->symbols++;
@@ -172,7 +208,14 @@ void recorder__symbols(struct recorder *r, const struct agg *a, struct symbolize
 		const struct agg_stack *st = agg__stack(a, id);
 
 		if (pid < 0 || st->pid == (uint32_t)pid)
-			stack_symbols(r, st, sym);
+			stack_symbols(r, st->pid, st->frames, st->nframes, false, sym);
+	}
+	for (size_t i = 0; r->res && i < resident__nstacks(r->res); i++) {
+		uint32_t spid, n;
+		const uint64_t *frames = resident__stack(r->res, i, &spid, &n);
+
+		if (pid < 0 || spid == (uint32_t)pid)
+			stack_symbols(r, spid, frames, n, true, sym);
 	}
 }
 
@@ -226,6 +269,7 @@ int recorder__close(struct recorder *r)
 	free(r->written);
 	htab__free(r->pid_index);
 	htab__free(r->mapping_ids);
+	htab__free(r->fault_files);
 	free(r->path);
 	free(r);
 	return err;

@@ -12,6 +12,7 @@
 #include "symbolize.h"
 
 struct recorder;
+struct resident;
 
 /*
  * Create the recording and hook into the symbolizer, so each mapping list it reads is kept.
@@ -23,6 +24,8 @@ void recorder__start(struct recorder *r, const struct agg *a, uint64_t start_ns)
 void recorder__event(struct recorder *r, const struct mt_event *e);
 /* What is known of a process; with it, what its Python frames are, for a CPython process. */
 void recorder__process(struct recorder *r, const struct agg_proc *p);
+/* Page faults: their stacks' symbols are written with the others, file faults' paths as named. */
+void recorder__resident(struct recorder *r, struct resident *res);
 /* Each sample of memory over time the series reads is recorded. */
 void recorder__series(struct recorder *r, struct series *series);
 /* Python frames come named by this tracer's code ids: symbols of theirs are written through it. */

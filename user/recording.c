@@ -293,3 +293,12 @@ void rec_writer__sample(struct rec_writer *w, const struct rec_sample *s)
 	put_u64(w, s->hwm_bytes);
 	end(w);
 }
+
+void rec_writer__fault_file(struct rec_writer *w, const struct rec_fault_file *f)
+{
+	begin(w, REC_FAULT_FILE);
+	put_u32(w, f->pid);
+	put_u64(w, f->start);
+	put_str(w, f->path);
+	end(w);
+}

@@ -39,6 +39,7 @@ enum rec_type {
 	REC_UNWIND,	/* the CFI unwinder's statistics at the end (struct mt_unwind_stats) */
 	REC_PYTHON,	/* a CPython process: what its Python frames are (struct mt_py_info) */
 	REC_SAMPLE,	/* one point of a process's memory over time (struct mt_sample, VmHWM) */
+	REC_FAULT_FILE,	/* the path file faults at a mapping's start are counted under, from here on */
 	REC__COUNT,
 };
 
@@ -95,6 +96,12 @@ struct rec_sample {
 	uint64_t hwm_bytes;
 };
 
+struct rec_fault_file {
+	uint32_t pid;
+	uint64_t start;
+	const char *path;
+};
+
 /* One record; pointers stay valid until the next rec_reader__next() call. */
 struct rec_record {
 	enum rec_type type;
@@ -109,6 +116,7 @@ struct rec_record {
 		struct mt_unwind_stats unwind;	/* mode NULL when not recorded */
 		struct rec_python python;
 		struct rec_sample sample;
+		struct rec_fault_file fault_file;
 	};
 };
 
@@ -127,6 +135,7 @@ void rec_writer__clock(struct rec_writer *w, const struct rec_clock *c, bool end
 void rec_writer__unwind(struct rec_writer *w, const struct mt_unwind_stats *u);
 void rec_writer__python(struct rec_writer *w, const struct rec_python *p);
 void rec_writer__sample(struct rec_writer *w, const struct rec_sample *s);
+void rec_writer__fault_file(struct rec_writer *w, const struct rec_fault_file *f);
 /* Compress and write what is buffered as one block. 0, or the first write error (-errno). */
 int rec_writer__flush(struct rec_writer *w);
 /* Bytes written to the file so far and events recorded. */

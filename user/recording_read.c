@@ -276,6 +276,14 @@ static bool decode_sample(struct cursor *c, struct rec_sample *s)
 	return !c->bad;
 }
 
+static bool decode_fault_file(struct cursor *c, struct rec_fault_file *f)
+{
+	f->pid = get_u32(c);
+	f->start = get_u64(c);
+	f->path = get_str(c);
+	return f->path && !c->bad;
+}
+
 static bool decode_clock(struct cursor *c, struct rec_clock *k)
 {
 	uint32_t n;
@@ -315,6 +323,8 @@ static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *re
 		return decode_python(c, &rec->python);
 	case REC_SAMPLE:
 		return decode_sample(c, &rec->sample);
+	case REC_FAULT_FILE:
+		return decode_fault_file(c, &rec->fault_file);
 	case REC_CLOCK:
 	case REC_END:
 		return decode_clock(c, &rec->clock);

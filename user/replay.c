@@ -14,6 +14,7 @@
 #include "output.h"
 #include "recording.h"
 #include "replay.h"
+#include "resident.h"
 #include "series.h"
 #include "snapshot_build.h"
 #include "util.h"
@@ -32,6 +33,7 @@ struct replay {
 	struct mt_snapshot *snap;
 	char *unwind_mode;		/* the snapshot's unwind.mode points here */
 	struct series *series;		/* REC_SAMPLE, added back in order */
+	struct resident *res;		/* page faults, their files named by REC_FAULT_FILE */
 	struct snapshot_py *pys;	/* REC_PYTHON, the last of each pid; the snapshot points here */
 	size_t npys, cap_pys;
 };
@@ -166,6 +168,7 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		break;
 	case REC_EVENT:
 		agg__apply(l->r->agg, rec->event);
+		resident__apply(l->r->res, rec->event);
 		if (rec->event->ts_ns > l->last_ns)
 			l->last_ns = rec->event->ts_ns;
 		l->events++;
@@ -190,6 +193,10 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		break;
 	case REC_PYTHON:
 		apply_python(l->r, &rec->python);
+		break;
+	case REC_FAULT_FILE:
+		resident__set_path(l->r->res, rec->fault_file.pid, rec->fault_file.start,
+				   rec->fault_file.path);
 		break;
 	case REC_SAMPLE:
 		series__add(l->r->series, rec->sample.pid, &rec->sample.x, rec->sample.hwm_bytes);
@@ -249,6 +256,8 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 	l.r->agg = agg__new();
 	l.r->sym = sym__new();
 	l.r->series = series__new();
+	l.r->res = resident__new();
+	resident__offline(l.r->res);
 	while (!err && (err = rec_reader__next(rd, &rec)) > 0) {
 		apply(&l, &rec);
 		err = 0;
@@ -258,6 +267,7 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 		install_maps(&l, open_local);
 		finish_meta(&l);
 		l.meta.series = l.r->series;
+		l.meta.resident = l.r->res;
 		l.meta.py_recorded = l.r->pys;
 		l.meta.npy_recorded = l.r->npys;
 		l.r->snap = snapshot__build(l.r->agg, l.r->sym, &l.meta);
@@ -299,6 +309,7 @@ void replay__free(struct replay *r)
 	if (!r)
 		return;
 	snapshot__free(r->snap);
+	resident__free(r->res);	/* after the snapshot: its file paths are the resident's */
 	sym__free(r->sym);
 	series__free(r->series);
 	agg__free(r->agg);

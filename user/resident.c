@@ -42,6 +42,9 @@ struct resident {
 	struct res_proc *procs;
 	size_t nprocs, cap_procs;
 	uint64_t page_size;
+	bool offline;			/* replay: paths come from resident__set_path() only */
+	resident_path_fn on_path;
+	void *on_path_ctx;
 };
 
 struct resident *resident__new(void)
@@ -125,19 +128,66 @@ static uint32_t stack_id(struct resident *r, const struct mt_event *e, uint32_t 
 }
 
 /* The path of the file mapping that starts at start, re-reading the maps once if need be. */
-static const char *file_path(struct res_proc *p, uint64_t start)
+static const char *file_path(const struct resident *r, struct res_proc *p, uint64_t start)
 {
+	const char *path = "[unknown file]";	/* unmapped before we looked */
+
 	for (int pass = 0; pass < 2; pass++) {
 		const struct pmap *m = procmaps__find(&p->maps, start);
 
-		if (m && m->start == start && m->path[0])
-			return m->path;
-		if (pass == 0) {
+		if (m && m->start == start && m->path[0]) {
+			path = m->path;
+			break;
+		}
+		if (pass == 0 && !r->offline) {
 			procmaps__release(&p->maps);
 			procmaps__read((int)p->pid, &p->maps);
 		}
 	}
-	return "[unknown file]";	/* unmapped before we looked */
+	if (r->on_path)
+		r->on_path(r->on_path_ctx, p->pid, start, path);
+	return path;
+}
+
+void resident__on_path(struct resident *r, resident_path_fn fn, void *ctx)
+{
+	r->on_path = fn;
+	r->on_path_ctx = ctx;
+}
+
+void resident__offline(struct resident *r) { r->offline = true; }
+
+void resident__set_path(struct resident *r, uint32_t pid, uint64_t start, const char *path)
+{
+	struct res_proc *p = get_proc(r, pid);
+	struct procmaps *m = &p->maps;
+	size_t at = 0;
+
+	while (at < m->n && m->maps[at].start < start)
+		at++;
+	if (at < m->n && m->maps[at].start == start) {
+		free(m->maps[at].path);
+	} else {	/* one entry per start, in order: a procmaps__find() table */
+		struct pmap *grown = xcalloc(m->n + 1, sizeof(*grown));	/* a process maps few files */
+
+		memcpy(grown, m->maps, at * sizeof(*grown));
+		memcpy(grown + at + 1, m->maps + at, (m->n - at) * sizeof(*grown));
+		free(m->maps);
+		m->maps = grown;
+		m->n++;
+		m->maps[at].start = start;
+		m->maps[at].end = start + 1;
+	}
+	m->maps[at].path = xstrdup(path);
+}
+
+size_t resident__nstacks(const struct resident *r) { return r->nstacks; }
+
+const uint64_t *resident__stack(const struct resident *r, size_t i, uint32_t *pid, uint32_t *nframes)
+{
+	*pid = r->stacks[i].pid;
+	*nframes = r->stacks[i].nframes;
+	return r->stacks[i].frames;
 }
 
 static void count_file(struct res_proc *p, const char *path, const struct mt_faults *one)
@@ -188,7 +238,7 @@ bool resident__apply(struct resident *r, const struct mt_event *e)
 	p = get_proc(r, e->pid);
 	add(&p->by_map[map], &one);
 	if (map == MT_MAP_FILE)
-		count_file(p, file_path(p, e->old_addr), &one);
+		count_file(p, file_path(r, p, e->old_addr), &one);
 	id = stack_id(r, e, map, &fresh);	/* may move r->stacks */
 	add(&r->stacks[id].faults, &one);
 	return fresh;

@@ -18,6 +18,23 @@ void resident__free(struct resident *r);
 /* Take in one event (others than faults are ignored). True when it brought a stack not seen before. */
 bool resident__apply(struct resident *r, const struct mt_event *e);
 
+/*
+ * Told of the path each file fault is counted under (a recording keeps them, so that replay
+ * names file faults without /proc).
+ */
+typedef void (*resident_path_fn)(void *ctx, uint32_t pid, uint64_t start, const char *path);
+void resident__on_path(struct resident *r, resident_path_fn fn, void *ctx);
+/*
+ * Replay: file faults are named from resident__set_path() only, never from /proc; set_path
+ * gives the path the mapping at start had from then on, as recorded.
+ */
+void resident__offline(struct resident *r);
+void resident__set_path(struct resident *r, uint32_t pid, uint64_t start, const char *path);
+
+/* Each fault stack (a recording writes their symbols): its pid and frames, innermost first. */
+size_t resident__nstacks(const struct resident *r);
+const uint64_t *resident__stack(const struct resident *r, size_t i, uint32_t *pid, uint32_t *nframes);
+
 /* Totals over every process. */
 void resident__total(const struct resident *r, struct mt_faults *out);
 

@@ -116,9 +116,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 			return 0;
 	}
 	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
-	recorder__event(s->rec, e);	/* as aggregated: replay applies it as is */
 	agg__apply(s->agg, e);
 	new_fault_stack = resident__apply(s->res, e);
+	/* As aggregated, after the resident's file-fault name for it: replay applies it as is. */
+	recorder__event(s->rec, e);
 	if (agg__nstacks(s->agg) != nstacks || new_fault_stack)	/* make sure we can name its objects */
 		sym__cover(s->sym, e->pid, (const uint64_t *)raw->frames,
 			   pytrace__nnative(raw));
@@ -527,6 +528,7 @@ int trace__run(const struct env *env)
 			    probe__python_on(s.probe));
 	recorder__python(s.rec, s.py);	/* Python frames are recorded by code id, named by it */
 	recorder__series(s.rec, s.series);
+	recorder__resident(s.rec, s.res);
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));

@@ -25,6 +25,14 @@ done
 is "$(python3 tests/lib/site.py "$TMP/replay.json" heap | awk '$1 == "leak_malloc" {print $2, $3}')" "10000 10" \
 	"replayed: leak_malloc holds 10000 B in 10 blocks, named without the binary"
 grep -q "leak_realloc (leaky.c:" "$TMP/replay.txt"; ok $? "text report from the recording names file:line"
+# Page faults are recorded too: resident growth by stack (symbolized) and by file, as live.
+is "$(jpy "[(r['minor_faults'] > 0, any(s['frames'] and s['frames'][0]['function'] for s in r['stacks']), any(f['path'].endswith('libc.so.6') for f in r['files'])) for r in [d['processes'][0]['resident']]][0]" "$TMP/replay.json")" \
+	"(True, True, True)" "replayed page faults: counted, their stacks named, file faults under the file's path"
+cp "$WL/leaky" "$TMP/leaky"
+"$MEMTRACE" record -o "$TMP/nf.mtr" --no-faults --json "$TMP/nf-live.json" -- "$TMP/leaky" >/dev/null 2>&1
+"$MEMTRACE" report "$TMP/nf.mtr" --json "$TMP/nf-replay.json" 2>/dev/null
+cmp "$TMP/nf-live.json" "$TMP/nf-replay.json" && [ "$(jpy "d['processes'][0]['resident']['minor_faults']" "$TMP/nf-replay.json")" = 0 ]
+ok $? "record --no-faults: no faults, live and replayed JSON byte-identical"
 
 # Without root and without BPF: as nobody, on a world-readable copy.
 chmod 755 "$TMP"

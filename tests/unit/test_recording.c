@@ -251,14 +251,14 @@ static void replay(void)
 	replay__free(r);
 }
 
-/* A CPython process: its Python frames named by SYMBOL records, what PYTHON said of it, and its
- * memory over time from SAMPLE. */
+/* A CPython process: its Python frames named by SYMBOL records, what PYTHON said of it, its
+ * memory over time from SAMPLE, a file fault named by FAULT_FILE. */
 static void python_replay(void)
 {
 	char py_path[] = "/tmp/test_recording_py.XXXXXX";
 	int fd = mkstemp(py_path);
 	const uint64_t py_frame = MT_PY_TAG | (7ull << MT_PY_INSTR_SHIFT) | 3;	/* code 3, instr 7 */
-	struct mt_event e = event(MT_OP_MALLOC, 0x5000, 64, 2);
+	struct mt_event e = event(MT_OP_MALLOC, 0x5000, 64, 2), fault;
 	struct rec_python rp = { 77, { "3.11.2", "/usr/bin/python3.11", "mixed", NULL,
 				       "objects over 512 bytes", false } };
 	struct rec_writer *w;
@@ -276,6 +276,12 @@ static void python_replay(void)
 	rec_writer__python(w, &rp);
 	rec_writer__symbol(w, &(struct rec_symbol){ 77, 48, py_frame, 0, REC_NO_MAPPING, "small", "app.py" });
 	rec_writer__sample(w, &(struct rec_sample){ 77, { 2500, 1 << 20, 64, 0 }, 2 << 20 });
+	/* A file fault after its FAULT_FILE: named without /proc. */
+	rec_writer__fault_file(w, &(struct rec_fault_file){ 77, 0x7f0000, "/usr/lib/libx.so" });
+	fault = event(MT_OP_FAULT, 0x7f0123, 4096, 1);
+	fault.old_addr = 0x7f0000;
+	fault.old_size = MT_MAP_FILE | MT_FAULT_SIZED;
+	rec_writer__event(w, &fault);
 	rec_writer__clock(w, &(struct rec_clock){ .now_ns = 3000 }, true);
 	ok(rec_writer__close(w) == 0, "a recording of a Python process is written");
 	f = fopen(py_path, "rb");
@@ -288,6 +294,9 @@ static void python_replay(void)
 	ok(p->nsamples == 1 && p->samples[0].ts_ns == 2500 && p->samples[0].rss_bytes == 1 << 20 &&
 	   p->samples[0].heap_bytes == 64 && p->peak.rss_hwm_bytes == 2 << 20,
 	   "its memory over time from the SAMPLE record, VmHWM too");
+	ok(p->resident.nfiles == 1 && !strcmp(p->resident.files[0].path, "/usr/lib/libx.so") &&
+	   p->resident.files[0].faults.bytes == 4096 && p->resident.total.minor == 1,
+	   "a file fault counted under the path its FAULT_FILE record gave");
 	st = &p->stacks[0];
 	is_u64(st->site, 1, "the call site is the Python frame");
 	is_str(st->frames[1].function, "small", "named by its SYMBOL record");
