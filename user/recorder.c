@@ -68,7 +68,6 @@ int recorder__open(const char *path, struct symbolizer *sym, struct recorder **o
 void recorder__process(struct recorder *r, const struct agg_proc *p)
 {
 	struct rec_proc rp = { .pid = p->pid, .exited = p->exited, .cmdline = p->cmdline };
-
 	const struct mt_py_info *info;
 
 	if (!r)

@@ -207,9 +207,9 @@ static struct procmaps pending_take(struct system *sy, uint32_t pid)
 	struct exit_maps *x = pending_find(sy, pid);
 	struct procmaps maps = { 0 };
 
-	if (x) {
+	if (x) {	/* the list stays in arrival order: the oldest is first */
 		maps = x->maps;
-		*x = sy->pending[--sy->npending];
+		memmove(x, x + 1, (size_t)(sy->pending + --sy->npending - x) * sizeof(*x));
 	}
 	return maps;
 }

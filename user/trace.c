@@ -326,7 +326,7 @@ static void live_tick(struct session *s)
 static struct mt_snapshot *snapshot_now(void *ctx)
 {
 	struct session *s = ctx;
-	struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns() };
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(), .py = s->py };
 
 	probe__losses(s->probe, meta.loss);
 	unwind__stats(s->unw, &meta.unwind);

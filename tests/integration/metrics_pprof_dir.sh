@@ -38,4 +38,23 @@ ok $? "the last profile: hold_blocks holds exactly 30000B"
 go tool pprof -top -nodefraction=0 -sample_index=alloc_objects "$DIR/$last" 2>&1 >"$TMP/top.txt"
 awk '$NF == "hold_blocks" && $1 == "32" { f = 1 } END { exit !f }' "$TMP/top.txt"
 ok $? "the last profile: hold_blocks made 32 allocations"
+
+# A Python program: the periodic profiles name its Python frames as the final report does.
+if /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+	PD=$TMP/pyprofiles
+	mkdir -p "$PD"
+	"$MEMTRACE" --no-live -o /dev/null --pprof-dir "$PD" --pprof-every 1 -- /usr/bin/python3 \
+		tests/workloads/py_lines.py "$TMP/wl.json" --no-tracemalloc --small 2000 --go "$TMP/pygo" \
+		>/dev/null 2>"$TMP/py.err" &
+	PMT=$!
+	end=$((SECONDS + 60))
+	until [ "$(ls "$PD" | grep -c '\.pb\.gz$')" -ge 1 ] || [ "$SECONDS" -ge "$end" ]; do sleep 0.2; done
+	first=$(ls "$PD" | sort | head -1)
+	touch "$TMP/pygo"
+	wait "$PMT"
+	go tool pprof -top -nodefraction=0 -sample_index=alloc_space "$PD/$first" >"$TMP/pytop.txt" 2>&1
+	grep -q ' FileLoader.get_data$' "$TMP/pytop.txt"; ok $? "a periodic profile of a Python program names its Python frames (importlib's FileLoader.get_data)"
+else
+	ok 0 "# SKIP /usr/bin/python3 is not CPython 3.11"
+fi
 done_testing
