@@ -96,6 +96,11 @@ static struct res_proc *get_proc(struct resident *r, uint32_t pid)
 	return p;
 }
 
+static uint64_t stack_key(uint32_t pid, uint32_t map, const uint64_t *frames, size_t len, uint64_t seed)
+{
+	return mt_hash(frames, len, seed ^ ((uint64_t)pid << 8 | map)) | 1;
+}
+
 /* Full-content keys, rehashed on collision (as in aggregate.c): two stacks are never merged. */
 static uint32_t stack_id(struct resident *r, const struct mt_event *e, uint32_t map, bool *fresh)
 {
@@ -103,8 +108,7 @@ static uint32_t stack_id(struct resident *r, const struct mt_event *e, uint32_t 
 	size_t len = e->nframes * sizeof(*frames);
 
 	for (uint64_t seed = 0;; seed++) {
-		uint64_t h = mt_hash(frames, len, seed ^ ((uint64_t)e->pid << 8 | map)) | 1;
-		uint32_t *id = htab__insert(r->stack_ids, h, fresh);
+		uint32_t *id = htab__insert(r->stack_ids, stack_key(e->pid, map, frames, len, seed), fresh);
 		struct res_stack *s;
 
 		*fresh = !*fresh;
@@ -179,6 +183,48 @@ void resident__set_path(struct resident *r, uint32_t pid, uint64_t start, const 
 		m->maps[at].end = start + 1;
 	}
 	m->maps[at].path = xstrdup(path);
+}
+
+/* The stack index anew, after stacks were dropped: each at the first seed free in turn. */
+static void reindex(struct resident *r)
+{
+	htab__free(r->stack_ids);
+	r->stack_ids = htab__new(sizeof(uint32_t));
+	for (uint32_t i = 0; i < r->nstacks; i++) {
+		const struct res_stack *s = &r->stacks[i];
+		bool existed = true;
+		uint32_t *id = NULL;
+
+		for (uint64_t seed = 0; existed; seed++)
+			id = htab__insert(r->stack_ids, stack_key(s->pid, s->map, s->frames,
+								  s->nframes * sizeof(*s->frames), seed),
+					  &existed);
+		*id = i + 1;
+	}
+}
+
+void resident__forget(struct resident *r, uint32_t pid)
+{
+	struct res_proc *p = find_proc(r, pid);
+	size_t n = 0;
+
+	if (p) {
+		for (size_t f = 0; f < p->nfiles; f++)
+			free(p->files[f].path);
+		free(p->files);
+		procmaps__release(&p->maps);
+		*p = r->procs[--r->nprocs];	/* order does not matter */
+	}
+	for (size_t i = 0; i < r->nstacks; i++) {
+		if (r->stacks[i].pid == pid)
+			free(r->stacks[i].frames);
+		else
+			r->stacks[n++] = r->stacks[i];
+	}
+	if (n != r->nstacks) {
+		r->nstacks = n;
+		reindex(r);
+	}
 }
 
 size_t resident__nstacks(const struct resident *r) { return r->nstacks; }

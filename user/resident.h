@@ -35,6 +35,9 @@ void resident__set_path(struct resident *r, uint32_t pid, uint64_t start, const 
 size_t resident__nstacks(const struct resident *r);
 const uint64_t *resident__stack(const struct resident *r, size_t i, uint32_t *pid, uint32_t *nframes);
 
+/* Drop pid's faults and fault stacks (-a forgets ended processes to bound memory). */
+void resident__forget(struct resident *r, uint32_t pid);
+
 /* Totals over every process. */
 void resident__total(const struct resident *r, struct mt_faults *out);
 

@@ -19,6 +19,7 @@
 #include "htab.h"
 #include "procmaps.h"
 #include "procmem.h"
+#include "resident.h"
 #include "series.h"
 #include "system.h"
 #include "util.h"
@@ -39,6 +40,7 @@ struct system {
 	struct agg *agg;
 	struct symbolizer *sym;
 	struct series *series;
+	struct resident *res;		/* page faults; NULL when not traced */
 	struct htab *objects;		/* (dev, inode) seen -> nothing */
 	uint64_t last_scan_ns;
 	uint32_t *exited;		/* pids of ended processes still kept */
@@ -104,7 +106,7 @@ static void scan(struct system *sy)
 }
 
 struct system *system__start(struct probe *probe, struct agg *agg, struct symbolizer *sym,
-			     struct series *series)
+			     struct series *series, struct resident *res)
 {
 	struct system *sy = xcalloc(1, sizeof(*sy));
 
@@ -112,6 +114,7 @@ struct system *system__start(struct probe *probe, struct agg *agg, struct symbol
 	sy->agg = agg;
 	sy->sym = sym;
 	sy->series = series;
+	sy->res = res;
 	sy->objects = htab__new(1);
 	scan(sy);
 	if (!probe__nlinks(probe)) {
@@ -159,6 +162,8 @@ static void forget_at(struct system *sy, size_t i)
 	agg__forget_proc(sy->agg, sy->exited[i]);
 	sym__forget(sy->sym, (int)sy->exited[i]);
 	series__forget(sy->series, sy->exited[i]);
+	if (sy->res)
+		resident__forget(sy->res, sy->exited[i]);
 	sy->exited[i] = sy->exited[--sy->nexited];
 }
 
@@ -262,6 +267,8 @@ void system__event(struct system *sy, const struct mt_event *e)
 			agg__forget_proc(sy->agg, e->pid);
 			sym__forget(sy->sym, (int)e->pid);
 			series__forget(sy->series, e->pid);
+			if (sy->res)
+				resident__forget(sy->res, e->pid);
 		}
 		return;
 	}

@@ -10,10 +10,12 @@
 #include "symbolize.h"
 
 struct system;
+struct resident;
 
 /* Probe every allocator object mapped anywhere now; returns NULL after saying why. */
+/* res (page faults; NULL when not traced) forgets ended processes with the rest. */
 struct system *system__start(struct probe *probe, struct agg *agg, struct symbolizer *sym,
-			     struct series *series);
+			     struct series *series, struct resident *res);
 void system__free(struct system *sy);
 
 /* Called now and then: probe objects that new processes (other containers) brought. */

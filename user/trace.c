@@ -486,6 +486,15 @@ static int cmd_status(struct session *s, int rc)
 	return rc ? rc : st;	/* memtrace's own failure wins over the command's status */
 }
 
+/* -a: probes on every allocator object, and page-fault events on every CPU. */
+static int start_all(struct session *s)
+{
+	s->system = system__start(s->probe, s->agg, s->sym, s->series, s->env->faults ? s->res : NULL);
+	if (!s->system)
+		return MT_EXIT_ENV;
+	return s->env->faults && faults__attach_all(s->probe) ? MT_EXIT_FAIL : 0;
+}
+
 static int load(struct session *s)
 {
 	struct probe_opts o = { .unwind_mode = s->env->unwind, .all = s->env->all,
@@ -538,7 +547,7 @@ int trace__run(const struct env *env)
 	if (env->follow)
 		s.tree = tree__new(s.probe, s.agg, s.sym);
 	if (env->all)
-		rc = (s.system = system__start(s.probe, s.agg, s.sym, s.series)) ? 0 : MT_EXIT_ENV;
+		rc = start_all(&s);
 	else
 		rc = env->cmd ? start_command(&s) : attach_pids(&s);
 	if (rc)

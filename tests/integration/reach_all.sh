@@ -37,6 +37,10 @@ is "$(held "$p2" all)" "[('$LK', 66184, 0)]" "a second one, told apart by pid: e
 is "$(jpy "[p['cmdline'] for p in d['processes'] if p['pid'] == $p1]" "$TMP/all.json")" "['$TMP/$LK']" "its command line"
 grep -q "^ *$p1 $LK .*$TMP/$LK (exited)" "$TMP/all.txt"; ok $? "text report: per-process totals first"
 is "$(python3 tests/lib/site.py "$TMP/all.json" | grep -c '^leak_malloc 20000 20$')" 1 "stacks of both, symbolized after they exited"
+# Page faults with -a: per-CPU events, kept for the traced processes only (--comm here).
+is "$(jpy "[(r['minor_faults'] > 0, any(s['frames'] and s['frames'][0]['function'] for s in r['stacks'])) for r in [p['resident'] for p in d['processes'] if p['pid'] == $p1]]" "$TMP/all.json")" \
+	"[(True, True)]" "-a traces page faults: a leaky's counted, their stacks named"
+is "$(jpy "sorted(set(p['comm'] for p in d['processes']))" "$TMP/all.json")" "['$LK']" "and no process outside --comm shows up for its faults"
 
 # A process that has ended before memtrace reads its first event (memtrace is stopped meanwhile,
 # as a busy machine can delay it): /proc/PID/maps is gone, so its stacks are named from the code
