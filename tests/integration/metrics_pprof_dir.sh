@@ -45,11 +45,14 @@ if /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2
 	mkdir -p "$PD"
 	"$MEMTRACE" --no-live -o /dev/null --pprof-dir "$PD" --pprof-every 1 -- /usr/bin/python3 \
 		tests/workloads/py_lines.py "$TMP/wl.json" --no-tracemalloc --small 2000 --go "$TMP/pygo" \
-		>/dev/null 2>"$TMP/py.err" &
+		>"$TMP/py.out" 2>"$TMP/py.err" &
 	PMT=$!
+	# A profile written after the script's imports ("ready"), while it waits for the go file.
 	end=$((SECONDS + 60))
-	until [ "$(ls "$PD" | grep -c '\.pb\.gz$')" -ge 1 ] || [ "$SECONDS" -ge "$end" ]; do sleep 0.2; done
-	first=$(ls "$PD" | sort | head -1)
+	until grep -q ready "$TMP/py.out" || [ "$SECONDS" -ge "$end" ]; do sleep 0.1; done
+	before=$(ls "$PD" | grep -c '\.pb\.gz$')
+	until [ "$(ls "$PD" | grep -c '\.pb\.gz$')" -gt "$before" ] || [ "$SECONDS" -ge "$end" ]; do sleep 0.2; done
+	first=$(ls "$PD" | grep '\.pb\.gz$' | sort | tail -1)
 	touch "$TMP/pygo"
 	wait "$PMT"
 	go tool pprof -top -nodefraction=0 -sample_index=alloc_space "$PD/$first" >"$TMP/pytop.txt" 2>&1
