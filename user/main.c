@@ -160,6 +160,7 @@ static const struct argp_option report_options[] = {
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
 	O_TOP, O_TEXT, O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_TIMELINE,
 	O_OTHER,
+	{ NULL, 0, NULL, 0, "Python:", 5 },
 	O_GROUP_BY,
 	{ 0 },
 };
