@@ -29,7 +29,7 @@
 
 enum rec_type {
 	REC_START = 1,	/* u64 start_ns: when the probes were in */
-	REC_EVENT,	/* a struct mt_event as the probes sent it, cut after its nframes */
+	REC_EVENT,	/* a struct mt_event as aggregated (Python frames merged), cut after nframes */
 	REC_PROC,	/* what is known of a process; a later record of a pid replaces it */
 	REC_MAPS,	/* a process's mappings as read from /proc/PID/maps, with build ids */
 	REC_SYMBOL,	/* one (pid, address) resolved: module offset, function, file, line */
