@@ -214,6 +214,8 @@ static uint64_t round_unbiased(double x, const struct mt_event *e)
 	double u = (double)(mt_hash(key, sizeof(key), 0x5a) >> 11) / 9007199254740992.0;
 	double whole = floor(x);
 
+	if (!(whole < 18446744073709549568.0))	/* past the last double below 2^64: a damaged event */
+		return UINT64_MAX;
 	return (uint64_t)whole + (x - whole > u);
 }
 

@@ -174,8 +174,8 @@ void resident__set_path(struct resident *r, uint32_t pid, uint64_t start, const 
 	} else {	/* one entry per start, in order: a procmaps__find() table */
 		struct pmap *grown = xcalloc(m->n + 1, sizeof(*grown));	/* a process maps few files */
 
-		memcpy(grown, m->maps, at * sizeof(*grown));
-		memcpy(grown + at + 1, m->maps + at, (m->n - at) * sizeof(*grown));
+		for (size_t i = 0; i < m->n; i++)	/* (memcpy may not take the NULL of an empty list) */
+			grown[i + (i >= at)] = m->maps[i];
 		free(m->maps);
 		m->maps = grown;
 		m->n++;

@@ -55,6 +55,11 @@ static void sampled_weights(void)
 		apply(a, ev(MT_OP_FREE, 0x100000 + 16 * i, 0, 0, 0));
 	is_u64(s->outstanding_bytes, 0, "freeing them all leaves exactly 0 bytes");
 	is_u64(s->outstanding_allocations, 0, "and 0 blocks");
+	/* A damaged event (a corrupt recording): s/p past 2^64 counts as the most, not as garbage. */
+	apply(a, sampled(0x2000, 1ull << 63, UINT64_MAX, 7));
+	is_u64(s->outstanding_bytes, UINT64_MAX, "a weight past 2^64 bytes is clamped to the most");
+	apply(a, ev(MT_OP_FREE, 0x2000, 0, 0, 0));
+	is_u64(s->outstanding_bytes, 0, "and its free takes it all back");
 	agg__free(a);
 }
 
