@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Whole machine: a process's code mappings, sent as it exits. User space learns where a
+ * Whole machine: a process's file mappings, sent as it exits. User space learns where a
  * process's objects lie from /proc/PID/maps when its first stack is read; a process that lives
  * for a few milliseconds can be gone by then (the consumer reads in batches), and its stacks
  * would stay unnamed. Since Linux 6.16 sched_process_exit fires before the address space is torn
@@ -13,7 +13,7 @@
 
 #include <bpf/bpf_core_read.h>
 
-#define VM_EXEC 0x00000004
+#define MT_VM_RWX 0x7			/* VM_READ | VM_WRITE | VM_EXEC */
 #define MT_PAGE_SHIFT 12
 #define MT_PATH_DEPTH 40		/* steps up (components and mounts); a deeper file is not sent */
 #define MT_NAME_MAX 256			/* a component's bytes, its NUL included */
@@ -99,7 +99,7 @@ static __always_inline __u32 file_path(struct file *file, struct mt_event *e)
 	return bytes;
 }
 
-/* One code mapping of an exiting process (MT_OP_EXIT_MAP; its layout is in memtrace.h). */
+/* One file mapping of an exiting process (MT_OP_EXIT_MAP; its layout is in memtrace.h). */
 static __always_inline void send_exit_map(struct vm_area_struct *vma, __u64 id)
 {
 	struct file *file = vma->vm_file;
@@ -116,7 +116,7 @@ static __always_inline void send_exit_map(struct vm_area_struct *vma, __u64 id)
 	e->size = vma->vm_end - vma->vm_start;
 	e->old_addr = vma->vm_pgoff << MT_PAGE_SHIFT;
 	e->old_size = file->f_inode->i_ino;
-	e->frames[0] = file->f_inode->i_sb->s_dev;
+	e->frames[0] = file->f_inode->i_sb->s_dev | (__u64)(vma->vm_flags & MT_VM_RWX) << 32;
 	e->nframes = 1 + (bytes + 7) / 8;
 	len = MT_EVENT_HDR_SIZE + 8 * (__u64)(e->nframes & 0x7f);
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
@@ -125,7 +125,10 @@ static __always_inline void send_exit_map(struct vm_area_struct *vma, __u64 id)
 		count_loss(MT_LOSS_RINGBUF_FULL);
 }
 
-/* Each mapping of code from a file, in address order; sent before the process's exit event. */
+/*
+ * Each mapping of a file, in address order; sent before the process's exit event. Code names
+ * stack frames; the others name file page faults read after the process was gone.
+ */
 static __always_inline void send_exit_maps(__u64 id)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -136,7 +139,7 @@ static __always_inline void send_exit_maps(__u64 id)
 		return;
 	if (bpf_iter_task_vma_new(&it, task, 0) == 0)
 		while ((vma = bpf_iter_task_vma_next(&it)))
-			if (vma->vm_file && (vma->vm_flags & VM_EXEC))
+			if (vma->vm_file)
 				send_exit_map(vma, id);
 	bpf_iter_task_vma_destroy(&it);
 }

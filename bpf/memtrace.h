@@ -45,10 +45,11 @@ enum mt_op {
 	 */
 	MT_OP_SAMPLED_ALLOC,
 	/*
-	 * One code mapping of a process that is exiting (whole-machine tracing only; sent before
+	 * One file mapping of a process that is exiting (whole-machine tracing only; sent before
 	 * its MT_OP_EXIT): addr, size = the mapping; old_addr = its file offset; old_size = the
-	 * file's inode; frames[0] = the file's device (kernel encoding: major << 20 | minor); from
-	 * frames[1], the file's path, NUL-terminated (MT_PATH_BYTES at most).
+	 * file's inode; frames[0] = the file's device (kernel encoding: major << 20 | minor) in the
+	 * low 32 bits, its read/write/exec permission bits (1, 2, 4) above; from frames[1], the
+	 * file's path, NUL-terminated (MT_PATH_BYTES at most).
 	 */
 	MT_OP_EXIT_MAP,
 	MT_OP__COUNT,

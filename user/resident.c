@@ -15,6 +15,8 @@
 
 _Static_assert(MT_MAP__COUNT <= 8, "struct mt_resident.by_map holds 8 kinds");
 
+static const char UNKNOWN_FILE[] = "[unknown file]";
+
 struct res_stack {
 	uint32_t pid, map;
 	uint32_t nframes;
@@ -27,11 +29,19 @@ struct res_file {
 	struct mt_faults faults;
 };
 
+/* File faults counted under UNKNOWN_FILE, by the start of the mapping they hit. */
+struct res_unnamed {
+	uint64_t start;
+	struct mt_faults faults;
+};
+
 struct res_proc {
 	uint32_t pid;
 	struct mt_faults by_map[MT_MAP__COUNT];
 	struct res_file *files;
 	size_t nfiles, cap_files;
+	struct res_unnamed *unnamed;	/* to name once the exit's mappings come (-a) */
+	size_t nunnamed, cap_unnamed;
 	struct procmaps maps;		/* to name file mappings; re-read when one is not in it */
 };
 
@@ -67,6 +77,7 @@ void resident__free(struct resident *r)
 		for (size_t f = 0; f < r->procs[i].nfiles; f++)
 			free(r->procs[i].files[f].path);
 		free(r->procs[i].files);
+		free(r->procs[i].unnamed);
 		procmaps__release(&r->procs[i].maps);
 	}
 	free(r->stacks);
@@ -134,7 +145,7 @@ static uint32_t stack_id(struct resident *r, const struct mt_event *e, uint32_t 
 /* The path of the file mapping that starts at start, re-reading the maps once if need be. */
 static const char *file_path(const struct resident *r, struct res_proc *p, uint64_t start)
 {
-	const char *path = "[unknown file]";	/* unmapped before we looked */
+	const char *path = UNKNOWN_FILE;	/* unmapped, or the process gone, before we looked */
 
 	for (int pass = 0; pass < 2; pass++) {
 		const struct pmap *m = procmaps__find(&p->maps, start);
@@ -212,6 +223,7 @@ void resident__forget(struct resident *r, uint32_t pid)
 		for (size_t f = 0; f < p->nfiles; f++)
 			free(p->files[f].path);
 		free(p->files);
+		free(p->unnamed);
 		procmaps__release(&p->maps);
 		*p = r->procs[--r->nprocs];	/* order does not matter */
 	}
@@ -262,6 +274,60 @@ static void add(struct mt_faults *to, const struct mt_faults *one)
 	to->unsized += one->unsized;
 }
 
+static void count_file_fault(const struct resident *r, struct res_proc *p, uint64_t start,
+			     const struct mt_faults *one)
+{
+	const char *path = file_path(r, p, start);
+	struct res_unnamed *u = NULL;
+
+	count_file(p, path, one);
+	if (path != UNKNOWN_FILE)
+		return;
+	for (size_t i = 0; i < p->nunnamed && !u; i++)
+		if (p->unnamed[i].start == start)
+			u = &p->unnamed[i];
+	if (!u) {
+		xgrow(&p->unnamed, &p->cap_unnamed, p->nunnamed + 1, sizeof(*p->unnamed));
+		u = memset(&p->unnamed[p->nunnamed++], 0, sizeof(*u));
+		u->start = start;
+	}
+	add(&u->faults, one);
+}
+
+void resident__name_exited(struct resident *r, uint32_t pid, const struct procmaps *maps)
+{
+	struct res_proc *p = find_proc(r, pid);
+	struct res_file *unknown = NULL;
+
+	for (size_t i = 0; p && i < p->nfiles && !unknown; i++)
+		if (!strcmp(p->files[i].path, UNKNOWN_FILE))
+			unknown = &p->files[i];
+	for (size_t i = 0; unknown && i < p->nunnamed; i++) {
+		const struct res_unnamed *u = &p->unnamed[i];
+		const struct pmap *m = procmaps__find(maps, u->start);
+
+		if (!m || m->start != u->start || !m->path[0])
+			continue;
+		unknown->faults.minor -= u->faults.minor;
+		unknown->faults.major -= u->faults.major;
+		unknown->faults.bytes -= u->faults.bytes;
+		unknown->faults.unsized -= u->faults.unsized;
+		count_file(p, m->path, &u->faults);	/* may move p->files: find unknown again */
+		for (size_t k = 0; k < p->nfiles; k++)
+			if (!strcmp(p->files[k].path, UNKNOWN_FILE))
+				unknown = &p->files[k];
+	}
+	if (unknown && !unknown->faults.minor && !unknown->faults.major) {	/* all named */
+		free(unknown->path);
+		*unknown = p->files[--p->nfiles];
+	}
+	if (p) {
+		free(p->unnamed);
+		p->unnamed = NULL;
+		p->nunnamed = p->cap_unnamed = 0;
+	}
+}
+
 bool resident__apply(struct resident *r, const struct mt_event *e)
 {
 	uint32_t map = e->old_size & MT_FAULT_MAP_MASK;
@@ -284,7 +350,7 @@ bool resident__apply(struct resident *r, const struct mt_event *e)
 	p = get_proc(r, e->pid);
 	add(&p->by_map[map], &one);
 	if (map == MT_MAP_FILE)
-		count_file(p, file_path(r, p, e->old_addr), &one);
+		count_file_fault(r, p, e->old_addr, &one);
 	id = stack_id(r, e, map, &fresh);	/* may move r->stacks */
 	add(&r->stacks[id].faults, &one);
 	return fresh;

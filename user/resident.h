@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "memtrace.h"
+#include "procmaps.h"
 #include "snapshot.h"
 #include "symbolize.h"
 
@@ -34,6 +35,12 @@ void resident__set_path(struct resident *r, uint32_t pid, uint64_t start, const 
 /* Each fault stack (a recording writes their symbols): its pid and frames, innermost first. */
 size_t resident__nstacks(const struct resident *r);
 const uint64_t *resident__stack(const struct resident *r, size_t i, uint32_t *pid, uint32_t *nframes);
+
+/*
+ * -a: the file mappings pid had as it exited. File faults read after it was gone (its
+ * /proc/PID/maps with it), counted under "[unknown file]", move to the file mapped there.
+ */
+void resident__name_exited(struct resident *r, uint32_t pid, const struct procmaps *maps);
 
 /* Drop pid's faults and fault stacks (-a forgets ended processes to bound memory). */
 void resident__forget(struct resident *r, uint32_t pid);

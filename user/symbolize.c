@@ -371,7 +371,7 @@ void sym__load_exit_maps(struct symbolizer *s, int pid, struct procmaps *maps)
 		return;
 	}
 	qsort(all.maps, all.n, sizeof(*all.maps), by_start);
-	mt_debug("pid %d: %zu code mappings taken from its exit", pid, added);
+	mt_debug("pid %d: %zu file mappings taken from its exit", pid, added);
 	install_maps(s, p, &all, &src);
 	if (s->on_maps)
 		tell_maps(s, p);

@@ -24,7 +24,7 @@ int sym__refresh(struct symbolizer *s, int pid);
 void sym__forget(struct symbolizer *s, int pid);
 
 /*
- * Whole machine: a process's code mappings as it exited (MT_OP_EXIT_MAP), taken (maps is
+ * Whole machine: a process's file mappings as it exited (MT_OP_EXIT_MAP), taken (maps is
  * emptied). Added to what /proc/PID/maps said, where it said nothing: the process was gone
  * before its first stack was read, or loaded an object after its last. Objects new here are
  * opened by path from memtrace's own view, and only when that file is the mapped inode.

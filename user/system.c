@@ -26,9 +26,9 @@
 
 #define SCAN_EVERY_NS 2000000000ull
 #define KEEP_EXITED 256		/* ended processes kept for the report */
-#define KEEP_PENDING 64		/* exits whose code mappings are being gathered */
+#define KEEP_PENDING 64		/* exits whose file mappings are being gathered */
 
-/* The code mappings an exiting process sent before its exit event (MT_OP_EXIT_MAP). */
+/* The file mappings an exiting process sent before its exit event (MT_OP_EXIT_MAP). */
 struct exit_maps {
 	uint32_t pid;
 	struct procmaps maps;
@@ -219,7 +219,7 @@ static struct procmaps pending_take(struct system *sy, uint32_t pid)
 	return maps;
 }
 
-/* One code mapping of an exiting process, kept until its exit event. */
+/* One file mapping of an exiting process, kept until its exit event. */
 static void exit_map(struct system *sy, const struct mt_event *e)
 {
 	const char *path = (const char *)&e->frames[1];
@@ -246,8 +246,11 @@ static void exit_map(struct system *sy, const struct mt_event *e)
 	pm->end = e->addr + e->size;
 	pm->offset = e->old_addr;
 	pm->inode = e->old_size;
-	pm->dev = makedev(e->frames[0] >> 20, e->frames[0] & 0xfffff);	/* the kernel's encoding */
-	memcpy(pm->perms, "r-xp", sizeof(pm->perms));
+	pm->dev = makedev((uint32_t)e->frames[0] >> 20, e->frames[0] & 0xfffff);	/* the kernel's */
+	pm->perms[0] = e->frames[0] >> 32 & 1 ? 'r' : '-';
+	pm->perms[1] = e->frames[0] >> 32 & 2 ? 'w' : '-';
+	pm->perms[2] = e->frames[0] >> 32 & 4 ? 'x' : '-';
+	pm->perms[3] = 'p';
 	pm->path = xstrdup(path);
 }
 
@@ -286,6 +289,8 @@ void system__event(struct system *sy, const struct mt_event *e)
 		procmaps__release(&maps);
 		return;
 	}
+	if (sy->res)	/* file faults read after it was gone: their files named now */
+		resident__name_exited(sy->res, e->pid, &maps);
 	sym__load_exit_maps(sy->sym, (int)e->pid, &maps);
 	if (!p->comm[0])	/* gone before its first event was read */
 		memcpy(p->comm, MT_EVENT_COMM(e), sizeof(p->comm) - 1);

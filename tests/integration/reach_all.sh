@@ -54,6 +54,10 @@ sites=$(python3 tests/lib/site.py "$TMP/gone.json")
 echo "$sites" | sed 's/^/# /'
 echo "$sites" | grep -qx 'leak_malloc 10000 10'; ok $? "a process gone before memtrace read its first event: its stacks symbolized all the same"
 is "$(echo "$sites" | grep -c '^?')" 0 "no call site left unnamed"
+# Its file faults were read after /proc/PID/maps was gone too: named from the exit's mappings
+# (a file unmapped before the exit, as ld.so.cache, stays "[unknown file]").
+is "$(jpy "[any(f['path'].endswith('/libc.so.6') and f['minor_faults'] > 0 for f in p['resident']['files']) for p in d['processes']]" "$TMP/gone.json")" \
+	"[True]" "and its file faults are filed under the files it had mapped (libc.so.6)"
 
 # --comm: only processes of that name.
 start comm --comm $CX
