@@ -54,4 +54,21 @@ is "$(awk '{ a += $(NF-1); b += $NF } END { print a, b }' "$TMP/d.folded")" \
 	"$(jpy "d['summary']['before_bytes'], d['summary']['after_bytes']" "$TMP/d.json")" \
 	"folded: columns add up to the totals before and after"
 grep -q '"stacks":\[\[3000,3,5000,' "$TMP/d.html"; ok $? "flame graph: growth 3000 B in 3 blocks is the only wide stack"
+
+# The Python workflow: record, change, record again, compare. Two runs of py_lines.py that differ
+# only in how many small objects L:small keeps (PYTHONMALLOC=malloc: each is one malloc of
+# 133 B): the diff of the recordings finds exactly +2000 blocks, +266000 B, at that Python line.
+if /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+	for n in 1000 3000; do
+		PYTHONMALLOC=malloc "$MEMTRACE" record -o "$TMP/py$n.mtr" -- /usr/bin/python3 \
+			tests/workloads/py_lines.py "$TMP/wl.json" --no-tracemalloc --small $n >/dev/null 2>&1
+	done
+	"$MEMTRACE" diff "$TMP/py1000.mtr" "$TMP/py3000.mtr" --json "$TMP/pyd.json" >/dev/null
+	small="small (py_lines.py:$(jpy "d['lines']['small']" "$TMP/wl.json"))"
+	is "$(jpy "[(s['status'], s['delta_bytes'], s['delta_blocks'], s['frames'][1]) for s in d['stacks'] if s['frames'][0] == '$small']" "$TMP/pyd.json")" \
+		"[('grew', 266000, 2000, 'main (py_lines.py:$(grep -n -m1 'keep.append(small(n_small))' tests/workloads/py_lines.py | cut -d: -f1))')]" \
+		"Python recordings diffed: +266000 B in +2000 blocks at L:small, called from main"
+else
+	ok 0 "# SKIP /usr/bin/python3 is not CPython 3.11"
+fi
 done_testing
