@@ -105,7 +105,6 @@ static __always_inline void send_exit_map(struct vm_area_struct *vma, __u64 id)
 	struct file *file = vma->vm_file;
 	struct mt_event *e = new_event(MT_OP_EXIT_MAP, id);
 	__u32 bytes;
-	__u64 len;
 
 	if (!e)
 		return;
@@ -118,11 +117,7 @@ static __always_inline void send_exit_map(struct vm_area_struct *vma, __u64 id)
 	e->old_size = file->f_inode->i_ino;
 	e->frames[0] = file->f_inode->i_sb->s_dev | (__u64)(vma->vm_flags & MT_VM_RWX) << 32;
 	e->nframes = 1 + (bytes + 7) / 8;
-	len = MT_EVENT_HDR_SIZE + 8 * (__u64)(e->nframes & 0x7f);
-	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
-		return;
-	if (bpf_ringbuf_output(&events, e, len, 0))
-		count_loss(MT_LOSS_RINGBUF_FULL);
+	send(e, false, NULL);
 }
 
 /*

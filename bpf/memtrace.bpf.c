@@ -303,7 +303,6 @@ static __always_inline __u32 user_stack(const struct mt_ustart *at, __u64 *frame
 
 #include "vma.bpf.h"
 #include "unwind.bpf.h"
-#include "exit_maps.bpf.h"
 
 /* e's user stack from `at`, Python's frames after it (not for page faults, which are not calls). */
 static __always_inline __u32 take_stack(struct mt_event *e, const struct mt_ustart *at, bool fault)
@@ -317,7 +316,10 @@ static __always_inline __u32 take_stack(struct mt_event *e, const struct mt_usta
 	return fault ? n : py_append(e, n & 0x7f);
 }
 
-/* Send e; its stack (with_stack) starts at `at`, or at the probe's own registers when at is NULL. */
+/*
+ * Send e with its nframes frames; with_stack, they are its stack, taken from `at` or, when at is
+ * NULL, from the probe's own registers (ctx is not read otherwise).
+ */
 static __always_inline void send_at(struct mt_event *e, bool with_stack, struct pt_regs *ctx,
 				    const struct mt_ustart *at)
 {
@@ -337,8 +339,8 @@ static __always_inline void send_at(struct mt_event *e, bool with_stack, struct 
 			at = &regs;
 		}
 		e->nframes = take_stack(e, at, fault) & 0x7f;
-		len += e->nframes * 8;
 	}
+	len += (e->nframes & 0x7f) * 8;	/* frames filled here, or by the caller (an exit map) */
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
 		return;
 	/* Faults come by the thousand: the consumer's poll timeout collects them without a wakeup each. */
@@ -350,6 +352,8 @@ static __always_inline void send(struct mt_event *e, bool with_stack, struct pt_
 {
 	send_at(e, with_stack, ctx, NULL);
 }
+
+#include "exit_maps.bpf.h"
 
 /*
  * An event without a stack (a free, an unmap), written straight into the ring: it skips the
