@@ -67,19 +67,23 @@ struct resident *resident__new(void)
 	return r;
 }
 
+static void proc_release(struct res_proc *p)
+{
+	for (size_t f = 0; f < p->nfiles; f++)
+		free(p->files[f].path);
+	free(p->files);
+	free(p->unnamed);
+	procmaps__release(&p->maps);
+}
+
 void resident__free(struct resident *r)
 {
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->nstacks; i++)
 		free(r->stacks[i].frames);
-	for (size_t i = 0; i < r->nprocs; i++) {
-		for (size_t f = 0; f < r->procs[i].nfiles; f++)
-			free(r->procs[i].files[f].path);
-		free(r->procs[i].files);
-		free(r->procs[i].unnamed);
-		procmaps__release(&r->procs[i].maps);
-	}
+	for (size_t i = 0; i < r->nprocs; i++)
+		proc_release(&r->procs[i]);
 	free(r->stacks);
 	free(r->procs);
 	htab__free(r->stack_ids);
@@ -220,11 +224,7 @@ void resident__forget(struct resident *r, uint32_t pid)
 	size_t n = 0;
 
 	if (p) {
-		for (size_t f = 0; f < p->nfiles; f++)
-			free(p->files[f].path);
-		free(p->files);
-		free(p->unnamed);
-		procmaps__release(&p->maps);
+		proc_release(p);
 		*p = r->procs[--r->nprocs];	/* order does not matter */
 	}
 	for (size_t i = 0; i < r->nstacks; i++) {
@@ -248,30 +248,32 @@ const uint64_t *resident__stack(const struct resident *r, size_t i, uint32_t *pi
 	return r->stacks[i].frames;
 }
 
-static void count_file(struct res_proc *p, const char *path, const struct mt_faults *one)
-{
-	struct res_file *f = NULL;
-
-	for (size_t i = 0; i < p->nfiles && !f; i++)	/* a process maps tens of files, not more */
-		if (!strcmp(p->files[i].path, path))
-			f = &p->files[i];
-	if (!f) {
-		xgrow(&p->files, &p->cap_files, p->nfiles + 1, sizeof(*p->files));
-		f = memset(&p->files[p->nfiles++], 0, sizeof(*f));
-		f->path = xstrdup(path);
-	}
-	f->faults.minor += one->minor;
-	f->faults.major += one->major;
-	f->faults.bytes += one->bytes;
-	f->faults.unsized += one->unsized;
-}
-
 static void add(struct mt_faults *to, const struct mt_faults *one)
 {
 	to->minor += one->minor;
 	to->major += one->major;
 	to->bytes += one->bytes;
 	to->unsized += one->unsized;
+}
+
+static struct res_file *find_file(const struct res_proc *p, const char *path)
+{
+	for (size_t i = 0; i < p->nfiles; i++)	/* a process maps tens of files, not more */
+		if (!strcmp(p->files[i].path, path))
+			return &p->files[i];
+	return NULL;
+}
+
+static void count_file(struct res_proc *p, const char *path, const struct mt_faults *one)
+{
+	struct res_file *f = find_file(p, path);
+
+	if (!f) {
+		xgrow(&p->files, &p->cap_files, p->nfiles + 1, sizeof(*p->files));
+		f = memset(&p->files[p->nfiles++], 0, sizeof(*f));
+		f->path = xstrdup(path);
+	}
+	add(&f->faults, one);
 }
 
 static void count_file_fault(const struct resident *r, struct res_proc *p, uint64_t start,
@@ -297,35 +299,34 @@ static void count_file_fault(const struct resident *r, struct res_proc *p, uint6
 void resident__name_exited(struct resident *r, uint32_t pid, const struct procmaps *maps)
 {
 	struct res_proc *p = find_proc(r, pid);
-	struct res_file *unknown = NULL;
+	struct mt_faults moved = { 0 };
+	struct res_file *unknown;
 
-	for (size_t i = 0; p && i < p->nfiles && !unknown; i++)
-		if (!strcmp(p->files[i].path, UNKNOWN_FILE))
-			unknown = &p->files[i];
-	for (size_t i = 0; unknown && i < p->nunnamed; i++) {
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->nunnamed; i++) {
 		const struct res_unnamed *u = &p->unnamed[i];
 		const struct pmap *m = procmaps__find(maps, u->start);
 
-		if (!m || m->start != u->start || !m->path[0])
-			continue;
-		unknown->faults.minor -= u->faults.minor;
-		unknown->faults.major -= u->faults.major;
-		unknown->faults.bytes -= u->faults.bytes;
-		unknown->faults.unsized -= u->faults.unsized;
-		count_file(p, m->path, &u->faults);	/* may move p->files: find unknown again */
-		for (size_t k = 0; k < p->nfiles; k++)
-			if (!strcmp(p->files[k].path, UNKNOWN_FILE))
-				unknown = &p->files[k];
+		if (m && m->start == u->start && m->path[0]) {
+			count_file(p, m->path, &u->faults);
+			add(&moved, &u->faults);
+		}
 	}
-	if (unknown && !unknown->faults.minor && !unknown->faults.major) {	/* all named */
-		free(unknown->path);
-		*unknown = p->files[--p->nfiles];
+	unknown = find_file(p, UNKNOWN_FILE);
+	if (unknown) {
+		unknown->faults.minor -= moved.minor;
+		unknown->faults.major -= moved.major;
+		unknown->faults.bytes -= moved.bytes;
+		unknown->faults.unsized -= moved.unsized;
+		if (!unknown->faults.minor && !unknown->faults.major) {	/* all named */
+			free(unknown->path);
+			*unknown = p->files[--p->nfiles];
+		}
 	}
-	if (p) {
-		free(p->unnamed);
-		p->unnamed = NULL;
-		p->nunnamed = p->cap_unnamed = 0;
-	}
+	free(p->unnamed);
+	p->unnamed = NULL;
+	p->nunnamed = p->cap_unnamed = 0;
 }
 
 bool resident__apply(struct resident *r, const struct mt_event *e)
