@@ -157,13 +157,19 @@ static void name_process(struct agg_proc *p)
 	p->cmdline = procmem__cmdline((int)p->pid);
 }
 
+/* Everything kept of pid goes: its aggregate, mappings, memory over time and faults. */
+static void drop_process(struct system *sy, uint32_t pid)
+{
+	agg__forget_proc(sy->agg, pid);
+	sym__forget(sy->sym, (int)pid);
+	series__forget(sy->series, pid);
+	if (sy->res)
+		resident__forget(sy->res, pid);
+}
+
 static void forget_at(struct system *sy, size_t i)
 {
-	agg__forget_proc(sy->agg, sy->exited[i]);
-	sym__forget(sy->sym, (int)sy->exited[i]);
-	series__forget(sy->series, sy->exited[i]);
-	if (sy->res)
-		resident__forget(sy->res, sy->exited[i]);
+	drop_process(sy, sy->exited[i]);
 	sy->exited[i] = sy->exited[--sy->nexited];
 }
 
@@ -231,8 +237,9 @@ static void exit_map(struct system *sy, const struct mt_event *e)
 		return;
 	if (!x) {
 		if (sy->npending == KEEP_PENDING) {	/* an exit event lost: drop the oldest */
-			procmaps__release(&sy->pending[0].maps);
-			memmove(sy->pending, sy->pending + 1, --sy->npending * sizeof(*sy->pending));
+			struct procmaps oldest = pending_take(sy, sy->pending[0].pid);
+
+			procmaps__release(&oldest);
 		}
 		xgrow(&sy->pending, &sy->cap_pending, sy->npending + 1, sizeof(*sy->pending));
 		x = &sy->pending[sy->npending++];
@@ -267,11 +274,7 @@ void system__event(struct system *sy, const struct mt_event *e)
 	if (e->op == MT_OP_EXEC) {	/* the old program's record ends; the new one starts afresh */
 		if (p) {
 			forget(sy, e->pid);	/* when it was kept as ended */
-			agg__forget_proc(sy->agg, e->pid);
-			sym__forget(sy->sym, (int)e->pid);
-			series__forget(sy->series, e->pid);
-			if (sy->res)
-				resident__forget(sy->res, e->pid);
+			drop_process(sy, e->pid);
 		}
 		return;
 	}
