@@ -351,10 +351,17 @@ static int by_start(const void *a, const void *b)
 void sym__load_exit_maps(struct symbolizer *s, int pid, struct procmaps *maps)
 {
 	struct proc_maps *p = proc_get(s, pid, true);
-	struct procmaps old = { p->maps, p->n }, all = { xcalloc(p->n + maps->n + 1, sizeof(struct pmap)), 0 };
+	struct procmaps old = { p->maps, p->n }, all = { 0 };
 	struct module_src src = { .pid = 0 };
 	size_t added = 0;
 
+	for (size_t i = 0; i < maps->n; i++)
+		added += !procmaps__find(&old, maps->maps[i].start);
+	if (!added) {	/* the usual case: /proc was read while it lived */
+		procmaps__release(maps);
+		return;
+	}
+	all.maps = xcalloc(p->n + added, sizeof(*all.maps));
 	for (size_t i = 0; i < p->n; i++) {
 		all.maps[all.n] = p->maps[i];
 		all.maps[all.n++].path = xstrdup(p->maps[i].path);
@@ -363,13 +370,8 @@ void sym__load_exit_maps(struct symbolizer *s, int pid, struct procmaps *maps)
 		if (!procmaps__find(&old, maps->maps[i].start)) {
 			all.maps[all.n++] = maps->maps[i];
 			maps->maps[i].path = NULL;	/* moved */
-			added++;
 		}
 	procmaps__release(maps);
-	if (!added) {
-		procmaps__release(&all);
-		return;
-	}
 	qsort(all.maps, all.n, sizeof(*all.maps), by_start);
 	mt_debug("pid %d: %zu file mappings taken from its exit", pid, added);
 	install_maps(s, p, &all, &src);
