@@ -51,6 +51,8 @@ struct loader {
 	struct htab *mappings;		/* REC_MAPPING id + 1 -> const struct mt_mapping * */
 };
 
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
 static void saved_maps_release(struct saved_maps *m)
 {
 	for (size_t i = 0; i < m->n; i++) {
@@ -82,7 +84,7 @@ static void keep_maps(struct loader *l, const struct rec_maps *rm)
 
 		m->maps[k] = (struct pmap){ .start = e->start, .end = e->end, .offset = e->offset,
 					    .dev = e->dev, .inode = e->inode, .path = xstrdup(e->path) };
-		m->build_ids[k] = e->build_id ? xstrdup(e->build_id) : NULL;
+		m->build_ids[k] = dup_or_null(e->build_id);
 	}
 }
 
@@ -92,7 +94,7 @@ static void apply_proc(struct loader *l, const struct rec_proc *rp)
 
 	memcpy(p->comm, rp->comm, sizeof(p->comm));
 	free(p->cmdline);
-	p->cmdline = rp->cmdline ? xstrdup(rp->cmdline) : NULL;
+	p->cmdline = dup_or_null(rp->cmdline);
 	p->exited = rp->exited;
 }
 
@@ -117,8 +119,6 @@ static void apply_symbol(struct loader *l, const struct rec_symbol *s)
 	sym__preload(l->r->sym, (int)s->pid, &f);
 	htab__insert(l->has_symbols, (uint64_t)s->pid + 1, NULL);
 }
-
-static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
 static void py_info_release(struct mt_py_info *i)
 {
@@ -187,7 +187,7 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		break;
 	case REC_UNWIND:
 		free(l->r->unwind_mode);
-		l->r->unwind_mode = rec->unwind.mode ? xstrdup(rec->unwind.mode) : NULL;
+		l->r->unwind_mode = dup_or_null(rec->unwind.mode);
 		l->meta.unwind = rec->unwind;
 		l->meta.unwind.mode = l->r->unwind_mode;
 		break;
