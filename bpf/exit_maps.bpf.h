@@ -5,18 +5,17 @@
  * for a few milliseconds can be gone by then (the consumer reads in batches), and its stacks
  * would stay unnamed. Since Linux 6.16 sched_process_exit fires before the address space is torn
  * down, so its mappings can still be read there; on older kernels task->mm is already NULL and
- * nothing is sent (the stacks of such a process stay unnamed, as before). Included by
- * memtrace.bpf.c.
+ * nothing is sent (the stacks of such a process stay unnamed, as before).
  */
 #ifndef MT_EXIT_MAPS_BPF_H
 #define MT_EXIT_MAPS_BPF_H
 
 #include <bpf/bpf_core_read.h>
+#include "work.bpf.h"
 
 #define MT_VM_RWX 0x7			/* VM_READ | VM_WRITE | VM_EXEC */
 #define MT_PAGE_SHIFT 12
 #define MT_PATH_DEPTH 40		/* steps up (components and mounts); a deeper file is not sent */
-#define MT_NAME_MAX 256			/* a component's bytes, its NUL included */
 
 extern int bpf_iter_task_vma_new(struct bpf_iter_task_vma *it, struct task_struct *task,
 				 __u64 addr) __ksym __weak;
@@ -26,17 +25,11 @@ extern void bpf_iter_task_vma_destroy(struct bpf_iter_task_vma *it) __ksym __wea
 /* The path is written backwards, from its end, as the walk goes up from the file to the root. */
 #define MT_PATH_END (MT_PATH_BYTES - 1)	/* where the path's NUL goes */
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, char[MT_PATH_BYTES + MT_NAME_MAX + 8]);
-} path_buf SEC(".maps");
-
 struct path_walk {
+	struct mt_work *w;		/* the path is built in its record's path[] */
 	struct dentry *d;
 	struct mount *mnt;
-	__u32 pos;			/* where the path written so far starts in path_buf */
+	__u32 pos;			/* where the path written so far starts in path[] */
 	bool ok;
 };
 
@@ -45,8 +38,8 @@ static long path_step(__u64 i, struct path_walk *w)
 {
 	struct dentry *d = w->d, *parent = BPF_CORE_READ(d, d_parent);
 	struct mount *mnt = w->mnt;	/* locals: CO-RE reads must not relocate path_walk's fields */
-	__u32 zero = 0, len, start;
-	char *buf;
+	char *buf = w->w->path;
+	__u32 len, start;
 
 	if (d == BPF_CORE_READ(mnt, mnt.mnt_root) || d == parent) {
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
@@ -59,10 +52,9 @@ static long path_step(__u64 i, struct path_walk *w)
 		w->mnt = up;
 		return 0;
 	}
-	buf = bpf_map_lookup_elem(&path_buf, &zero);
 	len = BPF_CORE_READ(d, d_name.len);
 	start = w->pos - len - 1;	/* a wrap below 0 is caught as too big */
-	if (!buf || !len || len >= MT_NAME_MAX || start > MT_PATH_END)
+	if (!len || len >= MT_NAME_MAX || start > MT_PATH_END)
 		return 1;
 	buf[start] = '/';
 	if (bpf_probe_read_kernel(buf + start + 1, len, BPF_CORE_READ(d, d_name.name)))
@@ -77,38 +69,36 @@ static long path_step(__u64 i, struct path_walk *w)
  * from a tracepoint), into e's frames from frames[1], NUL-terminated. Returns its bytes, NUL
  * included, or 0 when it is deeper or longer than kept, or could not be read.
  */
-static __always_inline __u32 file_path(struct file *file, struct mt_event *e)
+static __always_inline __u32 file_path(struct file *file, struct mt_work *work)
 {
 	struct path_walk w = {
+		.w = work,
 		.d = BPF_CORE_READ(file, f_path.dentry),
 		.mnt = container_of(BPF_CORE_READ(file, f_path.mnt), struct mount, mnt),
 		.pos = MT_PATH_END,
 	};
-	__u32 zero = 0, bytes;
-	char *buf = bpf_map_lookup_elem(&path_buf, &zero);
+	char *buf = work->path;
+	__u32 bytes;
 
-	if (!buf)
-		return 0;
 	buf[MT_PATH_END] = 0;
 	bpf_loop(MT_PATH_DEPTH, path_step, &w, 0);
 	bytes = MT_PATH_END + 1 - w.pos;
 	if (!w.ok || w.pos > MT_PATH_END || bytes > MT_PATH_BYTES)
 		return 0;
-	if (bpf_probe_read_kernel(&e->frames[1], bytes, buf + w.pos))
+	if (bpf_probe_read_kernel(&work->e.frames[1], bytes, buf + w.pos))
 		return 0;
 	return bytes;
 }
 
 /* One file mapping of an exiting process (MT_OP_EXIT_MAP; its layout is in memtrace.h). */
-static __always_inline void send_exit_map(struct vm_area_struct *vma, __u64 id)
+static __always_inline void send_exit_map(struct mt_work *w, struct vm_area_struct *vma, __u64 id)
 {
 	struct file *file = vma->vm_file;
-	struct mt_event *e = new_event(MT_OP_EXIT_MAP, id);
+	struct mt_event *e = &w->e;
 	__u32 bytes;
 
-	if (!e)
-		return;
-	bytes = file_path(file, e);
+	event_header(e, MT_OP_EXIT_MAP, id);
+	bytes = file_path(file, w);
 	if (!bytes)
 		return;
 	e->addr = vma->vm_start;
@@ -117,7 +107,7 @@ static __always_inline void send_exit_map(struct vm_area_struct *vma, __u64 id)
 	e->old_size = file->f_inode->i_ino;
 	e->frames[0] = file->f_inode->i_sb->s_dev | (__u64)(vma->vm_flags & MT_VM_RWX) << 32;
 	e->nframes = 1 + (bytes + 7) / 8;
-	send(e, false, NULL);
+	event_output(e, false);
 }
 
 /*
@@ -129,14 +119,20 @@ static __always_inline void send_exit_maps(__u64 id)
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct bpf_iter_task_vma it;
 	struct vm_area_struct *vma;
+	struct mt_work *w;
 
-	if (!bpf_iter_task_vma_new || !task->mm)	/* no iterator (before 6.4), or no mm (before 6.16) */
+	/* No iterator (before 6.4), no bpf_loop for the paths, or no mm (before 6.16). */
+	if (!bpf_iter_task_vma_new || !have_loop || !task->mm)
+		return;
+	w = work_take();
+	if (!w)
 		return;
 	if (bpf_iter_task_vma_new(&it, task, 0) == 0)
 		while ((vma = bpf_iter_task_vma_next(&it)))
 			if (vma->vm_file)
-				send_exit_map(vma, id);
+				send_exit_map(w, vma, id);
 	bpf_iter_task_vma_destroy(&it);
+	work_give(w);
 }
 
 #endif

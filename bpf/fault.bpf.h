@@ -11,18 +11,16 @@
  *    (failed and retried attempts are not counted): they send the event, with the tally.
  * (fentry on the rmap functions would also see file pages mapped without allocating, but
  * trampolines are not always permitted; tracepoints are.) A kernel without page_fault_user
- * (it is x86's) still gets the events, unsized.
+ * (it is x86's) still gets the events, unsized. Until user space opens the first fault event
+ * (faults_on), the hooks do nothing.
  */
 #ifndef MEMTRACE_FAULT_BPF_H
 #define MEMTRACE_FAULT_BPF_H
 
-#include <bpf/bpf_core_read.h>
+#include "filter.bpf.h"
+#include "stack.bpf.h"
 
 #define GFP_MOVABLE 0x08	/* ___GFP_MOVABLE: unchanged since 2.6 */
-
-/* Set by user space once it opens the first fault event: until then the hooks do nothing. */
-bool faults_on = false;
-__u64 page_size = 4096;
 
 /* This thread's state if its faults are traced. */
 static __always_inline struct mt_thread *fault_thread(void)
@@ -41,16 +39,12 @@ static __always_inline int fault_begin(void)
 	return 0;
 }
 
-SEC("tp_btf/page_fault_user")
-int BPF_PROG(fault_user, unsigned long address) { return fault_begin(); }
-
 /*
  * Pages a fault allocates for the process (user pages are movable; page tables are not): one
  * folio of 2 MiB for a transparent huge page, nothing for a read that maps the shared zero page.
  * Only inside a fault: madvise(MADV_POPULATE_*) or mlock have no tally open.
  */
-SEC("tp_btf/mm_page_alloc")
-int BPF_PROG(fault_alloc, struct page *page, unsigned int order, gfp_t gfp)
+static __always_inline int fault_page(unsigned int order, gfp_t gfp)
 {
 	struct mt_thread *t;
 
@@ -62,47 +56,54 @@ int BPF_PROG(fault_alloc, struct page *page, unsigned int order, gfp_t gfp)
 	return 0;
 }
 
+/* The fault is accounted: send it, with its mapping, its bytes and the stack that touched it. */
 static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct mt_vma v = {};
 	struct mt_thread *t;
-	struct mt_event *e;
+	struct mt_vma *v;
+	struct mt_work *w;
 	__u32 seq = 0;
 	bool cacheable;
 
 	t = fault_thread();
 	if (!t)
 		return 0;
-	e = new_event(op, id);
-	if (!e)
+	w = work_take();
+	if (!w)
 		return 0;
-	e->addr = ctx->addr;
-	e->size = 0;
-	if (t->in_fault) {
-		e->size = t->fault_bytes;
-		e->old_size = MT_FAULT_SIZED;
-		t->in_fault = false;
-	}
+	v = &w->st.vm;	/* the walk starts afresh below: its mapping can be borrowed until then */
 	/* Fails (-EBUSY) when a writer waits for the mm's lock: the kind stays "unknown". */
 	cacheable = mm_version(&seq);
-	if (!vma_find(id >> 32, seq, cacheable, ctx->addr, &v))
-		__builtin_memset(&v, 0, sizeof(v));
-	if (v.uprobes)
-		return 0;
-	if (v.huge_bytes) {
-		e->size = v.huge_bytes;
-		e->old_size = MT_FAULT_SIZED;
+	if (!vma_find(id >> 32, seq, cacheable, ctx->addr, v))
+		__builtin_memset(v, 0, sizeof(*v));
+	if (v->uprobes)
+		goto out;
+	event_header(&w->e, op, id);
+	w->e.addr = ctx->addr;
+	w->e.size = 0;
+	if (t->in_fault) {
+		w->e.size = t->fault_bytes;
+		w->e.old_size = MT_FAULT_SIZED;
+		t->in_fault = false;
 	}
-	e->old_addr = v.start;
-	e->old_size |= v.kind;
-	send(e, true, (struct pt_regs *)ctx);
+	if (v->huge_bytes) {
+		w->e.size = v->huge_bytes;
+		w->e.old_size = MT_FAULT_SIZED;
+	}
+	w->e.old_addr = v->start;
+	w->e.old_size |= v->kind;
+	/*
+	 * The walk starts at the faulting instruction: the fault events count user mode only
+	 * (exclude_kernel, user/faults.c), so their registers are the user's. (The kernel's walk,
+	 * bpf_get_stack, reads on through the frame register of code built without frame pointers,
+	 * faulting, microseconds a fault.)
+	 */
+	start_at_regs(w, (struct pt_regs *)ctx);
+	send_stack(w, true);
+out:
+	work_give(w);
 	return 0;
 }
-
-SEC("perf_event")
-int fault_minor(struct bpf_perf_event_data *ctx) { return fault_done(ctx, MT_OP_FAULT); }
-SEC("perf_event")
-int fault_major(struct bpf_perf_event_data *ctx) { return fault_done(ctx, MT_OP_FAULT_MAJOR); }
 
 #endif /* MEMTRACE_FAULT_BPF_H */

@@ -82,6 +82,11 @@ enum mt_loss {
 	MT_LOSS_FAULT_STACK_TRUNCATED,	/* a page fault's stack deeper than MT_MAX_FRAMES (still sent) */
 	MT_LOSS_PY_STACK,		/* a Python frame could not be read: Python stack cut there */
 	MT_LOSS_PY_TRUNCATED,		/* Python stack deeper than the walk (event still sent) */
+	/*
+	 * Every per-CPU work record was taken: programs of tasks that preempted each other on one
+	 * CPU held them all (work.bpf.h). The event is lost.
+	 */
+	MT_LOSS_WORK_BUSY,
 	MT_LOSS__COUNT,
 };
 

@@ -3,24 +3,11 @@
  * The Python stack of the thread making an allocation, read from CPython's own structures:
  * its PyThreadState through the interpreter's thread-specific-storage key (so a thread that
  * released the GIL still finds its own), then the chain of _PyInterpreterFrame.
- * Included by memtrace.bpf.c after its maps and count_loss().
  */
 #ifndef MEMTRACE_PYTHON_BPF_H
 #define MEMTRACE_PYTHON_BPF_H
 
-#include "python.h"
-
-/* Thread group id -> where its interpreter keeps things; only Python processes are present. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct mt_py_proc);
-} py_procs SEC(".maps");
-
-/* Set by user space once py_procs holds a process: most traced programs are not Python, and a
- * hash lookup was ~13% of an allocation's program here. */
-bool python_on = false;
+#include "maps.bpf.h"
 
 static __always_inline __u64 py_read_ptr(__u64 addr, bool *ok)
 {
@@ -53,24 +40,15 @@ static __always_inline __u64 py_thread_state(const struct mt_py_proc *cfg, bool 
 	return block ? py_read_ptr(block + (tss[1] % 32) * 16 + 8, ok) : 0;
 }
 
-struct py_walk {
-	const struct mt_py_proc *cfg;
-	struct mt_event *e;
-	__u64 frame;
-	__u32 first;		/* slot of the first Python frame */
-	__u32 at;		/* next free slot in frames[] */
-	bool ok;
-	bool full;
-};
-
 /*
  * One _PyInterpreterFrame: store it, or mark the frame before a shim as an entry. A bpf_loop()
  * callback, so the verifier checks it once rather than once per unrolled frame.
  */
 static long py_step(__u64 index, void *ctx)
 {
-	struct py_walk *w = ctx;
-	const struct mt_py_proc *cfg = w->cfg;
+	struct mt_work *work = ((struct mt_loop *)ctx)->w;
+	struct mt_py_walk *w = &work->py;
+	const struct mt_py_proc *cfg = &w->cfg;
 	__u64 f = w->frame, code, instr, idx = 0;
 	__u8 owner = 0, entry = 0;
 	__u32 at = w->at;
@@ -89,7 +67,7 @@ static long py_step(__u64 index, void *ctx)
 		return 1;
 	if (owner == MT_PY_OWNED_BY_CSTACK) {
 		if (at > w->first && at - 1 < MT_MAX_FRAMES)
-			w->e->frames[at - 1] |= MT_PY_ENTRY;
+			work->e.frames[at - 1] |= MT_PY_ENTRY;
 		return 0;
 	}
 	if (at >= MT_MAX_FRAMES) {
@@ -100,35 +78,45 @@ static long py_step(__u64 index, void *ctx)
 		idx = (instr - code - cfg->code_adaptive) / 2;
 	if (idx > MT_PY_INSTR_MAX)
 		idx = MT_PY_INSTR_MAX;
-	w->e->frames[at] = mt_py_frame(code, idx, entry);
+	work->e.frames[at] = mt_py_frame(code, idx, entry);
 	w->at = at + 1;
 	return 0;
 }
 
-/* Append the Python stack after the n native frames; returns the new frame count. */
-static __always_inline __u32 py_append(struct mt_event *e, __u32 n)
+/*
+ * Append the Python stack after the n native frames of w's event; returns the new frame count.
+ * The frames are walked by bpf_loop: without it (before 5.17) Python processes get native
+ * stacks only (user/kfeat.c says so).
+ */
+static __always_inline __u32 py_append(struct mt_work *work, __u32 n)
 {
-	const struct mt_py_proc *cfg = python_on ? bpf_map_lookup_elem(&py_procs, &e->pid) : NULL;
-	struct py_walk w = { .cfg = cfg, .e = e, .first = n, .at = n, .ok = true };
+	__u32 pid = work->e.pid;
+	const struct mt_py_proc *cfg = python_on && have_loop ? bpf_map_lookup_elem(&py_procs, &pid) : NULL;
+	struct mt_py_walk *w = &work->py;
+	struct mt_loop loop = { .w = work };
 	__u64 tstate, cframe;
 
 	if (!cfg)
 		return n;
-	tstate = py_thread_state(cfg, &w.ok);
+	w->cfg = *cfg;
+	w->first = w->at = n;
+	w->ok = true;
+	w->full = false;
+	tstate = py_thread_state(&w->cfg, &w->ok);
 	if (!tstate)
 		goto out;
-	cframe = py_read_ptr(tstate + cfg->tstate_frame, &w.ok);
-	w.frame = cfg->cframe_frame == MT_PY_NONE ? cframe :
-		  cframe ? py_read_ptr(cframe + cfg->cframe_frame, &w.ok) : 0;
-	if (!w.ok)
+	cframe = py_read_ptr(tstate + w->cfg.tstate_frame, &w->ok);
+	w->frame = w->cfg.cframe_frame == MT_PY_NONE ? cframe :
+		   cframe ? py_read_ptr(cframe + w->cfg.cframe_frame, &w->ok) : 0;
+	if (!w->ok)
 		goto out;
-	bpf_loop(MT_PY_MAX_FRAMES, py_step, &w, 0);
-	if (w.ok && (w.full || w.frame))
+	bpf_loop(MT_PY_MAX_FRAMES, py_step, &loop, 0);
+	if (w->ok && (w->full || w->frame))
 		count_loss(MT_LOSS_PY_TRUNCATED);
 out:
-	if (!w.ok)
+	if (!w->ok)
 		count_loss(MT_LOSS_PY_STACK);
-	return w.at;
+	return w->at;
 }
 
 #endif /* MEMTRACE_PYTHON_BPF_H */

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * The CFI unwinder: walks a user stack with the tables user/unwind.c derives from .eh_frame, so
- * code built without frame pointers (Debian's libc, python3, sqlite3) unwinds whole. Included by
- * memtrace.bpf.c, which provides scratch, count_loss() and the event layout; walks already done
- * are replayed by walk.bpf.h.
+ * code built without frame pointers (Debian's libc, python3, sqlite3) unwinds whole. Walks already
+ * done are replayed by walk.bpf.h.
  *
  * Design. It starts from the registers of the allocator's return probe: ip is the return address
  * in the direct caller, sp and rbp the caller's own, a clean state to unwind from. An object is
@@ -14,47 +13,14 @@
  * (an inner array of a map of maps, sized per object), apply the CFA and rbp rules, read the
  * return address below the CFA. A frame with no usable row steps by frame pointer instead, and
  * the reason is counted. Frames are stepped by a bpf_loop() callback, so the verifier checks one
- * step, not 127 of them.
+ * step, not 127 of them. The walk's state is in the run's working record (work.bpf.h), not on
+ * the BPF stack.
  */
 #ifndef MT_UNWIND_BPF_H
 #define MT_UNWIND_BPF_H
 
-#include <bpf/bpf_core_read.h>
-
-/* Set by user space before load (--unwind). */
-const volatile __u32 unwind_mode = MT_UNWIND_FP;
-
-struct unwind_rows {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP);	/* inner arrays may differ in size (5.10+) */
-	__uint(max_entries, 1);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct mt_unwind_row));	/* clang 14 emits the type as a FWD here */
-};
-
-/* Table slot -> that object's rows. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, MT_UNWIND_MAX_OBJECTS);
-	__type(key, __u32);
-	__array(values, struct unwind_rows);
-} unwind_tables SEC(".maps");
-
-/* Object (dev, inode) -> its table; written by user space. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MT_UNWIND_MAX_OBJECTS);
-	__type(key, struct mt_unwind_key);
-	__type(value, struct mt_unwind_obj);
-} unwind_objs SEC(".maps");
-
-/* Objects met in a stack but not loaded -> a pid that maps them; user space loads and deletes. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 256);
-	__type(key, struct mt_unwind_key);
-	__type(value, __u32);
-} unwind_missing SEC(".maps");
+#include "vma.bpf.h"
+#include "walk.bpf.h"
 
 /*
  * Rows already found, by the pc looked up. Most allocations come from a few hundred call sites
@@ -65,62 +31,6 @@ struct {
  * mprotect (any change to the VMA tree), so a pc whose object changed (dlclose, then dlopen) is
  * looked up anew. Direct-mapped, per CPU: a collision only costs a lookup.
  */
-#define MT_ROW_CACHE_SIZE 1024
-
-struct mt_row_cached {
-	__u64 pc;			/* 0: empty, or being written */
-	__u32 tgid;
-	__u32 seq;			/* the mm's mm_lock_seq when the row was found */
-	struct mt_unwind_row row;
-	__u32 pad;
-};
-
-struct mt_row_cache {
-	struct mt_row_cached e[MT_ROW_CACHE_SIZE];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mt_row_cache);
-} row_cache SEC(".maps");
-
-/* What walk.bpf.h needs to keep a walk for replay. */
-struct mt_walk_rec {
-	__u64 ip0, sp0, bp0;		/* where the walk started; reads are kept as offsets from sp0 */
-	__u32 slot;			/* in walks */
-	__u32 gen;			/* the slot's stamp when this walk took it */
-	__u32 tag;			/* walk_tag() of the start */
-	__u32 nreads;
-	bool on;			/* recording this walk's reads */
-	bool bp_initial;		/* rbp still holds its starting value */
-	bool uses_bp;			/* a rule read it while it did */
-	bool hold;			/* the word being read is rbp's: hold it until rbp is used */
-	bool held;			/* rbp came from the word held_addr, not yet used */
-	__u64 held_addr, held_val;
-	bool lossy;			/* a frame was lost: not kept */
-};
-
-struct mt_ustate {
-	__u64 ip, sp, bp;
-	__u64 chunk;			/* base of the stack chunk read in this walk (0: none) */
-	struct mt_vma vm;		/* the mapping of the last object found: most frames reuse it */
-	struct mt_unwind_key key;
-	struct mt_unwind_obj obj;
-	__u32 pid;
-	__u32 tid;
-	__u32 seq;			/* the address space's version (mm_version) */
-	bool cache;			/* seq is known and no mmap writer was at work: use the caches */
-	__u32 n;			/* frames stored */
-	bool have_obj;			/* obj is the object of vm */
-	bool exact_ip;			/* ip was interrupted, not a return address (a fault, a signal frame) */
-	bool fault;			/* a page fault's stack: its unwinding losses are not counted */
-	bool truncated;
-	struct mt_walk_rec rec;
-};
-
-#include "walk.bpf.h"
 
 /* How one step ended, besides the loss reasons (enum mt_loss) that send it to the fallback. */
 enum { STEP_OK = 0, STEP_END = -1 };
@@ -128,7 +38,9 @@ enum { STEP_OK = 0, STEP_END = -1 };
 /* Find the object of st->ip and its table; a miss is reported to user space once per object. */
 static __always_inline int find_object(struct mt_ustate *st)
 {
+	struct mt_unwind_key key;
 	struct mt_unwind_obj *obj;
+	__u32 pid = st->pid;
 
 	if (st->ip >= st->vm.start && st->ip < st->vm.end)
 		return st->have_obj ? STEP_OK : MT_LOSS_UNWIND_NO_TABLE;
@@ -136,11 +48,12 @@ static __always_inline int find_object(struct mt_ustate *st)
 	st->vm.start = st->vm.end = 0;
 	if (!vma_find(st->pid, st->seq, st->cache, st->ip, &st->vm) || !st->vm.ino)
 		return MT_LOSS_UNWIND_NO_TABLE;	/* anonymous (JIT), or mmap_lock contended */
-	st->key.dev = st->vm.dev;
-	st->key.ino = st->vm.ino;
-	obj = bpf_map_lookup_elem(&unwind_objs, &st->key);
+	/* Keys and values on the stack: before 6.2 a helper takes no pointer into st's memory. */
+	key.dev = st->vm.dev;
+	key.ino = st->vm.ino;
+	obj = bpf_map_lookup_elem(&unwind_objs, &key);
 	if (!obj) {
-		if (!bpf_map_update_elem(&unwind_missing, &st->key, &st->pid, BPF_NOEXIST))
+		if (!bpf_map_update_elem(&unwind_missing, &key, &pid, BPF_NOEXIST))
 			wake_consumer = true;	/* every stack through it is partial until loaded */
 		return MT_LOSS_UNWIND_NO_TABLE;
 	}
@@ -152,8 +65,8 @@ static __always_inline int find_object(struct mt_ustate *st)
 /* The row in force at vaddr: the last row whose pc is not above it. */
 static __always_inline int find_row(struct mt_ustate *st, __u64 vaddr, struct mt_unwind_row *out)
 {
-	void *rows = bpf_map_lookup_elem(&unwind_tables, &st->obj.table);
-	__u32 lo = 0, hi = st->obj.nrows, idx;
+	__u32 table = st->obj.table, lo = 0, hi = st->obj.nrows, idx;
+	void *rows = bpf_map_lookup_elem(&unwind_tables, &table);
 	struct mt_unwind_row *r;
 
 	if (!rows || vaddr > 0xffffffffULL)
@@ -177,55 +90,6 @@ static __always_inline int find_row(struct mt_ustate *st, __u64 vaddr, struct mt
 		return MT_LOSS_UNWIND_NO_TABLE;
 	*out = *r;
 	return STEP_OK;
-}
-
-static __always_inline bool read_u64(__u64 addr, __u64 *v)
-{
-	return bpf_probe_read_user(v, sizeof(*v), (void *)addr) == 0;
-}
-
-/*
- * The stack, read a chunk at a time. Each frame reads a word or two just above the last, and a
- * copy from user memory costs ~30 ns here whatever its size up to a few hundred bytes: one copy
- * of an aligned 512-byte chunk serves the reads of several frames. A chunk never crosses a page,
- * so it is readable whenever the word is. Per CPU; valid for one walk (mt_ustate.chunk).
- */
-#define MT_STACK_CHUNK 512
-
-struct mt_stack_chunk {
-	__u64 w[MT_STACK_CHUNK / 8];
-	__u64 base;		/* the address w was read from, */
-	__u32 tid;		/* by this thread: a program that preempted the walk leaves its own */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mt_stack_chunk);
-} stack_chunk SEC(".maps");
-
-static __always_inline int stack_word(struct mt_ustate *st, __u64 addr, __u64 *v)
-{
-	__u64 base = addr & ~(__u64)(MT_STACK_CHUNK - 1);
-	__u32 zero = 0;
-	struct mt_stack_chunk *c = bpf_map_lookup_elem(&stack_chunk, &zero);
-
-	if (!c || (addr & 7))
-		return read_u64(addr, v);
-	if (st->chunk != base || c->base != base || c->tid != st->tid) {
-		st->chunk = 0;
-		c->tid = 0;
-		if (bpf_probe_read_user(c->w, sizeof(c->w), (void *)base))
-			return read_u64(addr, v);
-		c->base = base;
-		c->tid = st->tid;
-		st->chunk = base;
-	}
-	*v = c->w[(addr - base) / 8 & (MT_STACK_CHUNK / 8 - 1)];
-	if (c->tid != st->tid || c->base != base)	/* rewritten while we read */
-		return read_u64(addr, v);
-	return true;
 }
 
 /* A global function: checked once by the verifier, not at each of the unwinder's reads. */
@@ -427,15 +291,13 @@ __noinline int unwind_step(struct mt_ustate *st)
 
 static long unwind_frame(__u32 i, void *ctx)
 {
-	struct mt_ustate *st = ctx;
-	__u32 zero = 0, n = st->n;
-	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	struct mt_work *w = ((struct mt_loop *)ctx)->w;
+	struct mt_ustate *st = &w->st;
+	__u32 n = st->n;
 
-	if (!e || n >= MT_MAX_FRAMES)
+	if (n >= MT_MAX_FRAMES || !st->ip)
 		return 1;
-	if (!st->ip)
-		return 1;
-	e->frames[n] = st->ip;
+	w->e.frames[n] = st->ip;
 	st->n = n + 1;
 	if (unwind_step(st))
 		return 1;
@@ -443,36 +305,53 @@ static long unwind_frame(__u32 i, void *ctx)
 	return 0;
 }
 
-/* Fill e->frames from user registers: an allocator's return, or a page fault's faulting
- * instruction (fault: ip exact); returns the frame count. */
-static __always_inline __u32 unwind_user_stack(const struct mt_ustart *at, __u32 pid, bool fault)
+/* A fresh walk from `at`: every field a walk reads before it writes it. */
+static __always_inline void ustate_init(struct mt_ustate *st, const struct mt_ustart *at, __u32 pid,
+					bool fault)
 {
-	struct mt_ustate st = {
-		.ip = at->ip,
-		.sp = at->sp,
-		.bp = at->bp,
-		.pid = pid,
-		.tid = (__u32)bpf_get_current_pid_tgid(),
-		.exact_ip = fault,
-		.fault = fault,
-		.rec.bp_initial = true,
-	};
-	__u32 zero = 0, n;
-	struct mt_event *e = bpf_map_lookup_elem(&scratch, &zero);
+	st->ip = at->ip;
+	st->sp = at->sp;
+	st->bp = at->bp;
+	st->vm.start = st->vm.end = 0;
+	st->pid = pid;
+	st->tid = (__u32)bpf_get_current_pid_tgid();
+	st->cache = mm_version(&st->seq);
+	st->n = 0;
+	st->have_obj = false;
+	st->exact_ip = fault;
+	st->fault = fault;
+	st->truncated = false;
+	st->chunk_base = 0;
+	st->rec.nreads = 0;
+	st->rec.on = false;
+	st->rec.bp_initial = true;
+	st->rec.uses_bp = false;
+	st->rec.hold = false;
+	st->rec.held = false;
+	st->rec.lossy = false;
+}
 
-	if (!e)
-		return 0;
-	st.cache = mm_version(&st.seq);
+/*
+ * Fill w's event frames from the user registers in w->at: an allocator's return, or a page
+ * fault's faulting instruction (fault: ip exact); returns the frame count.
+ */
+static __always_inline __u32 unwind_user_stack(struct mt_work *w, bool fault)
+{
+	struct mt_loop loop = { .w = w };
+	struct mt_ustate *st = &w->st;
+	__u32 n;
+
+	ustate_init(st, &w->at, w->e.pid, fault);
 	if (!fault) {	/* a fault's stack rarely repeats: its pc is any instruction */
-		n = walk_replay(&st, e->frames);
+		n = walk_replay(st, w->e.frames);
 		if (n)
 			return n;
 	}
-	bpf_loop(MT_MAX_FRAMES, unwind_frame, &st, 0);
-	if (st.truncated)
+	bpf_loop(MT_MAX_FRAMES, unwind_frame, &loop, 0);
+	if (st->truncated)
 		count_loss(fault ? MT_LOSS_FAULT_STACK_TRUNCATED : MT_LOSS_STACK_TRUNCATED);
-	walk_keep(&st, e->frames);
-	return st.n;
+	walk_keep(st, w->e.frames);
+	return st->n;
 }
 
 #endif /* MT_UNWIND_BPF_H */

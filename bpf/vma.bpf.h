@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * Which mapping holds an address: what the unwinder needs (the object's file and offset) and what
- * a page fault is filed under (heap, anonymous, stack or file). Included by memtrace.bpf.c.
+ * a page fault is filed under (heap, anonymous, stack or file).
  *
- * bpf_find_vma() is cheap from a uprobe, but from the page-fault event it cost ~3.4 us here: the
+ * bpf_find_vma() is cheap from a uprobe, but from the page-fault event it costs microseconds: the
  * program runs with interrupts off, so the helper releases the mmap lock through an irq_work, a
  * self-interrupt, which a VM pays dearly. Faults and stacks come back to the same few mappings,
  * so the last ones found are kept per CPU, valid for one process while its address space is
@@ -14,54 +14,35 @@
 #define MT_VMA_BPF_H
 
 #include <bpf/bpf_core_read.h>
+#include "maps.bpf.h"
 
 #define VM_HUGETLB 0x00400000
 #define VM_IO 0x00004000
 
-struct mt_vma {
-	__u64 start, end;
-	__u64 pgoff;			/* in pages */
-	__u64 dev, ino;			/* the file's (kernel-encoded dev, inode); 0 when anonymous */
-	__u64 huge_bytes;		/* page size of a hugetlb mapping, else 0 */
-	__u32 kind;			/* enum mt_map */
-	bool uprobes;			/* the kernel's uprobe page, not the program's memory */
-};
-
-#define MT_VMA_CACHE_SIZE 8		/* a power of two */
-
-struct mt_vma_cached {
-	__u32 tgid;			/* 0: empty, or being written */
-	__u32 seq;
-	struct mt_vma vma;
-};
-
-struct mt_vma_cache {
-	struct mt_vma_cached e[MT_VMA_CACHE_SIZE];
-	__u32 next;			/* the slot to fill next: round robin */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mt_vma_cache);
-} vma_cache SEC(".maps");
-
-/* The address space's version for the caches (vma_cache, the unwinder's rows); false when it
- * cannot be known, or a writer is changing it (odd). */
+/*
+ * The address space's version for the caches (vma_cache, the unwinder's rows); false when it
+ * cannot be known, or a writer is changing it (odd). mm_lock_seq came with per-VMA locks (6.4)
+ * and became a seqcount in 6.12: before, nothing is cached.
+ */
 static __always_inline bool mm_version(__u32 *seq)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 
+	*seq = 0;
 	if (!bpf_core_field_exists(task->mm->mm_lock_seq.sequence))
 		return false;
 	*seq = BPF_CORE_READ(task, mm, mm_lock_seq.sequence);
 	return !(*seq & 1);
 }
 
+/* bpf_find_vma's context is on the stack (before 6.x): it points to where the mapping goes. */
+struct mt_vma_out {
+	struct mt_vma *v;
+};
+
 static long vma_fill(struct task_struct *task, struct vm_area_struct *vma, void *data)
 {
-	struct mt_vma *v = data;
+	struct mt_vma *v = ((struct mt_vma_out *)data)->v;
 	struct mm_struct *mm = vma->vm_mm;
 	struct file *file = vma->vm_file;
 
@@ -111,40 +92,39 @@ static __always_inline int vma_cached(__u32 tgid, __u32 seq, __u64 addr, struct 
 	return e->tgid == tgid;	/* not rewritten under us (a program that preempted this one) */
 }
 
-static __always_inline int vma_remember(__u32 tgid, __u32 seq, const struct mt_vma *v)
+static __always_inline void vma_remember(__u32 tgid, __u32 seq, const struct mt_vma *v)
 {
 	__u32 zero = 0;
 	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
 	struct mt_vma_cached *e;
 
 	if (!c)
-		return 0;
+		return;
 	e = &c->e[c->next++ & (MT_VMA_CACHE_SIZE - 1)];
 	e->tgid = 0;
 	e->seq = seq;
 	e->vma = *v;
 	e->tgid = tgid;
-	return 0;
 }
 
 /*
  * The mapping of addr in the current process (tgid), its address space at version seq (cacheable
- * if mm_version() said so). 0 when there is none, or when the mmap lock was contended. A global
- * function: the verifier checks it once, not once per path of each caller (the unwinder's loop).
+ * if mm_version() said so). 0 when there is none, when the mmap lock was contended, or when the
+ * kernel lacks bpf_find_vma. A global function: the verifier checks it once, not once per path
+ * of each caller (the unwinder's loop).
  */
 __noinline int vma_find(__u32 tgid, __u32 seq, bool cacheable, __u64 addr, struct mt_vma *out)
 {
-	struct mt_vma v = {};
+	struct mt_vma_out to = { .v = out };
 
-	if (!out)
+	if (!out || !have_find_vma)
 		return 0;
 	if (cacheable && vma_cached(tgid, seq, addr, out))
 		return 1;
-	if (bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, &v, 0))
+	if (bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, &to, 0))
 		return 0;
 	if (cacheable)
-		vma_remember(tgid, seq, &v);
-	*out = v;
+		vma_remember(tgid, seq, out);
 	return 1;
 }
 

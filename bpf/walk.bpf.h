@@ -1,21 +1,21 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * Walks already done, replayed. Included by unwind.bpf.h, which does the walks.
+ * Walks already done, replayed.
  *
- * Unwinding an allocation's stack by its CFI rows cost ~1 us on sqlite3, most of it finding each
- * frame's row. But a program allocates from a few call paths over and over, and each time the
- * walk starts from the same registers and reads the same stack words. A walk is a function of
- * its start (ip, sp, and rbp when a rule reads it), the rows of the objects it passes, and the
- * words it reads. So when a walk kept here starts where this one does, in the same state of the
- * address space (the rows cannot differ: see row_cache), and every word it read still holds the
- * value it read, this walk would end in the same frames: they are copied instead, and the check
- * costs a compare per word where a step costs a row lookup, a rule and its bounds checks.
+ * Unwinding an allocation's stack by its CFI rows costs about a microsecond on sqlite3, most of it
+ * finding each frame's row. But a program allocates from a few call paths over and over, and each
+ * time the walk starts from the same registers and reads the same stack words. A walk is a
+ * function of its start (ip, sp, and rbp when a rule reads it), the rows of the objects it
+ * passes, and the words it reads. So when a walk kept here starts where this one does, in the
+ * same state of the address space (the rows cannot differ: see unwind.bpf.h's row cache), and
+ * every word it read still holds the value it read, this walk would end in the same frames: they
+ * are copied instead, and the check costs a compare per word where a step costs a row lookup, a
+ * rule and its bounds checks.
  *
- * Kept per CPU (~400 KiB), 4-way set-associative by (process, ip, sp): different paths can meet
- * at one call with the same registers (tests/workloads/nofp_paths.c), and the words tell them
- * apart. Only clean walks are kept: none that lost a frame (a table may be loaded later), was
- * cut short, or read more words than fit. On sqlite3 and python3, 95-97% of the allocations'
- * walks were replayed, and the return probe went from ~1.4 to ~0.95 us.
+ * Kept per CPU, 4-way set-associative by (process, ip, sp): different paths can meet at one call
+ * with the same registers (tests/workloads/nofp_paths.c), and the words tell them apart. Only
+ * clean walks are kept: none that lost a frame (a table may be loaded later), was cut short, or
+ * read more words than fit.
  *
  * A program that preempts another on the same CPU (under preempt=full) may take the same slot:
  * each writer stamps the slot (gen, owner) before it writes and keeps the walk only if the stamp
@@ -24,44 +24,7 @@
 #ifndef MT_WALK_BPF_H
 #define MT_WALK_BPF_H
 
-#define MT_WALK_SLOTS 256	/* a power of two */
-#define MT_WALK_FRAMES 48
-#define MT_WALK_READS 96
-
-#define MT_WALK_WAYS 4		/* walks from one start: paths that meet at the same (ip, sp) */
-#define MT_WALK_SETS (MT_WALK_SLOTS / MT_WALK_WAYS)
-
-struct mt_walk {
-	__u32 gen;		/* bumped by each writer as it starts */
-	__u32 owner;		/* the thread that wrote last */
-	__u32 tgid, seq;	/* the process and the version of its address space */
-	__u32 nframes, nreads;
-	bool uses_bp;		/* a rule read the starting rbp: it must match too */
-	__u64 ip, sp, bp;	/* where the walk started */
-	__u64 frames[MT_WALK_FRAMES];
-	__u32 off[MT_WALK_READS];	/* the words read: at sp + off[i] ... */
-	__u64 val[MT_WALK_READS];	/* ... was val[i] */
-};
-
-/* The slots' tags, apart: a lookup reads one cache line, not a page per way. */
-struct mt_walk_tags {
-	__u32 tag[MT_WALK_SLOTS];	/* walk_tag() of the slot's start; 0: empty, or being written */
-	__u8 next[MT_WALK_SETS];	/* the way each set replaces next */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct mt_walk_tags);
-} walk_tags SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MT_WALK_SLOTS);
-	__type(key, __u32);
-	__type(value, struct mt_walk);
-} walks SEC(".maps");
+#include "stackread.bpf.h"
 
 static __always_inline struct mt_walk *walk_slot(const struct mt_ustate *st)
 {
@@ -111,8 +74,6 @@ static __always_inline __u64 walk_use_bp(struct mt_ustate *st)
 	return st->bp;
 }
 
-int stack_u64(struct mt_ustate *st, __u64 addr, __u64 *v);
-
 /* Do the words the kept walk read hold the same values now? A global function: checked once. */
 __noinline int walk_words_same(struct mt_ustate *st)
 {
@@ -127,7 +88,7 @@ __noinline int walk_words_same(struct mt_ustate *st)
 	for (__u32 i = 0; i < MT_WALK_READS; i++) {
 		if (i >= w->nreads)
 			return 1;
-		if (!stack_u64(st, st->sp + w->off[i], &v) || v != w->val[i])
+		if (!stack_word(st, st->sp + w->off[i], &v) || v != w->val[i])
 			return 0;
 	}
 	return 1;

@@ -32,6 +32,7 @@ static const struct {
 	[MT_LOSS_UNWIND_READ_FAULT] = { "unwind_read_fault", "frames unreadable" },
 	[MT_LOSS_PY_STACK] = { "python_stack_cut", "Python stack cut by an unreadable frame" },
 	[MT_LOSS_PY_TRUNCATED] = { "python_stack_truncated", "Python stack truncated" },
+	[MT_LOSS_WORK_BUSY] = { "work_busy", "no free per-CPU work record (preempted programs)" },
 };
 
 const char *mt_loss_key(unsigned int reason)

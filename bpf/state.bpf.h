@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The BPF programs' private state: per-thread, per-CPU and per-run records. Nothing here crosses
+ * to user space (that is memtrace.h); maps.bpf.h declares the maps that hold these.
+ */
+#ifndef MT_STATE_BPF_H
+#define MT_STATE_BPF_H
+
+#include "memtrace.h"
+#include "python.h"
+
+/*
+ * Each thread's state: the allocator call in flight on it, and the page fault being tallied.
+ * Task-local storage, not a hash by thread id: it is found from the task in a few loads, dies with
+ * the thread (a thread killed mid-call cannot pin anything), and needs no delete, which on an LRU
+ * hash cost 0.1-1.6 us per event.
+ */
+struct mt_thread {
+	struct mt_call call;	/* valid while in_call */
+	__u64 outer_sp;		/* stack pointer at the outer call's entry */
+	__u64 fault_bytes;	/* bytes mapped by the fault in progress (valid while in_fault) */
+	bool in_call;
+	bool in_fault;
+};
+
+/* The fine clock as it read at this CPU's first allocation in the current scheduler tick. */
+struct mt_tick {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+/* Where a stack walk starts: a return probe's registers, or a sampled call's caller. */
+struct mt_ustart {
+	__u64 ip, sp, bp;
+};
+
+/* A mapping, as the unwinder and the fault events need it (vma.bpf.h). */
+struct mt_vma {
+	__u64 start, end;
+	__u64 pgoff;			/* in pages */
+	__u64 dev, ino;			/* the file's (kernel-encoded dev, inode); 0 when anonymous */
+	__u64 huge_bytes;		/* page size of a hugetlb mapping, else 0 */
+	__u32 kind;			/* enum mt_map */
+	bool uprobes;			/* the kernel's uprobe page, not the program's memory */
+};
+
+#define MT_VMA_CACHE_SIZE 8		/* a power of two */
+
+struct mt_vma_cached {
+	__u32 tgid;			/* 0: empty, or being written */
+	__u32 seq;
+	struct mt_vma vma;
+};
+
+struct mt_vma_cache {
+	struct mt_vma_cached e[MT_VMA_CACHE_SIZE];
+	__u32 next;			/* the slot to fill next: round robin */
+};
+
+/* Rows already found by the unwinder, by the pc looked up (unwind.bpf.h). */
+#define MT_ROW_CACHE_SIZE 1024
+
+struct mt_row_cached {
+	__u64 pc;			/* 0: empty, or being written */
+	__u32 tgid;
+	__u32 seq;			/* the mm's mm_lock_seq when the row was found */
+	struct mt_unwind_row row;
+	__u32 pad;
+};
+
+struct mt_row_cache {
+	struct mt_row_cached e[MT_ROW_CACHE_SIZE];
+};
+
+/* What walk.bpf.h needs to keep a walk for replay. */
+struct mt_walk_rec {
+	__u64 ip0, sp0, bp0;		/* where the walk started; reads are kept as offsets from sp0 */
+	__u32 slot;			/* in walks */
+	__u32 gen;			/* the slot's stamp when this walk took it */
+	__u32 tag;			/* walk_tag() of the start */
+	__u32 nreads;
+	bool on;			/* recording this walk's reads */
+	bool bp_initial;		/* rbp still holds its starting value */
+	bool uses_bp;			/* a rule read it while it did */
+	bool hold;			/* the word being read is rbp's: hold it until rbp is used */
+	bool held;			/* rbp came from the word held_addr, not yet used */
+	__u64 held_addr, held_val;
+	bool lossy;			/* a frame was lost: not kept */
+};
+
+/*
+ * The stack, read a chunk at a time (stackread.bpf.h): one copy of an aligned 512-byte chunk
+ * serves the reads of several frames.
+ */
+#define MT_STACK_CHUNK 512
+
+/* One stack walk in progress (unwind.bpf.h). */
+struct mt_ustate {
+	__u64 ip, sp, bp;
+	struct mt_vma vm;		/* the mapping of the last object found: most frames reuse it */
+	struct mt_unwind_key key;
+	struct mt_unwind_obj obj;
+	__u32 pid;
+	__u32 tid;
+	__u32 seq;			/* the address space's version (mm_version) */
+	bool cache;			/* seq is known and no mmap writer was at work: use the caches */
+	__u32 n;			/* frames stored */
+	bool have_obj;			/* obj is the object of vm */
+	bool exact_ip;			/* ip was interrupted, not a return address (a fault, a signal frame) */
+	bool fault;			/* a page fault's stack: its unwinding losses are not counted */
+	bool truncated;
+	struct mt_walk_rec rec;
+	__u64 chunk_base;		/* where chunk was read from in this walk (0: not yet) */
+	__u64 chunk[MT_STACK_CHUNK / 8];
+};
+
+/* Walks kept for replay (walk.bpf.h). */
+#define MT_WALK_SLOTS 256		/* a power of two */
+#define MT_WALK_FRAMES 48
+#define MT_WALK_READS 96
+#define MT_WALK_WAYS 4			/* walks from one start: paths that meet at the same (ip, sp) */
+#define MT_WALK_SETS (MT_WALK_SLOTS / MT_WALK_WAYS)
+
+struct mt_walk {
+	__u32 gen;			/* bumped by each writer as it starts */
+	__u32 owner;			/* the thread that wrote last */
+	__u32 tgid, seq;		/* the process and the version of its address space */
+	__u32 nframes, nreads;
+	bool uses_bp;			/* a rule read the starting rbp: it must match too */
+	__u64 ip, sp, bp;		/* where the walk started */
+	__u64 frames[MT_WALK_FRAMES];
+	__u32 off[MT_WALK_READS];	/* the words read: at sp + off[i] ... */
+	__u64 val[MT_WALK_READS];	/* ... was val[i] */
+};
+
+/* The slots' tags, apart: a lookup reads one cache line, not a page per way. */
+struct mt_walk_tags {
+	__u32 tag[MT_WALK_SLOTS];	/* walk_tag() of the slot's start; 0: empty, or being written */
+	__u8 next[MT_WALK_SETS];	/* the way each set replaces next */
+};
+
+/* A Python stack walk in progress (python.bpf.h). */
+struct mt_py_walk {
+	struct mt_py_proc cfg;		/* the process's interpreter layout, copied once per event */
+	__u64 frame;			/* the next _PyInterpreterFrame */
+	__u32 first;			/* slot of the first Python frame */
+	__u32 at;			/* next free slot in frames[] */
+	bool ok;
+	bool full;
+};
+
+/* An exiting process's file path, built backwards from its end (exit_maps.bpf.h). */
+#define MT_NAME_MAX 256			/* a path component's bytes, its NUL included */
+#define MT_PATH_BUF (MT_PATH_BYTES + MT_NAME_MAX + 8)
+
+/*
+ * One program run's working record (work.bpf.h): the event it builds, and the state of the stack
+ * walk that fills the event's frames or the path an exit map carries. Far past the 512 bytes of
+ * BPF stack that every kernel allows a whole call chain, so it lives in a per-CPU map.
+ */
+struct mt_work {
+	struct mt_event e;
+	struct mt_ustart at;		/* where the event's stack starts */
+	__u32 slot;			/* this record's index, to give it back */
+	union {				/* one after the other, never at once: */
+		struct mt_ustate st;	/* the native walk, */
+		struct mt_py_walk py;	/* then Python's; */
+		char path[MT_PATH_BUF];	/* or an exit map's path */
+	};
+};
+
+/*
+ * What a bpf_loop callback is handed: the run's working record. bpf_loop takes its context only
+ * on the stack (before 6.x), and this keeps that to one pointer.
+ */
+struct mt_loop {
+	struct mt_work *w;
+};
+
+#define MT_WORK_SLOTS 4			/* runs that may hold a record at once on one CPU */
+
+#endif /* MT_STATE_BPF_H */
