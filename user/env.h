@@ -18,6 +18,7 @@ enum mt_mode {
 	MT_MODE_RECORD,			/* memtrace record -o FILE ...: trace into a recording */
 	MT_MODE_REPORT,			/* memtrace report FILE: the reports, from a recording */
 	MT_MODE_DIFF,			/* memtrace diff BEFORE AFTER */
+	MT_MODE_CHECK,			/* memtrace check [-p PID]: what this machine offers */
 };
 
 struct env {

@@ -19,13 +19,6 @@
 #include "probe.h"
 #include "util.h"
 
-void faults__configure(struct memtrace *skel)
-{
-	/* The fault tracepoint is x86's; elsewhere fault events still come, unsized. */
-	if (libbpf_find_vmlinux_btf_id("page_fault_user", BPF_TRACE_RAW_TP) < 0)
-		bpf_program__set_autoload(skel->progs.fault_user, false);
-}
-
 /* tid's events (inherited by what it creates), or with tid -1 every task's on one cpu. */
 static int open_event(int tid, int cpu, __u64 config)
 {

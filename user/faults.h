@@ -3,11 +3,7 @@
 #ifndef MT_FAULTS_H
 #define MT_FAULTS_H
 
-struct memtrace;
 struct probe;
-
-/* Between open and load: leave out programs whose tracepoint this kernel lacks. */
-void faults__configure(struct memtrace *skel);
 
 /*
  * Open the minor and major page-fault software events of every thread of pid (inherited by the

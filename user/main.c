@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "diff.h"
 #include "env.h"
 #include "metrics.h"
@@ -42,6 +43,8 @@ static const char doc[] =
 	"  record -o FILE [-p PID | -- CMD]   trace into a recording, for later\n"
 	"  report FILE                        the reports, from a recording\n"
 	"  diff BEFORE AFTER                  what grew between two runs\n"
+	"  check [-p PID]                     what this machine offers memtrace\n"
+	"                                     (also: memtrace --check)\n"
 	"\n"
 	"Tracing ends on Ctrl-C (SIGINT/SIGTERM), after -d SECONDS, or when every\n"
 	"traced process has exited. Then the report is written to stderr (stdout\n"
@@ -181,6 +184,30 @@ static const struct argp_option diff_options[] = {
 	{ 0 },
 };
 
+static const struct argp_option check_options[] = {
+	{ "pid", 'p', "PID[,PID...]", 0, "Also the allocators memtrace would probe in these processes", 1 },
+	O_UNWIND, O_RESIDENT,
+	O_OTHER,
+	{ 0 },
+};
+
+static const char check_doc[] =
+	"memtrace check -- what this machine offers memtrace, and what it would lose.\v"
+	"Each capability memtrace uses, yes or no, with the kernel version that\n"
+	"brought it and what memtrace does without it; then every BPF program\n"
+	"loaded as `memtrace --unwind MODE` would load it, with the verifier's\n"
+	"instruction count and stack depth; then, with -p, the allocator functions\n"
+	"found in those processes. Put its output in bug reports.\n"
+	"\n"
+	"Examples:\n"
+	"  sudo memtrace check\n"
+	"  sudo memtrace --check -p 1234\n"
+	"  sudo memtrace check --unwind fp        what frame-pointer mode loads\n"
+	"\n"
+	"Exit status: 0 memtrace can trace here; 1 a program is over its stack or\n"
+	"instruction budget; 3 memtrace cannot trace on this machine; 4 a -p PID\n"
+	"cannot be traced; 2 bad usage.";
+
 static const char record_doc[] =
 	"memtrace record -- trace into a recording, for memtrace report and diff.\v"
 	"Examples:\n"
@@ -287,7 +314,7 @@ static error_t parse_file_arg(struct env *env, char *arg, struct argp_state *sta
 		env->record = arg;
 	else if (env->mode == MT_MODE_DIFF && (!env->before || !env->after))
 		*(env->before ? &env->after : &env->before) = arg;
-	else if (env->mode == MT_MODE_REPORT || env->mode == MT_MODE_DIFF)
+	else if (env->mode == MT_MODE_REPORT || env->mode == MT_MODE_DIFF || env->mode == MT_MODE_CHECK)
 		argp_error(state, "unexpected argument '%s'", arg);
 	else
 		return ARGP_ERR_UNKNOWN;
@@ -328,6 +355,8 @@ static void check_args(const struct env *env, struct argp_state *state)
 	case MT_MODE_DIFF:
 		if (!env->after)
 			argp_error(state, "give two files: BEFORE AFTER");
+		break;
+	case MT_MODE_CHECK:
 		break;
 	}
 }
@@ -458,6 +487,7 @@ static const struct argp record_argp = { record_options, parse_opt, "-o FILE [-p
 					 record_doc, NULL, NULL, NULL };
 static const struct argp report_argp = { report_options, parse_opt, "FILE", report_doc, NULL, NULL, NULL };
 static const struct argp diff_argp = { diff_options, parse_opt, "BEFORE AFTER", diff_doc, NULL, NULL, NULL };
+static const struct argp check_argp = { check_options, parse_opt, "[-p PID]...", check_doc, NULL, NULL, NULL };
 
 /* memtrace SUBCOMMAND ...; anything else is the live trace. */
 static const struct subcommand {
@@ -469,6 +499,8 @@ static const struct subcommand {
 	{ "record", MT_MODE_RECORD, &record_argp, trace__run },
 	{ "report", MT_MODE_REPORT, &report_argp, replay__run },
 	{ "diff", MT_MODE_DIFF, &diff_argp, diff__run },
+	{ "check", MT_MODE_CHECK, &check_argp, check__run },
+	{ "--check", MT_MODE_CHECK, &check_argp, check__run },
 };
 
 int main(int argc, char **argv)
@@ -491,7 +523,7 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], subcommands[i].name)) {
 			cmd = &subcommands[i];
 			/* argp names the program after argv[0]: "memtrace record: ..." in its messages. */
-			argv[1] = xasprintf("memtrace %s", cmd->name);
+			argv[1] = xasprintf("memtrace %s", cmd->mode == MT_MODE_CHECK ? "check" : cmd->name);
 			argc--;
 			argv++;
 			break;

@@ -13,8 +13,8 @@
 #include <bpf/libbpf.h>
 
 #include "elfsym.h"
-#include "faults.h"
 #include "htab.h"
+#include "loader.h"
 #include "memtrace.skel.h"
 #include "probe.h"
 #include "probesite.h"
@@ -22,73 +22,27 @@
 
 struct probe {
 	struct memtrace *skel;
+	struct mt_features features;
+	struct loaded loaded;		/* what the kernel took: the walker, faults, Python */
 	struct htab *attached;		/* hash of (pid, dev, inode) already probed */
 	struct bpf_link **links;
 	size_t nlinks, cap_links;
 };
-
-static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (!mt_verbose && level != LIBBPF_WARN)
-		return 0;
-	if (!mt_verbose)	/* warnings are explained by our own errors; show them with -v */
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static const char *load_hint(int err)
-{
-	if (err == -EPERM || err == -EACCES)
-		return "run memtrace as root (it needs CAP_BPF and CAP_PERFMON)";
-	if (err == -ENOENT || err == -ESRCH || err == -EINVAL)
-		return "the kernel needs BTF (/sys/kernel/btf/vmlinux) and BPF ring buffers (5.8 or newer)";
-	return "run with -v to see the BPF loader's log";
-}
-
-/* Whole-machine tracing: no pid filter, optional comm and cgroup filters, exits reported. */
-static void configure(struct memtrace *skel, const struct probe_opts *o)
-{
-	struct memtrace__rodata *ro = skel->rodata;
-
-	faults__configure(skel);
-	ro->unwind_mode = o->unwind_mode;
-	if (!o->all)
-		return;
-	ro->filter_pids = false;
-	ro->report_exits = true;
-	ro->self_tgid = getpid();
-	if (o->comm) {
-		strncpy((char *)ro->comm_filter, o->comm, sizeof(ro->comm_filter) - 1);
-		ro->filter_comm = true;
-	}
-	ro->cgroup_id = o->cgroup_id;
-	ro->cgroup_level = o->cgroup_level;
-}
 
 int probe__load(struct probe **out, const struct probe_opts *opts)
 {
 	struct probe *p = xcalloc(1, sizeof(*p));
 	int err;
 
-	libbpf_set_print(print_libbpf);
 	p->attached = htab__new(1);
-	p->skel = memtrace__open();
-	if (!p->skel) {
-		err = -errno;
-		mt_err(load_hint(err), "failed to open BPF object: %s", strerror(-err));
+	kfeat__probe(&p->features);
+	err = loader__load(opts, &p->features, &p->skel, &p->loaded);
+	if (err)
 		goto fail;
-	}
-	configure(p->skel, opts);
-	err = memtrace__load(p->skel);
+	err = memtrace__attach(p->skel);	/* only the tracepoints: uprobes attach per process */
 	if (err) {
-		mt_err(opts->unwind_mode == MT_UNWIND_FP ? load_hint(err) :
-		       "--unwind dwarf|auto needs bpf_loop and bpf_find_vma (5.17+); try --unwind fp",
-		       "failed to load BPF programs: %s", strerror(-err));
-		goto fail;
-	}
-	err = memtrace__attach(p->skel);	/* only the tracepoint: uprobes attach per process */
-	if (err) {
-		mt_err(load_hint(err), "failed to attach thread-exit tracepoint: %s", strerror(-err));
+		mt_err("run with -v to see the BPF loader's log", "failed to attach the tracepoints: %s",
+		       strerror(-err));
 		goto fail;
 	}
 	*out = p;
@@ -97,6 +51,9 @@ fail:
 	probe__destroy(p);
 	return err;
 }
+
+const struct loaded *probe__loaded(const struct probe *p) { return &p->loaded; }
+const struct mt_features *probe__features(const struct probe *p) { return &p->features; }
 
 struct detach_slice {
 	struct bpf_link **links;

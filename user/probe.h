@@ -7,22 +7,20 @@
 #include <stdint.h>
 
 #include "allocator.h"
+#include "loader.h"
 
 #include "memtrace.h"
 
 struct probe;
 
-/* How the BPF side is set up before it is loaded. */
-struct probe_opts {
-	int unwind_mode;		/* enum mt_unwind_mode: the stack walker */
-	bool all;			/* every process (no pid filter), exits reported */
-	const char *comm;		/* only processes with this comm */
-	uint64_t cgroup_id;		/* only processes in this cgroup or below it (0: any) */
-	int cgroup_level;		/* the cgroup's depth, for the ancestor check */
-};
-
-/* Open and load the BPF object. Errors are reported here, with a hint; returns -errno. */
+/*
+ * Probe the kernel's features, then open and load the BPF object as far as this kernel allows
+ * (user/loader.c). Errors are reported here, with a hint; returns -errno.
+ */
 int probe__load(struct probe **out, const struct probe_opts *opts);
+/* What was loaded (the walker, faults, Python frames), and what the kernel offers. */
+const struct loaded *probe__loaded(const struct probe *p);
+const struct mt_features *probe__features(const struct probe *p);
 void probe__destroy(struct probe *p);
 
 /* Record pid as traced (the BPF side ignores everyone else). */

@@ -16,6 +16,7 @@
 #include "aggregate.h"
 #include "allocator.h"
 #include "faults.h"
+#include "kfeat.h"
 #include "live.h"
 #include "metrics.h"
 #include "output.h"
@@ -55,6 +56,7 @@ struct session {
 	size_t cap_targets;
 	struct tree *tree;		/* -f */
 	struct system *system;		/* -a */
+	bool faults;			/* page faults traced: asked for, and the kernel took them */
 	uint64_t drain_until_ns;	/* -a: reading what is left, until then */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
@@ -203,7 +205,7 @@ static int start_command(struct session *s)
 	target__seize(t);
 	rc = attach_heap(s, t->pid, &plan, lib, env->sample_bytes);
 	allocator__release(&plan);
-	if (!rc && env->faults && !lib)	/* a sampled process: see attach_heap() */
+	if (!rc && s->faults && !lib)	/* a sampled process: see attach_heap() */
 		rc = faults__attach(s->probe, t->pid);
 	free(lib);
 	if (rc) {
@@ -237,7 +239,7 @@ static int attach_pids(struct session *s)
 			return MT_EXIT_TARGET;
 		rc = attach_heap(s, t->pid, &plan, lib, lib ? sampler__bytes_of_pid(t->pid) : 0);
 		allocator__release(&plan);
-		if (!rc && s->env->faults && !lib)
+		if (!rc && s->faults && !lib)
 			rc = faults__attach(s->probe, t->pid);
 		free(lib);
 		if (rc)
@@ -310,7 +312,7 @@ static void live_tick(struct session *s)
 	if (live__due(s->live)) {
 		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(),
 					      .series = s->series, .py = s->py,
-					      .resident = s->env->faults ? s->res : NULL,
+					      .resident = s->faults ? s->res : NULL,
 					      .min_bytes = s->env->min_bytes };
 
 		probe__losses(s->probe, meta.loss);
@@ -408,7 +410,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	for (int i = 0; i < s->ntargets; i++)
 		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
 	meta.now_ns = mt_now_ns();
-	if (s->env->faults)
+	if (s->faults)
 		meta.resident = s->res;
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
@@ -417,22 +419,6 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 		mt_warn("%llu ended processes left out to bound memory (their bytes are in the totals)",
 			(unsigned long long)system__forgotten(s->system));
 	*snap = snapshot__build(s->agg, s->sym, &meta);
-}
-
-/* Effective capabilities from /proc/self/status: BPF needs CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN. */
-static bool may_trace(void)
-{
-	unsigned long long eff = 0;
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
-
-	if (!f)
-		return true;	/* cannot tell: let the kernel decide */
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &eff) == 1)
-			break;
-	fclose(f);
-	return (eff >> 21 & 1) || ((eff >> 38 & 1) && (eff >> 39 & 1));
 }
 
 /*
@@ -460,8 +446,8 @@ static void log_own_cost(const struct session *s)
 
 static int preflight(void)
 {
-	if (!may_trace()) {
-		mt_err("run it with sudo", "memtrace needs root (CAP_BPF and CAP_PERFMON)");
+	if (!kfeat__privileged()) {
+		mt_err("run it as root, or with sudo", "memtrace needs CAP_BPF and CAP_PERFMON");
 		return MT_EXIT_ENV;
 	}
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
@@ -489,20 +475,24 @@ static int cmd_status(struct session *s, int rc)
 /* -a: probes on every allocator object, and page-fault events on every CPU. */
 static int start_all(struct session *s)
 {
-	s->system = system__start(s->probe, s->agg, s->sym, s->series, s->env->faults ? s->res : NULL);
+	s->system = system__start(s->probe, s->agg, s->sym, s->series, s->faults ? s->res : NULL);
 	if (!s->system)
 		return MT_EXIT_ENV;
-	return s->env->faults && faults__attach_all(s->probe) ? MT_EXIT_FAIL : 0;
+	return s->faults && faults__attach_all(s->probe) ? MT_EXIT_FAIL : 0;
 }
 
 static int load(struct session *s)
 {
-	struct probe_opts o = { .unwind_mode = s->env->unwind, .all = s->env->all,
-				.comm = s->env->comm };
+	struct probe_opts o = { .unwind_mode = s->env->unwind, .faults = s->env->faults,
+				.all = s->env->all, .comm = s->env->comm };
+	int err;
 
 	if (s->env->cgroup && system__cgroup(s->env->cgroup, &o.cgroup_id, &o.cgroup_level))
 		return -ENOENT;
-	return probe__load(&s->probe, &o);
+	err = probe__load(&s->probe, &o);
+	if (!err)	/* the kernel decides what loaded: the walker, and whether faults did */
+		s->faults = probe__loaded(s->probe)->faults;
+	return err;
 }
 
 int trace__run(const struct env *env)
@@ -529,10 +519,10 @@ int trace__run(const struct env *env)
 	s.cap_targets = MT_MAX_PIDS;
 	s.targets = xcalloc(s.cap_targets, sizeof(*s.targets));
 	if (load(&s)) {
-		rc = geteuid() ? MT_EXIT_ENV : MT_EXIT_FAIL;
+		rc = MT_EXIT_ENV;	/* this kernel, or this user, cannot trace */
 		goto cleanup;
 	}
-	s.unw = unwind__new(s.probe, env->unwind);
+	s.unw = unwind__new(s.probe, probe__loaded(s.probe)->unwind_mode);
 	s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"),
 			    probe__python_on(s.probe));
 	recorder__python(s.rec, s.py);	/* Python frames are recorded by code id, named by it */
