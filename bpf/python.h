@@ -8,7 +8,7 @@
 #endif
 
 /* Python frames walked per event; they follow the native frames in mt_event.frames[]. */
-#define MT_PY_MAX_FRAMES 48
+#define MT_PY_MAX_FRAMES 128
 
 /*
  * A Python frame in frames[]: bit 63 tells it from a native return address (user addresses

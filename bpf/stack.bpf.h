@@ -57,13 +57,13 @@ static __always_inline __u32 take_stack(struct mt_work *w, bool fault)
 		n = unwind_user_stack(w, fault);
 	else
 		n = user_stack(&w->at, w->e.frames, fault ? MT_LOSS_FAULT_STACK_TRUNCATED : MT_LOSS_STACK_TRUNCATED);
-	return fault ? n : py_append(w, n & 0x7f);
+	return fault ? n : py_append(w, n & MT_FRAMES_MASK);
 }
 
 /* Send w's event with the user stack from w->at. */
 static __always_inline void send_stack(struct mt_work *w, bool fault)
 {
-	w->e.nframes = take_stack(w, fault) & 0x7f;
+	w->e.nframes = take_stack(w, fault) & MT_FRAMES_MASK;
 	event_output(&w->e, fault);
 }
 

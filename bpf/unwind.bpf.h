@@ -13,7 +13,7 @@
  * (an inner array of a map of maps, sized per object), apply the CFA and rbp rules, read the
  * return address below the CFA. A frame with no usable row steps by frame pointer instead, and
  * the reason is counted. Frames are stepped by a bpf_loop() callback, so the verifier checks one
- * step, not 127 of them. The walk's state is in the run's working record (work.bpf.h), not on
+ * step, not one per frame. The walk's state is in the run's working record (work.bpf.h), not on
  * the BPF stack.
  */
 #ifndef MT_UNWIND_BPF_H

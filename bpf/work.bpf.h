@@ -115,7 +115,7 @@ static __always_inline __u64 wakeup_flag(__u64 len)
 /* Send e with its nframes frames. Faults come by the thousand: the poll timeout collects them. */
 static __always_inline void event_output(struct mt_event *e, bool quiet)
 {
-	__u64 len = MT_EVENT_HDR_SIZE + (e->nframes & 0x7f) * 8;
+	__u64 len = MT_EVENT_HDR_SIZE + (e->nframes & MT_FRAMES_MASK) * 8;
 
 	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
 		return;

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Deep stacks (tests/workloads/deep.c): 127 frames kept, the cut counted, never silent; and
+# Deep stacks (tests/workloads/deep.c): 255 frames kept, the cut counted, never silent; and
 # Ctrl-C ends a trace cleanly with the report written.
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
 
 "$MEMTRACE" --json "$TMP/deep.json" -o /dev/null -- "$WL/deep"
 is "$(jpy "[len(s['frames']) for s in d['processes'][0]['stacks'] if s['outstanding_bytes'] == 4242]" "$TMP/deep.json")" \
-	"[127]" "a 150-deep stack keeps 127 frames"
-is "$(jpy "[s['frames'][i]['function'] for s in d['processes'][0]['stacks'] if s['outstanding_bytes'] == 4242 for i in (0, 126)]" "$TMP/deep.json")" \
+	"[255]" "a 300-deep stack keeps 255 frames"
+is "$(jpy "[s['frames'][i]['function'] for s in d['processes'][0]['stacks'] if s['outstanding_bytes'] == 4242 for i in (0, 254)]" "$TMP/deep.json")" \
 	"['recurse', 'recurse']" "innermost first: the direct caller, then its callers"
 is "$(jpy "d['lost_events_by_reason']['stack_truncated']" "$TMP/deep.json")" 1 "the cut is counted as stack_truncated"
 is "$(jpy "d['summary']['lost_events']" "$TMP/deep.json")" 0 "and the event itself is not lost"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* One malloc(4242) at the bottom of a 150-deep recursion: stacks are cut at 127 frames, counted. */
+/* One malloc(4242) at the bottom of a 300-deep recursion: stacks are cut at 255 frames, counted. */
 #include <stdlib.h>
 
 void *volatile sink;
@@ -15,6 +15,6 @@ __attribute__((noinline)) void recurse(int n)
 
 int main(void)
 {
-	recurse(150);
+	recurse(300);
 	return 0;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Stacks of known depth for the frame-pointer walk (--unwind fp): one block leaked 10 calls
- * deep, one 200 calls deep (past memtrace's 127-frame limit), one from a second thread.
+ * deep, one 300 calls deep (past memtrace's 255-frame limit), one from a second thread.
  * tests/integration/stack_walk.sh holds the expected frames: change both together.
  */
 #include <pthread.h>
@@ -29,7 +29,7 @@ int main(void)
 	pthread_t t;
 
 	sink[0] = recurse(10, 1111);
-	sink[1] = recurse(200, 2222);
+	sink[1] = recurse(300, 2222);
 	if (pthread_create(&t, NULL, thread_main, NULL) == 0)
 		pthread_join(t, NULL);
 	return 0;
