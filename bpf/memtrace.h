@@ -7,8 +7,15 @@
 #include <linux/types.h>
 #endif
 
-/* Matches the kernel's default perf_event_max_stack: deeper stacks are truncated, and counted. */
-#define MT_MAX_FRAMES 127
+/*
+ * Frames an event carries, native and Python together; deeper stacks are truncated, and counted.
+ * Python's imports nest (site's .pth files, a package's __init__ importing the next), and each
+ * level costs about eighteen native and Python frames: the kernel's 127 cut real startup stacks.
+ */
+#define MT_MAX_FRAMES 255
+#define MT_FRAMES_MASK 0xff		/* nframes & this is always a valid count (for the verifier) */
+#define MT_STR(x) MT_STR_(x)
+#define MT_STR_(x) #x
 
 /* What the traced call did. Allocating ops carry the new block in addr, the request in size. */
 enum mt_op {
@@ -36,7 +43,12 @@ enum mt_op {
 	MT_OP_FAULT_MAJOR,	/* the same, where the kernel had to read the page in (I/O) */
 	MT_OP_EXIT,		/* the process ended (whole-machine tracing only); carries no stack,
 				 * and its comm in the 16 bytes of addr and size (MT_EVENT_COMM) */
-	MT_OP_EXEC,		/* the process became a new program (whole-machine tracing only) */
+	/*
+	 * The process became a new program; carries no stack. The new program's comm is in the 16
+	 * bytes of addr and size (MT_EVENT_COMM); user space puts the old one in old_addr and
+	 * old_size (MT_EVENT_OLD_COMM) before it applies the event, so a recording replays it.
+	 */
+	MT_OP_EXEC,
 	/*
 	 * A block libmemtrace-sample.so sampled (README: "Sampling mode"): addr, size = the block;
 	 * old_size = the mean sampling interval T in bytes, so the block stands for size / p bytes,
@@ -108,6 +120,8 @@ struct mt_event {
 #define MT_PATH_BYTES (8 * (MT_MAX_FRAMES - 1))
 /* An exit event's comm: it lies where addr and size are (16 bytes, NUL-padded). */
 #define MT_EVENT_COMM(e) ((char *)&(e)->addr)
+/* An exec event's comm before the exec, where old_addr and old_size are (set by user space). */
+#define MT_EVENT_OLD_COMM(e) ((char *)&(e)->old_addr)
 _Static_assert(sizeof(struct mt_event) == MT_EVENT_HDR_SIZE + 8 * MT_MAX_FRAMES,
 	       "mt_event layout changed: BPF and user space must agree");
 

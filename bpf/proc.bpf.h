@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Whole machine: a process's exit and exec, which end what user space keeps of it. */
+/*
+ * A process's exit (whole machine) and exec (any traced process): each ends what user space keeps
+ * of the program that ran.
+ */
 #ifndef MT_PROC_BPF_H
 #define MT_PROC_BPF_H
 
 #include "exit_maps.bpf.h"
 #include "filter.bpf.h"
 
-/* An event that carries only its header (and the exit's comm). */
+/* An event that carries only its header and the comm: the exit's, or the new program's. */
 static __always_inline void send_proc_event(__u32 op, __u64 id)
 {
 	struct mt_work *w = work_take();
@@ -16,8 +19,8 @@ static __always_inline void send_proc_event(__u32 op, __u64 id)
 	event_header(&w->e, op, id);
 	w->e.addr = 0;
 	w->e.size = 0;
-	if (op == MT_OP_EXIT)	/* the comm: the process may be gone before its events are read */
-		bpf_get_current_comm(MT_EVENT_COMM(&w->e), 16);
+	/* The process may be gone, or have exec'd again, before its events are read. */
+	bpf_get_current_comm(MT_EVENT_COMM(&w->e), 16);
 	event_output(&w->e, false);
 	work_give(w);
 }
@@ -34,12 +37,16 @@ static __always_inline int exit_seen(void)
 	return 0;
 }
 
-/* An exec replaces the process's memory and program; user space starts afresh. */
+/*
+ * An exec replaces the process's memory and program: user space renews what it knows of it.
+ * Sent for every traced process: a shim or wrapper script that execs the real program is how
+ * most programs (Python's above all) are started.
+ */
 static __always_inline int exec_seen(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 
-	if (report_exits && traced(id >> 32))
+	if (traced(id >> 32))
 		send_proc_event(MT_OP_EXEC, id);
 	return 0;
 }

@@ -364,10 +364,47 @@ static void unmap(struct agg *a, struct agg_proc *p, uint64_t addr, uint64_t siz
 	}
 }
 
+/*
+ * An exec: the old program's blocks went with its image, and they are not the new program's
+ * leaks. Its record, stacks and outstanding memory go (the totals' counts of what it did stay);
+ * the new record remembers which programs came before. A first exec (a command memtrace started)
+ * has no old comm and adds nothing to the chain.
+ */
+static void exec_renew(struct agg *a, const struct mt_event *e)
+{
+	struct agg_proc *p = agg__find_proc(a, e->pid), keep = { 0 };
+	const char *old = MT_EVENT_OLD_COMM(e);
+
+	if (p) {
+		for (int k = 0; k < MT_KIND__COUNT; k++) {
+			a->total[k].outstanding_bytes -= p->sum[k].outstanding_bytes;
+			a->total[k].outstanding_allocations -= p->sum[k].outstanding_allocations;
+		}
+		memcpy(keep.exec_from, p->exec_from, sizeof(keep.exec_from));
+		keep.nexec = p->nexec;
+		agg__forget_proc(a, e->pid);
+	}
+	p = agg__proc(a, e->pid);
+	memcpy(p->exec_from, keep.exec_from, sizeof(p->exec_from));
+	p->nexec = keep.nexec;
+	if (old[0]) {
+		if (p->nexec >= MT_EXEC_CHAIN)	/* keep the last ones: the nearest the program */
+			memmove(p->exec_from[0], p->exec_from[1], sizeof(p->exec_from) - sizeof(p->exec_from[0]));
+		memcpy(p->exec_from[p->nexec < MT_EXEC_CHAIN ? p->nexec : MT_EXEC_CHAIN - 1], old, 15);
+		p->nexec++;
+	}
+	memcpy(p->comm, MT_EVENT_COMM(e), 15);
+}
+
 void agg__apply(struct agg *a, const struct mt_event *e)
 {
-	struct agg_proc *p = agg__proc(a, e->pid);
+	struct agg_proc *p;
 
+	if (e->op == MT_OP_EXEC) {
+		exec_renew(a, e);
+		return;
+	}
+	p = agg__proc(a, e->pid);
 	switch (e->op) {
 	case MT_OP_MALLOC:
 	case MT_OP_CALLOC:

@@ -24,9 +24,14 @@ struct agg_stack {
 	uint64_t hash;			/* its key in the stack table, to forget it */
 };
 
+/* Programs a process ran before its current one (exec), oldest first; the last ones kept. */
+#define MT_EXEC_CHAIN 8
+
 struct agg_proc {
 	uint32_t pid;
 	char comm[16];
+	char exec_from[MT_EXEC_CHAIN][16];	/* the comms before each exec, oldest first */
+	uint32_t nexec;				/* execs seen (only the last MT_EXEC_CHAIN kept) */
 	char *cmdline;			/* set by whoever knows it; freed with the aggregate */
 	bool exited;
 	struct mt_summary sum[MT_KIND__COUNT];

@@ -25,6 +25,7 @@ struct probe {
 	struct mt_features features;
 	struct loaded loaded;		/* what the kernel took: the walker, faults, Python */
 	struct htab *attached;		/* hash of (pid, dev, inode) already probed */
+	uint64_t no_entry_at_start;	/* returns of calls entered before the probes were in */
 	struct bpf_link **links;
 	size_t nlinks, cap_links;
 };
@@ -275,7 +276,23 @@ int probe__map_fd(const struct probe *p, const char *name)
 volatile bool *probe__python_on(const struct probe *p) { return &p->skel->bss->python_on; }
 int probe__nlinks(const struct probe *p) { return (int)p->nlinks; }
 
+static void count_losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
+
+void probe__start(struct probe *p)
+{
+	uint64_t loss[MT_LOSS__COUNT];
+
+	count_losses(p, loss);
+	p->no_entry_at_start = loss[MT_LOSS_NO_ENTRY];
+}
+
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])
+{
+	count_losses(p, out);
+	out[MT_LOSS_NO_ENTRY] -= out[MT_LOSS_NO_ENTRY] >= p->no_entry_at_start ? p->no_entry_at_start : 0;
+}
+
+static void count_losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 *vals = xcalloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));

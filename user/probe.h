@@ -53,7 +53,14 @@ void probe__keep_link(struct probe *p, struct bpf_link *link);
 int probe__map_fd(const struct probe *p, const char *name);
 /* The BPF flag that turns the walk of Python stacks on (user/pytrace.c sets it). */
 volatile bool *probe__python_on(const struct probe *p);
-/* Loss counters by enum mt_loss, summed over CPUs. */
+/*
+ * The trace starts: every probe of the first targets is in. Attaching to running processes
+ * takes a while, site by site, return probe first (probe.c: attach_site), and a call entered
+ * before its entry probe went in returns without one: such a call began before the trace, as
+ * the blocks a process held before it did, and is not counted as a loss.
+ */
+void probe__start(struct probe *p);
+/* Loss counters by enum mt_loss, summed over CPUs, since probe__start. */
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT]);
 /* Number of uprobes attached (for progress and tests). */
 int probe__nlinks(const struct probe *p);

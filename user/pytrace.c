@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+
 #include "htab.h"
 #include "pycode.h"
 #include "pyproc.h"
@@ -34,6 +36,8 @@ struct pytrace {
 	struct pycodes codes;
 	struct mt_event out;
 };
+
+static void slot_free(struct pyslot *s);
 
 static const char *const mode_names[] = { [MT_PY_MIXED] = "mixed", [MT_PY_ONLY] = "only",
 					  [MT_PY_OFF] = "off" };
@@ -70,15 +74,21 @@ void pytrace__free(struct pytrace *py)
 {
 	if (!py)
 		return;
-	for (size_t i = 0; i < py->nslots; i++) {
-		pyproc__release(&py->slots[i]->proc);
-		free((char *)py->slots[i]->info.coverage);
-		free(py->slots[i]);
-	}
+	for (size_t i = 0; i < py->nslots; i++)
+		slot_free(py->slots[i]);
 	free(py->slots);
 	htab__free(py->by_pid);
 	pycodes__release(&py->codes);
 	free(py);
+}
+
+static void slot_free(struct pyslot *s)
+{
+	if (!s)
+		return;
+	pyproc__release(&s->proc);
+	free((char *)s->info.coverage);
+	free(s);
 }
 
 static const char *coverage(const struct pyproc *p, bool *complete)
@@ -121,6 +131,18 @@ void pytrace__attach(struct pytrace *py, int pid)
 {
 	if (py)
 		slot_of(py, pid, true);
+}
+
+void pytrace__forget(struct pytrace *py, int pid)
+{
+	uint32_t i, key = pid;
+
+	if (!py || !htab__remove(py->by_pid, (uint64_t)pid + 1, &i))
+		return;
+	if (py->slots[i]->proc.state == PYPROC_ON)	/* the BPF walk must not read the old layout */
+		bpf_map_delete_elem(py->map_fd, &key);
+	slot_free(py->slots[i]);
+	py->slots[i] = NULL;
 }
 
 uint32_t pytrace__nnative(const struct mt_event *e)

@@ -34,6 +34,12 @@ void pytrace__free(struct pytrace *py);
 /* Look at a process now (for -p: before its first event). Later processes are looked at on
  * their first event. */
 void pytrace__attach(struct pytrace *py, int pid);
+/*
+ * An exec: what was known of pid's interpreter goes, here and in the BPF walk's map; the new
+ * program is looked at by its first event, once the loader has mapped its libraries (at the
+ * exec stop, neither libpython nor libc is there yet).
+ */
+void pytrace__forget(struct pytrace *py, int pid);
 
 /*
  * The event as the aggregator should see it: Python frames given stable code identities and

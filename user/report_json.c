@@ -63,6 +63,12 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	json__begin_object(j, NULL);
 	json__u64(j, "pid", p->pid);
 	json__str(j, "comm", p->comm);
+	/* The programs the process ran, through each exec, ending with comm. */
+	json__begin_array(j, "exec_chain");
+	for (uint32_t i = 0; i < p->nexec_from; i++)
+		json__str(j, NULL, p->exec_from[i]);
+	json__str(j, NULL, p->comm);
+	json__end_array(j);
 	json__str(j, "cmdline", p->cmdline);
 	json__bool(j, "exited", p->exited);
 	/* Sampled heap figures are estimates; sample_bytes says at what mean interval (0: exact). */

@@ -120,6 +120,16 @@ static void process_totals(FILE *f, const struct mt_snapshot *s, const size_t *o
 	}
 }
 
+/* ", exec'd from sh -> pyenv": the programs the process ran before this one, oldest first. */
+static void exec_chain(FILE *f, const struct mt_proc *p)
+{
+	if (!p->nexec_from)
+		return;
+	fprintf(f, ", exec'd from %s", p->nexec > p->nexec_from ? "... -> " : "");
+	for (uint32_t i = 0; i < p->nexec_from; i++)
+		fprintf(f, "%s%s", i ? " -> " : "", p->exec_from[i]);
+}
+
 /* Say so when the heap figures below are estimates from libmemtrace-sample.so. */
 static void sampled_line(FILE *f, const struct mt_proc *p)
 {
@@ -151,7 +161,9 @@ int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 		const struct mt_proc *p = &s->procs[order[i]];
 		int shown = 0;
 
-		fprintf(f, "\n== pid %u (%s)%s\n", p->pid, p->comm, p->exited ? ", exited" : "");
+		fprintf(f, "\n== pid %u (%s)", p->pid, p->comm);
+		exec_chain(f, p);
+		fprintf(f, "%s\n", p->exited ? ", exited" : "");
 		sampled_line(f, p);
 		summary(f, "heap", &p->kind[MT_KIND_HEAP]);
 		if (p->kind[MT_KIND_MMAP].allocations)

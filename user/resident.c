@@ -337,6 +337,8 @@ bool resident__apply(struct resident *r, const struct mt_event *e)
 	uint32_t id;
 	bool fresh;
 
+	if (e->op == MT_OP_EXEC)	/* the old program's faults went with its memory */
+		resident__forget(r, e->pid);
 	if (e->op != MT_OP_FAULT && e->op != MT_OP_FAULT_MAJOR)
 		return false;
 	if (map >= MT_MAP__COUNT)

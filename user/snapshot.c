@@ -24,9 +24,9 @@ static const struct {
 	[MT_LOSS_RINGBUF_FULL] = { "ringbuf_full", "ring buffer full" },
 	[MT_LOSS_SCRATCH_FULL] = { "call_table_full", "call not remembered (no per-thread storage)" },
 	[MT_LOSS_STACK] = { "stack_failed", "stack not captured" },
-	[MT_LOSS_STACK_TRUNCATED] = { "stack_truncated", "stack truncated at 127 frames" },
+	[MT_LOSS_STACK_TRUNCATED] = { "stack_truncated", "stack truncated at " MT_STR(MT_MAX_FRAMES) " frames" },
 	[MT_LOSS_NO_ENTRY] = { "return_without_entry", "return without entry" },
-	[MT_LOSS_FAULT_STACK_TRUNCATED] = { "fault_stack_truncated", "page-fault stack truncated at 127 frames" },
+	[MT_LOSS_FAULT_STACK_TRUNCATED] = { "fault_stack_truncated", "page-fault stack truncated at " MT_STR(MT_MAX_FRAMES) " frames" },
 	[MT_LOSS_UNWIND_NO_TABLE] = { "unwind_no_table", "frames without unwind table" },
 	[MT_LOSS_UNWIND_UNSUPPORTED] = { "unwind_unsupported", "frames with unsupported CFI" },
 	[MT_LOSS_UNWIND_READ_FAULT] = { "unwind_read_fault", "frames unreadable" },
@@ -194,6 +194,9 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 
 	p->pid = ap->pid;
 	memcpy(p->comm, ap->comm, sizeof(p->comm));
+	p->exec_from = ap->exec_from;
+	p->nexec = ap->nexec;
+	p->nexec_from = ap->nexec < MT_EXEC_CHAIN ? ap->nexec : MT_EXEC_CHAIN;
 	p->exited = ap->exited;
 	p->cmdline = ap->cmdline;
 	p->sample_bytes = ap->sample_bytes;

@@ -112,6 +112,9 @@ struct mt_py_info {
 struct mt_proc {
 	uint32_t pid;
 	char comm[16];
+	const char (*exec_from)[16];	/* the programs it ran before, oldest first (exec) */
+	uint32_t nexec_from;		/* entries in exec_from */
+	uint32_t nexec;			/* execs seen (more than kept when the chain was long) */
 	const char *cmdline;		/* may be NULL */
 	bool exited;
 	struct mt_summary kind[MT_KIND__COUNT];

@@ -271,11 +271,8 @@ void system__event(struct system *sy, const struct mt_event *e)
 		return;
 	}
 
-	if (e->op == MT_OP_EXEC) {	/* the old program's record ends; the new one starts afresh */
-		if (p) {
-			forget(sy, e->pid);	/* when it was kept as ended */
-			drop_process(sy, e->pid);
-		}
+	if (e->op == MT_OP_EXEC) {	/* the session renews the record (trace.c: exec_event) */
+		forget(sy, e->pid);	/* a reused pid kept as ended */
 		return;
 	}
 	if (e->op != MT_OP_EXIT) {

@@ -165,10 +165,10 @@ int target__check_pid(struct target *t, int pid)
 
 void target__seize(struct target *t)
 {
-	long opts = PTRACE_O_TRACEEXIT;
+	long opts = PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC;
 
 	if (t->on_event)
-		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC;
+		opts |= PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK;
 	if (ptrace(PTRACE_SEIZE, t->pid, 0, opts) == 0)
 		t->seized = true;
 	else
@@ -185,11 +185,13 @@ void target__adopt(struct target *t, int pid, const struct target *parent)
 	t->fresh = true;
 	t->on_event = parent->on_event;
 	t->event_ctx = parent->event_ctx;
+	t->on_exec = parent->on_exec;
+	t->exec_ctx = parent->exec_ctx;
 	read_comm(t);
 }
 
-/* fork, vfork and exec of a followed process: tell the session, then let it go on. */
-static bool tree_event(struct target *t, int status)
+/* An exec, or a fork or vfork of a followed process: tell the session, then let it go on. */
+static bool tracee_event(struct target *t, int status)
 {
 	int event = status >> 16;
 	unsigned long msg = 0;
@@ -197,10 +199,14 @@ static bool tree_event(struct target *t, int status)
 	if (event != PTRACE_EVENT_FORK && event != PTRACE_EVENT_VFORK && event != PTRACE_EVENT_EXEC)
 		return false;
 	ptrace(PTRACE_GETEVENTMSG, t->pid, 0, &msg);
-	if (event == PTRACE_EVENT_EXEC)
+	if (event == PTRACE_EVENT_EXEC) {
 		read_comm(t);
-	if (t->on_event)
+		t->exec_stops++;
+		if (t->on_exec)
+			t->on_exec(t, t->exec_ctx);
+	} else if (t->on_event) {
 		t->on_event(t, event, msg, t->event_ctx);
+	}
 	ptrace(PTRACE_CONT, t->pid, 0, 0);
 	return true;
 }
@@ -213,7 +219,7 @@ static void resume(struct target *t, int status)
 	if (t->fresh && (event == PTRACE_EVENT_STOP || sig == SIGSTOP)) {
 		t->fresh = false;	/* an adopted child's first stop: its probes are in, run it */
 		ptrace(PTRACE_CONT, pid, 0, 0);
-	} else if (tree_event(t, status)) {
+	} else if (tracee_event(t, status)) {
 		return;
 	} else if (event == PTRACE_EVENT_STOP) {	/* group stop (SIGSTOP etc.) or an interrupt */
 		if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU)

@@ -15,12 +15,21 @@ struct target {
 	char comm[16];
 	char *exe;		/* spawned: resolved program path */
 	/*
-	 * Set to follow the process tree (-f): ptrace then stops the process at fork, vfork and
-	 * exec and calls this (event: PTRACE_EVENT_*, msg: the new child's pid for a fork) before
-	 * letting it go on. Children are traced from their first instruction (see target__adopt).
+	 * Set to follow the process tree (-f): ptrace then stops the process at fork and vfork and
+	 * calls this (event: PTRACE_EVENT_*, msg: the new child's pid) before letting it go on.
+	 * Children are traced from their first instruction (see target__adopt).
 	 */
 	void (*on_event)(struct target *t, int event, unsigned long msg, void *ctx);
 	void *event_ctx;
+	/*
+	 * Called at an exec stop, before the new program's first instruction: ptrace holds a seized
+	 * process there, so what depends on the program is renewed before it runs. Adopted
+	 * children inherit it.
+	 */
+	void (*on_exec)(struct target *t, void *ctx);
+	void *exec_ctx;
+	unsigned exec_stops;	/* exec stops seen */
+	unsigned exec_events;	/* exec events the session applied for it (the ring's) */
 	bool fresh;		/* adopted, not yet past its first stop */
 };
 

@@ -96,6 +96,93 @@ static bool flood_stop_due(const struct session *s)
 	return stop_signal || (s->env->duration > 0 && now - s->start_ns >= s->env->duration * 1e9);
 }
 
+static struct target *target_of(struct session *s, uint32_t pid)
+{
+	for (int i = 0; i < s->ntargets; i++)
+		if ((uint32_t)s->targets[i].pid == pid)
+			return &s->targets[i];
+	return NULL;
+}
+
+/*
+ * pid exec'd: what was known of its old program goes, and the new one is planned, probed and its
+ * unwind tables loaded. At an exec stop (on_exec_stop) that is before the new program runs. With
+ * -a the probes serve every process and tables load as objects are met: only the old goes.
+ */
+static void renew(struct session *s, uint32_t pid)
+{
+	struct agg_proc *p = agg__find_proc(s->agg, pid);
+	struct alloc_plan plan;
+	char exe[64];
+
+	sym__forget(s->sym, (int)pid);
+	if (p) {
+		free(p->cmdline);
+		p->cmdline = procmem__cmdline((int)pid);
+	}
+	pytrace__forget(s->py, (int)pid);
+	if (s->system)
+		return;
+	/* A command's own start too: the file it ran may be a script, whose interpreter is the program. */
+	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
+	unwind__renew(s->unw, (int)pid, exe);
+	if (allocator__plan_exec((int)pid, &plan)) {
+		mt_warn("pid %u (%s) runs untraced after its exec", pid, p ? p->comm : "?");
+		return;
+	}
+	if (probe__attach_plan(s->probe, (int)pid, &plan))
+		mt_warn("pid %u (%s): probes not all attached after its exec", pid, p ? p->comm : "?");
+	allocator__release(&plan);
+}
+
+/*
+ * An exec event: the model renews the process's record (aggregate.c), told the comm it had
+ * before, so that a recording replays the same; then the session renews the rest.
+ */
+static void exec_event(struct session *s, const struct mt_event *raw)
+{
+	struct agg_proc *p = agg__find_proc(s->agg, raw->pid);
+	struct target *t = target_of(s, raw->pid);
+	struct mt_event e;
+
+	memcpy(&e, raw, MT_EVENT_HDR_SIZE);
+	e.nframes = 0;
+	e.old_addr = e.old_size = 0;
+	if (p && !(t && t->spawned && !t->exec_events))	/* a command's own start adds no link */
+		memcpy(MT_EVENT_OLD_COMM(&e), p->comm, 15);
+	if (t)
+		t->exec_events++;
+	agg__apply(s->agg, &e);
+	resident__apply(s->res, &e);
+	recorder__event(s->rec, &e);
+	renew(s, raw->pid);
+	s->events++;
+}
+
+/*
+ * A held process stopped at its exec: read the ring up to now, which holds its exec event, so
+ * the renewal runs before the new program's first instruction. An exec event the ring lost
+ * (full) is made up here from what ptrace knows.
+ */
+static void on_exec_stop(struct target *t, void *ctx)
+{
+	struct session *s = ctx;
+	struct mt_event e = { .op = MT_OP_EXEC, .pid = t->pid, .tid = t->pid };
+
+	ring_buffer__consume(s->rb);
+	if (t->exec_events >= t->exec_stops)
+		return;
+	memcpy(MT_EVENT_COMM(&e), t->comm, 15);
+	exec_event(s, &e);
+	t->exec_events = t->exec_stops;
+}
+
+static void hold_execs(struct session *s, struct target *t)
+{
+	t->on_exec = on_exec_stop;
+	t->exec_ctx = s;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -114,8 +201,12 @@ static int handle_event(void *ctx, void *data, size_t size)
 		system__event(s->system, raw);
 		if (raw->op == MT_OP_EXIT)
 			unwind__forget(s->unw, raw->pid);
-		if (raw->op == MT_OP_EXIT || raw->op == MT_OP_EXEC || raw->op == MT_OP_EXIT_MAP)
+		if (raw->op == MT_OP_EXIT || raw->op == MT_OP_EXIT_MAP)
 			return 0;
+	}
+	if (raw->op == MT_OP_EXEC) {
+		exec_event(s, raw);
+		return 0;
 	}
 	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
 	agg__apply(s->agg, e);
@@ -202,6 +293,7 @@ static int start_command(struct session *s)
 	s->ntargets = 1;
 	if (s->tree)
 		tree__follow(s->tree, t);
+	hold_execs(s, t);
 	target__seize(t);
 	rc = attach_heap(s, t->pid, &plan, lib, env->sample_bytes);
 	allocator__release(&plan);
@@ -247,6 +339,7 @@ static int attach_pids(struct session *s)
 		s->ntargets++;
 		if (s->tree)
 			tree__follow(s->tree, t);
+		hold_execs(s, t);
 		target__seize(t);
 		capture_process(s, t);
 		unwind__refresh(s->unw, t->pid);
@@ -543,6 +636,7 @@ int trace__run(const struct env *env)
 	if (rc)
 		goto cleanup;
 	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
+	probe__start(s.probe);
 	recorder__start(s.rec, s.agg, s.start_ns);
 	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
 		announce(&s);

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * -f: follow a process tree. ptrace stops a followed process at fork, vfork and exec. A fork
- * child starts as a copy of its parent's address space, held at its first instruction until its
- * own probes (the parent's plan, read from its mappings) are attached, so none of its allocations
- * escape. At exec the new program is planned again (it may use another allocator, or be static)
- * before it runs a single instruction of its own.
+ * -f: follow a process tree. ptrace stops a followed process at fork and vfork. A fork child
+ * starts as a copy of its parent's address space, held at its first instruction until its own
+ * probes (the parent's plan, read from its mappings) are attached, so none of its allocations
+ * escape. Execs, of followed processes as of any other, are the session's (trace.c: renew).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,30 +51,10 @@ static void name_process(struct tree *tr, const struct target *t)
 	p->cmdline = procmem__cmdline(t->pid);
 }
 
-/* The new program of an exec: plan it as the dynamic linker will load it, with its own env. */
-static void on_exec(struct tree *tr, struct target *t)
-{
-	struct alloc_plan plan;
-
-	if (allocator__plan_exec(t->pid, &plan)) {
-		mt_warn("pid %d (%s) runs untraced after its exec", t->pid, t->comm);
-		return;
-	}
-	if (probe__attach_plan(tr->probe, t->pid, &plan))
-		mt_warn("pid %d (%s): probes not all attached after exec", t->pid, t->comm);
-	allocator__release(&plan);
-	name_process(tr, t);
-	sym__refresh(tr->sym, t->pid);
-}
-
 static void on_event(struct target *t, int event, unsigned long msg, void *ctx)
 {
 	struct tree *tr = ctx;
 
-	if (event == PTRACE_EVENT_EXEC) {
-		on_exec(tr, t);
-		return;
-	}
 	xgrow(&tr->pending, &tr->cap_pending, tr->npending + 1, sizeof(*tr->pending));
 	tr->pending[tr->npending++] = (int)msg;
 	mt_debug("pid %d (%s) forked pid %lu", t->pid, t->comm, msg);

@@ -252,8 +252,10 @@ static void preload_one(struct unwinder *u, int pid, const char *path)
 		return;
 	k = key_of(st.st_dev, st.st_ino);
 	slot = get(u, &k, path, path);
-	if (slot >= 0)
+	if (slot >= 0) {
+		u->objs[slot]->seen = u->gen;
 		add_user(u->objs[slot], pid);
+	}
 }
 
 /* The program interpreter (PT_INTERP) of an executable; NULL for a static one. */
@@ -344,6 +346,17 @@ void unwind__preload(struct unwinder *u, int pid, const char *exe)
 		preload_needed(u, pid, interp, exe);
 	}
 	free(interp);
+}
+
+void unwind__renew(struct unwinder *u, int pid, const char *exe)
+{
+	if (u->mode == MT_UNWIND_FP)
+		return;
+	u->gen++;
+	unwind__preload(u, pid, exe);
+	for (int slot = 0; slot < MT_UNWIND_MAX_OBJECTS; slot++)
+		if (u->objs[slot] && u->objs[slot]->seen != u->gen)
+			drop_user(u, slot, pid);
 }
 
 static bool is_code(const struct pmap *m)

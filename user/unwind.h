@@ -24,6 +24,12 @@ void unwind__free(struct unwinder *u);
 void unwind__preload(struct unwinder *u, int pid, const char *exe);
 /* Load the table of every object pid maps; objects it no longer maps stop counting it as a user. */
 void unwind__refresh(struct unwinder *u, int pid);
+/*
+ * pid exec'd exe (a path memtrace can open, such as /proc/PID/exe): its tables are loaded as for
+ * a command about to run, and pid stops using those of objects the new program does not load.
+ * Tables of objects both programs map (the dynamic loader, libc) stay loaded.
+ */
+void unwind__renew(struct unwinder *u, int pid, const char *exe);
 /* Load the objects the BPF unwinder met without a table (dlopen). Cheap; call on each poll. */
 void unwind__service(struct unwinder *u);
 /* pid is gone: drop the tables no traced process maps any more. */
