@@ -194,6 +194,11 @@ $(OUT)/bench/libstopwatch.so: bench/stopwatch.c
 bench: all $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
 	$(Q)scripts/bench $(BENCH_ARGS)
 
+# The kernel matrix: the tests in Debian's 6.1 and 6.12 kernels under qemu (scripts/vmtest --help),
+# e.g. make vmtest VMTEST_ARGS='--kernel 6.12 core_leaky'.
+vmtest: all
+	$(Q)scripts/vmtest $(VMTEST_ARGS)
+
 install: $(OUT)/memtrace $(SAMPLE_LIB)
 	install -D -m 0755 $(OUT)/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
 	install -D -m 0644 $(SAMPLE_LIB) $(DESTDIR)$(PREFIX)/lib/memtrace/libmemtrace-sample.so
@@ -204,5 +209,5 @@ format:
 clean:
 	rm -rf $(OUT)
 
-.PHONY: all test fuzz bench install format clean
+.PHONY: all test fuzz bench vmtest install format clean
 -include $(shell find $(OUT) -name '*.d' 2>/dev/null)
