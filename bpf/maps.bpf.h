@@ -35,6 +35,7 @@ bool wake_consumer = false;	/* an unwind table to load: wake the consumer now */
 bool python_on = false;		/* py_procs holds a process */
 bool faults_on = false;		/* the first fault event is open */
 __u64 page_size = 4096;
+__u64 work_nested = 0;		/* runs that took a second record: a preempted run held one */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -125,6 +125,19 @@ static __always_inline __u32 walk_try(struct mt_ustate *st, __u64 *frames)
 }
 
 /*
+ * Way `way` of set `set`. The mask is kept through a barrier: the compiler knows the sum is
+ * below MT_WALK_SLOTS and drops it, and 6.1's verifier, having lost set's bound on the way, then
+ * refuses the index ("math between map_value pointer and register with unbounded min value").
+ */
+static __always_inline __u32 walk_way(__u32 set, __u32 way)
+{
+	__u32 slot = set * MT_WALK_WAYS + way;
+
+	barrier_var(slot);
+	return slot & (MT_WALK_SLOTS - 1);
+}
+
+/*
  * The frames of a kept walk from st's start into frames[], or 0 when none applies; then a slot
  * is taken for the walk that follows to be recorded in (walk_keep).
  */
@@ -138,8 +151,8 @@ static __always_inline __u32 walk_replay(struct mt_ustate *st, __u64 *frames)
 		return 0;
 	set = tag >> 8 & (MT_WALK_SETS - 1);
 	for (way = 0; way < MT_WALK_WAYS; way++) {
-		slot = set * MT_WALK_WAYS + way;
-		if (tags->tag[slot & (MT_WALK_SLOTS - 1)] != tag)
+		slot = walk_way(set, way);
+		if (tags->tag[slot] != tag)
 			continue;
 		st->rec.slot = slot;
 		n = walk_try(st, frames);
@@ -148,12 +161,12 @@ static __always_inline __u32 walk_replay(struct mt_ustate *st, __u64 *frames)
 	}
 	way = tags->next[set] & (MT_WALK_WAYS - 1);
 	tags->next[set] = way + 1;
-	slot = set * MT_WALK_WAYS + way;
+	slot = walk_way(set, way);
 	st->rec.slot = slot;
 	w = walk_slot(st);
 	if (!w)
 		return 0;
-	tags->tag[slot & (MT_WALK_SLOTS - 1)] = 0;
+	tags->tag[slot] = 0;
 	w->gen++;
 	w->owner = st->tid;
 	st->rec.gen = w->gen;
@@ -168,10 +181,12 @@ static __always_inline __u32 walk_replay(struct mt_ustate *st, __u64 *frames)
 /* Keep the walk just recorded, if it is clean and the slot is still its own. */
 static __always_inline void walk_keep(struct mt_ustate *st, const __u64 *frames)
 {
-	__u32 zero = 0, slot = st->rec.slot & (MT_WALK_SLOTS - 1);
+	__u32 zero = 0, slot = st->rec.slot;
 	struct mt_walk_tags *tags = bpf_map_lookup_elem(&walk_tags, &zero);
 	struct mt_walk *w = walk_slot(st);
 
+	barrier_var(slot);
+	slot &= MT_WALK_SLOTS - 1;
 	if (!tags || !w || !st->rec.on || st->rec.lossy || st->truncated || st->n > MT_WALK_FRAMES ||
 	    w->gen != st->rec.gen || w->owner != st->tid)
 		return;

@@ -41,6 +41,8 @@ static __always_inline struct mt_work *work_take(void)
 			return NULL;
 		}
 		w->slot = i;
+		if (i)
+			__sync_fetch_and_add(&work_nested, 1);
 		return w;
 	}
 	count_loss(MT_LOSS_WORK_BUSY);

@@ -223,6 +223,28 @@ static void load_error(int err, const struct mt_features *f)
 		       strerror(-err));
 }
 
+/* One load as s says; NULL (with failed.* set when the verifier said why) when it fails. */
+static struct memtrace *try_load(const struct probe_opts *o, const struct setup *s, bool stats,
+				 int *err)
+{
+	struct memtrace *skel;
+
+	failed.prog[0] = failed.reason[0] = 0;
+	skel = memtrace__open();
+	if (!skel) {
+		*err = -errno;
+		return NULL;
+	}
+	configure(skel, o, s);
+	if (stats)
+		set_stats(skel);
+	*err = memtrace__load(skel);
+	if (!*err)
+		return skel;
+	memtrace__destroy(skel);
+	return NULL;
+}
+
 int loader__load(const struct probe_opts *o, const struct mt_features *f, struct memtrace **out_skel,
 		 struct loaded *out)
 {
@@ -241,23 +263,17 @@ int loader__load(const struct probe_opts *o, const struct mt_features *f, struct
 	if (!s.loop || !s.find_vma)
 		s.mode = MT_UNWIND_FP;
 	say_lacks(o, &s);
-	for (;;) {
-		failed.prog[0] = failed.reason[0] = 0;
-		skel = memtrace__open();
-		if (!skel) {
-			err = -errno;
-			mt_err("run with -v to see the BPF loader's log", "failed to open BPF object: %s",
-			       strerror(-err));
+	/* The verifier's reasons come with a failed load's log: statistics only once one loads. */
+	while (!(skel = try_load(o, &s, false, &err))) {
+		if (!step_down(&s, o, out)) {
+			load_error(err, f);
 			return err;
 		}
-		configure(skel, o, &s);
-		if (o->stats)
-			set_stats(skel);
-		err = memtrace__load(skel);
-		if (!err)
-			break;
+	}
+	if (o->stats) {
 		memtrace__destroy(skel);
-		if (!step_down(&s, o, out)) {
+		skel = try_load(o, &s, true, &err);
+		if (!skel) {
 			load_error(err, f);
 			return err;
 		}

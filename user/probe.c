@@ -311,6 +311,8 @@ void probe__log_stats(const struct probe *p)
 {
 	struct bpf_program *prog;
 
+	mt_debug("work records: %llu runs took a second record (a run preempted on their CPU held one)",
+		 (unsigned long long)p->skel->bss->work_nested);
 	bpf_object__for_each_program(prog, p->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
