@@ -58,6 +58,6 @@ if /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2
 	go tool pprof -top -nodefraction=0 -sample_index=alloc_space "$PD/$first" >"$TMP/pytop.txt" 2>&1
 	grep -q ' FileLoader.get_data$' "$TMP/pytop.txt"; ok $? "a periodic profile of a Python program names its Python frames (importlib's FileLoader.get_data)"
 else
-	ok 0 "# SKIP /usr/bin/python3 is not CPython 3.11"
+	skip "/usr/bin/python3 is not CPython 3.11"
 fi
 done_testing

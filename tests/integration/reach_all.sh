@@ -77,7 +77,7 @@ is "$(jpy "len(d['processes']), d['summary']['outstanding_bytes']" "$TMP/min2.js
 # --cgroup: only the process put into a fresh cgroup v2.
 root=/sys/fs/cgroup; [ -e $root/cgroup.controllers ] || root=/sys/fs/cgroup/unified
 cg=$root/memtrace-test-$$
-if mkdir "$cg" 2>/dev/null; then
+if mkdir "$cg" 2>"$TMP/mkdir.err"; then
 	start cg --cgroup "memtrace-test-$$"
 	"$TMP/$LK" >/dev/null
 	sh -c "echo \$\$ > $cg/cgroup.procs && exec $WL/tiny"
@@ -87,7 +87,7 @@ if mkdir "$cg" 2>/dev/null; then
 	is "$(jpy "[(p['comm'], p['summary']['outstanding_bytes']) for p in d['processes']]" "$TMP/cg.json")" "[('tiny', 3000)]" \
 		"--cgroup: only the process in that cgroup, exactly, named after its exec (sh's part dropped)"
 else
-	ok 0 "# SKIP cannot create a cgroup v2 under $root"
+	skip "cannot create a cgroup v2 under $root: $(cat "$TMP/mkdir.err")"
 fi
 
 # Bounded memory: 2000 short-lived processes, far past the 256 ended ones kept. memtrace's resident
