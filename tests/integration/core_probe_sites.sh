@@ -30,7 +30,7 @@ ok $? "entry: free probed at +0"
 grep -q 'debug: attached .*(malloc)' "$TMP/auto.err"; ok $? "auto: every table entry still attached"
 
 [ -s "$TMP/auto.sites" ]; ok $? "call sites found"
-diff -u "$TMP/entry.sites" "$TMP/auto.sites" >"$TMP/sites.diff"
+{ nonempty "$TMP/entry.sites" && diff -u "$TMP/entry.sites" "$TMP/auto.sites"; } >"$TMP/sites.diff"
 ok $? "identical bytes and blocks per call site under entry and auto"
 sed 's/^/# /' "$TMP/sites.diff" | head -20
 for k in allocations frees outstanding_bytes outstanding_allocations unknown_frees lost_events; do

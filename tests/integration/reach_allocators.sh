@@ -45,7 +45,9 @@ frees() { awk '$1 == "summary" { print $4 }' "$1.facts"; }
 clean() {	# report name: every free matched, nothing lost, no churn held
 	is "$(awk '$1 == "summary" { print $2, $3 }' "$1.facts")" "0 0" "$2: every free matched, none lost"
 	# (mimalloc's realloc(p, 0) frees p but returns a new 0-byte block: bytes, not blocks, are 0)
-	is "$(awk '$1 == "site" && $2 ~ /^(churn|_Z5churnv)$/ {b += $3} END {print b + 0}' "$1.facts")" 0 "$2: churn holds no bytes"
+	# (no summary line: the report was not read, and there is nothing to sum)
+	is "$(awk '$1 == "site" && $2 ~ /^(churn|_Z5churnv)$/ {b += $3} $1 == "summary" {s = 1}
+		END {print s ? b + 0 : "no report"}' "$1.facts")" 0 "$2: churn holds no bytes"
 }
 
 # C++ on glibc: operator new is probed in libstdc++ (its malloc folds into it), delete goes to free.
@@ -70,7 +72,8 @@ for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4 libtcmalloc.so.4 libmimallo
 	facts "$TMP/x.json"
 	is "$(sites "$TMP/x.json")" "$CXX" "$lib: C++ workload, exact per function (its own operator new/delete)"
 	clean "$TMP/x.json" "$lib C++"
-	is "$(( $(frees "$TMP/x.json") >= 3000 ))" 1 "$lib: the 3000 deletes are seen"
+	n=$(frees "$TMP/x.json")
+	[ -n "$n" ] && [ "$n" -ge 3000 ]; ok $? "$lib: the 3000 deletes are seen (${n:-no report})"
 done
 
 # -p on a running process with jemalloc preloaded: the binding is read from its mappings.
@@ -105,7 +108,7 @@ if command -v go >/dev/null && mkdir -p "$TMP/gosrc" && printf 'package main\nfu
 	is "$?" 4 "Go program: exit status 4 (target cannot be traced)"
 	is "$(wc -l <"$TMP/gerr")" 1 "Go program: one line"
 	grep -q "refusing to trace .*hello: it is a Go program" "$TMP/gerr"; ok $? "Go program: says why"
-	is "$(cat "$TMP/gout")" "" "Go program: never started"
+	is_empty "$(cat "$TMP/gout")" "Go program: never started"
 else
 	ok 0 "# SKIP no Go toolchain to build a Go program"
 fi

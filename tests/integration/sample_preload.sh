@@ -13,7 +13,7 @@ same() {	# description, command...: stdout and status with and without the libra
 	for mean in 524288 1; do
 		LD_PRELOAD=$LIB MEMTRACE_SAMPLE_BYTES=$mean "$@" >"$TMP/pre" 2>&1
 		is "$?" "$st" "$desc (mean $mean): same exit status"
-		cmp -s "$TMP/plain" "$TMP/pre"; ok $? "$desc (mean $mean): same output"
+		nonempty "$TMP/plain" && cmp -s "$TMP/plain" "$TMP/pre"; ok $? "$desc (mean $mean): same output"
 	done
 }
 same "python3 json round trip" python3 -c '

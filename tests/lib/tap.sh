@@ -22,10 +22,32 @@ check() {	# desc command...: passes when the command succeeds
 	ok $? "$d"
 }
 
-is() {	# got want desc
+# is GOT WANT DESC: passes when GOT equals WANT. An empty WANT is refused: a command that failed
+# (missing file, python or jq error) prints nothing on both sides, and "" = "" would pass. A check
+# that really expects no output says so with is_empty.
+is() {
 	local got=$1 want=$2; shift 2
+	if [ -z "$want" ]; then
+		ok 1 "$*"
+		echo "#   empty want (got '$got'): the expected value failed to compute; use is_empty to expect nothing"
+		return 1
+	fi
 	[ "$got" = "$want" ]; ok $? "$*"
 	[ "$got" = "$want" ] || echo "#   got '$got', want '$want'"
+}
+
+is_empty() {	# got desc: passes when GOT is empty (nothing on stderr, no difference)
+	local got=$1; shift
+	[ -z "$got" ]; ok $? "$*"
+	[ -z "$got" ] || echo "#   got '$got', want nothing"
+}
+
+# nonempty FILE...: every file exists and holds something; says which does not. For a check that
+# would otherwise compare, count or sum over a file that was never written.
+nonempty() {
+	local f st=0
+	for f; do [ -s "$f" ] || { echo "#   $f: $( [ -e "$f" ] && echo empty || echo missing)"; st=1; }; done
+	return $st
 }
 
 # skip REASON: a check that cannot run on this machine, numbered like the others; tests/run counts
@@ -74,7 +96,15 @@ release_and_wait() {	# go mt pid...
 	wait "$mt"
 }
 
-# jq-free JSON queries: py 'expression over d' FILE
-jpy() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$2"; }
+# jq-free JSON queries: jpy 'expression over d' FILE. On a missing file or a failing expression it
+# prints nothing on stdout (so `is` fails) and one "# jpy: ..." line on stderr saying why.
+jpy() {
+	python3 -c "import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+    print($1)
+except Exception as e:
+    sys.exit('# jpy: %s: %s: %s' % (sys.argv[1], type(e).__name__, e))" "$2"
+}
 
 done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; exit $?; }
