@@ -9,9 +9,9 @@ source "$(dirname "$0")/../lib/tap.sh"
 MT=$(realpath -m "$MEMTRACE")	# absolute: tmux runs commands elsewhere
 GROW=$(realpath -m "$WL/grow")
 
-[ "$(id -u)" -eq 0 ] || skip_all "tracing needs root"
+need_root
 need_pkg tmux tmux
-[ -x "$MT" ] && [ -x "$GROW" ] || skip_all "build first (make)"
+[ -x "$MT" ] && [ -x "$GROW" ] || bail "$MT and $GROW are built (run make)"
 
 tmp=$TMP
 T=(tmux -S "$tmp/sock0")

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 
 LIB=$OUT/libmemtrace-sample.so
-[ -r "$LIB" ] || skip_all "no $LIB: run make"
+[ -r "$LIB" ] || bail "$LIB is built (run make)"
 same() {	# description, command...: stdout and status with and without the library
 	local desc=$1; shift
 	"$@" >"$TMP/plain" 2>&1; local st=$?
@@ -33,10 +33,7 @@ pid = os.fork()
 if pid == 0:
     os._exit(len([str(i) * 10 for i in range(10000)]) % 256)
 print(os.waitpid(pid, 0)[1] >> 8)'
-if command -v sqlite3 >/dev/null 2>&1; then
-	same "sqlite3 workload" sqlite3 :memory: ".read tests/data/sqlite-workload.sql"
-else
-	echo "# sqlite3 not installed: its check is left out"
-fi
+need_pkg sqlite3 sqlite3
+same "sqlite3 workload" sqlite3 :memory: ".read tests/data/sqlite-workload.sql"
 same "failing command" sh -c 'ls /nonexistent-memtrace-path'
 done_testing

@@ -4,9 +4,10 @@
 # its unknown object, memtrace loads its table, and later stacks through it unwind whole.
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
-ls /usr/lib/x86_64-linux-gnu/libsqlite3.so.0 >/dev/null 2>&1 ||
-	{ echo "SKIP: needs libsqlite3.so.0 (apt-get install libsqlite3-0)"; exit 77; }
+need_pkg jq jq
+need_deb libsqlite3-0
+[ -e /usr/lib/x86_64-linux-gnu/libsqlite3.so.0 ] ||
+	bail "libsqlite3-0 is installed but there is no /usr/lib/x86_64-linux-gnu/libsqlite3.so.0"
 tmp=$TMP
 
 # -v: memtrace logs "unwind: <path>: N rows" when it has loaded a table; the workload waits for

@@ -9,9 +9,11 @@ source "$(dirname "$0")/../lib/tap.sh"
 MT=$(realpath "$OUT/memtrace")
 PY=/usr/bin/python3
 need_root
-for tool in gdb jq setarch sqlite3 $PY; do
-	command -v "$tool" >/dev/null || { echo "SKIP: needs $tool (apt-get install gdb jq sqlite3 python3)"; exit 77; }
-done
+need_pkg gdb gdb
+need_pkg jq jq
+need_pkg setarch util-linux
+need_pkg sqlite3 sqlite3
+need_pkg "$PY" python3
 tmp=$TMP
 
 cat >"$tmp/w.sql" <<'SQL'

@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib/tap.sh"
 MT=$OUT/memtrace
 W=$OUT/workloads/nofp_chain
 need_root
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
+need_pkg jq jq
 tmp=$TMP
 
 jqe() { jq -e "$@" >/dev/null; }

@@ -6,7 +6,7 @@
 # must still unwind whole, to main and _start.
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
+need_pkg jq jq
 tmp=$TMP
 
 # -v: memtrace logs "unwind: <path>: N rows" when it has loaded a table; the workload waits for

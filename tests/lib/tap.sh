@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# TAP helpers for integration tests: source it, call ok/is, end with done_testing.
+# TAP helpers for integration tests: source it, call ok/is/check (or skip), end with done_testing.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 ROOT=$PWD
@@ -62,14 +62,31 @@ skip_all() {
 	exit 77
 }
 
+# bail REASON: the test cannot go on (a tool it needs failed): a failure, never a skip.
+bail() { ok 1 "$*"; echo "1..$_n"; exit 1; }
+
 need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root to load BPF programs"; }
 
-# Install Debian packages the test needs, once; skip if that is impossible here.
-need_pkg() {	# command package
+# Install Debian packages the test needs, once. Wherever the suite runs the apt archive is
+# reachable, so a failed install is a failure, shown with apt's last words, never a skip.
+_apt_install() {	# package...
+	local log=$TMP/apt.log apt=(apt-get -qq -o DPkg::Lock::Timeout=300)	# wait out another install
+	export DEBIAN_FRONTEND=noninteractive
+	"${apt[@]}" install -y "$@" >"$log" 2>&1 ||
+		{ "${apt[@]}" update >>"$log" 2>&1 && "${apt[@]}" install -y "$@" >>"$log" 2>&1; } ||
+		{ tail -5 "$log" | sed 's/^/#   apt: /'; bail "apt-get install $* (this test needs it) failed: install it by hand, or fix apt's sources"; }
+}
+need_pkg() {	# command package: install PACKAGE when COMMAND is missing
 	command -v "$1" >/dev/null 2>&1 && return 0
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 ||
-		{ apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; } ||
-		skip_all "cannot install $2"
+	_apt_install "$2"
+	command -v "$1" >/dev/null 2>&1 || bail "$2 is installed but gives no $1 on PATH"
+}
+need_deb() {	# package...: install the packages not installed (libraries, debug info: no command)
+	local p missing=()
+	for p; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] || _apt_install "${missing[@]}"
 }
 
 # python3 found through pyenv's shim runs a bash script resolving the version first: ~0.7 s a
