@@ -8,7 +8,7 @@ need_root
 "$MEMTRACE" --json "$TMP/r.json" -o "$TMP/report.txt" -- "$WL/leaky" 3 >"$TMP/stdout" 2>"$TMP/stderr"
 is "$?" 3 "memtrace exits with the command's own status"
 is "$(cat "$TMP/stdout")" "leaky done" "the command's stdout passes through, and only it"
-is "$(cat "$TMP/stderr")" "" "nothing on stderr when the report goes to -o"
+is_empty "$(cat "$TMP/stderr")" "nothing on stderr when the report goes to -o"
 grep -q '^memtrace report' "$TMP/report.txt"; ok $? "text report written to -o FILE"
 
 python3 tests/lib/site.py "$TMP/r.json" heap >"$TMP/sites"

@@ -20,7 +20,7 @@ free_line=$(grep -m1 'debug: free: probing' "$TMP/auto.err")
 echo "# $free_line"
 case "$free_line" in
 *"probing +0 ("*", emulated)"*|*"probing +0 ("*", optimized)"*)
-	ok 0 "free's first instruction is already cheap here: nothing to move (# $free_line)" ;;
+	skip "free's first instruction is already cheap here, auto has nothing to move ($free_line)" ;;
 *)
 	grep -Eq 'debug: free: probing \+[1-9][0-9]* \([a-z]+, (emulated|optimized)\) instead of \+0 \([a-z]+, single-stepped\)' "$TMP/auto.err"
 	ok $? "auto: free probed past its single-stepped first instruction" ;;
@@ -30,7 +30,7 @@ ok $? "entry: free probed at +0"
 grep -q 'debug: attached .*(malloc)' "$TMP/auto.err"; ok $? "auto: every table entry still attached"
 
 [ -s "$TMP/auto.sites" ]; ok $? "call sites found"
-diff -u "$TMP/entry.sites" "$TMP/auto.sites" >"$TMP/sites.diff"
+{ nonempty "$TMP/entry.sites" && diff -u "$TMP/entry.sites" "$TMP/auto.sites"; } >"$TMP/sites.diff"
 ok $? "identical bytes and blocks per call site under entry and auto"
 sed 's/^/# /' "$TMP/sites.diff" | head -20
 for k in allocations frees outstanding_bytes outstanding_allocations unknown_frees lost_events; do

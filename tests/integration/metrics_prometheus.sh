@@ -36,17 +36,20 @@ for n in 30 20 10; do
 done
 A=${PIDS[0]} B=${PIDS[1]} C=${PIDS[2]}
 
-# memtrace on a free port: a port someone else holds makes it fail at once, so try another.
+# memtrace on a free port: a port someone else holds makes it fail at once, so try another. Any
+# other end of memtrace is a failure of memtrace, shown with what it said.
 for try in 1 2 3 4 5; do
 	MPORT=$(port)
 	"$MEMTRACE" -p "$A,$B,$C" --metrics "127.0.0.1:$MPORT" --metrics-top 2 2>"$TMP/mt.err" &
 	MT=$!
 	wait_for 30 grep -q "tracing pid\|failed to listen" "$TMP/mt.err"
 	grep -q "tracing pid" "$TMP/mt.err" && break
+	kill "$MT" 2>/dev/null
 	wait "$MT"
 	MT=
+	grep -q "failed to listen on .*: Address already in use" "$TMP/mt.err" || break
 done
-[ -n "$MT" ] || { cat "$TMP/mt.err"; skip_all "no free port for memtrace --metrics"; }
+[ -n "$MT" ] || { sed 's/^/#   memtrace: /' "$TMP/mt.err"; bail "memtrace -p ... --metrics starts and traces the holders"; }
 PIDS+=("$MT")
 touch "$TMP/go"
 ok "$(wait_for 30 grep -qs held "$TMP/hold10.out"; echo $?)" "the holders allocated"
@@ -70,17 +73,22 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$MPORT']
 CFG
+prom_ready() { curl -sf "http://127.0.0.1:$PPORT/-/ready" -o /dev/null; }
+prom_ready_or_gone() { prom_ready || ! kill -0 "$PROM" 2>/dev/null; }	# no minute's wait on a dead one
+# A port someone else holds makes prometheus exit at once: try another. Any other end is a failure.
 for try in 1 2 3 4 5; do
 	PPORT=$(port)
 	/usr/bin/prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/tsdb" \
 		--web.listen-address="127.0.0.1:$PPORT" >"$TMP/prom.log" 2>&1 &
 	PROM=$!
-	wait_for 60 curl -sf "http://127.0.0.1:$PPORT/-/ready" -o /dev/null && break
+	wait_for 60 prom_ready_or_gone
+	prom_ready && break
 	kill "$PROM" 2>/dev/null
 	wait "$PROM" 2>/dev/null
 	PROM=
+	grep -q "address already in use" "$TMP/prom.log" || break
 done
-[ -n "$PROM" ] || { tail -5 "$TMP/prom.log"; skip_all "prometheus did not start"; }
+[ -n "$PROM" ] || { tail -5 "$TMP/prom.log" | sed 's/^/#   prometheus: /'; bail "prometheus starts and answers /-/ready"; }
 PIDS+=("$PROM")
 
 value() {	# value PROMQL: the first sample's value, or "none"

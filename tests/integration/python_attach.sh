@@ -7,7 +7,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
 PY=/usr/bin/python3
-[ -x "$PY" ] || skip_all "Debian's python3 is not installed"
+need_pkg "$PY" python3
 
 go=$TMP/go
 "$PY" "$ROOT/tests/workloads/py_lines.py" "$TMP/wl.json" --go "$go" --no-tracemalloc >"$TMP/wout" &
@@ -57,5 +57,5 @@ old_check() {	# interpreter version-in-message
 }
 old_check "$TMP/python3.10" 3.10.12
 old=$(ls -d /root/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | head -1)
-[ -n "$old" ] && old_check "$old" 3.10
+if [ -n "$old" ]; then old_check "$old" 3.10; else skip "no real CPython 3.10 under /root/.pyenv (the patched 3.10.12 above was checked)"; fi
 done_testing

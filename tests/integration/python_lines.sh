@@ -14,7 +14,7 @@
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
 PY=/usr/bin/python3
-[ -x "$PY" ] || skip_all "Debian's python3 is not installed"
+need_pkg "$PY" python3
 "$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || skip_all "$PY is not CPython 3.11"
 
 "$MEMTRACE" --no-live --json "$TMP/r.json" -o "$TMP/report.txt" --group-by function -- \

@@ -4,14 +4,18 @@
 # path (as a container's would be): traced with -p, its copy probed (not the host's file).
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
-command -v unshare >/dev/null || skip_all "no unshare(1)"
+need_pkg unshare util-linux
 LIBC=$(ldd "$WL/waiter" | awk '/libc.so/ {print $3}')
 cp "$LIBC" "$TMP/libc-copy.so.6"
+# A machine that cannot bind-mount in a new mount namespace (a container without CAP_SYS_ADMIN)
+# has nothing to test here; asked on its own, so that a waiter that fails below is a failure.
+unshare -m --propagation private mount --bind "$TMP/libc-copy.so.6" "$LIBC" 2>"$TMP/unshare.err" ||
+	skip_all "cannot bind-mount in a new mount namespace here: $(cat "$TMP/unshare.err")"
 go=$TMP/go
 unshare -m --propagation private sh -c "mount --bind '$TMP/libc-copy.so.6' '$LIBC' && exec '$WL/waiter' '$go'" >"$TMP/wout" &
 pid=$!
 for _ in $(seq 100); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
-[ -s "$TMP/wout" ] || skip_all "cannot bind-mount in a new mount namespace here"
+[ -s "$TMP/wout" ] || bail "the waiter starts in its mount namespace (it said nothing in 5 s)"
 host_ino=$(stat -c %i "$LIBC")
 copy_ino=$(stat -c %i "$TMP/libc-copy.so.6")
 grep -q " $copy_ino .*libc.so" "/proc/$pid/maps"; ok $? "the process maps its own libc copy (inode $copy_ino), not the host's ($host_ino)"

@@ -69,6 +69,6 @@ if /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2
 		"[('grew', 266000, 2000, 'main (py_lines.py:$(grep -n -m1 'keep.append(small(n_small))' tests/workloads/py_lines.py | cut -d: -f1))')]" \
 		"Python recordings diffed: +266000 B in +2000 blocks at L:small, called from main"
 else
-	ok 0 "# SKIP /usr/bin/python3 is not CPython 3.11"
+	skip "/usr/bin/python3 is not CPython 3.11"
 fi
 done_testing

@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib/tap.sh"
 MT=$OUT/memtrace
 W=$OUT/workloads/nofp_paths
 need_root
-command -v jq >/dev/null || { echo "SKIP: needs jq"; exit 77; }
+need_pkg jq jq
 
 # "bytes blocks" of the stack whose three innermost functions are $2, or "none".
 held_by() {	# json, "grab via_a main"

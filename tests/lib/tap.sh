@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# TAP helpers for integration tests: source it, call ok/is, end with done_testing.
+# TAP helpers for integration tests: source it, call ok/is/check (or skip), end with done_testing.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 1
 ROOT=$PWD
@@ -22,24 +22,73 @@ check() {	# desc command...: passes when the command succeeds
 	ok $? "$d"
 }
 
-is() {	# got want desc
+# is GOT WANT DESC: passes when GOT equals WANT. An empty WANT is refused: a command that failed
+# (missing file, python or jq error) prints nothing on both sides, and "" = "" would pass. A check
+# that really expects no output says so with is_empty.
+is() {
 	local got=$1 want=$2; shift 2
+	if [ -z "$want" ]; then
+		ok 1 "$*"
+		echo "#   empty want (got '$got'): the expected value failed to compute; use is_empty to expect nothing"
+		return 1
+	fi
 	[ "$got" = "$want" ]; ok $? "$*"
 	[ "$got" = "$want" ] || echo "#   got '$got', want '$want'"
 }
 
-skip_all() { echo "# SKIP $*"; exit 77; }
+is_empty() {	# got desc: passes when GOT is empty (nothing on stderr, no difference)
+	local got=$1; shift
+	[ -z "$got" ]; ok $? "$*"
+	[ -z "$got" ] || echo "#   got '$got', want nothing"
+}
+
+# nonempty FILE...: every file exists and holds something; says which does not. For a check that
+# would otherwise compare, count or sum over a file that was never written.
+nonempty() {
+	local f st=0
+	for f; do [ -s "$f" ] || { echo "#   $f: $( [ -e "$f" ] && echo empty || echo missing)"; st=1; }; done
+	return $st
+}
+
+# skip REASON: a check that cannot run on this machine, numbered like the others; tests/run counts
+# it as skipped, never as passed.
+skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }
+
+# skip_all REASON: nothing here can run on this machine (exit 77, a skipped test). After checks
+# have run, the rest is one skipped check instead, so that the checks before it still count.
+skip_all() {
+	if [ "$_n" -gt 0 ]; then skip "$*"; done_testing; fi
+	echo "# SKIP $*"
+	exit 77
+}
+
+# bail REASON: the test cannot go on (a tool it needs failed): a failure, never a skip.
+bail() { ok 1 "$*"; echo "1..$_n"; exit 1; }
 
 skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }	# one check this machine cannot make
 
 need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root to load BPF programs"; }
 
-# Install Debian packages the test needs, once; skip if that is impossible here.
-need_pkg() {	# command package
+# Install Debian packages the test needs, once. Wherever the suite runs the apt archive is
+# reachable, so a failed install is a failure, shown with apt's last words, never a skip.
+_apt_install() {	# package...
+	local log=$TMP/apt.log apt=(apt-get -qq -o DPkg::Lock::Timeout=300)	# wait out another install
+	export DEBIAN_FRONTEND=noninteractive
+	"${apt[@]}" install -y "$@" >"$log" 2>&1 ||
+		{ "${apt[@]}" update >>"$log" 2>&1 && "${apt[@]}" install -y "$@" >>"$log" 2>&1; } ||
+		{ tail -5 "$log" | sed 's/^/#   apt: /'; bail "apt-get install $* (this test needs it) failed: install it by hand, or fix apt's sources"; }
+}
+need_pkg() {	# command package: install PACKAGE when COMMAND is missing
 	command -v "$1" >/dev/null 2>&1 && return 0
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1 ||
-		{ apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null 2>&1; } ||
-		skip_all "cannot install $2"
+	_apt_install "$2"
+	command -v "$1" >/dev/null 2>&1 || bail "$2 is installed but gives no $1 on PATH"
+}
+need_deb() {	# package...: install the packages not installed (libraries, debug info: no command)
+	local p missing=()
+	for p; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] || _apt_install "${missing[@]}"
 }
 
 # python3 found through pyenv's shim runs a bash script resolving the version first: ~0.7 s a
@@ -66,7 +115,15 @@ release_and_wait() {	# go mt pid...
 	wait "$mt"
 }
 
-# jq-free JSON queries: py 'expression over d' FILE
-jpy() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($1)" "$2"; }
+# jq-free JSON queries: jpy 'expression over d' FILE. On a missing file or a failing expression it
+# prints nothing on stdout (so `is` fails) and one "# jpy: ..." line on stderr saying why.
+jpy() {
+	python3 -c "import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+    print($1)
+except Exception as e:
+    sys.exit('# jpy: %s: %s: %s' % (sys.argv[1], type(e).__name__, e))" "$2"
+}
 
 done_testing() { echo "1..$_n"; [ "$_failed" -eq 0 ]; exit $?; }

@@ -22,6 +22,15 @@ static int tap_n, tap_failed;
 		c_;                                                                     \
 	})
 
+/* A check that cannot run on this machine: numbered like the others, counted by tests/run as
+ * skipped, never as passed. */
+#define skip(...)                                                                       \
+	({                                                                              \
+		printf("ok %d # SKIP ", ++tap_n);                                       \
+		printf(__VA_ARGS__);                                                    \
+		printf("\n");                                                           \
+	})
+
 #define is_u64(got, want, ...)                                                          \
 	({                                                                              \
 		uint64_t g_ = (got), w_ = (want);                                       \
