@@ -19,20 +19,35 @@
 #define VM_HUGETLB 0x00400000
 #define VM_IO 0x00004000
 
+/* mm_struct as 6.4 to 6.11 have it: mm_lock_seq a plain counter, bumped as the mmap lock's
+ * writer lets go (vma_end_write_all). */
+struct mm_struct___int_seq {
+	int mm_lock_seq;
+} __attribute__((preserve_access_index));
+
 /*
  * The address space's version for the caches (vma_cache, the unwinder's rows); false when it
- * cannot be known, or a writer is changing it (odd). mm_lock_seq came with per-VMA locks (6.4)
- * and became a seqcount in 6.12: before, nothing is cached.
+ * cannot be known, or a writer is changing it (odd). mm_lock_seq came with per-VMA locks (6.4),
+ * a counter, and became a seqcount in 6.12. Before 6.4 nothing is cached: then a page fault's
+ * stack stops at the faulting function, since the fault event may call bpf_find_vma only once
+ * (with interrupts off, the helper gives the mmap lock back through a per-CPU irq_work, still
+ * pending at the second call) and that call names the faulting address's mapping.
  */
 static __always_inline bool mm_version(__u32 *seq)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct___int_seq *old;
 
 	*seq = 0;
-	if (!bpf_core_field_exists(task->mm->mm_lock_seq.sequence))
+	if (bpf_core_field_exists(task->mm->mm_lock_seq.sequence)) {
+		*seq = BPF_CORE_READ(task, mm, mm_lock_seq.sequence);
+		return !(*seq & 1);
+	}
+	old = (void *)BPF_CORE_READ(task, mm);
+	if (!bpf_core_field_exists(old->mm_lock_seq))
 		return false;
-	*seq = BPF_CORE_READ(task, mm, mm_lock_seq.sequence);
-	return !(*seq & 1);
+	*seq = BPF_CORE_READ(old, mm_lock_seq);
+	return true;
 }
 
 /* bpf_find_vma's context is on the stack (before 6.x): it points to where the mapping goes. */

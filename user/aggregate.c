@@ -382,11 +382,13 @@ static void exec_renew(struct agg *a, const struct mt_event *e)
 		}
 		memcpy(keep.exec_from, p->exec_from, sizeof(keep.exec_from));
 		keep.nexec = p->nexec;
+		keep.sample_bytes = p->sample_bytes;	/* LD_PRELOAD outlives the exec */
 		agg__forget_proc(a, e->pid);
 	}
 	p = agg__proc(a, e->pid);
 	memcpy(p->exec_from, keep.exec_from, sizeof(p->exec_from));
 	p->nexec = keep.nexec;
+	p->sample_bytes = keep.sample_bytes;
 	if (old[0]) {
 		if (p->nexec >= MT_EXEC_CHAIN)	/* keep the last ones: the nearest the program */
 			memmove(p->exec_from[0], p->exec_from[1], sizeof(p->exec_from) - sizeof(p->exec_from[0]));

@@ -37,8 +37,9 @@ static const struct {
 			       "page faults not filed by mapping", false },
 	[MT_FEAT_FAULT_TP] = { "page_fault_user", "x86", "page faults are counted but not sized", false },
 	[MT_FEAT_PAGE_ALLOC_TP] = { "mm_page_alloc", "2.6", "page faults are counted but not sized", false },
-	[MT_FEAT_MM_SEQ] = { "mm_lock_seq", "6.12",
-			     "the unwinder's caches are off: each DWARF stack costs more", false },
+	[MT_FEAT_MM_SEQ] = { "mm_lock_seq", "6.4",
+			     "the unwinder's caches are off: each DWARF stack costs more, and a page "
+			     "fault's stack stops at the faulting function", false },
 	[MT_FEAT_VMA_ITER] = { "vma iterator", "6.4",
 			       "with -a, a process gone before its events are read keeps unnamed frames", false },
 	[MT_FEAT_EXIT_MM] = { "exit mappings", "6.16",
@@ -109,8 +110,8 @@ static int btf_has(const struct btf *btf, const char *name, __u32 kind)
 	return btf && btf__find_by_name_kind(btf, name, kind) >= 0;
 }
 
-/* Is member `name` of struct type id (looked for in its anonymous members too) a struct? */
-static int member_is_struct(const struct btf *btf, __u32 id, const char *name, int depth)
+/* Is member `name` of struct type id (looked for in its anonymous members too) a struct or an int? */
+static int member_is_counter(const struct btf *btf, __u32 id, const char *name, int depth)
 {
 	const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, id));
 	const struct btf_member *m;
@@ -122,20 +123,20 @@ static int member_is_struct(const struct btf *btf, __u32 id, const char *name, i
 		const char *mname = btf__name_by_offset(btf, m->name_off);
 		const struct btf_type *mt = btf__type_by_id(btf, btf__resolve_type(btf, m->type));
 
-		if (!mname[0] && member_is_struct(btf, m->type, name, depth + 1))
+		if (!mname[0] && member_is_counter(btf, m->type, name, depth + 1))
 			return 1;
 		if (!strcmp(mname, name))
-			return mt && btf_is_struct(mt);
+			return mt && (btf_is_struct(mt) || btf_is_int(mt));
 	}
 	return 0;
 }
 
-/* Is mm_struct.mm_lock_seq a seqcount (a struct with .sequence), as the BPF caches read it? */
+/* Has mm_struct an mm_lock_seq, a counter (6.4) or a seqcount (6.12), as the BPF caches read it? */
 static int btf_mm_seq(const struct btf *btf)
 {
 	int id = btf ? btf__find_by_name_kind(btf, "mm_struct", BTF_KIND_STRUCT) : -1;
 
-	return id >= 0 && member_is_struct(btf, id, "mm_lock_seq", 0);
+	return id >= 0 && member_is_counter(btf, id, "mm_lock_seq", 0);
 }
 
 static int at_least(const char *release, int major, int minor)

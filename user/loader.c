@@ -75,7 +75,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 /* What this load asks of the programs; stepped down when the verifier refuses it. */
 struct setup {
 	int mode;
-	bool faults, loop, find_vma, proc_events, fault_tp, page_alloc_tp;
+	bool faults, loop, find_vma, proc_events, fault_tp, page_alloc_tp, mm_seq;
 	int nsteps;
 };
 
@@ -168,6 +168,10 @@ static void say_lacks(const struct probe_opts *o, const struct setup *s)
 	if (s->faults && !s->find_vma)
 		mt_warn("page faults by mapping unavailable on this kernel (needs bpf_find_vma, 5.17+): "
 			"faults are filed under an unknown mapping");
+	if (s->faults && s->mode != MT_UNWIND_FP && !s->mm_seq)
+		mt_warn("page-fault stacks stop at the faulting function on this kernel (the unwinder "
+			"needs mm_lock_seq, 6.4+, to look up mappings from a fault); allocation stacks "
+			"are whole");
 	if (s->faults && !(s->fault_tp && s->page_alloc_tp))
 		mt_warn("page-fault sizes unavailable on this kernel (needs the page_fault_user and "
 			"mm_page_alloc tracepoints): faults are counted, not sized");
@@ -252,6 +256,7 @@ int loader__load(const struct probe_opts *o, const struct mt_features *f, struct
 		.mode = o->unwind_mode, .faults = o->faults, .proc_events = true,
 		.loop = f->have[MT_FEAT_LOOP], .find_vma = f->have[MT_FEAT_FIND_VMA],
 		.fault_tp = f->have[MT_FEAT_FAULT_TP], .page_alloc_tp = f->have[MT_FEAT_PAGE_ALLOC_TP],
+		.mm_seq = f->have[MT_FEAT_MM_SEQ],
 	};
 	struct memtrace *skel;
 	int err;

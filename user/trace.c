@@ -126,6 +126,8 @@ static void renew(struct session *s, uint32_t pid)
 	/* A command's own start too: the file it ran may be a script, whose interpreter is the program. */
 	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
 	unwind__renew(s->unw, (int)pid, exe);
+	if (p && p->sample_bytes)	/* sampled: the library's hooks are probed, and it stays preloaded */
+		return;
 	if (allocator__plan_exec((int)pid, &plan)) {
 		mt_warn("pid %u (%s) runs untraced after its exec", pid, p ? p->comm : "?");
 		return;

@@ -41,7 +41,7 @@ fi
 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	"$MEMTRACE" -p 1 >/dev/null 2>"$TMP/err"
 is "$?" 3 "not root: exit status 3"
-grep -q "needs root.*-- run it with sudo" "$TMP/err"; ok $? "not root: says to use sudo"
+grep -q "needs CAP_BPF and CAP_PERFMON -- run it as root, or with sudo" "$TMP/err"; ok $? "not root: says what it needs and how to get it"
 
 # No BTF: hide it in a private mount namespace.
 unshare -m sh -c "mount -t tmpfs none /sys/kernel/btf && exec '$MEMTRACE' -- true" >/dev/null 2>"$TMP/err"
