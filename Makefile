@@ -26,9 +26,9 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-USER_SRC   := $(sort $(wildcard user/*.c))
+USER_SRC   := $(sort $(wildcard user/*/*.c))
 USER_OBJ   := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRC))
-LIB_OBJ    := $(filter-out $(OUT)/user/main.o,$(USER_OBJ))
+LIB_OBJ    := $(filter-out $(OUT)/user/cli/main.o,$(USER_OBJ))
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(sort $(wildcard tests/unit/test_*.c)))
 TOOLS      := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(sort $(wildcard tests/tools/*.c)))
 WORKLOADS  := $(patsubst tests/workloads/%.c,$(OUT)/workloads/%,$(sort $(filter-out %_lib.c,$(wildcard tests/workloads/*.c)))) \
@@ -106,15 +106,15 @@ $(OUT)/tools/%: tests/tools/%.c $(LIB_OBJ)
 
 # HTML pages are kept as plain HTML and compiled in as C strings.
 HTML_H     := $(OUT)/flamegraph_html.h $(OUT)/timeline_html.h
-$(HTML_H): $(OUT)/%_html.h: user/%.html
+$(HTML_H): $(OUT)/%_html.h: user/present/%.html
 	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)sed 's/\\/\\\\/g; s/"/\\"/g; s/^/"/; s/$$/\\n"/' $< > $@
 
-$(OUT)/user/flamegraph.o: $(OUT)/flamegraph_html.h
+$(OUT)/user/present/flamegraph.o: $(OUT)/flamegraph_html.h
 # Where `make install` puts the sampling library: memtrace looks there when none is beside it.
-$(OUT)/user/sampler.o: CPPFLAGS += -DMT_LIBDIR='"$(PREFIX)/lib/memtrace"'
-$(OUT)/user/timeline.o: $(OUT)/timeline_html.h
+$(OUT)/user/probe/sampler.o: CPPFLAGS += -DMT_LIBDIR='"$(PREFIX)/lib/memtrace"'
+$(OUT)/user/present/timeline.o: $(OUT)/timeline_html.h
 
 # Workloads are built the way the programs users trace usually are: with frame pointers and -O1.
 # nofp_* workloads are built as distributions build: optimized, no frame pointers, CFI only.
@@ -150,14 +150,14 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 180
 FUZZ_TARGET  ?= fuzz_recording
 FUZZ_FLAGS   := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_OBJ     := $(patsubst user/%.c,$(OUT)/fuzz/obj/%.o,$(filter-out user/main.c,$(USER_SRC)))
+FUZZ_OBJ     := $(patsubst user/%.c,$(OUT)/fuzz/obj/%.o,$(filter-out user/cli/main.c,$(USER_SRC)))
 
 $(OUT)/fuzz/obj/%.o: user/%.c | $(SKEL)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link $(WARN) $(CPPFLAGS) -c $< -o $@
 
-$(OUT)/fuzz/obj/flamegraph.o: $(OUT)/flamegraph_html.h
+$(OUT)/fuzz/obj/present/flamegraph.o: $(OUT)/flamegraph_html.h
 
 $(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_OBJ)
 	$(call msg,LINK-FUZZ,$@)
@@ -204,7 +204,7 @@ install: $(OUT)/memtrace $(SAMPLE_LIB)
 	install -D -m 0644 $(SAMPLE_LIB) $(DESTDIR)$(PREFIX)/lib/memtrace/libmemtrace-sample.so
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h sample/*.c sample/*.h
+	clang-format -i bpf/*.c bpf/*.h user/*/*.c user/*/*.h sample/*.c sample/*.h
 
 clean:
 	rm -rf $(OUT)

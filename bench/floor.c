@@ -16,12 +16,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "allocator.h"
+#include "probe/allocator.h"
 #include "probe_floor.skel.h"
-#include "probe.h"
-#include "probesite.h"
-#include "target.h"
-#include "util.h"
+#include "probe/probe.h"
+#include "probe/probesite.h"
+#include "session/target.h"
+#include "lib/util.h"
 
 struct floor_links {
 	struct bpf_link *link[256];

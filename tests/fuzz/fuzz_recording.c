@@ -17,9 +17,9 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "recording.h"
-#include "replay.h"
-#include "report.h"
+#include "record/recording.h"
+#include "session/replay.h"
+#include "present/report.h"
 
 static size_t wrap(const uint8_t *data, size_t size, uint8_t **out)
 {

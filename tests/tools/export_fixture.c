@@ -4,9 +4,9 @@
 #include <stdlib.h>
 
 #include "fixture.h"
-#include "flamegraph.h"
-#include "folded.h"
-#include "pprof.h"
+#include "present/flamegraph.h"
+#include "present/folded.h"
+#include "present/pprof.h"
 
 static int write_with(const char *dir, const char *name, int (*fn)(FILE *, enum mt_folded_value),
 		      enum mt_folded_value v)

@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 
-#include "recording.h"
+#include "record/recording.h"
 
 static void event(struct rec_writer *w, uint32_t op, uint64_t addr, uint64_t size, uint64_t ts)
 {

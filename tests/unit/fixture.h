@@ -3,7 +3,7 @@
 #ifndef MT_FIXTURE_H
 #define MT_FIXTURE_H
 
-#include "snapshot.h"
+#include "model/snapshot.h"
 
 /*
  * Two processes. "leaky" (pid 4242) leaks from leak_buffers through two call paths (1 MiB + 512 KiB

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aggregate.h"
+#include "model/aggregate.h"
 #include "tap.h"
 
 static struct mt_event ev(uint32_t op, uint64_t addr, uint64_t size, uint64_t old, uint64_t frame)

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diff.h"
+#include "model/diff.h"
 #include "tap.h"
 
 static void add(struct diff *d, int side, enum mt_kind kind, const char *site, const char *caller,

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "fixture.h"
-#include "flamegraph.h"
+#include "present/flamegraph.h"
 #include "tap.h"
 
 static char *render(const struct mt_snapshot *s)

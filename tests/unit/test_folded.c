@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "fixture.h"
-#include "folded.h"
+#include "present/folded.h"
 #include "tap.h"
 
 static char *render(const struct mt_snapshot *s, enum mt_folded_value v)

@@ -2,7 +2,7 @@
 /* The hash table under every live block: inserts, removes with backward shift, growth. */
 #include <stdlib.h>
 
-#include "htab.h"
+#include "lib/htab.h"
 #include "tap.h"
 
 static int count_each(uint64_t key, void *value, void *ctx)

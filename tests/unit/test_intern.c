@@ -2,7 +2,7 @@
 /* Interning: dense ids in order of first sight, equal keys share one, keys read back intact. */
 #include <stdbool.h>
 
-#include "intern.h"
+#include "lib/intern.h"
 #include "tap.h"
 
 int main(void)

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonread.h"
+#include "lib/jsonread.h"
 #include "tap.h"
 
 static struct jr_value *parse(const char *text)

@@ -2,7 +2,7 @@
 /* The live view's model on hand-made snapshots: growth windows, the leak rule, sort, filter, rates. */
 #include <stdlib.h>
 
-#include "live_model.h"
+#include "present/live_model.h"
 #include "tap.h"
 
 #define SEC 1000000000ull

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "fixture.h"
-#include "metrics.h"
+#include "present/metrics.h"
 #include "tap.h"
 
 static char *format(const struct mt_snapshot *s, const uint64_t *rss, int top)

@@ -5,7 +5,7 @@
 #include <zlib.h>
 
 #include "fixture.h"
-#include "pprof.h"
+#include "present/pprof.h"
 #include "tap.h"
 
 /* Worked out by hand from profile.proto: see the comment on each field. */

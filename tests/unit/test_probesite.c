@@ -2,7 +2,7 @@
 /* Probe-site selection on hand-assembled x86-64 code: where it moves, and every reason it stays. */
 #include <string.h>
 
-#include "probesite.h"
+#include "probe/probesite.h"
 #include "tap.h"
 
 #define BASE 0x1000ull

@@ -2,7 +2,7 @@
 /* The protobuf writer against bytes worked out by hand from the encoding spec. */
 #include <stdlib.h>
 
-#include "protobuf.h"
+#include "lib/protobuf.h"
 #include "tap.h"
 
 static void is_bytes(const struct pb *b, const char *want, size_t n, const char *what)

@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "recording.h"
-#include "replay.h"
+#include "record/recording.h"
+#include "session/replay.h"
 #include "tap.h"
 
 static char path[] = "/tmp/test_recording.XXXXXX";

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aggregate.h"
-#include "resident.h"
-#include "series.h"
+#include "model/aggregate.h"
+#include "model/resident.h"
+#include "model/series.h"
 #include "tap.h"
 
 static struct mt_event ev(uint32_t op, uint64_t addr, uint64_t size, uint64_t frame, uint64_t ts)

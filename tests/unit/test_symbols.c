@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elfsym.h"
-#include "json.h"
-#include "procmaps.h"
-#include "symbolize.h"
+#include "probe/elfsym.h"
+#include "lib/json.h"
+#include "lib/procmaps.h"
+#include "symbolize/symbolize.h"
 #include "tap.h"
 
 __attribute__((noinline)) void *known_function(void)

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "elfsym.h"
+#include "probe/elfsym.h"
 #include "tap.h"
-#include "unwind_table.h"
+#include "probe/unwind_table.h"
 
 static const char *out_dir(void)
 {

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Reading another process's memory with process_vm_readv, and its initial environment. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include "lib/procmem.h"
+#include "lib/util.h"
+
+int procmem__read(int pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n;
+
+	if (!len)
+		return 0;
+	n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+/* Read up to size - 1 bytes of /proc/PID/<name> into buf, NUL-terminated; the count, or -1. */
+static ssize_t read_proc_file(int pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return (ssize_t)n;
+}
+
+char *procmem__env(int pid, const char *name)
+{
+	char buf[65536];
+	size_t len = strlen(name);
+	ssize_t n = read_proc_file(pid, "environ", buf, sizeof(buf));
+
+	for (char *s = buf; s < buf + n; s += strlen(s) + 1)
+		if (!strncmp(s, name, len) && s[len] == '=')
+			return xstrdup(s + len + 1);
+	return NULL;
+}
+
+char *procmem__cmdline(int pid)
+{
+	char buf[4096];
+	ssize_t n = read_proc_file(pid, "cmdline", buf, sizeof(buf));
+
+	if (n <= 0)
+		return NULL;
+	for (ssize_t i = 0; i + 1 < n; i++)	/* arguments end in NUL: join them */
+		buf[i] = buf[i] ? buf[i] : ' ';
+	return xstrdup(buf);
+}

@@ -1,0 +1,499 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * Event semantics live here and only here: what a realloc, a failed call or an unknown free means.
+ * Counters follow valgrind's conventions so the two tools can be checked against each other.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/aggregate.h"
+#include "lib/htab.h"
+#include "lib/util.h"
+
+struct agg {
+	struct agg_stack *stacks;
+	size_t nstacks, cap_stacks;
+	struct htab *stack_ids;		/* hash(pid, kind, frames) -> stack id + 1 */
+	uint32_t *free_ids;		/* stacks of forgotten processes, to reuse */
+	size_t nfree_ids, cap_free_ids;
+	struct agg_proc **procs;
+	size_t nprocs, cap_procs;
+	struct htab *proc_ids;		/* pid -> index into procs */
+	struct mt_summary total[MT_KIND__COUNT];
+};
+
+static uint64_t page_size = 4096;
+
+/* Mappings and pvalloc blocks come in whole pages. */
+static uint64_t page_up(uint64_t n) { return (n + page_size - 1) & ~(page_size - 1); }
+
+struct agg *agg__new(void)
+{
+	struct agg *a = xcalloc(1, sizeof(*a));
+	long ps = sysconf(_SC_PAGESIZE);
+
+	page_size = ps > 0 ? (uint64_t)ps : 4096;
+	a->stack_ids = htab__new(sizeof(uint32_t));
+	a->proc_ids = htab__new(sizeof(uint32_t));
+	return a;
+}
+
+void agg__free(struct agg *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nstacks; i++)
+		free(a->stacks[i].frames);
+	for (size_t i = 0; i < a->nprocs; i++) {
+		htab__free(a->procs[i]->blocks);
+		free(a->procs[i]->regions);
+		free(a->procs[i]->cmdline);
+		free(a->procs[i]);
+	}
+	free(a->stacks);
+	free(a->free_ids);
+	free(a->procs);
+	htab__free(a->stack_ids);
+	htab__free(a->proc_ids);
+	free(a);
+}
+
+struct agg_proc *agg__find_proc(const struct agg *a, uint32_t pid)
+{
+	uint32_t *i = htab__lookup(a->proc_ids, (uint64_t)pid + 1);
+
+	return i ? a->procs[*i] : NULL;
+}
+
+struct agg_proc *agg__proc(struct agg *a, uint32_t pid)
+{
+	struct agg_proc *p = agg__find_proc(a, pid);
+
+	if (p)
+		return p;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->blocks = htab__new(sizeof(struct agg_block));
+	xgrow(&a->procs, &a->cap_procs, a->nprocs + 1, sizeof(*a->procs));
+	*(uint32_t *)htab__insert(a->proc_ids, (uint64_t)pid + 1, NULL) = a->nprocs;
+	a->procs[a->nprocs++] = p;
+	return p;
+}
+
+size_t agg__nprocs(const struct agg *a) { return a->nprocs; }
+struct agg_proc *agg__proc_at(const struct agg *a, size_t i) { return a->procs[i]; }
+size_t agg__nstacks(const struct agg *a) { return a->nstacks; }
+const struct agg_stack *agg__stack(const struct agg *a, uint32_t id) { return &a->stacks[id]; }
+const struct mt_summary *agg__total(const struct agg *a, enum mt_kind k) { return &a->total[k]; }
+
+static bool same_stack(const struct agg_stack *s, uint32_t pid, enum mt_kind kind,
+		       const uint64_t *frames, uint32_t n)
+{
+	return s->pid == pid && s->kind == kind && s->nframes == n &&
+	       !memcmp(s->frames, frames, n * sizeof(*frames));
+}
+
+/*
+ * Stacks are found by a hash of their whole content and then compared in full: a collision
+ * rehashes with the next seed instead of merging two stacks (the BPF stack map's failure mode).
+ */
+static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const uint64_t *frames,
+			 uint32_t n)
+{
+	for (uint64_t seed = 0;; seed++) {
+		uint64_t h = mt_hash(frames, n * sizeof(*frames), seed ^ ((uint64_t)pid << 8 | kind));
+		uint32_t *id;
+		bool existed;
+
+		h = h ? h : 1;
+		id = htab__insert(a->stack_ids, h, &existed);
+		if (existed && !same_stack(&a->stacks[*id - 1], pid, kind, frames, n))
+			continue;
+		if (!existed) {
+			struct agg_stack *s;
+
+			if (a->nfree_ids) {	/* a forgotten process's slot */
+				*id = a->free_ids[--a->nfree_ids] + 1;
+				s = &a->stacks[*id - 1];
+				memset(s, 0, sizeof(*s));
+			} else {
+				xgrow(&a->stacks, &a->cap_stacks, a->nstacks + 1, sizeof(*a->stacks));
+				s = &a->stacks[a->nstacks];
+				memset(s, 0, sizeof(*s));
+				*id = ++a->nstacks;
+			}
+			s->hash = h;
+			s->pid = pid;
+			s->kind = kind;
+			s->nframes = n;
+			s->frames = xmalloc(n * sizeof(*frames));
+			memcpy(s->frames, frames, n * sizeof(*frames));
+		}
+		return *id - 1;
+	}
+}
+
+/*
+ * The by-stack picture at the heap peak, kept lazily in O(1) per event: a new peak only bumps the
+ * process's epoch; a stack about to change for the first time since then saves what it held.
+ */
+static void checkpoint(const struct agg_proc *p, struct agg_stack *s)
+{
+	if (s->peak_epoch == p->peak_epoch)
+		return;
+	s->peak_epoch = p->peak_epoch;
+	s->peak_bytes = s->outstanding_bytes;
+	s->peak_allocations = s->outstanding_allocations;
+}
+
+void agg__stack_at_peak(const struct agg *a, uint32_t id, uint64_t *bytes, uint64_t *allocations)
+{
+	const struct agg_stack *s = &a->stacks[id];
+	const struct agg_proc *p = agg__find_proc(a, s->pid);
+	bool saved = p && s->peak_epoch == p->peak_epoch;
+
+	*bytes = saved ? s->peak_bytes : s->outstanding_bytes;
+	*allocations = saved ? s->peak_allocations : s->outstanding_allocations;
+}
+
+/* size bytes in n blocks join the stack (n > 1: a sampled block's estimate). */
+static void count_alloc(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32_t stack,
+			uint64_t size, uint64_t n, uint64_t ts)
+{
+	struct mt_summary *sums[2] = { &p->sum[k], &a->total[k] };
+	struct agg_stack *s = &a->stacks[stack];
+
+	checkpoint(p, s);
+	for (int i = 0; i < 2; i++) {
+		struct mt_summary *m = sums[i];
+
+		m->allocations += n;
+		m->allocated_bytes += size;
+		m->outstanding_allocations += n;
+		m->outstanding_bytes += size;
+		if (m->outstanding_bytes > m->peak_outstanding_bytes) {
+			m->peak_outstanding_bytes = m->outstanding_bytes;
+			m->peak_ts_ns = ts;
+			if (m == &p->sum[MT_KIND_HEAP])
+				p->peak_epoch++;
+		}
+	}
+	s->allocations += n;
+	s->allocated_bytes += size;
+	s->outstanding_allocations += n;
+	s->outstanding_bytes += size;
+}
+
+/* bytes leave the stack's outstanding total with n blocks (0 when a piece of one went away). */
+static void count_free(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32_t stack,
+		       uint64_t bytes, uint64_t n)
+{
+	struct mt_summary *sums[2] = { &p->sum[k], &a->total[k] };
+	struct agg_stack *s = &a->stacks[stack];
+
+	checkpoint(p, s);
+	for (int i = 0; i < 2; i++) {
+		sums[i]->freed_bytes += bytes;
+		sums[i]->outstanding_bytes -= bytes;
+		sums[i]->frees += n;
+		sums[i]->outstanding_allocations -= n;
+	}
+	s->outstanding_bytes -= bytes;
+	s->outstanding_allocations -= n;
+}
+
+/*
+ * x rounded up or down at random, up with probability frac(x): integer counters that are right
+ * in expectation. The draw hashes the block's address and birth, so a replay rounds alike.
+ */
+static uint64_t round_unbiased(double x, const struct mt_event *e)
+{
+	uint64_t key[2] = { e->addr, e->ts_ns };
+	double u = (double)(mt_hash(key, sizeof(key), 0x5a) >> 11) / 9007199254740992.0;
+	double whole = floor(x);
+
+	if (!(whole < 18446744073709549568.0))	/* past the last double below 2^64: a damaged event */
+		return UINT64_MAX;
+	return (uint64_t)whole + (x - whole > u);
+}
+
+/*
+ * What a sampled block stands for. Sampling is a Poisson process along the allocated bytes with
+ * mean T: a block of s bytes holds a sample point with probability p = 1 - exp(-s/T). Counting
+ * each sampled block as s/p bytes and 1/p blocks makes every total right in expectation
+ * (Horvitz-Thompson): E[s/p * sampled] = s.
+ */
+static void sample_weight(const struct mt_event *e, uint64_t *bytes, uint64_t *blocks)
+{
+	double p = e->old_size && e->size ? -expm1(-(double)e->size / (double)e->old_size) : 1;
+
+	if (!(p > 0) || p >= 1) {
+		*bytes = e->size;
+		*blocks = 1;
+		return;
+	}
+	*bytes = round_unbiased((double)e->size / p, e);
+	*blocks = round_unbiased(1 / p, e);
+}
+
+static void heap_alloc(struct agg *a, struct agg_proc *p, const struct mt_event *e)
+{
+	uint32_t stack = stack_id(a, e->pid, MT_KIND_HEAP, (const uint64_t *)e->frames, e->nframes);
+	uint64_t bytes = e->size, blocks = 1;
+	struct agg_block *b;
+	bool existed;
+
+	if (e->op == MT_OP_SAMPLED_ALLOC)
+		sample_weight(e, &bytes, &blocks);
+	b = htab__insert(p->blocks, e->addr, &existed);
+	if (existed)	/* its free was never seen (lost): retire the stale block first */
+		count_free(a, p, MT_KIND_HEAP, b->stack, b->size, b->count);
+	b->size = bytes;
+	b->count = blocks > UINT32_MAX ? UINT32_MAX : (uint32_t)blocks;
+	b->ts_ns = e->ts_ns;
+	b->stack = stack;
+	count_alloc(a, p, MT_KIND_HEAP, stack, bytes, b->count, e->ts_ns);
+}
+
+static void heap_free(struct agg *a, struct agg_proc *p, uint64_t addr)
+{
+	struct agg_block b;
+
+	if (!htab__remove(p->blocks, addr, &b)) {
+		p->sum[MT_KIND_HEAP].unknown_frees++;
+		a->total[MT_KIND_HEAP].unknown_frees++;
+		return;
+	}
+	count_free(a, p, MT_KIND_HEAP, b.stack, b.size, b.count);
+}
+
+/* realloc and reallocarray: glibc's meaning of each outcome. */
+static void heap_realloc(struct agg *a, struct agg_proc *p, const struct mt_event *e)
+{
+	if (!e->old_addr) {			/* realloc(NULL, n) is malloc(n) */
+		if (e->addr)
+			heap_alloc(a, p, e);
+	} else if (e->addr) {			/* moved or not: one free and one allocation */
+		heap_free(a, p, e->old_addr);
+		heap_alloc(a, p, e);
+	} else if (e->size == 0) {		/* realloc(p, 0) frees p and returns NULL */
+		heap_free(a, p, e->old_addr);
+	}					/* else it failed: the old block stays */
+}
+
+static void region_insert(struct agg_proc *p, size_t at, struct agg_region r)
+{
+	xgrow(&p->regions, &p->cap_regions, p->nregions + 1, sizeof(*p->regions));
+	memmove(&p->regions[at + 1], &p->regions[at], (p->nregions - at) * sizeof(r));
+	p->regions[at] = r;
+	p->nregions++;
+}
+
+/* First region whose end lies above addr. */
+static size_t region_search(const struct agg_proc *p, uint64_t addr)
+{
+	size_t lo = 0, hi = p->nregions;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (p->regions[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Remove [start, end) from the tracked anonymous mappings, trimming or splitting what overlaps. */
+static bool unmap_range(struct agg *a, struct agg_proc *p, uint64_t start, uint64_t end)
+{
+	size_t i = region_search(p, start);
+	bool hit = false;
+
+	while (i < p->nregions && p->regions[i].start < end) {
+		struct agg_region *r = &p->regions[i];
+		uint64_t lo = r->start > start ? r->start : start;
+		uint64_t hi = r->end < end ? r->end : end;
+		bool whole = lo == r->start && hi == r->end;
+
+		hit = true;
+		count_free(a, p, MT_KIND_MMAP, r->stack, hi - lo, whole ? 1 : 0);
+		if (whole) {
+			memmove(r, r + 1, (p->nregions - i - 1) * sizeof(*r));
+			p->nregions--;
+		} else if (lo > r->start && hi < r->end) {	/* a hole: the tail becomes a piece */
+			struct agg_region tail = *r;
+
+			tail.start = hi;
+			r->end = lo;
+			region_insert(p, i + 1, tail);
+			p->sum[MT_KIND_MMAP].outstanding_allocations++;
+			a->total[MT_KIND_MMAP].outstanding_allocations++;
+			a->stacks[r->stack].outstanding_allocations++;
+			i += 2;
+		} else {
+			if (lo == r->start)
+				r->start = hi;
+			else
+				r->end = lo;
+			i++;
+		}
+	}
+	return hit;
+}
+
+static void map_region(struct agg *a, struct agg_proc *p, const struct mt_event *e)
+{
+	uint64_t len = page_up(e->size);
+	struct agg_region r = { .start = e->addr, .end = e->addr + len, .ts_ns = e->ts_ns };
+
+	unmap_range(a, p, r.start, r.end);	/* MAP_FIXED over a tracked region replaces it */
+	r.stack = stack_id(a, e->pid, MT_KIND_MMAP, (const uint64_t *)e->frames, e->nframes);
+	region_insert(p, region_search(p, r.start), r);
+	count_alloc(a, p, MT_KIND_MMAP, r.stack, len, 1, e->ts_ns);
+}
+
+static void unmap(struct agg *a, struct agg_proc *p, uint64_t addr, uint64_t size)
+{
+	if (!unmap_range(a, p, addr, addr + page_up(size))) {
+		p->sum[MT_KIND_MMAP].unknown_frees++;
+		a->total[MT_KIND_MMAP].unknown_frees++;
+	}
+}
+
+/*
+ * An exec: the old program's blocks went with its image, and they are not the new program's
+ * leaks. Its record, stacks and outstanding memory go (the totals' counts of what it did stay);
+ * the new record remembers which programs came before. A first exec (a command memtrace started)
+ * has no old comm and adds nothing to the chain.
+ */
+static void exec_renew(struct agg *a, const struct mt_event *e)
+{
+	struct agg_proc *p = agg__find_proc(a, e->pid), keep = { 0 };
+	const char *old = MT_EVENT_OLD_COMM(e);
+
+	if (p) {
+		for (int k = 0; k < MT_KIND__COUNT; k++) {
+			a->total[k].outstanding_bytes -= p->sum[k].outstanding_bytes;
+			a->total[k].outstanding_allocations -= p->sum[k].outstanding_allocations;
+		}
+		memcpy(keep.exec_from, p->exec_from, sizeof(keep.exec_from));
+		keep.nexec = p->nexec;
+		keep.sample_bytes = p->sample_bytes;	/* LD_PRELOAD outlives the exec */
+		agg__forget_proc(a, e->pid);
+	}
+	p = agg__proc(a, e->pid);
+	memcpy(p->exec_from, keep.exec_from, sizeof(p->exec_from));
+	p->nexec = keep.nexec;
+	p->sample_bytes = keep.sample_bytes;
+	if (old[0]) {
+		if (p->nexec >= MT_EXEC_CHAIN)	/* keep the last ones: the nearest the program */
+			memmove(p->exec_from[0], p->exec_from[1], sizeof(p->exec_from) - sizeof(p->exec_from[0]));
+		memcpy(p->exec_from[p->nexec < MT_EXEC_CHAIN ? p->nexec : MT_EXEC_CHAIN - 1], old, 15);
+		p->nexec++;
+	}
+	memcpy(p->comm, MT_EVENT_COMM(e), 15);
+}
+
+void agg__apply(struct agg *a, const struct mt_event *e)
+{
+	struct agg_proc *p;
+
+	if (e->op == MT_OP_EXEC) {
+		exec_renew(a, e);
+		return;
+	}
+	p = agg__proc(a, e->pid);
+	switch (e->op) {
+	case MT_OP_MALLOC:
+	case MT_OP_CALLOC:
+	case MT_OP_POSIX_MEMALIGN:
+	case MT_OP_ALIGNED_ALLOC:
+	case MT_OP_MEMALIGN:
+	case MT_OP_VALLOC:
+		if (e->addr)
+			heap_alloc(a, p, e);
+		break;
+	case MT_OP_PVALLOC:	/* the block is the request rounded up to whole pages */
+		if (e->addr) {
+			struct mt_event rounded = *e;
+
+			rounded.size = page_up(e->size);
+			heap_alloc(a, p, &rounded);
+		}
+		break;
+	case MT_OP_REALLOC:
+	case MT_OP_REALLOCARRAY:
+		heap_realloc(a, p, e);
+		break;
+	case MT_OP_FREE:
+		heap_free(a, p, e->addr);
+		break;
+	case MT_OP_SAMPLED_ALLOC:
+		p->sample_bytes = e->old_size;
+		if (e->addr)
+			heap_alloc(a, p, e);
+		break;
+	case MT_OP_MMAP:
+		if (e->addr)
+			map_region(a, p, e);
+		break;
+	case MT_OP_MUNMAP:
+		unmap(a, p, e->addr, e->size);
+		break;
+	case MT_OP_MREMAP:
+		if (e->addr) {
+			unmap(a, p, e->old_addr, e->old_size);
+			map_region(a, p, e);
+		}
+		break;
+	}
+}
+
+void agg__drop_blocks(struct agg *a, uint32_t pid)
+{
+	struct agg_proc *p = agg__find_proc(a, pid);
+
+	if (!p)
+		return;
+	p->exited = true;
+	htab__free(p->blocks);
+	p->blocks = htab__new(sizeof(struct agg_block));
+	free(p->regions);
+	p->regions = NULL;
+	p->nregions = p->cap_regions = 0;
+}
+
+void agg__forget_proc(struct agg *a, uint32_t pid)
+{
+	uint32_t *idx = htab__lookup(a->proc_ids, (uint64_t)pid + 1);
+	struct agg_proc *p;
+	uint32_t i;
+
+	if (!idx)
+		return;
+	i = *idx;
+	p = a->procs[i];
+	for (uint32_t id = 0; id < a->nstacks; id++) {
+		struct agg_stack *s = &a->stacks[id];
+
+		if (s->pid != pid)
+			continue;
+		htab__remove(a->stack_ids, s->hash, NULL);
+		free(s->frames);
+		memset(s, 0, sizeof(*s));	/* pid 0: no process owns it */
+		xgrow(&a->free_ids, &a->cap_free_ids, a->nfree_ids + 1, sizeof(*a->free_ids));
+		a->free_ids[a->nfree_ids++] = id;
+	}
+	htab__remove(a->proc_ids, (uint64_t)pid + 1, NULL);
+	a->procs[i] = a->procs[--a->nprocs];
+	if (i < a->nprocs)
+		*(uint32_t *)htab__lookup(a->proc_ids, (uint64_t)a->procs[i]->pid + 1) = i;
+	htab__free(p->blocks);
+	free(p->regions);
+	free(p->cmdline);
+	free(p);
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Matches frees to allocations and keeps what is outstanding, by process and by stack. */
+#ifndef MT_AGGREGATE_H
+#define MT_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memtrace.h"
+#include "model/snapshot.h"
+
+struct agg;
+
+/* One distinct (process, kind, call stack); its id is its index, stable for the whole trace. */
+struct agg_stack {
+	uint32_t pid;
+	enum mt_kind kind;
+	uint32_t nframes;
+	uint64_t *frames;
+	uint64_t outstanding_bytes, outstanding_allocations;
+	uint64_t allocated_bytes, allocations;
+	uint64_t peak_bytes, peak_allocations;	/* saved at its first change after the peak... */
+	uint64_t peak_epoch;			/* ...numbered by its process's peak_epoch */
+	uint64_t hash;			/* its key in the stack table, to forget it */
+};
+
+/* Programs a process ran before its current one (exec), oldest first; the last ones kept. */
+#define MT_EXEC_CHAIN 8
+
+struct agg_proc {
+	uint32_t pid;
+	char comm[16];
+	char exec_from[MT_EXEC_CHAIN][16];	/* the comms before each exec, oldest first */
+	uint32_t nexec;				/* execs seen (only the last MT_EXEC_CHAIN kept) */
+	char *cmdline;			/* set by whoever knows it; freed with the aggregate */
+	bool exited;
+	struct mt_summary sum[MT_KIND__COUNT];
+	struct htab *blocks;		/* heap block address -> struct agg_block */
+	struct agg_region *regions;	/* anonymous mappings, sorted by start */
+	size_t nregions, cap_regions;
+	uint64_t peak_epoch;		/* bumped each time outstanding heap reaches a new peak */
+	uint64_t sample_bytes;		/* sampled by libmemtrace-sample.so at this mean; 0: traced */
+};
+
+struct agg_block {
+	uint64_t size;			/* bytes it stands for: its size, or a sampled block's estimate */
+	uint64_t ts_ns;
+	uint32_t stack;
+	uint32_t count;			/* blocks it stands for: 1, or a sampled block's estimate */
+};
+
+struct agg_region {
+	uint64_t start, end, ts_ns;
+	uint32_t stack;
+};
+
+struct agg *agg__new(void);
+void agg__free(struct agg *a);
+
+/* Apply one event from the probes: the only way state changes. */
+void agg__apply(struct agg *a, const struct mt_event *e);
+
+/* The process's record, created on first use. */
+struct agg_proc *agg__proc(struct agg *a, uint32_t pid);
+/* The process's record if it exists. */
+struct agg_proc *agg__find_proc(const struct agg *a, uint32_t pid);
+size_t agg__nprocs(const struct agg *a);
+struct agg_proc *agg__proc_at(const struct agg *a, size_t i);	/* in order of first sight */
+
+/*
+ * A process ended: free its blocks and regions (nothing can free them any more), keep its
+ * summary and stacks for the report.
+ */
+void agg__drop_blocks(struct agg *a, uint32_t pid);
+/* Forget an ended process and its stacks entirely (bounded memory with -a); totals keep it. */
+void agg__forget_proc(struct agg *a, uint32_t pid);
+
+size_t agg__nstacks(const struct agg *a);
+const struct agg_stack *agg__stack(const struct agg *a, uint32_t id);
+
+/* What the stack held when its process's outstanding heap last reached its peak. */
+void agg__stack_at_peak(const struct agg *a, uint32_t id, uint64_t *bytes, uint64_t *allocations);
+
+/* Totals over all processes, with peaks of the sum kept exactly on every event. */
+const struct mt_summary *agg__total(const struct agg *a, enum mt_kind kind);
+
+#endif

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Page faults by the stack that touched memory and by the mapping it hit: resident growth. */
+#ifndef MT_RESIDENT_H
+#define MT_RESIDENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "memtrace.h"
+#include "lib/procmaps.h"
+#include "model/snapshot.h"
+#include "symbolize/symbolize.h"
+
+struct resident;
+
+struct resident *resident__new(void);
+void resident__free(struct resident *r);
+
+/* Take in one event (others than faults are ignored). True when it brought a stack not seen before. */
+bool resident__apply(struct resident *r, const struct mt_event *e);
+
+/*
+ * Told of the path each file fault is counted under (a recording keeps them, so that replay
+ * names file faults without /proc).
+ */
+typedef void (*resident_path_fn)(void *ctx, uint32_t pid, uint64_t start, const char *path);
+void resident__on_path(struct resident *r, resident_path_fn fn, void *ctx);
+/*
+ * Replay: file faults are named from resident__set_path() only, never from /proc; set_path
+ * gives the path the mapping at start had from then on, as recorded.
+ */
+void resident__offline(struct resident *r);
+void resident__set_path(struct resident *r, uint32_t pid, uint64_t start, const char *path);
+
+/* Each fault stack (a recording writes their symbols): its pid and frames, innermost first. */
+size_t resident__nstacks(const struct resident *r);
+const uint64_t *resident__stack(const struct resident *r, size_t i, uint32_t *pid, uint32_t *nframes);
+
+/*
+ * -a: the file mappings pid had as it exited. File faults read after it was gone (its
+ * /proc/PID/maps with it), counted under "[unknown file]", move to the file mapped there.
+ */
+void resident__name_exited(struct resident *r, uint32_t pid, const struct procmaps *maps);
+
+/* Drop pid's faults and fault stacks (-a forgets ended processes to bound memory). */
+void resident__forget(struct resident *r, uint32_t pid);
+
+/* Totals over every process. */
+void resident__total(const struct resident *r, struct mt_faults *out);
+
+/* The process's faults, symbolized, for a snapshot; release with resident__release. */
+void resident__fill(const struct resident *r, struct symbolizer *sym, uint32_t pid,
+		    struct mt_resident *out);
+void resident__release(struct mt_resident *res);
+
+#endif

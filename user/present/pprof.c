@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* pprof's profile.proto, gzip-compressed: the heap profile `go tool pprof` and friends read. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "lib/intern.h"
+#include "present/label.h"
+#include "present/pprof.h"
+#include "lib/util.h"
+
+/* Field numbers of perftools.profiles (github.com/google/pprof, proto/profile.proto). */
+enum {
+	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
+	PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_DURATION_NANOS = 10,
+	PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
+	VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
+	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
+	LABEL_KEY = 1, LABEL_STR = 2, LABEL_NUM = 3,
+	MAPPING_ID = 1, MAPPING_START = 2, MAPPING_LIMIT = 3, MAPPING_OFFSET = 4,
+	MAPPING_FILENAME = 5, MAPPING_BUILD_ID = 6, MAPPING_HAS_FUNCTIONS = 7,
+	MAPPING_HAS_FILENAMES = 8, MAPPING_HAS_LINE_NUMBERS = 9,
+	LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4,
+	LINE_FUNCTION_ID = 1, LINE_LINE = 2,
+	FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
+};
+
+/* Interned tuples: all uint64_t, so no padding bytes reach the hash. */
+struct fn_key { uint64_t name, file; };
+struct map_key { uint64_t start, limit, offset, file, build_id; };
+struct loc_key { uint64_t mapping, addr, function, line; };
+
+enum { HAS_FUNCTIONS = 1, HAS_FILENAMES = 2, HAS_LINE_NUMBERS = 4 };
+
+struct builder {
+	struct pb *out;
+	struct intern *strings;		/* string table index = id - 1, so "" goes in first */
+	struct intern *functions, *mappings, *locations;
+	uint64_t *map_has;		/* HAS_* seen among a mapping's locations, by mapping id */
+	size_t cap_map_has;
+};
+
+static uint64_t str(struct builder *b, const char *s)
+{
+	return intern__str(b->strings, s ? s : "") - 1;
+}
+
+static void value_type(struct builder *b, uint32_t field, const char *type, const char *unit)
+{
+	size_t m = pb__begin(b->out, field);
+
+	pb__uint(b->out, VALUE_TYPE_TYPE, str(b, type));
+	pb__uint(b->out, VALUE_TYPE_UNIT, str(b, unit));
+	pb__end(b->out, m);
+}
+
+static void header(struct builder *b, const struct mt_snapshot *s)
+{
+	str(b, "");
+	value_type(b, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
+	value_type(b, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
+	value_type(b, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
+	value_type(b, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	value_type(b, PROFILE_PERIOD_TYPE, "space", "bytes");
+	pb__uint(b->out, PROFILE_PERIOD, 1);	/* every allocation is counted: nothing to scale */
+	if (s->now_ns > s->start_ns)
+		pb__uint(b->out, PROFILE_DURATION_NANOS, s->now_ns - s->start_ns);
+	pb__uint(b->out, PROFILE_DEFAULT_SAMPLE_TYPE, str(b, "inuse_space"));
+}
+
+static uint64_t mapping_id(struct builder *b, const struct mt_mapping *m)
+{
+	struct map_key k;
+
+	if (!m)
+		return 0;
+	k = (struct map_key){ m->start, m->end, m->file_offset, str(b, m->path),
+			      m->build_id ? str(b, m->build_id) : 0 };
+	return intern__id(b->mappings, &k, sizeof(k), NULL);
+}
+
+static uint64_t function_id(struct builder *b, const struct mt_frame *f)
+{
+	struct fn_key k;
+
+	if (!f->function)
+		return 0;
+	k = (struct fn_key){ str(b, f->function), f->file ? str(b, f->file) : 0 };
+	return intern__id(b->functions, &k, sizeof(k), NULL);
+}
+
+static uint64_t location_id(struct builder *b, const struct mt_frame *f)
+{
+	struct loc_key k = { mapping_id(b, f->mapping), f->addr, function_id(b, f), 0 };
+	uint64_t has = 0;
+
+	k.line = k.function && f->line > 0 ? (uint64_t)f->line : 0;
+	if (k.mapping) {
+		has |= f->function ? HAS_FUNCTIONS : 0;
+		has |= f->file ? HAS_FILENAMES : 0;
+		has |= f->line > 0 ? HAS_LINE_NUMBERS : 0;
+		xgrow(&b->map_has, &b->cap_map_has, k.mapping + 1, sizeof(*b->map_has));
+		b->map_has[k.mapping] |= has;
+	}
+	return intern__id(b->locations, &k, sizeof(k), NULL);
+}
+
+static void label(struct builder *b, const char *key, const char *s, uint64_t num)
+{
+	size_t m = pb__begin(b->out, SAMPLE_LABEL);
+
+	pb__uint(b->out, LABEL_KEY, str(b, key));
+	if (s)
+		pb__uint(b->out, LABEL_STR, str(b, s));
+	else
+		pb__uint(b->out, LABEL_NUM, num);
+	pb__end(b->out, m);
+}
+
+static void sample(struct builder *b, const struct mt_proc *p, const struct mt_stack *st)
+{
+	uint64_t values[4] = { st->allocations, st->allocated_bytes, st->outstanding_allocations,
+			       st->outstanding_bytes };
+	uint32_t i, first = label__first_frame(st), n = st->nframes - first;
+	uint64_t *locs = xcalloc(n, sizeof(*locs));
+	size_t m;
+
+	for (i = 0; i < n; i++)		/* pprof also wants the leaf first */
+		locs[i] = location_id(b, &st->frames[first + i]);
+	m = pb__begin(b->out, PROFILE_SAMPLE);
+	pb__packed(b->out, SAMPLE_LOCATION_ID, locs, n);
+	pb__packed(b->out, SAMPLE_VALUE, values, 4);
+	label(b, "pid", NULL, p->pid);
+	label(b, "comm", p->comm, 0);
+	label(b, "kind", label__kind(st->kind), 0);
+	pb__end(b->out, m);
+	free(locs);
+}
+
+static void mappings(struct builder *b)
+{
+	size_t id, n = intern__count(b->mappings);
+
+	for (id = 1; id <= n; id++) {
+		const struct map_key *k = intern__key(b->mappings, id, NULL);
+		uint64_t has = id < b->cap_map_has ? b->map_has[id] : 0;
+		size_t m = pb__begin(b->out, PROFILE_MAPPING);
+
+		pb__uint(b->out, MAPPING_ID, id);
+		pb__uint(b->out, MAPPING_START, k->start);
+		pb__uint(b->out, MAPPING_LIMIT, k->limit);
+		pb__uint(b->out, MAPPING_OFFSET, k->offset);
+		pb__uint(b->out, MAPPING_FILENAME, k->file);
+		pb__uint(b->out, MAPPING_BUILD_ID, k->build_id);
+		/* Set, pprof leaves our names alone rather than re-symbolizing the whole mapping. */
+		pb__uint(b->out, MAPPING_HAS_FUNCTIONS, !!(has & HAS_FUNCTIONS));
+		pb__uint(b->out, MAPPING_HAS_FILENAMES, !!(has & HAS_FILENAMES));
+		pb__uint(b->out, MAPPING_HAS_LINE_NUMBERS, !!(has & HAS_LINE_NUMBERS));
+		pb__end(b->out, m);
+	}
+}
+
+static void locations(struct builder *b)
+{
+	size_t id, n = intern__count(b->locations), m, l;
+
+	for (id = 1; id <= n; id++) {
+		const struct loc_key *k = intern__key(b->locations, id, NULL);
+
+		m = pb__begin(b->out, PROFILE_LOCATION);
+		pb__uint(b->out, LOCATION_ID, id);
+		pb__uint(b->out, LOCATION_MAPPING_ID, k->mapping);
+		pb__uint(b->out, LOCATION_ADDRESS, k->addr);
+		if (k->function) {
+			l = pb__begin(b->out, LOCATION_LINE);
+			pb__uint(b->out, LINE_FUNCTION_ID, k->function);
+			pb__uint(b->out, LINE_LINE, k->line);
+			pb__end(b->out, l);
+		}
+		pb__end(b->out, m);
+	}
+}
+
+static void functions(struct builder *b)
+{
+	size_t id, n = intern__count(b->functions), m;
+
+	for (id = 1; id <= n; id++) {
+		const struct fn_key *k = intern__key(b->functions, id, NULL);
+
+		m = pb__begin(b->out, PROFILE_FUNCTION);
+		pb__uint(b->out, FUNCTION_ID, id);
+		pb__uint(b->out, FUNCTION_NAME, k->name);
+		pb__uint(b->out, FUNCTION_SYSTEM_NAME, k->name);
+		pb__uint(b->out, FUNCTION_FILENAME, k->file);
+		pb__end(b->out, m);
+	}
+}
+
+static void string_table(struct builder *b)
+{
+	size_t id, len, n = intern__count(b->strings);
+
+	for (id = 1; id <= n; id++) {
+		const void *s = intern__key(b->strings, id, &len);
+
+		pb__bytes(b->out, PROFILE_STRING_TABLE, s, len);
+	}
+}
+
+void pprof__encode(const struct mt_snapshot *s, struct pb *out)
+{
+	struct builder b = { .out = out };
+	size_t i, j;
+
+	b.strings = intern__new();
+	b.functions = intern__new();
+	b.mappings = intern__new();
+	b.locations = intern__new();
+	header(&b, s);
+	for (i = 0; i < s->nprocs; i++)
+		for (j = 0; j < s->procs[i].nstacks; j++)
+			sample(&b, &s->procs[i], &s->procs[i].stacks[j]);
+	mappings(&b);
+	locations(&b);
+	functions(&b);
+	string_table(&b);
+	intern__free(b.strings);
+	intern__free(b.functions);
+	intern__free(b.mappings);
+	intern__free(b.locations);
+	free(b.map_has);
+}
+
+/* gzip (not zlib) framing, as profile.proto asks of files on disk: windowBits 15 + 16. */
+static int gzip(const struct pb *in, struct pb *out)
+{
+	z_stream z = { 0 };
+	int rc;
+
+	if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -ENOMEM;
+	out->cap = deflateBound(&z, in->len);
+	out->data = xmalloc(out->cap);
+	z.next_in = in->data;
+	z.avail_in = (uInt)in->len;
+	z.next_out = out->data;
+	z.avail_out = (uInt)out->cap;
+	rc = deflate(&z, Z_FINISH);
+	out->len = z.total_out;
+	deflateEnd(&z);
+	return rc == Z_STREAM_END ? 0 : -EIO;
+}
+
+int pprof__fwrite(const struct mt_snapshot *s, FILE *f)
+{
+	struct pb raw = { 0 }, gz = { 0 };
+	int err;
+
+	pprof__encode(s, &raw);
+	err = gzip(&raw, &gz);
+	if (!err && fwrite(gz.data, 1, gz.len, f) != gz.len)
+		err = errno ? -errno : -EIO;
+	if (!err && fflush(f))
+		err = -errno;
+	pb__free(&raw);
+	pb__free(&gz);
+	return err;
+}
+
+int pprof__write(const struct mt_snapshot *s, const char *path)
+{
+	FILE *f = fopen(path, "wbe");
+	int err = f ? pprof__fwrite(s, f) : -errno;
+
+	if (f && fclose(f) && !err)
+		err = -errno;
+	if (err)
+		mt_err(NULL, "failed to write pprof profile %s: %s", path, strerror(-err));
+	return err;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The final report: text for people, JSON for scripts. Pure functions of a snapshot. */
+#ifndef MT_REPORT_H
+#define MT_REPORT_H
+
+#include <stdio.h>
+
+#include "lib/json.h"
+#include "model/snapshot.h"
+
+int report__text(const struct mt_snapshot *s, FILE *f, int top_n);
+int report__json(const struct mt_snapshot *s, FILE *f);
+
+/* "function (file:line)" or "module+0xoff" for a frame, into buf. */
+const char *report__frame_label(const struct mt_frame *fr, char *buf, size_t len);
+
+/* The memory sections of a process (report_memory.c): resident, peak, timeline. */
+void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_proc *p, int top_n);
+void report__json_memory(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p);
+/* The trace's fault totals, as "resident". */
+void report__json_faults(struct json *j, const struct mt_faults *total);
+/* One frame as a JSON object (report_json.c). */
+void report__json_frame(struct json *j, const struct mt_frame *fr);
+/* The process's stacks that held memory at its heap peak, most first; free the array. */
+const struct mt_stack **report__stacks_at_peak(const struct mt_proc *p, size_t *n);
+
+#endif

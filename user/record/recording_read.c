@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * The recording file format, reader side: block by block, each checked (lengths, crc32, inflated
+ * size) before its records are decoded through a bounds-checked cursor. A file cut short ends at
+ * its last whole block; anything inconsistent is corrupt and said with its offset. Built to be
+ * fed hostile bytes: tests/fuzz/fuzz_recording.c does.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "record/recording.h"
+#include "lib/util.h"
+
+struct rec_reader {
+	FILE *f;
+	char *name;
+	uint64_t off;		/* file offset of the next block */
+	uint64_t block_off;	/* file offset of the block being read */
+	uint64_t truncated;
+	uint8_t *z, *raw;
+	size_t zcap, rawcap, raw_len, pos;
+	struct rec_map *maps;
+	size_t mapscap;
+	struct mt_event ev;
+};
+
+/* A bounds-checked view of one record's payload. */
+struct cursor {
+	const uint8_t *p;
+	size_t left;
+	bool bad;
+};
+
+static const void *take(struct cursor *c, size_t n)
+{
+	const void *p = c->p;
+
+	if (c->bad || n > c->left) {
+		c->bad = true;
+		return NULL;
+	}
+	c->p += n;
+	c->left -= n;
+	return p;
+}
+
+static uint32_t get_u32(struct cursor *c)
+{
+	const void *p = take(c, 4);
+	uint32_t v = 0;
+
+	if (p)
+		memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get_u64(struct cursor *c)
+{
+	const void *p = take(c, 8);
+	uint64_t v = 0;
+
+	if (p)
+		memcpy(&v, p, 8);
+	return v;
+}
+
+/* The writer left a NUL after each string: it is checked, and the string used in place. */
+static const char *get_str(struct cursor *c)
+{
+	uint32_t n = get_u32(c);
+	const char *s;
+
+	if (n == REC_NO_STRING || c->bad)
+		return NULL;
+	if (n >= c->left) {
+		c->bad = true;
+		return NULL;
+	}
+	s = take(c, (size_t)n + 1);
+	if (s && s[n]) {
+		c->bad = true;
+		return NULL;
+	}
+	return s;
+}
+
+int rec_reader__open(FILE *f, const char *name, struct rec_reader **out)
+{
+	uint8_t hdr[REC_HEADER_SIZE];
+	uint32_t version, flags;
+	size_t n = fread(hdr, 1, sizeof(hdr), f);
+
+	if (n < 8 || memcmp(hdr, REC_MAGIC, 8)) {
+		mt_err("record one with `memtrace record -o FILE`",
+		       "failed to read recording %s: not a memtrace recording (bad magic at offset 0)", name);
+		return -EBADMSG;
+	}
+	if (n < sizeof(hdr)) {
+		mt_err(NULL, "failed to read recording %s: header cut short at offset %zu", name, n);
+		return -EBADMSG;
+	}
+	memcpy(&version, hdr + 8, 4);
+	memcpy(&flags, hdr + 12, 4);
+	if (version != REC_VERSION) {
+		mt_err(version > REC_VERSION ? "it was written by a newer memtrace" : NULL,
+		       "failed to read recording %s: format version %u at offset 8, this memtrace reads %u",
+		       name, version, REC_VERSION);
+		return -EBADMSG;
+	}
+	if (flags) {
+		mt_err("it was written by a newer memtrace",
+		       "failed to read recording %s: unknown flags 0x%x at offset 12", name, flags);
+		return -EBADMSG;
+	}
+	*out = xcalloc(1, sizeof(**out));
+	(*out)->f = f;
+	(*out)->name = xstrdup(name);
+	(*out)->off = sizeof(hdr);
+	return 0;
+}
+
+static int corrupt(struct rec_reader *r, const char *what, uint64_t at)
+{
+	mt_err("the file was damaged after it was written",
+	       "failed to read recording %s: corrupt %s at offset %" PRIu64, r->name, what, at);
+	return -EBADMSG;
+}
+
+/* 1 when a block was read, 0 at a clean end or a cut tail, -EBADMSG when corrupt. */
+static int read_block(struct rec_reader *r)
+{
+	uint32_t hdr[3];
+	size_t n = fread(hdr, 1, sizeof(hdr), r->f);
+	uLongf raw_len;
+
+	if (!n)
+		return 0;
+	r->block_off = r->off;
+	if (n < sizeof(hdr)) {
+		r->truncated = r->off;
+		return 0;
+	}
+	/* deflate shrinks by at most ~1032:1: a larger claim is damage, and not worth allocating */
+	if (!hdr[0] || hdr[0] > REC_BLOCK_MAX || hdr[1] > REC_BLOCK_MAX ||
+	    hdr[1] > (uint64_t)hdr[0] * 1032 + 64)
+		return corrupt(r, "block header", r->off);
+	xgrow(&r->z, &r->zcap, hdr[0], 1);
+	if (fread(r->z, 1, hdr[0], r->f) < hdr[0]) {
+		r->truncated = r->off;
+		return 0;
+	}
+	if (crc32(0, r->z, hdr[0]) != hdr[2])
+		return corrupt(r, "block (crc32 mismatch)", r->off);
+	xgrow(&r->raw, &r->rawcap, (size_t)hdr[1] + 1, 1);
+	raw_len = hdr[1];
+	if (uncompress(r->raw, &raw_len, r->z, hdr[0]) != Z_OK || raw_len != hdr[1])
+		return corrupt(r, "block (does not inflate to its length)", r->off);
+	r->raw_len = raw_len;
+	r->pos = 0;
+	r->off += sizeof(hdr) + hdr[0];
+	return 1;
+}
+
+static bool decode_event(struct rec_reader *r, struct cursor *c, struct rec_record *rec)
+{
+	size_t n = c->left;
+
+	if (n < MT_EVENT_HDR_SIZE || n > sizeof(r->ev) || (n - MT_EVENT_HDR_SIZE) % 8)
+		return false;
+	memset(&r->ev, 0, sizeof(r->ev));
+	memcpy(&r->ev, take(c, n), n);
+	rec->event = &r->ev;
+	return r->ev.nframes == (n - MT_EVENT_HDR_SIZE) / 8;
+}
+
+static bool decode_proc(struct cursor *c, struct rec_proc *p)
+{
+	const void *comm;
+
+	p->pid = get_u32(c);
+	p->exited = get_u32(c) != 0;
+	comm = take(c, sizeof(p->comm));
+	if (comm)
+		memcpy(p->comm, comm, sizeof(p->comm));
+	p->comm[sizeof(p->comm) - 1] = 0;
+	p->cmdline = get_str(c);
+	return !c->bad;
+}
+
+static bool decode_maps(struct rec_reader *r, struct cursor *c, struct rec_maps *m)
+{
+	uint32_t n;
+
+	m->pid = get_u32(c);
+	n = get_u32(c);
+	if (c->bad || n > c->left / (5 * 8 + 2 * 4))	/* each entry takes at least that much */
+		return false;
+	xgrow(&r->maps, &r->mapscap, n, sizeof(*r->maps));
+	for (uint32_t i = 0; i < n; i++) {
+		struct rec_map *e = &r->maps[i];
+
+		e->start = get_u64(c);
+		e->end = get_u64(c);
+		e->offset = get_u64(c);
+		e->dev = get_u64(c);
+		e->inode = get_u64(c);
+		e->path = get_str(c);
+		e->build_id = get_str(c);
+		if (!e->path)
+			return false;
+	}
+	m->n = n;
+	m->maps = r->maps;
+	return !c->bad;
+}
+
+static bool decode_symbol(struct cursor *c, struct rec_symbol *s)
+{
+	s->pid = get_u32(c);
+	s->line = (int32_t)get_u32(c);
+	s->addr = get_u64(c);
+	s->module_offset = get_u64(c);
+	s->mapping = get_u32(c);
+	s->function = get_str(c);
+	s->file = get_str(c);
+	return !c->bad;
+}
+
+static bool decode_mapping(struct cursor *c, struct rec_mapping *m)
+{
+	m->id = get_u32(c);
+	m->start = get_u64(c);
+	m->end = get_u64(c);
+	m->file_offset = get_u64(c);
+	m->path = get_str(c);
+	m->build_id = get_str(c);
+	return m->path && !c->bad;
+}
+
+static bool decode_unwind(struct cursor *c, struct mt_unwind_stats *u)
+{
+	u->mode = get_str(c);
+	u->objects = get_u32(c);
+	u->fp_objects = get_u32(c);
+	u->failed_objects = get_u32(c);
+	u->rows = get_u64(c);
+	u->bytes = get_u64(c);
+	u->peak_bytes = get_u64(c);
+	u->load_ns = get_u64(c);
+	return !c->bad;
+}
+
+static bool decode_python(struct cursor *c, struct rec_python *p)
+{
+	p->pid = get_u32(c);
+	p->info.complete = get_u32(c) != 0;
+	p->info.version = get_str(c);
+	p->info.path = get_str(c);
+	p->info.frames = get_str(c);
+	p->info.why = get_str(c);
+	p->info.coverage = get_str(c);
+	return !c->bad;
+}
+
+static bool decode_sample(struct cursor *c, struct rec_sample *s)
+{
+	s->pid = get_u32(c);
+	s->x.ts_ns = get_u64(c);
+	s->x.rss_bytes = get_u64(c);
+	s->x.heap_bytes = get_u64(c);
+	s->x.mmap_bytes = get_u64(c);
+	s->hwm_bytes = get_u64(c);
+	return !c->bad;
+}
+
+static bool decode_fault_file(struct cursor *c, struct rec_fault_file *f)
+{
+	f->pid = get_u32(c);
+	f->start = get_u64(c);
+	f->path = get_str(c);
+	return f->path && !c->bad;
+}
+
+static bool decode_clock(struct cursor *c, struct rec_clock *k)
+{
+	uint32_t n;
+
+	memset(k, 0, sizeof(*k));
+	k->now_ns = get_u64(c);
+	n = get_u32(c);
+	/* A newer writer may count more kinds of loss: keep the ones this memtrace knows. */
+	for (uint32_t i = 0; i < n && !c->bad; i++) {
+		uint64_t v = get_u64(c);
+
+		if (i < MT_LOSS__COUNT)
+			k->loss[i] = v;
+	}
+	return !c->bad;
+}
+
+static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *rec)
+{
+	switch (rec->type) {
+	case REC_START:
+		rec->start_ns = get_u64(c);
+		return !c->bad;
+	case REC_EVENT:
+		return decode_event(r, c, rec);
+	case REC_PROC:
+		return decode_proc(c, &rec->proc);
+	case REC_MAPS:
+		return decode_maps(r, c, &rec->maps);
+	case REC_SYMBOL:
+		return decode_symbol(c, &rec->symbol);
+	case REC_MAPPING:
+		return decode_mapping(c, &rec->mapping);
+	case REC_UNWIND:
+		return decode_unwind(c, &rec->unwind);
+	case REC_PYTHON:
+		return decode_python(c, &rec->python);
+	case REC_SAMPLE:
+		return decode_sample(c, &rec->sample);
+	case REC_FAULT_FILE:
+		return decode_fault_file(c, &rec->fault_file);
+	case REC_CLOCK:
+	case REC_END:
+		return decode_clock(c, &rec->clock);
+	default:
+		return true;	/* unknown types are skipped: see rec_reader__next() */
+	}
+}
+
+int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
+{
+	for (;;) {
+		struct cursor c;
+		uint32_t hdr[2];
+		size_t at = r->pos;
+		int err;
+
+		if (r->pos >= r->raw_len) {
+			err = read_block(r);
+			if (err <= 0)
+				return err;
+			continue;
+		}
+		if (r->raw_len - at < REC_RECORD_HEADER_SIZE)
+			return corrupt(r, "record header in block", r->block_off);
+		memcpy(hdr, r->raw + at, sizeof(hdr));
+		if (hdr[1] > r->raw_len - at - REC_RECORD_HEADER_SIZE)
+			return corrupt(r, "record length in block", r->block_off);
+		r->pos = at + REC_RECORD_HEADER_SIZE + hdr[1];
+		/* A type this version does not know came from a newer writer: skip it, as it said how long. */
+		if (hdr[0] == 0 || hdr[0] >= REC__COUNT)
+			continue;
+		memset(rec, 0, sizeof(*rec));
+		rec->type = (enum rec_type)hdr[0];
+		c = (struct cursor){ r->raw + at + REC_RECORD_HEADER_SIZE, hdr[1], false };
+		if (!decode(r, &c, rec)) {
+			mt_err("the file was damaged after it was written",
+			       "failed to read recording %s: corrupt record (type %u) at byte %zu of the block at offset %" PRIu64,
+			       r->name, hdr[0], at, r->block_off);
+			return -EBADMSG;
+		}
+		return 1;
+	}
+}
+
+uint64_t rec_reader__truncated(const struct rec_reader *r) { return r->truncated; }
+uint64_t rec_reader__offset(const struct rec_reader *r) { return r->off; }
+
+void rec_reader__free(struct rec_reader *r)
+{
+	if (!r)
+		return;
+	free(r->z);
+	free(r->raw);
+	free(r->maps);
+	free(r->name);
+	free(r);
+}
+
+bool recording__sniff(FILE *f)
+{
+	char magic[8];
+	bool yes = fread(magic, 1, sizeof(magic), f) == sizeof(magic) && !memcmp(magic, REC_MAGIC, 8);
+
+	rewind(f);
+	return yes;
+}

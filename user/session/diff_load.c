@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * memtrace diff's inputs: a recording (replayed into a snapshot) or a JSON report (read with
+ * jsonread), both reduced to the same stacks keyed by what their frames are called.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/diff.h"
+#include "lib/jsonread.h"
+#include "record/recording.h"
+#include "session/replay.h"
+#include "lib/util.h"
+
+static const char *base(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/*
+ * Source files by base name: two builds of one program in two directories still match. An
+ * address is never part of a label: without a module it becomes "[unknown]".
+ */
+char *diff__label(const char *function, const char *file, int line, const char *module,
+		  uint64_t module_offset)
+{
+	if (function && file)
+		return xasprintf("%s (%s:%d)", function, base(file), line);
+	if (function)
+		return xstrdup(function);
+	if (module)
+		return xasprintf("%s+0x%" PRIx64, base(module), module_offset);
+	return xstrdup("[unknown]");
+}
+
+static uint32_t first_frame(int site, uint32_t nframes)
+{
+	return site > 0 && (uint32_t)site < nframes ? (uint32_t)site : 0;
+}
+
+static void add_labels(struct diff *d, int side, enum mt_kind kind, char **labels, uint32_t n,
+		       uint64_t bytes, uint64_t blocks)
+{
+	diff__add(d, side, kind, labels, n, bytes, blocks);
+	for (uint32_t i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
+}
+
+void diff__add_snapshot(struct diff *d, int side, const struct mt_snapshot *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++) {
+		for (size_t k = 0; k < s->procs[i].nstacks; k++) {
+			const struct mt_stack *st = &s->procs[i].stacks[k];
+			uint32_t first = first_frame(st->site, st->nframes), n = st->nframes - first;
+			char **labels = xcalloc(n, sizeof(*labels));
+
+			for (uint32_t f = 0; f < n; f++) {
+				const struct mt_frame *fr = &st->frames[first + f];
+
+				labels[f] = diff__label(fr->function, fr->file, fr->line,
+							fr->mapping ? fr->mapping->path : NULL,
+							fr->module_offset);
+			}
+			add_labels(d, side, st->kind, labels, n, st->outstanding_bytes,
+				   st->outstanding_allocations);
+		}
+	}
+	for (int k = 0; k < MT_KIND__COUNT; k++) {
+		d->bytes[side] += s->total[k].outstanding_bytes;
+		d->blocks[side] += s->total[k].outstanding_allocations;
+	}
+}
+
+static int load_recording(struct diff *d, int side, FILE *f, const char *path)
+{
+	struct replay *r;
+	int err = replay__load(f, path, true, &r);
+
+	if (err)
+		return err;
+	diff__add_snapshot(d, side, replay__snapshot(r));
+	replay__free(r);
+	return 0;
+}
+
+/* Where a JSON report lacks what diff needs: "processes[0].stacks[3]: no outstanding_bytes". */
+struct where {
+	const char *path;
+	size_t proc, stack;
+};
+
+static int bad_report(const struct where *w, const char *what)
+{
+	mt_err("give a report written by memtrace --json",
+	       "failed to read JSON report %s: processes[%zu].stacks[%zu]: %s", w->path, w->proc,
+	       w->stack, what);
+	return -EBADMSG;
+}
+
+static int frame_label(const struct jr_value *fr, char **out)
+{
+	const struct jr_value *line = jr__get(fr, "line");
+	const char *off = jr__str(jr__get(fr, "module_offset"));
+	uint64_t ln = 0, moff = off ? strtoull(off, NULL, 16) : 0;
+
+	if (!fr || fr->type != JR_OBJECT)
+		return -EBADMSG;
+	if (line && !jr__u64(line, &ln))
+		ln = 0;
+	*out = diff__label(jr__str(jr__get(fr, "function")), jr__str(jr__get(fr, "file")),
+			   (int)ln, jr__str(jr__get(fr, "module")), moff);
+	return 0;
+}
+
+static int json_stack(struct diff *d, int side, const struct jr_value *st, const struct where *w)
+{
+	const struct jr_value *frames = jr__get(st, "frames"), *site = jr__get(st, "site");
+	const char *kind = jr__str(jr__get(st, "kind"));
+	uint64_t bytes, blocks, s = 0;
+	uint32_t n = (uint32_t)jr__len(frames), first;
+	char **labels;
+
+	if (!jr__u64(jr__get(st, "outstanding_bytes"), &bytes) ||
+	    !jr__u64(jr__get(st, "outstanding_allocations"), &blocks))
+		return bad_report(w, "no outstanding_bytes or outstanding_allocations");
+	if (!kind || (strcmp(kind, "heap") && strcmp(kind, "mmap")))
+		return bad_report(w, "kind is neither \"heap\" nor \"mmap\"");
+	if (!frames || frames->type != JR_ARRAY)
+		return bad_report(w, "no frames array");
+	if (site && !jr__u64(site, &s))
+		s = 0;
+	first = first_frame(s > INT32_MAX ? 0 : (int)s, n);
+	labels = xcalloc(n - first, sizeof(*labels));
+	for (uint32_t f = first; f < n; f++) {
+		if (frame_label(jr__at(frames, f), &labels[f - first])) {
+			for (uint32_t i = first; i < f; i++)
+				free(labels[i - first]);
+			free(labels);
+			return bad_report(w, "a frame is not an object");
+		}
+	}
+	add_labels(d, side, strcmp(kind, "mmap") ? MT_KIND_HEAP : MT_KIND_MMAP, labels, n - first,
+		   bytes, blocks);
+	return 0;
+}
+
+static int json_report(struct diff *d, int side, const struct jr_value *root, const char *path)
+{
+	const struct jr_value *procs = jr__get(root, "processes");
+	static const char *const sums[] = { "summary", "mmap_summary" };
+	struct where w = { path, 0, 0 };
+
+	if (!procs || procs->type != JR_ARRAY || strcmp(jr__str(jr__get(root, "tool")) ?: "", "memtrace")) {
+		mt_err("give a report written by memtrace --json",
+		       "failed to read %s: JSON, but not a memtrace report (no \"tool\": \"memtrace\" and processes)",
+		       path);
+		return -EBADMSG;
+	}
+	for (w.proc = 0; w.proc < jr__len(procs); w.proc++) {
+		const struct jr_value *stacks = jr__get(jr__at(procs, w.proc), "stacks");
+
+		for (w.stack = 0; w.stack < jr__len(stacks); w.stack++) {
+			int err = json_stack(d, side, jr__at(stacks, w.stack), &w);
+
+			if (err)
+				return err;
+		}
+	}
+	for (int k = 0; k < 2; k++) {
+		uint64_t v;
+
+		if (jr__u64(jr__get(jr__get(root, sums[k]), "outstanding_bytes"), &v))
+			d->bytes[side] += v;
+		if (jr__u64(jr__get(jr__get(root, sums[k]), "outstanding_allocations"), &v))
+			d->blocks[side] += v;
+	}
+	return 0;
+}
+
+static int load_json(struct diff *d, int side, FILE *f, const char *path)
+{
+	char *text = NULL;
+	size_t len = 0, cap = 0, n, at;
+	const char *what;
+	struct jr_value *root;
+	int err;
+
+	do {
+		xgrow(&text, &cap, len + 65536 + 1, 1);
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n);
+	text[len] = 0;
+	root = jr__parse(text, len, &at, &what);
+	if (!root) {
+		mt_err("give a recording (memtrace record) or a JSON report (memtrace --json)",
+		       "failed to read %s: neither a recording nor JSON: %s at offset %zu", path, what, at);
+		free(text);
+		return -EBADMSG;
+	}
+	err = json_report(d, side, root, path);
+	jr__free(root);
+	free(text);
+	return err;
+}
+
+int diff__load(struct diff *d, int side, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int err;
+
+	if (!f) {
+		err = -errno;
+		mt_err(NULL, "failed to open %s: %s", path, strerror(errno));
+		return err;
+	}
+	err = recording__sniff(f) ? load_recording(d, side, f, path) : load_json(d, side, f, path);
+	fclose(f);
+	return err;
+}

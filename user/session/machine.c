@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * -a: the whole machine. Each allocator object (libc, libstdc++, a jemalloc, a static executable)
+ * is probed once for every process, by (device, inode): a libc shared by a hundred containers is
+ * one set of uprobes. Objects are found by scanning /proc at the start and then every couple of
+ * seconds (a container started later brings its own libc). A process's blocks are dropped when it
+ * ends; ended processes are kept for the report up to a bound, the smallest forgotten first.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "probe/allocator.h"
+#include "lib/htab.h"
+#include "lib/procmaps.h"
+#include "lib/procmem.h"
+#include "model/resident.h"
+#include "model/series.h"
+#include "session/machine.h"
+#include "lib/util.h"
+
+#define SCAN_EVERY_NS 2000000000ull
+#define KEEP_EXITED 256		/* ended processes kept for the report */
+#define KEEP_PENDING 64		/* exits whose file mappings are being gathered */
+
+/* The file mappings an exiting process sent before its exit event (MT_OP_EXIT_MAP). */
+struct exit_maps {
+	uint32_t pid;
+	struct procmaps maps;
+	size_t cap;
+};
+
+struct system {
+	struct probe *probe;
+	struct agg *agg;
+	struct symbolizer *sym;
+	struct series *series;
+	struct resident *res;		/* page faults; NULL when not traced */
+	struct htab *objects;		/* (dev, inode) seen -> nothing */
+	uint64_t last_scan_ns;
+	uint32_t *exited;		/* pids of ended processes still kept */
+	size_t nexited, cap_exited;
+	uint64_t forgotten;
+	struct exit_maps *pending;	/* exits under way: their events interleave across CPUs */
+	size_t npending, cap_pending;
+};
+
+static uint64_t object_key(const struct pmap *pm)
+{
+	uint64_t k = mt_hash(&pm->inode, sizeof(pm->inode), pm->dev);
+
+	return k ? k : 1;
+}
+
+static void probe_object(struct system *sy, int pid, const struct pmap *pm)
+{
+	struct alloc_plan plan;
+	char *open_path;
+
+	if (htab__lookup(sy->objects, object_key(pm)))
+		return;
+	open_path = xasprintf("/proc/%d/map_files/%llx-%llx", pid, (unsigned long long)pm->start,
+			      (unsigned long long)pm->end);
+	if (allocator__plan_object(pm->path, open_path, pm->dev, pm->inode, &plan) == 0) {
+		htab__insert(sy->objects, object_key(pm), NULL);	/* read: never again */
+		if (plan.nsites) {
+			mt_debug("-a: probing %zu functions in %s", plan.nsites, pm->path);
+			probe__attach_plan(sy->probe, -1, &plan);
+		}
+	}
+	allocator__release(&plan);
+	free(open_path);
+}
+
+static void scan_process(struct system *sy, int pid)
+{
+	struct procmaps m;
+
+	if (procmaps__read(pid, &m))
+		return;	/* gone, or a kernel thread */
+	for (size_t i = 0; i < m.n; i++)
+		if (m.maps[i].inode && m.maps[i].offset == 0 && allocator__is_candidate(m.maps[i].path))
+			probe_object(sy, pid, &m.maps[i]);
+	procmaps__release(&m);
+}
+
+static void scan(struct system *sy)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	sy->last_scan_ns = mt_now_ns();
+	while (d && (de = readdir(d))) {
+		int pid = atoi(de->d_name);
+
+		if (pid > 0)
+			scan_process(sy, pid);
+	}
+	if (d)
+		closedir(d);
+}
+
+struct system *system__start(struct probe *probe, struct agg *agg, struct symbolizer *sym,
+			     struct series *series, struct resident *res)
+{
+	struct system *sy = xcalloc(1, sizeof(*sy));
+
+	sy->probe = probe;
+	sy->agg = agg;
+	sy->sym = sym;
+	sy->series = series;
+	sy->res = res;
+	sy->objects = htab__new(1);
+	scan(sy);
+	if (!probe__nlinks(probe)) {
+		mt_err("is /proc mounted, and is memtrace root?", "found no allocator to probe on this machine");
+		system__free(sy);
+		return NULL;
+	}
+	return sy;
+}
+
+void system__free(struct system *sy)
+{
+	if (!sy)
+		return;
+	htab__free(sy->objects);
+	for (size_t i = 0; i < sy->npending; i++)
+		procmaps__release(&sy->pending[i].maps);
+	free(sy->pending);
+	free(sy->exited);
+	free(sy);
+}
+
+void system__tick(struct system *sy)
+{
+	if (mt_now_ns() - sy->last_scan_ns >= SCAN_EVERY_NS)
+		scan(sy);
+}
+
+static void name_process(struct agg_proc *p)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", p->pid);
+	if ((f = fopen(path, "re"))) {
+		if (fgets(p->comm, sizeof(p->comm), f))
+			p->comm[strcspn(p->comm, "\n")] = 0;
+		fclose(f);
+	}
+	p->cmdline = procmem__cmdline((int)p->pid);
+}
+
+/* Everything kept of pid goes: its aggregate, mappings, memory over time and faults. */
+static void drop_process(struct system *sy, uint32_t pid)
+{
+	agg__forget_proc(sy->agg, pid);
+	sym__forget(sy->sym, (int)pid);
+	series__forget(sy->series, pid);
+	if (sy->res)
+		resident__forget(sy->res, pid);
+}
+
+static void forget_at(struct system *sy, size_t i)
+{
+	drop_process(sy, sy->exited[i]);
+	sy->exited[i] = sy->exited[--sy->nexited];
+}
+
+/* A reused pid or an exec: the old record goes (not counted as left out). */
+static void forget(struct system *sy, uint32_t pid)
+{
+	for (size_t i = 0; i < sy->nexited; i++)
+		if (sy->exited[i] == pid) {
+			forget_at(sy, i);
+			return;
+		}
+}
+
+/* Keep at most KEEP_EXITED ended processes: forget the one holding least. */
+static void bound_exited(struct system *sy)
+{
+	size_t least = 0;
+	uint64_t least_bytes = UINT64_MAX;
+
+	if (sy->nexited <= KEEP_EXITED)
+		return;
+	for (size_t i = 0; i < sy->nexited; i++) {
+		struct agg_proc *p = agg__find_proc(sy->agg, sy->exited[i]);
+		uint64_t b = p ? p->sum[MT_KIND_HEAP].outstanding_bytes + p->sum[MT_KIND_MMAP].outstanding_bytes : 0;
+
+		if (b < least_bytes) {
+			least_bytes = b;
+			least = i;
+		}
+	}
+	forget_at(sy, least);
+	sy->forgotten++;
+}
+
+static struct exit_maps *pending_find(struct system *sy, uint32_t pid)
+{
+	for (size_t i = 0; i < sy->npending; i++)
+		if (sy->pending[i].pid == pid)
+			return &sy->pending[i];
+	return NULL;
+}
+
+/* Take pid's gathered mappings out of the pending list (maps empty when there were none). */
+static struct procmaps pending_take(struct system *sy, uint32_t pid)
+{
+	struct exit_maps *x = pending_find(sy, pid);
+	struct procmaps maps = { 0 };
+
+	if (x) {	/* the list stays in arrival order: the oldest is first */
+		maps = x->maps;
+		memmove(x, x + 1, (size_t)(sy->pending + --sy->npending - x) * sizeof(*x));
+	}
+	return maps;
+}
+
+/* One file mapping of an exiting process, kept until its exit event. */
+static void exit_map(struct system *sy, const struct mt_event *e)
+{
+	const char *path = (const char *)&e->frames[1];
+	size_t room = e->nframes > 1 ? 8 * (e->nframes - 1) : 0;
+	struct exit_maps *x = pending_find(sy, e->pid);
+	struct pmap *pm;
+
+	if (!room || path[0] != '/' || !memchr(path, 0, room))
+		return;
+	if (!x) {
+		if (sy->npending == KEEP_PENDING) {	/* an exit event lost: drop the oldest */
+			struct procmaps oldest = pending_take(sy, sy->pending[0].pid);
+
+			procmaps__release(&oldest);
+		}
+		xgrow(&sy->pending, &sy->cap_pending, sy->npending + 1, sizeof(*sy->pending));
+		x = &sy->pending[sy->npending++];
+		memset(x, 0, sizeof(*x));
+		x->pid = e->pid;
+	}
+	xgrow(&x->maps.maps, &x->cap, x->maps.n + 1, sizeof(*x->maps.maps));
+	pm = &x->maps.maps[x->maps.n++];
+	memset(pm, 0, sizeof(*pm));
+	pm->start = e->addr;
+	pm->end = e->addr + e->size;
+	pm->offset = e->old_addr;
+	pm->inode = e->old_size;
+	pm->dev = makedev((uint32_t)e->frames[0] >> 20, e->frames[0] & 0xfffff);	/* the kernel's */
+	pm->perms[0] = e->frames[0] >> 32 & 1 ? 'r' : '-';
+	pm->perms[1] = e->frames[0] >> 32 & 2 ? 'w' : '-';
+	pm->perms[2] = e->frames[0] >> 32 & 4 ? 'x' : '-';
+	pm->perms[3] = 'p';
+	pm->path = xstrdup(path);
+}
+
+void system__event(struct system *sy, const struct mt_event *e)
+{
+	struct agg_proc *p = agg__find_proc(sy->agg, e->pid);
+	struct procmaps maps;
+
+	if (e->op == MT_OP_EXIT_MAP) {
+		exit_map(sy, e);
+		return;
+	}
+
+	if (e->op == MT_OP_EXEC) {	/* the session renews the record (trace.c: exec_event) */
+		forget(sy, e->pid);	/* a reused pid kept as ended */
+		return;
+	}
+	if (e->op != MT_OP_EXIT) {
+		if (p && p->exited) {	/* the pid was reused by a new process */
+			forget(sy, e->pid);
+			p = NULL;
+		}
+		if (!p)
+			name_process(agg__proc(sy->agg, e->pid));
+		return;
+	}
+	maps = pending_take(sy, e->pid);
+	if (!p) {		/* it never allocated while traced */
+		procmaps__release(&maps);
+		return;
+	}
+	if (sy->res)	/* file faults read after it was gone: their files named now */
+		resident__name_exited(sy->res, e->pid, &maps);
+	sym__load_exit_maps(sy->sym, (int)e->pid, &maps);
+	if (!p->comm[0])	/* gone before its first event was read */
+		memcpy(p->comm, MT_EVENT_COMM(e), sizeof(p->comm) - 1);
+	agg__drop_blocks(sy->agg, e->pid);
+	xgrow(&sy->exited, &sy->cap_exited, sy->nexited + 1, sizeof(*sy->exited));
+	sy->exited[sy->nexited++] = e->pid;
+	bound_exited(sy);
+}
+
+/* cgroup v2: a cgroup's id is its directory's inode; its level, its depth below the root. */
+int system__cgroup(const char *path, uint64_t *id, int *level)
+{
+	/* A hybrid hierarchy (cgroup v1 controllers) mounts v2 at /sys/fs/cgroup/unified. */
+	const char *root = access("/sys/fs/cgroup/cgroup.controllers", F_OK) ?
+				   "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+	size_t rootlen = strlen(root);
+	const char *rel = strncmp(path, root, rootlen) ? path : path + rootlen;
+	char *full = xasprintf("%s/%s", root, rel + strspn(rel, "/"));
+	struct stat st;
+	int err = stat(full, &st) ? -errno : 0;
+
+	*level = 0;
+	for (const char *c = rel + strspn(rel, "/"); *c; c++)
+		if (*c == '/' && c[1] && c[1] != '/')
+			++*level;
+	*level += rel[strspn(rel, "/")] != 0;
+	if (err)
+		mt_err("give a cgroup v2 path such as system.slice/ssh.service", "cannot find cgroup %s: %s",
+		       full, strerror(-err));
+	*id = st.st_ino;
+	free(full);
+	return err;
+}
+
+uint64_t system__forgotten(const struct system *sy) { return sy->forgotten; }

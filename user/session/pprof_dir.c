@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/* Periodic pprof profiles into a directory, each file complete the moment it appears. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "present/pprof.h"
+#include "session/pprof_dir.h"
+#include "lib/util.h"
+
+struct pprof_dir {
+	char *dir;
+	uint64_t every_ns, next_ns;
+};
+
+int pprof_dir__open(struct pprof_dir **out, const char *dir, double every_s)
+{
+	struct pprof_dir *pd;
+	struct stat st;
+	int rc = 0;
+
+	if (stat(dir, &st))
+		rc = -errno;
+	else if (!S_ISDIR(st.st_mode))
+		rc = -ENOTDIR;
+	else if (access(dir, W_OK | X_OK))
+		rc = -errno;
+	if (rc) {
+		mt_err("create it first, or give a writable directory",
+		       "failed to use --pprof-dir %s: %s", dir, strerror(-rc));
+		return rc;
+	}
+	pd = xcalloc(1, sizeof(*pd));
+	pd->dir = xstrdup(dir);
+	pd->every_ns = every_s * 1e9;
+	pd->next_ns = mt_now_ns() + pd->every_ns;
+	*out = pd;
+	return 0;
+}
+
+bool pprof_dir__due(const struct pprof_dir *pd)
+{
+	return pd && mt_now_ns() >= pd->next_ns;
+}
+
+/* 20250102T030405.678Z: sorts by time, and milliseconds keep a last profile from colliding. */
+static void utc_stamp(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, size, "%Y%m%dT%H%M%S", &tm);
+	snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+int pprof_dir__write(struct pprof_dir *pd, const struct mt_snapshot *s, uint32_t pid)
+{
+	char stamp[40], who[16];
+	char *path, *tmp;
+	FILE *f;
+	int rc;
+
+	pd->next_ns = mt_now_ns() + pd->every_ns;
+	utc_stamp(stamp, sizeof(stamp));
+	if (pid)
+		snprintf(who, sizeof(who), "%u", pid);
+	else
+		snprintf(who, sizeof(who), "all");
+	path = xasprintf("%s/memtrace-%s-%s.pb.gz", pd->dir, who, stamp);
+	tmp = xasprintf("%s/.memtrace-%s-%s.pb.gz.tmp", pd->dir, who, stamp);
+	f = fopen(tmp, "wbe");
+	rc = f ? pprof__fwrite(s, f) : -errno;
+	if (f && fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc) {
+		mt_err(NULL, "failed to write %s: %s", path, strerror(-rc));
+		unlink(tmp);
+	}
+	free(path);
+	free(tmp);
+	return rc;
+}
+
+void pprof_dir__free(struct pprof_dir *pd)
+{
+	if (!pd)
+		return;
+	free(pd->dir);
+	free(pd);
+}

@@ -1,0 +1,333 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * memtrace report: a recording read back. Events go through agg__apply() exactly as the live
+ * session applied them, in the same order, and the symbolizer is fed the recorded mappings and
+ * symbols instead of /proc, so the snapshot -- and every output -- is the one the live run made.
+ * Needs no root, no BPF and (with symbols recorded) not even the traced binaries.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/aggregate.h"
+#include "lib/htab.h"
+#include "session/output.h"
+#include "record/recording.h"
+#include "session/replay.h"
+#include "model/resident.h"
+#include "model/series.h"
+#include "symbolize/snapshot_build.h"
+#include "lib/util.h"
+
+/* The last mapping list recorded for a process: the one the live symbolizer ended with. */
+struct saved_maps {
+	uint32_t pid;
+	struct pmap *maps;
+	char **build_ids;
+	size_t n;
+};
+
+struct replay {
+	struct agg *agg;
+	struct symbolizer *sym;
+	struct mt_snapshot *snap;
+	char *unwind_mode;		/* the snapshot's unwind.mode points here */
+	struct series *series;		/* REC_SAMPLE, added back in order */
+	struct resident *res;		/* page faults, their files named by REC_FAULT_FILE */
+	struct snapshot_py *pys;	/* REC_PYTHON, the last of each pid; the snapshot points here */
+	size_t npys, cap_pys;
+};
+
+struct loader {
+	struct replay *r;
+	struct snapshot_meta meta;
+	bool have_start, have_end;
+	uint64_t last_ns;		/* latest clock or event time: the end of a cut recording */
+	uint64_t events;
+	struct saved_maps *maps;
+	size_t nmaps, cap_maps;
+	struct htab *maps_of;		/* pid + 1 -> index into maps */
+	struct htab *has_symbols;	/* pid + 1 of each process with symbol records */
+	struct htab *mappings;		/* REC_MAPPING id + 1 -> const struct mt_mapping * */
+};
+
+static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
+
+static void saved_maps_release(struct saved_maps *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->maps[i].path);
+		free(m->build_ids[i]);
+	}
+	free(m->maps);
+	free(m->build_ids);
+}
+
+static void keep_maps(struct loader *l, const struct rec_maps *rm)
+{
+	bool existed;
+	uint32_t *i = htab__insert(l->maps_of, (uint64_t)rm->pid + 1, &existed);
+	struct saved_maps *m;
+
+	if (!existed) {
+		xgrow(&l->maps, &l->cap_maps, l->nmaps + 1, sizeof(*l->maps));
+		*i = (uint32_t)l->nmaps++;
+	}
+	m = &l->maps[*i];
+	saved_maps_release(m);
+	m->pid = rm->pid;
+	m->n = rm->n;
+	m->maps = xcalloc(rm->n, sizeof(*m->maps));
+	m->build_ids = xcalloc(rm->n, sizeof(*m->build_ids));
+	for (size_t k = 0; k < rm->n; k++) {
+		const struct rec_map *e = &rm->maps[k];
+
+		m->maps[k] = (struct pmap){ .start = e->start, .end = e->end, .offset = e->offset,
+					    .dev = e->dev, .inode = e->inode, .path = xstrdup(e->path) };
+		m->build_ids[k] = dup_or_null(e->build_id);
+	}
+}
+
+static void apply_proc(struct loader *l, const struct rec_proc *rp)
+{
+	struct agg_proc *p = agg__proc(l->r->agg, rp->pid);
+
+	memcpy(p->comm, rp->comm, sizeof(p->comm));
+	free(p->cmdline);
+	p->cmdline = dup_or_null(rp->cmdline);
+	p->exited = rp->exited;
+}
+
+static void apply_mapping(struct loader *l, const struct rec_mapping *rm)
+{
+	struct mt_mapping m = { rm->start, rm->end, rm->file_offset, rm->path, rm->build_id };
+
+	*(const struct mt_mapping **)htab__insert(l->mappings, (uint64_t)rm->id + 1, NULL) =
+		sym__keep_mapping(l->r->sym, &m);
+}
+
+static void apply_symbol(struct loader *l, const struct rec_symbol *s)
+{
+	const struct mt_mapping **m = htab__lookup(l->mappings, (uint64_t)s->mapping + 1);
+	struct mt_frame f = { .addr = s->addr, .module_offset = s->module_offset,
+			      .function = s->function, .file = s->file, .line = s->line,
+			      .mapping = m ? *m : NULL };
+
+	if (!m && s->mapping != REC_NO_MAPPING)
+		mt_debug("symbol of 0x%llx refers to mapping %u, never defined",
+			 (unsigned long long)s->addr, s->mapping);
+	sym__preload(l->r->sym, (int)s->pid, &f);
+	htab__insert(l->has_symbols, (uint64_t)s->pid + 1, NULL);
+}
+
+static void py_info_release(struct mt_py_info *i)
+{
+	free((char *)i->version);
+	free((char *)i->path);
+	free((char *)i->frames);
+	free((char *)i->why);
+	free((char *)i->coverage);
+}
+
+static void apply_python(struct replay *r, const struct rec_python *rp)
+{
+	struct snapshot_py *p = NULL;
+
+	for (size_t i = 0; i < r->npys && !p; i++)
+		if (r->pys[i].pid == rp->pid)
+			p = &r->pys[i];
+	if (p) {
+		py_info_release(&p->info);
+	} else {
+		xgrow(&r->pys, &r->cap_pys, r->npys + 1, sizeof(*r->pys));
+		p = &r->pys[r->npys++];
+	}
+	p->pid = rp->pid;
+	p->info = (struct mt_py_info){ dup_or_null(rp->info.version), dup_or_null(rp->info.path),
+				       dup_or_null(rp->info.frames), dup_or_null(rp->info.why),
+				       dup_or_null(rp->info.coverage), rp->info.complete };
+}
+
+static void apply_clock(struct loader *l, const struct rec_record *rec)
+{
+	if (rec->clock.now_ns > l->last_ns)
+		l->last_ns = rec->clock.now_ns;
+	memcpy(l->meta.loss, rec->clock.loss, sizeof(l->meta.loss));
+	if (rec->type == REC_END) {
+		l->meta.now_ns = rec->clock.now_ns;
+		l->have_end = true;
+	}
+}
+
+static void apply(struct loader *l, const struct rec_record *rec)
+{
+	switch (rec->type) {
+	case REC_START:
+		l->meta.start_ns = rec->start_ns;
+		l->have_start = true;
+		break;
+	case REC_EVENT:
+		agg__apply(l->r->agg, rec->event);
+		resident__apply(l->r->res, rec->event);
+		if (rec->event->ts_ns > l->last_ns)
+			l->last_ns = rec->event->ts_ns;
+		l->events++;
+		break;
+	case REC_PROC:
+		apply_proc(l, &rec->proc);
+		break;
+	case REC_MAPS:
+		keep_maps(l, &rec->maps);
+		break;
+	case REC_SYMBOL:
+		apply_symbol(l, &rec->symbol);
+		break;
+	case REC_MAPPING:
+		apply_mapping(l, &rec->mapping);
+		break;
+	case REC_UNWIND:
+		free(l->r->unwind_mode);
+		l->r->unwind_mode = dup_or_null(rec->unwind.mode);
+		l->meta.unwind = rec->unwind;
+		l->meta.unwind.mode = l->r->unwind_mode;
+		break;
+	case REC_PYTHON:
+		apply_python(l->r, &rec->python);
+		break;
+	case REC_FAULT_FILE:
+		resident__set_path(l->r->res, rec->fault_file.pid, rec->fault_file.start,
+				   rec->fault_file.path);
+		break;
+	case REC_SAMPLE:
+		series__add(l->r->series, rec->sample.pid, &rec->sample.x, rec->sample.hwm_bytes);
+		break;
+	case REC_CLOCK:
+	case REC_END:
+		apply_clock(l, rec);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Mappings go in once all is read: only then is it known which processes lack symbols. */
+static void install_maps(struct loader *l, bool open_local)
+{
+	for (size_t i = 0; i < l->nmaps; i++) {
+		struct saved_maps *m = &l->maps[i];
+		bool local = open_local && !htab__lookup(l->has_symbols, (uint64_t)m->pid + 1);
+
+		sym__load_maps(l->r->sym, (int)m->pid, m->maps, m->n, (const char *const *)m->build_ids,
+			       local);
+	}
+}
+
+/* A cut recording still reports: say what it covers. */
+static void say_partial(const struct loader *l, struct rec_reader *rd, const char *name)
+{
+	if (rec_reader__truncated(rd))
+		mt_warn("recording %s is cut short at offset %llu: read its first %llu bytes (%llu events)",
+			name, (unsigned long long)rec_reader__truncated(rd),
+			(unsigned long long)rec_reader__offset(rd), (unsigned long long)l->events);
+	else if (!l->have_end)
+		mt_warn("recording %s has no end record (was memtrace killed?): read %llu bytes (%llu events)",
+			name, (unsigned long long)rec_reader__offset(rd), (unsigned long long)l->events);
+}
+
+static void finish_meta(struct loader *l)
+{
+	if (!l->have_end)
+		l->meta.now_ns = l->last_ns;
+	if (!l->have_start)
+		l->meta.start_ns = l->meta.now_ns;
+	if (l->meta.now_ns < l->meta.start_ns)	/* only a damaged file: keep durations sane */
+		l->meta.now_ns = l->meta.start_ns;
+}
+
+int replay__load(FILE *f, const char *name, bool open_local, struct replay **out)
+{
+	struct loader l = { .maps_of = htab__new(sizeof(uint32_t)), .has_symbols = htab__new(0),
+			    .mappings = htab__new(sizeof(void *)) };
+	struct rec_reader *rd = NULL;
+	struct rec_record rec;
+	int err = rec_reader__open(f, name, &rd);
+
+	l.r = xcalloc(1, sizeof(*l.r));
+	l.r->agg = agg__new();
+	l.r->sym = sym__new();
+	l.r->series = series__new();
+	l.r->res = resident__new();
+	resident__offline(l.r->res);
+	while (!err && (err = rec_reader__next(rd, &rec)) > 0) {
+		apply(&l, &rec);
+		err = 0;
+	}
+	if (!err) {
+		say_partial(&l, rd, name);
+		install_maps(&l, open_local);
+		finish_meta(&l);
+		l.meta.series = l.r->series;
+		l.meta.resident = l.r->res;
+		l.meta.py_recorded = l.r->pys;
+		l.meta.npy_recorded = l.r->npys;
+		l.r->snap = snapshot__build(l.r->agg, l.r->sym, &l.meta);
+	}
+	for (size_t i = 0; i < l.nmaps; i++)
+		saved_maps_release(&l.maps[i]);
+	free(l.maps);
+	htab__free(l.maps_of);
+	htab__free(l.has_symbols);
+	htab__free(l.mappings);
+	rec_reader__free(rd);
+	if (err) {
+		replay__free(l.r);
+		return err;
+	}
+	*out = l.r;
+	return 0;
+}
+
+int replay__open(const char *path, struct replay **out)
+{
+	FILE *f = fopen(path, "re");
+	int err;
+
+	if (!f) {
+		err = -errno;
+		mt_err(NULL, "failed to open recording %s: %s", path, strerror(errno));
+		return err;
+	}
+	err = replay__load(f, path, true, out);
+	fclose(f);
+	return err;
+}
+
+const struct mt_snapshot *replay__snapshot(const struct replay *r) { return r->snap; }
+
+void replay__free(struct replay *r)
+{
+	if (!r)
+		return;
+	snapshot__free(r->snap);
+	resident__free(r->res);	/* after the snapshot: its file paths are the resident's */
+	sym__free(r->sym);
+	series__free(r->series);
+	agg__free(r->agg);
+	free(r->unwind_mode);
+	for (size_t i = 0; i < r->npys; i++)
+		py_info_release(&r->pys[i].info);
+	free(r->pys);
+	free(r);
+}
+
+int replay__run(const struct env *env)
+{
+	struct replay *r;
+	int rc;
+
+	if (replay__open(env->record, &r))
+		return MT_EXIT_DATA;
+	rc = output__write_all(env, r->snap) ? MT_EXIT_FAIL : 0;
+	replay__free(r);
+	return rc;
+}

@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * A tracing session. Order matters: the command is forked and held before exec, the probes are
+ * attached for its pid, and only then may it run, so no allocation escapes.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "model/aggregate.h"
+#include "probe/allocator.h"
+#include "probe/faults.h"
+#include "probe/kfeat.h"
+#include "present/live.h"
+#include "present/metrics.h"
+#include "session/output.h"
+#include "session/pprof_dir.h"
+#include "probe/probe.h"
+#include "lib/procmem.h"
+#include "record/recorder.h"
+#include "symbolize/pytrace.h"
+#include "model/resident.h"
+#include "probe/sampler.h"
+#include "model/series.h"
+#include "symbolize/snapshot_build.h"
+#include "symbolize/symbolize.h"
+#include "session/machine.h"
+#include "session/target.h"
+#include "session/follow.h"
+#include "session/trace.h"
+#include "probe/unwind.h"
+#include "lib/util.h"
+
+struct session {
+	const struct env *env;
+	struct probe *probe;
+	struct ring_buffer *rb;
+	struct agg *agg;
+	struct resident *res;		/* page faults */
+	struct series *series;		/* memory over time */
+	struct symbolizer *sym;
+	struct recorder *rec;		/* memtrace record; NULL otherwise */
+	struct live *live;		/* NULL unless the live view is on */
+	struct unwinder *unw;
+	struct metrics_server *metrics;	/* --metrics, else NULL */
+	struct pprof_dir *pdir;		/* --pprof-dir, else NULL */
+	struct pytrace *py;
+	struct target *targets;		/* -p pids or the command, then followed children (-f) */
+	int ntargets;
+	size_t cap_targets;
+	struct tree *tree;		/* -f */
+	struct system *system;		/* -a */
+	bool faults;			/* page faults traced: asked for, and the kernel took them */
+	uint64_t drain_until_ns;	/* -a: reading what is left, until then */
+	uint64_t start_ns;
+	uint64_t events, bad_events;
+};
+
+static volatile sig_atomic_t stop_signal;
+static volatile int forward_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+	forward_signal = sig;
+}
+
+static void on_child(int sig) { (void)sig; }	/* only to wake the poll loop */
+
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_child;
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+/*
+ * -a: when to stop reading a ring buffer that never runs dry. While tracing: when the trace
+ * should end. At the end: after a grace period for what was sent before the end.
+ */
+static bool flood_stop_due(const struct session *s)
+{
+	uint64_t now = mt_now_ns();
+
+	if (s->drain_until_ns)
+		return now > s->drain_until_ns;
+	return stop_signal || (s->env->duration > 0 && now - s->start_ns >= s->env->duration * 1e9);
+}
+
+static struct target *target_of(struct session *s, uint32_t pid)
+{
+	for (int i = 0; i < s->ntargets; i++)
+		if ((uint32_t)s->targets[i].pid == pid)
+			return &s->targets[i];
+	return NULL;
+}
+
+/*
+ * pid exec'd: what was known of its old program goes, and the new one is planned, probed and its
+ * unwind tables loaded. At an exec stop (on_exec_stop) that is before the new program runs. With
+ * -a the probes serve every process and tables load as objects are met: only the old goes.
+ */
+static void renew(struct session *s, uint32_t pid)
+{
+	struct agg_proc *p = agg__find_proc(s->agg, pid);
+	struct alloc_plan plan;
+	char exe[64];
+
+	sym__forget(s->sym, (int)pid);
+	if (p) {
+		free(p->cmdline);
+		p->cmdline = procmem__cmdline((int)pid);
+	}
+	pytrace__forget(s->py, (int)pid);
+	if (s->system)
+		return;
+	/* A command's own start too: the file it ran may be a script, whose interpreter is the program. */
+	snprintf(exe, sizeof(exe), "/proc/%u/exe", pid);
+	unwind__renew(s->unw, (int)pid, exe);
+	if (p && p->sample_bytes)	/* sampled: the library's hooks are probed, and it stays preloaded */
+		return;
+	if (allocator__plan_exec((int)pid, &plan)) {
+		mt_warn("pid %u (%s) runs untraced after its exec", pid, p ? p->comm : "?");
+		return;
+	}
+	if (probe__attach_plan(s->probe, (int)pid, &plan))
+		mt_warn("pid %u (%s): probes not all attached after its exec", pid, p ? p->comm : "?");
+	allocator__release(&plan);
+}
+
+/*
+ * An exec event: the model renews the process's record (aggregate.c), told the comm it had
+ * before, so that a recording replays the same; then the session renews the rest.
+ */
+static void exec_event(struct session *s, const struct mt_event *raw)
+{
+	struct agg_proc *p = agg__find_proc(s->agg, raw->pid);
+	struct target *t = target_of(s, raw->pid);
+	struct mt_event e;
+
+	memcpy(&e, raw, MT_EVENT_HDR_SIZE);
+	e.nframes = 0;
+	e.old_addr = e.old_size = 0;
+	if (p && !(t && t->spawned && !t->exec_events))	/* a command's own start adds no link */
+		memcpy(MT_EVENT_OLD_COMM(&e), p->comm, 15);
+	if (t)
+		t->exec_events++;
+	agg__apply(s->agg, &e);
+	resident__apply(s->res, &e);
+	recorder__event(s->rec, &e);
+	renew(s, raw->pid);
+	s->events++;
+}
+
+/*
+ * A held process stopped at its exec: read the ring up to now, which holds its exec event, so
+ * the renewal runs before the new program's first instruction. An exec event the ring lost
+ * (full) is made up here from what ptrace knows.
+ */
+static void on_exec_stop(struct target *t, void *ctx)
+{
+	struct session *s = ctx;
+	struct mt_event e = { .op = MT_OP_EXEC, .pid = t->pid, .tid = t->pid };
+
+	ring_buffer__consume(s->rb);
+	if (t->exec_events >= t->exec_stops)
+		return;
+	memcpy(MT_EVENT_COMM(&e), t->comm, 15);
+	exec_event(s, &e);
+	t->exec_events = t->exec_stops;
+}
+
+static void hold_execs(struct session *s, struct target *t)
+{
+	t->on_exec = on_exec_stop;
+	t->exec_ctx = s;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+	const struct mt_event *raw = data, *e;
+	size_t nstacks = agg__nstacks(s->agg);
+	bool new_fault_stack;
+
+	if (size < MT_EVENT_HDR_SIZE || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
+		s->bad_events++;
+		return 0;
+	}
+	if (s->system) {
+		/* The whole machine can send events faster than they are read: stop when due. */
+		if (!(s->events & 1023) && flood_stop_due(s))
+			return -EINTR;
+		system__event(s->system, raw);
+		if (raw->op == MT_OP_EXIT)
+			unwind__forget(s->unw, raw->pid);
+		if (raw->op == MT_OP_EXIT || raw->op == MT_OP_EXIT_MAP)
+			return 0;
+	}
+	if (raw->op == MT_OP_EXEC) {
+		exec_event(s, raw);
+		return 0;
+	}
+	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
+	agg__apply(s->agg, e);
+	new_fault_stack = resident__apply(s->res, e);
+	/* As aggregated, after the resident's file-fault name for it: replay applies it as is. */
+	recorder__event(s->rec, e);
+	if (agg__nstacks(s->agg) != nstacks || new_fault_stack)	/* make sure we can name its objects */
+		sym__cover(s->sym, e->pid, (const uint64_t *)raw->frames,
+			   pytrace__nnative(raw));
+	s->events++;
+	return 0;
+}
+
+/* Everything to know about a process must be read while it still exists. */
+static void capture_process(struct session *s, struct target *t)
+{
+	struct agg_proc *p = agg__proc(s->agg, t->pid);
+	char *cmdline = procmem__cmdline(t->pid);
+
+	if (cmdline) {
+		free(p->cmdline);
+		p->cmdline = cmdline;
+	}
+	memcpy(p->comm, t->comm, sizeof(p->comm));
+	sym__refresh(s->sym, t->pid);
+	recorder__process(s->rec, p);
+	series__sample(s->series, s->agg, t->pid, mt_now_ns());
+}
+
+static void at_exit_stop(struct target *t, void *ctx)
+{
+	struct session *s = ctx;
+
+	ring_buffer__consume(s->rb);	/* its last events are in: they may need its mappings */
+	capture_process(s, t);
+	recorder__symbols(s->rec, s->agg, s->sym, t->pid);	/* while its objects are mapped */
+	unwind__forget(s->unw, t->pid);
+}
+
+/*
+ * Attach to pid's allocator, or with lib (sampling mode) to the library's hooks instead. A
+ * sampled process is not traced for page faults: their cost is paid per page, not sampled, and
+ * was most of sampling's overhead (~13 us per minor fault against ~9 us per sampled block).
+ */
+static int attach_heap(struct session *s, int pid, const struct alloc_plan *plan, const char *lib,
+		       uint64_t sample_bytes)
+{
+	if (!lib)
+		return probe__attach_plan(s->probe, pid, plan);
+	agg__proc(s->agg, pid)->sample_bytes = sample_bytes;
+	return probe__attach_sampler(s->probe, pid, lib);
+}
+
+static int start_command(struct session *s)
+{
+	const struct env *env = s->env;
+	struct target *t = &s->targets[0];
+	struct alloc_plan plan = { .nobjs = 0 };
+	char *exe = NULL, *lib = NULL;
+	int rc = target__resolve(env->cmd[0], &exe);
+
+	if (rc)
+		return rc;
+	if (env->sample_bytes) {
+		lib = sampler__library();
+		if (!lib) {
+			free(exe);
+			return MT_EXIT_ENV;
+		}
+		sampler__setenv(lib, env->sample_bytes);	/* the command inherits it */
+	} else if (allocator__plan_exe(exe, environ, &plan)) {
+		free(exe);
+		free(lib);
+		return MT_EXIT_TARGET;
+	}
+	rc = target__spawn(t, exe, env->cmd);
+	unwind__preload(s->unw, t->pid, exe);	/* its first allocations must find their tables */
+	free(exe);
+	if (rc) {
+		allocator__release(&plan);
+		free(lib);
+		return MT_EXIT_FAIL;
+	}
+	s->ntargets = 1;
+	if (s->tree)
+		tree__follow(s->tree, t);
+	hold_execs(s, t);
+	target__seize(t);
+	rc = attach_heap(s, t->pid, &plan, lib, env->sample_bytes);
+	allocator__release(&plan);
+	if (!rc && s->faults && !lib)	/* a sampled process: see attach_heap() */
+		rc = faults__attach(s->probe, t->pid);
+	free(lib);
+	if (rc) {
+		target__abort(t);
+		return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
+	}
+	agg__proc(s->agg, t->pid);
+	memcpy(agg__proc(s->agg, t->pid)->comm, t->comm, sizeof(t->comm));
+	rc = target__exec(t);
+	if (rc) {
+		mt_err(NULL, "cannot run '%s': %s", env->cmd[0], strerror(-rc));
+		target__reap(t, 1, NULL, NULL);
+		return rc == -ENOENT ? MT_EXIT_NOTFOUND : MT_EXIT_NOEXEC;
+	}
+	return 0;
+}
+
+static int attach_pids(struct session *s)
+{
+	for (int i = 0; i < s->env->npids; i++) {
+		struct target *t = &s->targets[s->ntargets];
+		struct alloc_plan plan = { .nobjs = 0 };
+		char *lib;
+		int rc;
+
+		if (target__check_pid(t, s->env->pids[i]))
+			return MT_EXIT_TARGET;
+		/* Started with libmemtrace-sample.so: its samples, not a probe on every call. */
+		lib = sampler__of_pid(t->pid);
+		if (!lib && allocator__plan_pid(t->pid, &plan))
+			return MT_EXIT_TARGET;
+		rc = attach_heap(s, t->pid, &plan, lib, lib ? sampler__bytes_of_pid(t->pid) : 0);
+		allocator__release(&plan);
+		if (!rc && s->faults && !lib)
+			rc = faults__attach(s->probe, t->pid);
+		free(lib);
+		if (rc)
+			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
+		s->ntargets++;
+		if (s->tree)
+			tree__follow(s->tree, t);
+		hold_execs(s, t);
+		target__seize(t);
+		capture_process(s, t);
+		unwind__refresh(s->unw, t->pid);
+		pytrace__attach(s->py, t->pid);
+	}
+	return 0;
+}
+
+static void announce(const struct session *s)
+{
+	char mean[16];
+
+	fprintf(stderr, "memtrace: tracing%s", s->system ? " all processes" : "");
+	for (int i = 0; i < s->ntargets; i++) {
+		const struct agg_proc *p = agg__find_proc(s->agg, s->targets[i].pid);
+
+		fprintf(stderr, "%s pid %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
+		if (p && p->sample_bytes)
+			fprintf(stderr, " sampled, one block per %s",
+				mt_fmt_bytes(p->sample_bytes, mean));
+	}
+	if (s->env->duration > 0)
+		fprintf(stderr, " for %gs", s->env->duration);
+	fprintf(stderr, "; Ctrl-C to stop\n");
+}
+
+static bool should_stop(struct session *s)
+{
+	int alive;
+
+	if (stop_signal)
+		return true;
+	if (s->env->duration > 0 && mt_now_ns() - s->start_ns >= s->env->duration * 1e9)
+		return true;
+	if (s->system) {
+		system__tick(s->system);
+		return false;
+	}
+	alive = target__reap(s->targets, s->ntargets, at_exit_stop, s);
+	if (s->tree) {
+		int before = s->ntargets;
+
+		alive += tree__adopt(s->tree, &s->targets, &s->ntargets, &s->cap_targets);
+		for (int i = before; i < s->ntargets; i++) {	/* forked children, held until now */
+			unwind__refresh(s->unw, s->targets[i].pid);
+			pytrace__attach(s->py, s->targets[i].pid);
+		}
+	}
+	return alive == 0;
+}
+
+static void record_tick(struct session *s)
+{
+	uint64_t loss[MT_LOSS__COUNT];
+
+	probe__losses(s->probe, loss);
+	recorder__tick(s->rec, loss);
+}
+
+/* The live view's turn: a snapshot every interval, keys in between; q is Ctrl-C's twin. */
+static void live_tick(struct session *s)
+{
+	if (live__due(s->live)) {
+		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(),
+					      .series = s->series, .py = s->py,
+					      .resident = s->faults ? s->res : NULL,
+					      .min_bytes = s->env->min_bytes };
+
+		probe__losses(s->probe, meta.loss);
+		live__show(s->live, snapshot__build(s->agg, s->sym, &meta));
+	}
+	if (live__keys(s->live) && !stop_signal) {
+		stop_signal = SIGINT;
+		if (s->env->cmd && !s->targets[0].exited)
+			kill(s->targets[0].pid, SIGINT);
+	}
+}
+
+static struct mt_snapshot *snapshot_now(void *ctx)
+{
+	struct session *s = ctx;
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(), .py = s->py };
+
+	probe__losses(s->probe, meta.loss);
+	unwind__stats(s->unw, &meta.unwind);
+	return snapshot__build(s->agg, s->sym, &meta);
+}
+
+static uint32_t pprof_dir_pid(const struct session *s)	/* the one target's pid; 0 = "all" */
+{
+	return s->ntargets == 1 ? (uint32_t)s->targets[0].pid : 0;
+}
+
+/* Opened before anything is traced, so a taken port or a missing directory stops us early. */
+static int exports_open(struct session *s)
+{
+	const struct env *env = s->env;
+
+	if (env->metrics && metrics__listen(&s->metrics, env->metrics, env->metrics_top))
+		return MT_EXIT_FAIL;
+	if (env->pprof_dir && pprof_dir__open(&s->pdir, env->pprof_dir, env->pprof_every))
+		return MT_EXIT_FAIL;
+	return 0;
+}
+
+/* Scrapes and periodic profiles: each builds its own snapshot, only when one is asked for. */
+static void exports_tick(struct session *s)
+{
+	metrics__service(s->metrics, snapshot_now, s);
+	if (pprof_dir__due(s->pdir)) {
+		struct mt_snapshot *snap = snapshot_now(s);
+
+		pprof_dir__write(s->pdir, snap, pprof_dir_pid(s));
+		snapshot__free(snap);
+	}
+}
+
+static int poll_loop(struct session *s)
+{
+	while (!should_stop(s)) {
+		/* Short with the live view, so keys are answered while events keep draining. */
+		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
+
+		if (n == 0)	/* faults and small batches wake nobody: take what came meanwhile */
+			n = ring_buffer__consume(s->rb);
+		unwind__service(s->unw);	/* tables for objects met without one (dlopen) */
+		if (recorder__due(s->rec))
+			record_tick(s);
+		if (n < 0 && n != -EINTR) {
+			mt_err(NULL, "failed to read events: %s", strerror(-n));
+			return MT_EXIT_FAIL;
+		}
+		series__tick(s->series, s->agg, mt_now_ns());
+		if (s->live)
+			live_tick(s);
+		exports_tick(s);
+	}
+	return 0;
+}
+
+/*
+ * Take in what the probes sent and mark who exited. The probes stay attached until the outputs
+ * are written: detaching waits for an RCU grace period per uprobe (about 60 ms each on a
+ * virtualized machine), and the report should not wait for that. Later events are not read.
+ */
+static void finish(struct session *s, struct mt_snapshot **snap)
+{
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->series,
+				      .py = s->py,
+				      .min_bytes = s->env->min_bytes };
+
+	for (int i = 0; i < s->ntargets; i++)
+		if (!s->targets[i].exited)
+			capture_process(s, &s->targets[i]);
+	s->drain_until_ns = mt_now_ns() + 3000000000ull;
+	ring_buffer__consume(s->rb);
+	probe__losses(s->probe, meta.loss);
+	probe__log_stats(s->probe);
+	unwind__stats(s->unw, &meta.unwind);
+	target__reap(s->targets, s->ntargets, NULL, NULL);
+	for (int i = 0; i < s->ntargets; i++)
+		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
+	meta.now_ns = mt_now_ns();
+	if (s->faults)
+		meta.resident = s->res;
+	if (s->bad_events)
+		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
+	recorder__finish(s->rec, s->agg, s->sym, &meta);
+	if (s->system && system__forgotten(s->system))
+		mt_warn("%llu ended processes left out to bound memory (their bytes are in the totals)",
+			(unsigned long long)system__forgotten(s->system));
+	*snap = snapshot__build(s->agg, s->sym, &meta);
+}
+
+/*
+ * What memtrace itself cost, apart from the traced processes (the bench reads this with -v).
+ * Peak RSS includes the ring buffer, mapped twice; RssAnon at the end is the daemon's own heap.
+ */
+static void log_own_cost(const struct session *s)
+{
+	long anon_kib = -1;
+	char line[128];
+	struct rusage ru;
+	FILE *f;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return;
+	f = fopen("/proc/self/status", "re");
+	while (f && fgets(line, sizeof(line), f) && sscanf(line, "RssAnon: %ld", &anon_kib) != 1)
+		;
+	if (f)
+		fclose(f);
+	mt_debug("own cost: events=%llu user_s=%.3f sys_s=%.3f maxrss_kib=%ld rss_anon_kib=%ld",
+		 (unsigned long long)s->events, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss, anon_kib);
+}
+
+static int preflight(void)
+{
+	if (!kfeat__privileged()) {
+		mt_err("run it as root, or with sudo", "memtrace needs CAP_BPF and CAP_PERFMON");
+		return MT_EXIT_ENV;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		mt_err("memtrace needs a kernel built with CONFIG_DEBUG_INFO_BTF=y",
+		       "this kernel has no BTF (/sys/kernel/btf/vmlinux)");
+		return MT_EXIT_ENV;
+	}
+	return 0;
+}
+
+static int cmd_status(struct session *s, int rc)
+{
+	struct target *t = &s->targets[0];
+	int st;
+
+	if (!s->env->cmd || !s->ntargets)
+		return rc;
+	target__detach(t);
+	if (!t->exited)
+		mt_debug("waiting for %s (pid %d) to finish", t->comm, t->pid);
+	st = target__wait(t, &forward_signal);
+	return rc ? rc : st;	/* memtrace's own failure wins over the command's status */
+}
+
+/* -a: probes on every allocator object, and page-fault events on every CPU. */
+static int start_all(struct session *s)
+{
+	s->system = system__start(s->probe, s->agg, s->sym, s->series, s->faults ? s->res : NULL);
+	if (!s->system)
+		return MT_EXIT_ENV;
+	return s->faults && faults__attach_all(s->probe) ? MT_EXIT_FAIL : 0;
+}
+
+static int load(struct session *s)
+{
+	struct probe_opts o = { .unwind_mode = s->env->unwind, .faults = s->env->faults,
+				.all = s->env->all, .comm = s->env->comm };
+	int err;
+
+	if (s->env->cgroup && system__cgroup(s->env->cgroup, &o.cgroup_id, &o.cgroup_level))
+		return -ENOENT;
+	err = probe__load(&s->probe, &o);
+	if (!err)	/* the kernel decides what loaded: the walker, and whether faults did */
+		s->faults = probe__loaded(s->probe)->faults;
+	return err;
+}
+
+int trace__run(const struct env *env)
+{
+	struct session s = { .env = env };
+	struct mt_snapshot *snap = NULL;
+	int rc = preflight();
+
+	if (rc)
+		return rc;
+	install_signals();
+	rc = exports_open(&s);
+	if (rc)
+		goto cleanup;
+	s.agg = agg__new();
+	s.res = resident__new();
+	s.series = series__new();
+	s.sym = sym__new();
+	if (env->record && recorder__open(env->record, s.sym, &s.rec)) {
+		rc = MT_EXIT_FAIL;
+		goto cleanup;
+	}
+	
+	s.cap_targets = MT_MAX_PIDS;
+	s.targets = xcalloc(s.cap_targets, sizeof(*s.targets));
+	if (load(&s)) {
+		rc = MT_EXIT_ENV;	/* this kernel, or this user, cannot trace */
+		goto cleanup;
+	}
+	s.unw = unwind__new(s.probe, probe__loaded(s.probe)->unwind_mode);
+	s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"),
+			    probe__python_on(s.probe));
+	recorder__python(s.rec, s.py);	/* Python frames are recorded by code id, named by it */
+	recorder__series(s.rec, s.series);
+	recorder__resident(s.rec, s.res);
+	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
+	if (!s.rb) {
+		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
+		rc = MT_EXIT_FAIL;
+		goto cleanup;
+	}
+	if (env->follow)
+		s.tree = tree__new(s.probe, s.agg, s.sym);
+	if (env->all)
+		rc = start_all(&s);
+	else
+		rc = env->cmd ? start_command(&s) : attach_pids(&s);
+	if (rc)
+		goto cleanup;
+	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
+	probe__start(s.probe);
+	recorder__start(s.rec, s.agg, s.start_ns);
+	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
+		announce(&s);
+	if (env->live)
+		s.live = live__open(env->interval);
+	rc = poll_loop(&s);
+	live__close(s.live);	/* the terminal is restored before the report goes to it */
+	s.live = NULL;
+	finish(&s, &snap);
+	if (output__write_all(env, snap) && !rc)
+		rc = MT_EXIT_FAIL;
+	if (s.pdir)	/* the last profile: what was outstanding at the end */
+		pprof_dir__write(s.pdir, snap, pprof_dir_pid(&s));
+	if (recorder__close(s.rec) && !rc)
+		rc = MT_EXIT_FAIL;
+	s.rec = NULL;
+	ring_buffer__free(s.rb);
+	s.rb = NULL;
+	probe__destroy(s.probe);	/* before waiting for the command: it stops paying for probes */
+	s.probe = NULL;
+	rc = cmd_status(&s, rc);
+	log_own_cost(&s);
+cleanup:
+	live__close(s.live);
+	metrics__close(s.metrics);
+	pprof_dir__free(s.pdir);
+	if (rc && !snap)
+		for (int i = 0; i < s.ntargets; i++)
+			target__detach(&s.targets[i]);
+	snapshot__free(snap);
+	recorder__close(s.rec);
+	ring_buffer__free(s.rb);
+	unwind__free(s.unw);
+	probe__destroy(s.probe);
+	sym__free(s.sym);
+	resident__free(s.res);	/* after the snapshot: its file paths are the resident's */
+	series__free(s.series);
+	pytrace__free(s.py);
+	agg__free(s.agg);
+	tree__free(s.tree);
+	system__free(s.system);
+	free(s.targets);
+	return rc;
+}

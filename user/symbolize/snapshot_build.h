@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Turns the aggregated state into an immutable, symbolized snapshot. */
+#ifndef MT_SNAPSHOT_BUILD_H
+#define MT_SNAPSHOT_BUILD_H
+
+#include "model/aggregate.h"
+#include "symbolize/pytrace.h"
+#include "model/snapshot.h"
+#include "symbolize/symbolize.h"
+
+struct resident;
+struct series;
+
+/* Replay: a CPython process as its recording described it. */
+struct snapshot_py {
+	uint32_t pid;
+	struct mt_py_info info;
+};
+
+struct snapshot_meta {
+	uint64_t start_ns, now_ns;
+	uint64_t loss[MT_LOSS__COUNT];
+	const struct resident *resident;	/* page faults; NULL when not traced */
+	const struct series *series;		/* memory over time; NULL when not sampled */
+	struct mt_unwind_stats unwind;
+	const struct pytrace *py;	/* NULL: no Python frames to name, or (replay) named by the
+					 * symbolizer from the recorded symbols */
+	const struct snapshot_py *py_recorded;	/* replay: the CPython processes, when py is NULL */
+	size_t npy_recorded;
+	uint64_t min_bytes;		/* processes holding less (heap + mmap) are left out */
+};
+
+struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
+				    const struct snapshot_meta *meta);
+void snapshot__free(struct mt_snapshot *s);
+
+/*
+ * Symbolize n captured addresses (innermost first); *site is the first frame outside allocator
+ * and C library plumbing. first_is_ip: frames[0] is where the thread was (a faulting
+ * instruction), not a return address. Free the result.
+ */
+const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, const uint64_t *frames,
+					uint32_t n, bool first_is_ip, int *site);
+
+#endif
