@@ -210,4 +210,4 @@ clean:
 	rm -rf $(OUT)
 
 .PHONY: all test fuzz bench vmtest install format clean
--include $(shell find $(OUT) -name '*.d' 2>/dev/null)
+-include $(shell find $(OUT) -path $(OUT)/vm -prune -o -name '*.d' -print 2>/dev/null)

@@ -29,6 +29,12 @@ static inline __u64 mt_py_frame(__u64 code, __u64 instr, int entry)
 	       ((code >> 3) & MT_PY_CODE_MASK);
 }
 
+/* Is this entry of frames[] a Python frame (not a native return address)? */
+static inline int mt_py_is_frame(__u64 addr)
+{
+	return (addr & MT_PY_TAG) != 0;
+}
+
 #define MT_PY_NONE 0xffff	/* an offset this interpreter version does not have */
 
 /* Where to find the current thread's Python stack in one process: filled in by user space. */

@@ -18,7 +18,7 @@ rm "$TMP/leaky"
 "$MEMTRACE" report "$TMP/run.mtr" --json "$TMP/replay.json" --folded "$TMP/replay.folded" \
 	--pprof "$TMP/replay.pb.gz" --flamegraph "$TMP/replay.html" -o "$TMP/replay.txt" 2>"$TMP/err"
 is "$?" 0 "report exits 0"
-is_empty "$(cat "$TMP/err")" "and says nothing on stderr"
+is_empty "$(grep -v '^memtrace: warning: .* on this kernel' "$TMP/err")" "and says nothing on stderr (but what this kernel lacks)"
 for f in json folded pb.gz html; do
 	nonempty "$TMP/live.$f" && cmp "$TMP/live.$f" "$TMP/replay.$f"; ok $? "live and replayed $f are byte-identical"
 done

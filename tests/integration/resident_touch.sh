@@ -15,7 +15,9 @@ kernel_bytes() { echo $(($(awk -v f="$1" '$1 == f { print $2 }' "$TMP/stdout") *
 thp=$(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null)
 # The kernel's RssAnon: exact since 6.2 (per-cpu counters summed); before, each thread kept its
 # own count and folded it in every 64 faults (SPLIT_RSS_COUNTING), so /proc lags by up to 64 pages.
-IFS=. read -r kmaj kmin _ < <(uname -r)
+kver=$(uname -r)
+kmaj=${kver%%.*} kmin=${kver#*.}
+kmin=${kmin%%[!0-9]*}
 lag=0
 [ "$kmaj" -lt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -lt 2 ]; } && lag=$((64 * 4096))
 as_kernel() {	# got kernel desc: the same, within the lag of a kernel before 6.2

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/diff.h"
+#include "present/diff.h"
+#include "session/diff.h"
 #include "tap.h"
 
 static void add(struct diff *d, int side, enum mt_kind kind, const char *site, const char *caller,

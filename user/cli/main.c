@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "session/check.h"
-#include "model/diff.h"
+#include "session/diff.h"
 #include "session/env.h"
 #include "present/metrics.h"
 #include "probe/probesite.h"

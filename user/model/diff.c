@@ -1,19 +1,16 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * memtrace diff: stacks of two runs matched by name, their outstanding bytes and blocks
- * compared, the largest change first. A stack is "new" when BEFORE held nothing there and AFTER
- * does, "vanished" the other way round, else it "grew" or "shrank" (by bytes, then blocks).
+ * Two runs compared: stacks matched by name (never by address), their outstanding bytes and
+ * blocks side by side, the largest change first.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/diff.h"
-#include "present/flamegraph.h"
 #include "lib/htab.h"
-#include "lib/json.h"
 #include "lib/util.h"
+#include "model/diff.h"
 
 struct diff *diff__new(void)
 {
@@ -98,19 +95,18 @@ void diff__add(struct diff *d, int side, enum mt_kind kind, char **labels, uint3
 	st->blocks[side] += blocks;
 }
 
-static int64_t delta(const uint64_t v[2]) { return (int64_t)(v[1] - v[0]); }
 static uint64_t magnitude(int64_t v) { return v < 0 ? -(uint64_t)v : (uint64_t)v; }
 
 static int by_change(const void *x, const void *y)
 {
 	const struct diff_stack *a = *(const struct diff_stack *const *)x;
 	const struct diff_stack *b = *(const struct diff_stack *const *)y;
-	uint64_t ma = magnitude(delta(a->bytes)), mb = magnitude(delta(b->bytes));
+	uint64_t ma = magnitude(diff__delta(a->bytes)), mb = magnitude(diff__delta(b->bytes));
 
 	if (ma != mb)
 		return ma < mb ? 1 : -1;
-	ma = magnitude(delta(a->blocks));
-	mb = magnitude(delta(b->blocks));
+	ma = magnitude(diff__delta(a->blocks));
+	mb = magnitude(diff__delta(b->blocks));
 	if (ma != mb)
 		return ma < mb ? 1 : -1;
 	return strcmp(a->key, b->key);
@@ -122,249 +118,71 @@ size_t diff__changed(const struct diff *d, const struct diff_stack ***out)
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->n; i++)
-		if (delta(d->stacks[i].bytes) || delta(d->stacks[i].blocks))
+		if (diff__delta(d->stacks[i].bytes) || diff__delta(d->stacks[i].blocks))
 			v[n++] = &d->stacks[i];
 	qsort(v, n, sizeof(*v), by_change);
 	*out = v;
 	return n;
 }
 
-static const char *status(const struct diff_stack *st)
+static const char *base(const char *path)
 {
-	bool had = st->bytes[0] || st->blocks[0], has = st->bytes[1] || st->blocks[1];
+	const char *b = strrchr(path, '/');
 
-	if (!had && has)
-		return "new";
-	if (had && !has)
-		return "vanished";
-	if (delta(st->bytes) != 0)
-		return delta(st->bytes) > 0 ? "grew" : "shrank";
-	return delta(st->blocks) > 0 ? "grew" : "shrank";
-}
-
-struct counts {
-	size_t grew, shrank, new_, vanished, unchanged;
-};
-
-static struct counts count(const struct diff *d)
-{
-	struct counts c = { 0 };
-
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diff_stack *st = &d->stacks[i];
-		const char *s = status(st);
-
-		if (!delta(st->bytes) && !delta(st->blocks))
-			c.unchanged++;
-		else if (!strcmp(s, "new"))
-			c.new_++;
-		else if (!strcmp(s, "vanished"))
-			c.vanished++;
-		else if (!strcmp(s, "grew"))
-			c.grew++;
-		else
-			c.shrank++;
-	}
-	return c;
-}
-
-int diff__text(const struct diff *d, const char *before, const char *after, int top, FILE *f)
-{
-	const struct diff_stack **v;
-	size_t n = diff__changed(d, &v);
-	struct counts c = count(d);
-
-	fprintf(f, "memtrace diff: %s -> %s\n", before, after);
-	fprintf(f, "outstanding: %" PRIu64 " B in %" PRIu64 " blocks -> %" PRIu64 " B in %" PRIu64
-		   " blocks: %+" PRId64 " B, %+" PRId64 " blocks\n",
-		d->bytes[0], d->blocks[0], d->bytes[1], d->blocks[1], delta(d->bytes), delta(d->blocks));
-	fprintf(f, "stacks: %zu grew, %zu shrank, %zu new, %zu vanished, %zu unchanged\n", c.grew,
-		c.shrank, c.new_, c.vanished, c.unchanged);
-	if (n)
-		fprintf(f, "\n%12s %9s %12s %12s  %-8s %s\n", "bytes", "blocks", "before", "after",
-			"status", "stack (call site first)");
-	for (size_t i = 0; i < n && i < (size_t)top; i++) {
-		const struct diff_stack *st = v[i];
-
-		fprintf(f, "%+12" PRId64 " %+9" PRId64 " %12" PRIu64 " %12" PRIu64 "  %-8s %s",
-			delta(st->bytes), delta(st->blocks), st->bytes[0], st->bytes[1], status(st),
-			st->kind == MT_KIND_MMAP ? "[mmap] " : "");
-		for (uint32_t k = 0; k < st->nlabels; k++)
-			fprintf(f, "%s%s", k ? " < " : "", st->labels[k]);
-		fputc('\n', f);
-	}
-	if (n > (size_t)top)
-		fprintf(f, "... and %zu more (-n to show more, --json for all)\n", n - (size_t)top);
-	free(v);
-	return ferror(f) ? -EIO : 0;
-}
-
-static void json_side(struct json *j, const char *key, const uint64_t v[2])
-{
-	char k[32];
-
-	snprintf(k, sizeof(k), "before_%s", key);
-	json__u64(j, k, v[0]);
-	snprintf(k, sizeof(k), "after_%s", key);
-	json__u64(j, k, v[1]);
-	snprintf(k, sizeof(k), "delta_%s", key);
-	json__int(j, k, delta(v));
-}
-
-int diff__json(const struct diff *d, const char *before, const char *after, FILE *f)
-{
-	const struct diff_stack **v;
-	size_t n = diff__changed(d, &v);
-	struct counts c = count(d);
-	struct json j;
-
-	json__init(&j, f, true);
-	json__begin_object(&j, NULL);
-	json__str(&j, "tool", "memtrace");
-	json__str(&j, "kind", "diff");
-	json__u64(&j, "schema_version", 1);
-	json__str(&j, "before", before);
-	json__str(&j, "after", after);
-	json__begin_object(&j, "summary");
-	json_side(&j, "bytes", d->bytes);
-	json_side(&j, "blocks", d->blocks);
-	json__u64(&j, "grew", c.grew);
-	json__u64(&j, "shrank", c.shrank);
-	json__u64(&j, "new", c.new_);
-	json__u64(&j, "vanished", c.vanished);
-	json__u64(&j, "unchanged", c.unchanged);
-	json__end_object(&j);
-	json__begin_array(&j, "stacks");
-	for (size_t i = 0; i < n; i++) {
-		json__begin_object(&j, NULL);
-		json__str(&j, "status", status(v[i]));
-		json__str(&j, "kind", mt_kind_name(v[i]->kind));
-		json_side(&j, "bytes", v[i]->bytes);
-		json_side(&j, "blocks", v[i]->blocks);
-		json__begin_array(&j, "frames");
-		for (uint32_t k = 0; k < v[i]->nlabels; k++)
-			json__str(&j, NULL, v[i]->labels[k]);
-		json__end_array(&j);
-		json__end_object(&j);
-	}
-	json__end_array(&j);
-	json__end_object(&j);
-	free(v);
-	return ferror(f) ? -EIO : 0;
-}
-
-static int by_key(const void *x, const void *y)
-{
-	return strcmp((*(const struct diff_stack *const *)x)->key,
-		      (*(const struct diff_stack *const *)y)->key);
-}
-
-int diff__folded(const struct diff *d, FILE *f)
-{
-	const struct diff_stack **v = xcalloc(d->n, sizeof(*v));
-	size_t n = 0;
-
-	for (size_t i = 0; i < d->n; i++)
-		if (d->stacks[i].bytes[0] || d->stacks[i].bytes[1])
-			v[n++] = &d->stacks[i];
-	qsort(v, n, sizeof(*v), by_key);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s %" PRIu64 " %" PRIu64 "\n", v[i]->key, v[i]->bytes[0], v[i]->bytes[1]);
-	free(v);
-	return ferror(f) ? -EIO : 0;
+	return b ? b + 1 : path;
 }
 
 /*
- * The flame graph presenter draws snapshots: this one is made up. One process, "growth", whose
- * stacks hold what grew as outstanding (the page's default view) and AFTER's outstanding as
- * allocated, so both the change and its context are a click apart.
+ * Source files by base name: two builds of one program in two directories still match. An
+ * address is never part of a label: without a module it becomes "[unknown]".
  */
-int diff__flamegraph(const struct diff *d, FILE *f)
+char *diff__label(const char *function, const char *file, int line, const char *module,
+		  uint64_t module_offset)
 {
-	struct mt_stack *stacks = xcalloc(d->n, sizeof(*stacks));
-	struct mt_proc proc = { .comm = "growth", .stacks = stacks };
-	struct mt_snapshot snap = { .nprocs = 1, .procs = &proc };
-	int err;
+	if (function && file)
+		return xasprintf("%s (%s:%d)", function, base(file), line);
+	if (function)
+		return xstrdup(function);
+	if (module)
+		return xasprintf("%s+0x%" PRIx64, base(module), module_offset);
+	return xstrdup("[unknown]");
+}
 
-	for (size_t i = 0; i < d->n; i++) {
-		const struct diff_stack *st = &d->stacks[i];
-		struct mt_frame *fr = xcalloc(st->nlabels, sizeof(*fr));
-		struct mt_stack *ms = &stacks[proc.nstacks++];
+uint32_t diff__first_frame(int site, uint32_t nframes)
+{
+	return site > 0 && (uint32_t)site < nframes ? (uint32_t)site : 0;
+}
 
-		for (uint32_t k = 0; k < st->nlabels; k++)
-			fr[k].function = st->labels[k];
-		*ms = (struct mt_stack){ .id = (uint32_t)i, .kind = st->kind, .nframes = st->nlabels,
-					 .frames = fr, .allocated_bytes = st->bytes[1],
-					 .allocations = st->blocks[1] };
-		if (delta(st->bytes) > 0) {
-			ms->outstanding_bytes = (uint64_t)delta(st->bytes);
-			ms->outstanding_allocations = delta(st->blocks) > 0 ? (uint64_t)delta(st->blocks) : 0;
+void diff__add_owned(struct diff *d, int side, enum mt_kind kind, char **labels, uint32_t n,
+		       uint64_t bytes, uint64_t blocks)
+{
+	diff__add(d, side, kind, labels, n, bytes, blocks);
+	for (uint32_t i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
+}
+
+void diff__add_snapshot(struct diff *d, int side, const struct mt_snapshot *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++) {
+		for (size_t k = 0; k < s->procs[i].nstacks; k++) {
+			const struct mt_stack *st = &s->procs[i].stacks[k];
+			uint32_t first = diff__first_frame(st->site, st->nframes), n = st->nframes - first;
+			char **labels = xcalloc(n, sizeof(*labels));
+
+			for (uint32_t f = 0; f < n; f++) {
+				const struct mt_frame *fr = &st->frames[first + f];
+
+				labels[f] = diff__label(fr->function, fr->file, fr->line,
+							fr->mapping ? fr->mapping->path : NULL,
+							fr->module_offset);
+			}
+			diff__add_owned(d, side, st->kind, labels, n, st->outstanding_bytes,
+				   st->outstanding_allocations);
 		}
 	}
-	err = flamegraph__write(&snap, f);
-	for (size_t i = 0; i < proc.nstacks; i++)
-		free((void *)stacks[i].frames);
-	free(stacks);
-	return err;
-}
-
-/* Each output asked for, to its file ("-" = stdout); the text table goes to -o or stdout. */
-static int write_to(const char *path, const char *what, const struct env *env, const struct diff *d,
-		    int (*write)(const struct env *, const struct diff *, FILE *))
-{
-	bool std = !strcmp(path, "-");
-	FILE *f = std ? stdout : fopen(path, "we");
-	int err;
-
-	if (!f) {
-		mt_err("check the directory exists and is writable", "cannot write %s to %s: %s", what,
-		       path, strerror(errno));
-		return -errno;
+	for (int k = 0; k < MT_KIND__COUNT; k++) {
+		d->bytes[side] += s->total[k].outstanding_bytes;
+		d->blocks[side] += s->total[k].outstanding_allocations;
 	}
-	err = write(env, d, f);
-	if (std ? fflush(f) : fclose(f))
-		err = err ?: -EIO;
-	if (err)
-		mt_err(NULL, "failed to write %s to %s", what, path);
-	return err;
-}
-
-static int w_text(const struct env *e, const struct diff *d, FILE *f) { return diff__text(d, e->before, e->after, e->top, f); }
-static int w_json(const struct env *e, const struct diff *d, FILE *f) { return diff__json(d, e->before, e->after, f); }
-static int w_folded(const struct env *e, const struct diff *d, FILE *f) { return diff__folded(d, f); }
-static int w_flame(const struct env *e, const struct diff *d, FILE *f) { return diff__flamegraph(d, f); }
-
-static int write_outputs(const struct env *env, const struct diff *d)
-{
-	int err = 0;
-
-	if (env->json && write_to(env->json, "diff JSON", env, d, w_json))
-		err = -1;
-	if (env->folded && write_to(env->folded, "differential folded stacks", env, d, w_folded))
-		err = -1;
-	if (env->flamegraph && write_to(env->flamegraph, "differential flame graph", env, d, w_flame))
-		err = -1;
-	if (write_to(env->output ? env->output : "-", "diff table", env, d, w_text))
-		err = -1;
-	return err;
-}
-
-int diff__run(const struct env *env)
-{
-	struct diff *d = diff__new();
-	int rc = 0;
-
-	if (diff__load(d, 0, env->before) || diff__load(d, 1, env->after)) {
-		diff__free(d);
-		return MT_EXIT_DATA;
-	}
-	if (write_outputs(env, d))
-		rc = MT_EXIT_FAIL;
-	if (!rc && env->fail_if_grows >= 0 && delta(d->bytes) > env->fail_if_grows) {
-		mt_err(NULL, "outstanding memory grew by %" PRId64 " B, more than the %lld B allowed by --fail-if-grows",
-		       delta(d->bytes), env->fail_if_grows);
-		rc = MT_EXIT_GREW;
-	}
-	diff__free(d);
-	return rc;
 }

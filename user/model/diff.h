@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* memtrace diff: two runs (recordings or JSON reports) compared stack by stack. */
-#ifndef MT_DIFF_H
-#define MT_DIFF_H
+/* Two runs compared stack by stack: the model of memtrace diff. */
+#ifndef MT_MODEL_DIFF_H
+#define MT_MODEL_DIFF_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "session/env.h"
 #include "model/snapshot.h"
 
 /*
@@ -36,22 +35,17 @@ void diff__add(struct diff *d, int side, enum mt_kind kind, char **labels, uint3
 /* A frame's label for matching: "fn (file.c:12)", "fn", "module+0x1f0" or "[unknown]"; malloc'd. */
 char *diff__label(const char *function, const char *file, int line, const char *module,
 		  uint64_t module_offset);
+/* The same, taking the labels and each string in them (freed here). */
+void diff__add_owned(struct diff *d, int side, enum mt_kind kind, char **labels, uint32_t n,
+		     uint64_t bytes, uint64_t blocks);
+/* Where a stack's own frames begin: its call site, when it has one in range. */
+uint32_t diff__first_frame(int site, uint32_t nframes);
 /* Add every stack and the totals of a snapshot, or of a whole input file, as run side. */
 void diff__add_snapshot(struct diff *d, int side, const struct mt_snapshot *s);
-/* 0, or -errno having said what is wrong with the file and where. */
-int diff__load(struct diff *d, int side, const char *path);
 
 /* Changed stacks sorted by the largest change first; returns how many (into *out, malloc'd). */
 size_t diff__changed(const struct diff *d, const struct diff_stack ***out);
-
-int diff__text(const struct diff *d, const char *before, const char *after, int top, FILE *f);
-int diff__json(const struct diff *d, const char *before, const char *after, FILE *f);
-/* difffolded.pl's format, which flamegraph.pl draws as a differential graph: "stack BEFORE AFTER". */
-int diff__folded(const struct diff *d, FILE *f);
-/* The flame graph page: outstanding view = growth, allocated view = AFTER's outstanding. */
-int diff__flamegraph(const struct diff *d, FILE *f);
-
-/* memtrace diff BEFORE AFTER: an exit status (6 when it grew more than --fail-if-grows). */
-int diff__run(const struct env *env);
+/* AFTER's value less BEFORE's. */
+static inline int64_t diff__delta(const uint64_t v[2]) { return (int64_t)(v[1] - v[0]); }
 
 #endif

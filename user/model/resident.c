@@ -10,7 +10,6 @@
 #include "lib/htab.h"
 #include "lib/procmaps.h"
 #include "model/resident.h"
-#include "symbolize/snapshot_build.h"
 #include "lib/util.h"
 
 _Static_assert(MT_MAP__COUNT <= 8, "struct mt_resident.by_map holds 8 kinds");
@@ -392,8 +391,7 @@ static int file_order(const void *x, const void *y)
 	return c ? c : strcmp(a->path, b->path);
 }
 
-void resident__fill(const struct resident *r, struct symbolizer *sym, uint32_t pid,
-		    struct mt_resident *out)
+void resident__fill(const struct resident *r, uint32_t pid, struct mt_resident *out)
 {
 	const struct res_proc *p = find_proc(r, pid);
 	struct mt_fault_stack *stacks;
@@ -418,7 +416,7 @@ void resident__fill(const struct resident *r, struct symbolizer *sym, uint32_t p
 		st->map = rs->map;
 		st->faults = rs->faults;
 		st->nframes = rs->nframes;
-		st->frames = snapshot__frames(sym, pid, rs->frames, rs->nframes, true, &st->site);
+		st->addrs = rs->frames;
 		n++;
 	}
 	qsort(stacks, n, sizeof(*stacks), stack_order);
@@ -434,11 +432,3 @@ void resident__fill(const struct resident *r, struct symbolizer *sym, uint32_t p
 	out->nfiles = p->nfiles;
 }
 
-void resident__release(struct mt_resident *res)
-{
-	for (size_t i = 0; i < res->nstacks; i++)
-		free((void *)res->stacks[i].frames);
-	free((void *)res->stacks);
-	free((void *)res->files);
-	memset(res, 0, sizeof(*res));
-}

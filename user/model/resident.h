@@ -9,7 +9,6 @@
 #include "memtrace.h"
 #include "lib/procmaps.h"
 #include "model/snapshot.h"
-#include "symbolize/symbolize.h"
 
 struct resident;
 
@@ -48,9 +47,10 @@ void resident__forget(struct resident *r, uint32_t pid);
 /* Totals over every process. */
 void resident__total(const struct resident *r, struct mt_faults *out);
 
-/* The process's faults, symbolized, for a snapshot; release with resident__release. */
-void resident__fill(const struct resident *r, struct symbolizer *sym, uint32_t pid,
-		    struct mt_resident *out);
-void resident__release(struct mt_resident *res);
+/*
+ * The process's faults for a snapshot, stacks as addresses (the snapshot's builder names them);
+ * snapshot__free gives it back.
+ */
+void resident__fill(const struct resident *r, uint32_t pid, struct mt_resident *out);
 
 #endif

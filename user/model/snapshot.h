@@ -67,7 +67,8 @@ struct mt_fault_stack {
 	uint32_t map;			/* enum mt_map: the kind of mapping touched */
 	struct mt_faults faults;
 	uint32_t nframes;
-	const struct mt_frame *frames;
+	const uint64_t *addrs;		/* the stack as captured, innermost first (the model's) */
+	const struct mt_frame *frames;	/* the same, named (NULL until symbolized) */
 	int site;			/* first frame outside the C library (memset and friends) */
 };
 
@@ -126,6 +127,7 @@ struct mt_proc {
 	const struct mt_sample *samples;	/* oldest first; evenly spaced, coarser on long runs */
 	const struct mt_py_info *python; /* NULL unless the process runs CPython */
 	uint64_t sample_bytes;		/* heap sampled at this mean interval, counts estimated; 0: all */
+	uint64_t rss_bytes;		/* resident now (a live trace's snapshot); 0: unknown */
 };
 
 /* The CFI unwinder's tables (--unwind dwarf|auto): what they cost. Counts are over the trace. */
@@ -157,15 +159,11 @@ static inline uint64_t mt_stack_age_ms(const struct mt_snapshot *s, const struct
 		       (s->now_ns - st->oldest_ts_ns) / 1000000 : 0;
 }
 
+/* Give back what a snapshot owns (symbolize/snapshot_build.c made it). */
+void snapshot__free(struct mt_snapshot *s);
+
 /* The mean sampling interval of the first sampled process; 0 when every process is traced whole. */
 uint64_t mt_snapshot_sample_bytes(const struct mt_snapshot *s);
 
-const char *mt_kind_name(enum mt_kind kind);
-/* The machine-readable name of an enum mt_loss reason (JSON keys, metric labels). */
-const char *mt_loss_key(unsigned int reason);
-/* The same reason in words, for the text report. */
-const char *mt_loss_text(unsigned int reason);
-/* "heap", "anon", "stack", "file" or "unknown" for an enum mt_map. */
-const char *mt_map_name(uint32_t map);
 
 #endif /* MT_SNAPSHOT_H */

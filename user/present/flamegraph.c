@@ -51,7 +51,7 @@ static void stack_json(FILE *f, struct intern *names, const struct mt_proc *p,
 	if (st->kind == MT_KIND_MMAP)
 		fprintf(f, ",%zu", name_index(names, "[mmap]"));
 	for (i = st->nframes; i-- > first;)
-		fprintf(f, ",%zu", name_index(names, label__frame(&st->frames[i], buf, sizeof(buf))));
+		fprintf(f, ",%zu", name_index(names, label__frame(&st->frames[i], LABEL_NAME, buf, sizeof(buf))));
 	fputc(']', f);
 }
 

@@ -70,7 +70,7 @@ static char *stack_path(const struct mt_proc *p, const struct mt_stack *st)
 		fputs(";[mmap]", m);
 	for (i = st->nframes; i-- > first;) {
 		fputc(';', m);
-		put_name(m, label__frame(&st->frames[i], buf, sizeof(buf)));
+		put_name(m, label__frame(&st->frames[i], LABEL_NAME, buf, sizeof(buf)));
 	}
 	fclose(m);
 	return path;

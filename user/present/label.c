@@ -1,30 +1,39 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* How the export presenters name things: frames, kinds, and where a stack's own frames begin. */
+/* How every presenter names things: frames, kinds, losses, mappings, where a stack's own frames begin. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "memtrace.h"
 #include "present/label.h"
 
-const char *label__frame(const struct mt_frame *f, char *buf, size_t size)
+static const char *base(const char *path)
 {
-	const char *path, *base;
+	const char *b = path ? strrchr(path, '/') : NULL;
 
-	if (f->function)
+	return b ? b + 1 : path ? path : "?";
+}
+
+const char *label__frame(const struct mt_frame *f, enum label_style style, char *buf, size_t size)
+{
+	bool mapped = f->mapping && f->mapping->path;
+
+	if (style == LABEL_NAME && f->function)
 		return f->function;
-	if (!f->mapping || !f->mapping->path) {
-		snprintf(buf, size, "0x%" PRIx64, f->addr);
-		return buf;
-	}
-	path = f->mapping->path;
-	base = strrchr(path, '/');
-	snprintf(buf, size, "%s+0x%" PRIx64, base ? base + 1 : path, f->module_offset);
+	if (f->function && f->file)
+		snprintf(buf, size, "%s (%s:%d)", f->function, base(f->file), f->line);
+	else if (f->function)
+		snprintf(buf, size, "%s (%s)", f->function, base(mapped ? f->mapping->path : NULL));
+	else if (mapped)
+		snprintf(buf, size, "%s+0x%" PRIx64, base(f->mapping->path), f->module_offset);
+	else
+		snprintf(buf, size, "%s0x%" PRIx64, style == LABEL_WHERE ? "[unknown] " : "", f->addr);
 	return buf;
 }
 
 const char *label__kind(enum mt_kind kind)
 {
-	/* Our own table: the presenters must not depend on the core's mt_kind_name(). */
 	static const char *const names[MT_KIND__COUNT] = {
 		[MT_KIND_HEAP] = "heap",
 		[MT_KIND_MMAP] = "mmap",
@@ -39,4 +48,42 @@ uint32_t label__first_frame(const struct mt_stack *st)
 	if (st->site < 0 || (uint32_t)st->site >= st->nframes)
 		return 0;
 	return (uint32_t)st->site;
+}
+
+/* Each loss reason's key (JSON, metrics) and its words for the text report. */
+static const struct {
+	const char *key, *text;
+} loss_names[MT_LOSS__COUNT] = {
+	[MT_LOSS_RINGBUF_FULL] = { "ringbuf_full", "ring buffer full" },
+	[MT_LOSS_SCRATCH_FULL] = { "call_table_full", "call not remembered (no per-thread storage)" },
+	[MT_LOSS_STACK] = { "stack_failed", "stack not captured" },
+	[MT_LOSS_STACK_TRUNCATED] = { "stack_truncated", "stack truncated at " MT_STR(MT_MAX_FRAMES) " frames" },
+	[MT_LOSS_NO_ENTRY] = { "return_without_entry", "return without entry" },
+	[MT_LOSS_FAULT_STACK_TRUNCATED] = { "fault_stack_truncated", "page-fault stack truncated at " MT_STR(MT_MAX_FRAMES) " frames" },
+	[MT_LOSS_UNWIND_NO_TABLE] = { "unwind_no_table", "frames without unwind table" },
+	[MT_LOSS_UNWIND_UNSUPPORTED] = { "unwind_unsupported", "frames with unsupported CFI" },
+	[MT_LOSS_UNWIND_READ_FAULT] = { "unwind_read_fault", "frames unreadable" },
+	[MT_LOSS_PY_STACK] = { "python_stack_cut", "Python stack cut by an unreadable frame" },
+	[MT_LOSS_PY_TRUNCATED] = { "python_stack_truncated", "Python stack truncated" },
+	[MT_LOSS_WORK_BUSY] = { "work_busy", "no free per-CPU work record (preempted programs)" },
+};
+
+const char *label__loss_key(unsigned int reason)
+{
+	return reason < MT_LOSS__COUNT && loss_names[reason].key ? loss_names[reason].key : "unknown";
+}
+
+const char *label__loss_text(unsigned int reason)
+{
+	return reason < MT_LOSS__COUNT && loss_names[reason].text ? loss_names[reason].text : "unknown";
+}
+
+const char *label__map(uint32_t map)
+{
+	static const char *const name[MT_MAP__COUNT] = {
+		[MT_MAP_UNKNOWN] = "unknown", [MT_MAP_HEAP] = "heap", [MT_MAP_ANON] = "anon",
+		[MT_MAP_STACK] = "stack", [MT_MAP_FILE] = "file",
+	};
+
+	return map < MT_MAP__COUNT ? name[map] : "unknown";
 }

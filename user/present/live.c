@@ -16,10 +16,9 @@
 #include <ncurses.h>
 
 #include "present/live.h"
-#include "lib/procmaps.h"
 #include "present/live_model.h"
+#include "present/label.h"
 #include "present/report.h"
-#include "symbolize/snapshot_build.h"
 #include "lib/util.h"
 
 #define KEY_POLL_NS (20 * 1000000ull)	/* keys are read at most this often */
@@ -31,7 +30,6 @@ struct live {
 	FILE *tty_in;			/* /dev/tty when stdin is not the terminal */
 	struct live_model *model;
 	struct mt_snapshot *snap;	/* the one on screen; the model borrows it */
-	uint64_t *rss_kb;		/* by process index; 0 = unknown */
 	uint64_t interval_ns, next_ns, next_key_ns;
 	double interval_s;
 	enum live_sort sort;
@@ -173,10 +171,10 @@ static void draw_proc(const struct live *lv, int y, size_t i)
 	struct live_rates r = live_model__rates(lv->model, i);
 	char a[16], b[16], c[16], d[16], e[16], f[16];
 
-	if (p->exited || !lv->rss_kb[i])
+	if (p->exited || !p->rss_bytes)
 		snprintf(c, sizeof(c), "%s", p->exited ? "exited" : "?");
 	else
-		mt_fmt_bytes(lv->rss_kb[i] * 1024, c);
+		mt_fmt_bytes(p->rss_bytes, c);
 	put(y, 0, A_NORMAL, "%7u %-10.10s %10s %10s %10s %7s %7s %10s/s", p->pid, p->comm,
 	    mt_fmt_bytes(h->outstanding_bytes, a), mt_fmt_bytes(h->peak_outstanding_bytes, b), c,
 	    fmt_rate(r.allocs_per_s, d), fmt_rate(r.frees_per_s, e),
@@ -264,7 +262,7 @@ static const char *site_label(const struct mt_stack *st, char *buf, size_t len)
 {
 	if (!st->nframes)
 		return "[stack not captured]";
-	return report__frame_label(&st->frames[st->site], buf, len);
+	return label__frame(&st->frames[st->site], LABEL_WHERE, buf, len);
 }
 
 static void draw_row(const struct live *lv, int y, const struct live_row *r, bool selected)
@@ -295,7 +293,7 @@ static void draw_stack(const struct live_row *r, int y, int end)
 	const struct mt_stack *st = r->stack;
 	char label[512];
 
-	put(y++, 0, A_BOLD, "  stack %u, %s, %u frames%s:", st->id, mt_kind_name(st->kind),
+	put(y++, 0, A_BOLD, "  stack %u, %s, %u frames%s:", st->id, label__kind(st->kind),
 	    st->nframes, r->suspect ? ", suspected leak" : "");
 	for (uint32_t i = 0; i < st->nframes && y < end; i++, y++) {
 		if (y == end - 1 && i + 1 < st->nframes) {
@@ -303,7 +301,7 @@ static void draw_stack(const struct live_row *r, int y, int end)
 			break;
 		}
 		put(y, 0, (int)i == st->site ? A_BOLD : A_NORMAL, "  %s %s",
-		    (int)i == st->site ? "->" : "  ", report__frame_label(&st->frames[i], label, sizeof(label)));
+		    (int)i == st->site ? "->" : "  ", label__frame(&st->frames[i], LABEL_WHERE, label, sizeof(label)));
 	}
 }
 
@@ -445,11 +443,6 @@ void live__show(struct live *lv, struct mt_snapshot *snap)
 	live_model__push(lv->model, snap);
 	lv->snap = snap;
 	snapshot__free(old);
-	free(lv->rss_kb);
-	lv->rss_kb = xcalloc(snap->nprocs + 1, sizeof(*lv->rss_kb));
-	for (size_t i = 0; i < snap->nprocs; i++)
-		if (!snap->procs[i].exited)
-			lv->rss_kb[i] = procmaps__rss_kb((int)snap->procs[i].pid);
 	lv->next_ns = mt_now_ns() + lv->interval_ns;
 	/* The traced command and our own warnings share this terminal: repaint every line. */
 	redrawwin(stdscr);
@@ -550,7 +543,6 @@ void live__close(struct live *lv)
 		fclose(lv->tty_in);
 	live_model__free(lv->model);
 	snapshot__free(lv->snap);
-	free(lv->rss_kb);
 	setlocale(LC_CTYPE, lv->old_ctype);
 	free(lv->old_ctype);
 	free(lv);

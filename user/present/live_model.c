@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "present/live_model.h"
+#include "present/label.h"
 #include "present/report.h"
 #include "lib/util.h"
 
@@ -210,7 +211,7 @@ static bool matches(const struct mt_stack *st, const char *filter)
 	if (!filter || !*filter)
 		return true;
 	for (uint32_t i = 0; i < st->nframes; i++)
-		if (strstr(report__frame_label(&st->frames[i], label, sizeof(label)), filter))
+		if (strstr(label__frame(&st->frames[i], LABEL_WHERE, label, sizeof(label)), filter))
 			return true;
 	return false;
 }

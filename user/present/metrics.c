@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "memtrace.h"
+#include "present/label.h"
 #include "present/metrics.h"
 #include "lib/util.h"
 
@@ -127,7 +128,7 @@ void metrics__format(const struct mt_snapshot *s, const uint64_t *rss_bytes, int
 	put_header(f, "memtrace_lost_events_total", "counter",
 		   "Events the probes could not deliver or complete, by reason.");
 	for (int i = 0; i < MT_LOSS__COUNT; i++)
-		fprintf(f, "memtrace_lost_events_total{reason=\"%s\"} %" PRIu64 "\n", mt_loss_key(i),
+		fprintf(f, "memtrace_lost_events_total{reason=\"%s\"} %" PRIu64 "\n", label__loss_key(i),
 			s->loss[i]);
 	put_header(f, "memtrace_processes", "gauge", "Processes in the trace, exited ones included.");
 	fprintf(f, "memtrace_processes %zu\n", s->nprocs);

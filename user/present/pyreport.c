@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "present/pyreport.h"
-#include "symbolize/pytrace.h"
+#include "python.h"
 #include "lib/util.h"
 
 static const char *const group_names[MT_PY_GROUP__COUNT] = {
@@ -32,7 +32,7 @@ int mt_py_group_parse(const char *s, enum mt_py_group *out)
 
 const char *mt_py_group_name(enum mt_py_group g) { return group_names[g]; }
 
-static bool is_py(const struct mt_frame *f) { return pytrace__is_frame(f->addr); }
+static bool is_py(const struct mt_frame *f) { return mt_py_is_frame(f->addr); }
 
 static const struct mt_frame *innermost(const struct mt_stack *st)
 {

@@ -11,9 +11,6 @@
 int report__text(const struct mt_snapshot *s, FILE *f, int top_n);
 int report__json(const struct mt_snapshot *s, FILE *f);
 
-/* "function (file:line)" or "module+0xoff" for a frame, into buf. */
-const char *report__frame_label(const struct mt_frame *fr, char *buf, size_t len);
-
 /* The memory sections of a process (report_memory.c): resident, peak, timeline. */
 void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_proc *p, int top_n);
 void report__json_memory(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p);

@@ -6,6 +6,7 @@
 #include "lib/json.h"
 #include "memtrace.h"
 #include "present/pyreport.h"
+#include "present/label.h"
 #include "present/report.h"
 
 static void summary(struct json *j, const char *key, const struct mt_summary *m)
@@ -43,7 +44,7 @@ static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_s
 {
 	json__begin_object(j, NULL);
 	json__u64(j, "id", st->id);
-	json__str(j, "kind", mt_kind_name(st->kind));
+	json__str(j, "kind", label__kind(st->kind));
 	json__u64(j, "outstanding_bytes", st->outstanding_bytes);
 	json__u64(j, "outstanding_allocations", st->outstanding_allocations);
 	json__u64(j, "allocated_bytes", st->allocated_bytes);
@@ -110,7 +111,7 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 	json__double(&j, "duration_s", (s->now_ns - s->start_ns) / 1e9);
 	json__begin_object(&j, "lost_events_by_reason");
 	for (int i = 0; i < MT_LOSS__COUNT; i++)
-		json__u64(&j, mt_loss_key(i), s->loss[i]);
+		json__u64(&j, label__loss_key(i), s->loss[i]);
 	json__end_object(&j);
 	unwind(&j, &s->unwind);
 	json__begin_array(&j, "processes");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "memtrace.h"
+#include "present/label.h"
 #include "present/report.h"
 #include "lib/util.h"
 
@@ -45,7 +46,7 @@ static const char *site_label(const struct mt_frame *frames, uint32_t n, int sit
 {
 	if (!n)
 		return "[stack not captured]";
-	return report__frame_label(&frames[site], buf, len);
+	return label__frame(&frames[site], LABEL_WHERE, buf, len);
 }
 
 /* ---- text ---- */
@@ -76,7 +77,7 @@ void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_p
 	at_peak = report__stacks_at_peak(p, &n);
 	for (size_t i = 0; i < n && (int)i < top_n && i < 5; i++)
 		fprintf(f, "  at peak: %s %s by %s\n", mt_fmt_bytes(at_peak[i]->peak_bytes, a),
-			mt_kind_name(at_peak[i]->kind),
+			label__kind(at_peak[i]->kind),
 			site_label(at_peak[i]->frames, at_peak[i]->nframes, at_peak[i]->site, label,
 				   sizeof(label)));
 	free(at_peak);
@@ -87,7 +88,7 @@ void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_p
 	for (int m = 0; m < MT_MAP__COUNT; m++) {
 		if (!r->by_map[m].minor && !r->by_map[m].major)
 			continue;
-		fprintf(f, "  %-7s ", mt_map_name(m));
+		fprintf(f, "  %-7s ", label__map(m));
 		faults_line(f, "+", &r->by_map[m]);
 		fputc('\n', f);
 	}
@@ -98,7 +99,7 @@ void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_p
 		const struct mt_fault_stack *st = &r->stacks[i];
 
 		fprintf(f, "  touched +%s (%s) by %s\n", mt_fmt_bytes(st->faults.bytes, a),
-			mt_map_name(st->map), site_label(st->frames, st->nframes, st->site, label,
+			label__map(st->map), site_label(st->frames, st->nframes, st->site, label,
 							 sizeof(label)));
 	}
 }
@@ -133,7 +134,7 @@ static void resident_json(struct json *j, const struct mt_resident *r)
 	json__u64(j, "unsized_faults", r->total.unsized);
 	json__begin_object(j, "by_mapping");
 	for (int m = 0; m < MT_MAP__COUNT; m++)
-		faults_json(j, mt_map_name(m), &r->by_map[m]);
+		faults_json(j, label__map(m), &r->by_map[m]);
 	json__end_object(j);
 	json__begin_array(j, "files");
 	for (size_t i = 0; i < r->nfiles; i++) {
@@ -151,7 +152,7 @@ static void resident_json(struct json *j, const struct mt_resident *r)
 
 		json__begin_object(j, NULL);
 		json__u64(j, "id", st->id);
-		json__str(j, "mapping", mt_map_name(st->map));
+		json__str(j, "mapping", label__map(st->map));
 		json__u64(j, "minor_faults", st->faults.minor);
 		json__u64(j, "major_faults", st->faults.major);
 		json__u64(j, "bytes", st->faults.bytes);
@@ -180,7 +181,7 @@ static void peak_json(struct json *j, const struct mt_snapshot *s, const struct 
 	for (size_t i = 0; i < n; i++) {
 		json__begin_object(j, NULL);
 		json__u64(j, "id", at_peak[i]->id);
-		json__str(j, "kind", mt_kind_name(at_peak[i]->kind));
+		json__str(j, "kind", label__kind(at_peak[i]->kind));
 		json__u64(j, "bytes", at_peak[i]->peak_bytes);
 		json__u64(j, "allocations", at_peak[i]->peak_allocations);
 		frames_json(j, at_peak[i]->frames, at_peak[i]->nframes, at_peak[i]->site);

@@ -5,28 +5,9 @@
 #include <string.h>
 
 #include "memtrace.h"
+#include "present/label.h"
 #include "present/report.h"
 #include "lib/util.h"
-
-static const char *base(const char *path)
-{
-	const char *b = path ? strrchr(path, '/') : NULL;
-
-	return b ? b + 1 : path;
-}
-
-const char *report__frame_label(const struct mt_frame *fr, char *buf, size_t len)
-{
-	if (fr->function && fr->file)
-		snprintf(buf, len, "%s (%s:%d)", fr->function, base(fr->file), fr->line);
-	else if (fr->function)
-		snprintf(buf, len, "%s (%s)", fr->function, base(fr->mapping->path));
-	else if (fr->mapping)
-		snprintf(buf, len, "%s+0x%" PRIx64, base(fr->mapping->path), fr->module_offset);
-	else
-		snprintf(buf, len, "[unknown] 0x%" PRIx64, fr->addr);
-	return buf;
-}
 
 static void summary(FILE *f, const char *title, const struct mt_summary *m)
 {
@@ -49,7 +30,7 @@ static void losses(FILE *f, const struct mt_snapshot *s)
 	for (int i = 0; i < MT_LOSS__COUNT; i++) {
 		if (!s->loss[i])
 			continue;
-		fprintf(f, "%s%s: %" PRIu64, any ? ", " : "lost events: ", mt_loss_text(i), s->loss[i]);
+		fprintf(f, "%s%s: %" PRIu64, any ? ", " : "lost events: ", label__loss_text(i), s->loss[i]);
 		any = true;
 	}
 	fprintf(f, any ? "\n" : "lost events: none\n");
@@ -78,13 +59,13 @@ static void stack(FILE *f, const struct mt_snapshot *s, const struct mt_stack *s
 
 	fprintf(f, "\n#%d  %s in %" PRIu64 " %s blocks, oldest %.1fs, %s allocated in %" PRIu64 " calls\n",
 		rank, mt_fmt_bytes(st->outstanding_bytes, a), st->outstanding_allocations,
-		mt_kind_name(st->kind), mt_stack_age_ms(s, st) / 1000.0,
+		label__kind(st->kind), mt_stack_age_ms(s, st) / 1000.0,
 		mt_fmt_bytes(st->allocated_bytes, b), st->allocations);
 	if (!st->nframes)
 		fprintf(f, "    [stack not captured]\n");
 	for (uint32_t i = 0; i < st->nframes; i++)
 		fprintf(f, "  %s %s\n", (int)i == st->site ? "->" : "  ",
-			report__frame_label(&st->frames[i], label, sizeof(label)));
+			label__frame(&st->frames[i], LABEL_WHERE, label, sizeof(label)));
 }
 
 static const struct mt_snapshot *sort_snap;	/* qsort has no context argument */

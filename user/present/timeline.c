@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "present/label.h"
 #include "present/report.h"
 #include "present/timeline.h"
 #include "lib/util.h"
@@ -231,7 +232,7 @@ static void chain(FILE *f, const struct mt_stack *st)
 
 	for (uint32_t i = st->site + 1; i < st->nframes && i < (uint32_t)st->site + 4; i++) {
 		fputs(" &larr; ", f);
-		xml_text(f, report__frame_label(&st->frames[i], label, sizeof(label)));
+		xml_text(f, label__frame(&st->frames[i], LABEL_WHERE, label, sizeof(label)));
 	}
 }
 
@@ -257,8 +258,8 @@ static void stacks(FILE *f, const struct mt_snapshot *s)
 
 			fprintf(f, "<tr data-bytes=\"%" PRIu64 "\"><td class=\"n\">%s</td><td class=\"n\">%" PRIu64 "</td><td>%s</td><td class=\"site\">",
 				st->peak_bytes, mt_fmt_bytes(st->peak_bytes, b), st->peak_allocations,
-				mt_kind_name(st->kind));
-			xml_text(f, st->nframes ? report__frame_label(&st->frames[st->site], label, sizeof(label))
+				label__kind(st->kind));
+			xml_text(f, st->nframes ? label__frame(&st->frames[st->site], LABEL_WHERE, label, sizeof(label))
 						: "[stack not captured]");
 			fputs("</td><td class=\"chain\">", f);
 			chain(f, st);

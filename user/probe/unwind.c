@@ -48,7 +48,7 @@ struct unwinder {
 	struct htab *by_key;				/* hash of key -> slot + 1 */
 	uint64_t gen;
 	bool warned;
-	struct mt_unwind_stats st;
+	struct unwind_cost st;
 };
 
 static const char *const mode_names[] = {
@@ -421,7 +421,7 @@ void unwind__forget(struct unwinder *u, int pid)
 			drop_user(u, slot, pid);
 }
 
-void unwind__stats(const struct unwinder *u, struct mt_unwind_stats *out)
+void unwind__stats(const struct unwinder *u, struct unwind_cost *out)
 {
 	*out = u->st;
 }

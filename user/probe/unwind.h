@@ -3,9 +3,10 @@
 #ifndef MT_UNWIND_H
 #define MT_UNWIND_H
 
+#include <stdint.h>
+
 #include "memtrace.h"
 #include "probe/probe.h"
-#include "model/snapshot.h"
 
 struct unwinder;
 
@@ -35,6 +36,14 @@ void unwind__service(struct unwinder *u);
 /* pid is gone: drop the tables no traced process maps any more. */
 void unwind__forget(struct unwinder *u, int pid);
 
-void unwind__stats(const struct unwinder *u, struct mt_unwind_stats *out);
+/* What the tables cost, over the trace (the snapshot's mt_unwind_stats says the same). */
+struct unwind_cost {
+	const char *mode;		/* "fp", "dwarf" or "auto" */
+	uint32_t objects, fp_objects, failed_objects;	/* loaded; frame pointers (auto); no .eh_frame */
+	uint64_t rows, bytes, peak_bytes;	/* rows loaded; their BPF memory now and at most */
+	uint64_t load_ns;		/* time spent reading .eh_frame and loading maps */
+};
+
+void unwind__stats(const struct unwinder *u, struct unwind_cost *out);
 
 #endif

@@ -186,7 +186,7 @@ static void stack_symbols(struct recorder *r, uint32_t pid, const uint64_t *fram
 		htab__insert(done, addr + 1, &existed);
 		if (existed)
 			continue;
-		if (!pytrace__is_frame(addr))
+		if (!mt_py_is_frame(addr))
 			sym__resolve(sym, (int)pid, addr, &fr);
 		else if (r->py)	/* by code id, which only this session's Python tracer knows */
 			pytrace__resolve(r->py, addr, &fr);

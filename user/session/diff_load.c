@@ -9,72 +9,11 @@
 #include <string.h>
 
 #include "model/diff.h"
+#include "session/diff.h"
 #include "lib/jsonread.h"
 #include "record/recording.h"
 #include "session/replay.h"
 #include "lib/util.h"
-
-static const char *base(const char *path)
-{
-	const char *b = strrchr(path, '/');
-
-	return b ? b + 1 : path;
-}
-
-/*
- * Source files by base name: two builds of one program in two directories still match. An
- * address is never part of a label: without a module it becomes "[unknown]".
- */
-char *diff__label(const char *function, const char *file, int line, const char *module,
-		  uint64_t module_offset)
-{
-	if (function && file)
-		return xasprintf("%s (%s:%d)", function, base(file), line);
-	if (function)
-		return xstrdup(function);
-	if (module)
-		return xasprintf("%s+0x%" PRIx64, base(module), module_offset);
-	return xstrdup("[unknown]");
-}
-
-static uint32_t first_frame(int site, uint32_t nframes)
-{
-	return site > 0 && (uint32_t)site < nframes ? (uint32_t)site : 0;
-}
-
-static void add_labels(struct diff *d, int side, enum mt_kind kind, char **labels, uint32_t n,
-		       uint64_t bytes, uint64_t blocks)
-{
-	diff__add(d, side, kind, labels, n, bytes, blocks);
-	for (uint32_t i = 0; i < n; i++)
-		free(labels[i]);
-	free(labels);
-}
-
-void diff__add_snapshot(struct diff *d, int side, const struct mt_snapshot *s)
-{
-	for (size_t i = 0; i < s->nprocs; i++) {
-		for (size_t k = 0; k < s->procs[i].nstacks; k++) {
-			const struct mt_stack *st = &s->procs[i].stacks[k];
-			uint32_t first = first_frame(st->site, st->nframes), n = st->nframes - first;
-			char **labels = xcalloc(n, sizeof(*labels));
-
-			for (uint32_t f = 0; f < n; f++) {
-				const struct mt_frame *fr = &st->frames[first + f];
-
-				labels[f] = diff__label(fr->function, fr->file, fr->line,
-							fr->mapping ? fr->mapping->path : NULL,
-							fr->module_offset);
-			}
-			add_labels(d, side, st->kind, labels, n, st->outstanding_bytes,
-				   st->outstanding_allocations);
-		}
-	}
-	for (int k = 0; k < MT_KIND__COUNT; k++) {
-		d->bytes[side] += s->total[k].outstanding_bytes;
-		d->blocks[side] += s->total[k].outstanding_allocations;
-	}
-}
 
 static int load_recording(struct diff *d, int side, FILE *f, const char *path)
 {
@@ -134,7 +73,7 @@ static int json_stack(struct diff *d, int side, const struct jr_value *st, const
 		return bad_report(w, "no frames array");
 	if (site && !jr__u64(site, &s))
 		s = 0;
-	first = first_frame(s > INT32_MAX ? 0 : (int)s, n);
+	first = diff__first_frame(s > INT32_MAX ? 0 : (int)s, n);
 	labels = xcalloc(n - first, sizeof(*labels));
 	for (uint32_t f = first; f < n; f++) {
 		if (frame_label(jr__at(frames, f), &labels[f - first])) {
@@ -144,7 +83,7 @@ static int json_stack(struct diff *d, int side, const struct jr_value *st, const
 			return bad_report(w, "a frame is not an object");
 		}
 	}
-	add_labels(d, side, strcmp(kind, "mmap") ? MT_KIND_HEAP : MT_KIND_MMAP, labels, n - first,
+	diff__add_owned(d, side, strcmp(kind, "mmap") ? MT_KIND_HEAP : MT_KIND_MMAP, labels, n - first,
 		   bytes, blocks);
 	return 0;
 }

@@ -393,6 +393,18 @@ static bool should_stop(struct session *s)
 	return alive == 0;
 }
 
+/* The unwinder's cost, as snapshots carry it. */
+static struct mt_unwind_stats unwind_stats(const struct unwinder *u)
+{
+	struct unwind_cost c;
+
+	unwind__stats(u, &c);
+	return (struct mt_unwind_stats){ .mode = c.mode, .objects = c.objects, .fp_objects = c.fp_objects,
+					 .failed_objects = c.failed_objects, .rows = c.rows,
+					 .bytes = c.bytes, .peak_bytes = c.peak_bytes,
+					 .load_ns = c.load_ns };
+}
+
 static void record_tick(struct session *s)
 {
 	uint64_t loss[MT_LOSS__COUNT];
@@ -408,7 +420,7 @@ static void live_tick(struct session *s)
 		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(),
 					      .series = s->series, .py = s->py,
 					      .resident = s->faults ? s->res : NULL,
-					      .min_bytes = s->env->min_bytes };
+					      .min_bytes = s->env->min_bytes, .rss_now = true };
 
 		probe__losses(s->probe, meta.loss);
 		live__show(s->live, snapshot__build(s->agg, s->sym, &meta));
@@ -426,7 +438,7 @@ static struct mt_snapshot *snapshot_now(void *ctx)
 	struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(), .py = s->py };
 
 	probe__losses(s->probe, meta.loss);
-	unwind__stats(s->unw, &meta.unwind);
+	meta.unwind = unwind_stats(s->unw);
 	return snapshot__build(s->agg, s->sym, &meta);
 }
 
@@ -500,7 +512,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
 	probe__log_stats(s->probe);
-	unwind__stats(s->unw, &meta.unwind);
+	meta.unwind = unwind_stats(s->unw);
 	target__reap(s->targets, s->ntargets, NULL, NULL);
 	for (int i = 0; i < s->ntargets; i++)
 		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;

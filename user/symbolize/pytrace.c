@@ -149,7 +149,7 @@ uint32_t pytrace__nnative(const struct mt_event *e)
 {
 	uint32_t n = 0;
 
-	while (n < e->nframes && !pytrace__is_frame(e->frames[n]))
+	while (n < e->nframes && !mt_py_is_frame(e->frames[n]))
 		n++;
 	return n;
 }

@@ -48,8 +48,6 @@ void pytrace__forget(struct pytrace *py, int pid);
  */
 const struct mt_event *pytrace__event(struct pytrace *py, const struct mt_event *e);
 
-static inline bool pytrace__is_frame(uint64_t addr) { return addr & MT_PY_TAG; }
-
 /* Leading native frames of an event from the probes (its Python frames follow them). */
 uint32_t pytrace__nnative(const struct mt_event *e);
 

@@ -28,11 +28,11 @@ struct snapshot_meta {
 	const struct snapshot_py *py_recorded;	/* replay: the CPython processes, when py is NULL */
 	size_t npy_recorded;
 	uint64_t min_bytes;		/* processes holding less (heap + mmap) are left out */
+	bool rss_now;			/* read each live process's resident size (a live trace) */
 };
 
 struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 				    const struct snapshot_meta *meta);
-void snapshot__free(struct mt_snapshot *s);
 
 /*
  * Symbolize n captured addresses (innermost first); *site is the first frame outside allocator
