@@ -34,14 +34,15 @@ static struct mt_event sampled(uint64_t addr, uint64_t size, uint64_t mean, uint
  */
 static void sampled_weights(void)
 {
-	struct agg *a = agg__new();
+	struct procs *procs = procs__new();
+	struct agg *a = agg__new(procs);
 	const struct mt_summary *s = heap(a);
 	const uint64_t T = 65536, n = 20000;
 
 	apply(a, sampled(0x1000, 100, 1, 1));
 	is_u64(s->outstanding_bytes, 100, "mean 1 B: p = 1, the block counts as itself");
 	is_u64(s->outstanding_allocations, 1, "and as one block");
-	is_u64(agg__proc(a, 100)->sample_bytes, 1, "the process is marked sampled, with its mean");
+	is_u64(agg__proc(a, 100)->proc->sample_bytes, 1, "the process is marked sampled, with its mean");
 	apply(a, ev(MT_OP_FREE, 0x1000, 0, 0, 0));
 	is_u64(s->outstanding_allocations, 0, "a free of a sampled block takes all it stood for");
 	for (uint64_t i = 0; i < n; i++)
@@ -60,12 +61,14 @@ static void sampled_weights(void)
 	is_u64(s->outstanding_bytes, UINT64_MAX, "a weight past 2^64 bytes is clamped to the most");
 	apply(a, ev(MT_OP_FREE, 0x2000, 0, 0, 0));
 	is_u64(s->outstanding_bytes, 0, "and its free takes it all back");
+	procs__free(procs);
 	agg__free(a);
 }
 
 int main(void)
 {
-	struct agg *a = agg__new();
+	struct procs *procs = procs__new();
+	struct agg *a = agg__new(procs);
 	const struct mt_summary *s;
 
 	apply(a, ev(MT_OP_MALLOC, 0x1000, 100, 0, 0xa));
@@ -124,6 +127,7 @@ int main(void)
 	mr.addr = 0;	/* failed mremap: nothing changes */
 	agg__apply(a, &mr);
 	is_u64(s->outstanding_bytes, 3 * 4096, "failed mremap changes nothing");
+	procs__free(procs);
 	agg__free(a);
 	sampled_weights();
 	return done_testing();

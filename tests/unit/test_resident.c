@@ -33,7 +33,8 @@ static uint64_t at_peak(const struct agg *a, uint64_t frame)
 
 static void test_peak(void)
 {
-	struct agg *a = agg__new();
+	struct procs *procs = procs__new();
+	struct agg *a = agg__new(procs);
 	const struct mt_summary *h;
 
 	apply(a, ev(MT_OP_MALLOC, 0x1000, 300, 0xa, 1));
@@ -52,6 +53,7 @@ static void test_peak(void)
 	is_u64(at_peak(a, 0xa), 0, "and a nothing");
 	apply(a, ev(MT_OP_FREE, 0x4000, 0, 0, 7));
 	is_u64(at_peak(a, 0xc), 650, "c's later free does not change the picture at the peak");
+	procs__free(procs);
 	agg__free(a);
 }
 
@@ -65,7 +67,8 @@ static struct mt_event fault(uint32_t op, uint64_t frame, uint32_t map, uint64_t
 
 static void test_faults(void)
 {
-	struct resident *r = resident__new();
+	struct procs *procs = procs__new();
+	struct resident *r = resident__new(procs);
 	struct mt_faults t;
 	struct mt_event e;
 	bool fresh;
@@ -89,12 +92,14 @@ static void test_faults(void)
 	is_u64(t.major, 1, "major faults");
 	is_u64(t.bytes, 2 * 4096 + (2 << 20) + 4096 + 4096 + 0, "bytes: a huge page at 2 MiB, unsized at a page");
 	is_u64(t.unsized, 1, "one unsized fault");
+	procs__free(procs);
 	resident__free(r);
 }
 
 static void test_series(void)
 {
-	struct series *s = series__new();
+	struct procs *procs = procs__new();
+	struct series *s = series__new(procs);
 	struct mt_proc p = { 0 };
 	size_t n = MT_SERIES_MAX * 2 + 1;
 
@@ -117,6 +122,7 @@ static void test_series(void)
 	free((void *)p.samples);
 	series__fill(s, 8, &p);
 	is_u64(p.nsamples, 0, "an unknown process has no samples");
+	procs__free(procs);
 	series__free(s);
 }
 

@@ -83,7 +83,8 @@ int main(void)
 	ok(!elfsym__is_static("/proc/self/exe"), "this test is dynamically linked");
 	ok(elfsym__offsets("/etc/hostname", names, 1, offs) < 0, "a non-ELF file is an error");
 
-	struct symbolizer *s = sym__new();
+	struct procs *procs = procs__new();
+	struct symbolizer *s = sym__new(procs);
 	struct mt_frame f;
 	uint64_t ret = (uint64_t)(uintptr_t)known_function();	/* a return address inside main */
 
@@ -96,6 +97,7 @@ int main(void)
 	sym__resolve(s, getpid(), 0x10, &f);
 	ok(!f.function && !f.mapping, "an unmapped address resolves to nothing, without crashing");
 	exit_maps(s, ret);
+	procs__free(procs);
 	sym__free(s);
 
 	char *buf = NULL;

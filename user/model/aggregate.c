@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/aggregate.h"
 #include "lib/htab.h"
 #include "lib/util.h"
+#include "model/aggregate.h"
 
 struct agg {
 	struct agg_stack *stacks;
@@ -18,9 +18,8 @@ struct agg {
 	struct htab *stack_ids;		/* hash(pid, kind, frames) -> stack id + 1 */
 	uint32_t *free_ids;		/* stacks of forgotten processes, to reuse */
 	size_t nfree_ids, cap_free_ids;
-	struct agg_proc **procs;
-	size_t nprocs, cap_procs;
-	struct htab *proc_ids;		/* pid -> index into procs */
+	struct procs *procs;		/* each process's agg_proc is its PROC_AGG part */
+	uint64_t made;			/* stacks made so far (free ids are reused) */
 	struct mt_summary total[MT_KIND__COUNT];
 };
 
@@ -29,64 +28,66 @@ static uint64_t page_size = 4096;
 /* Mappings and pvalloc blocks come in whole pages. */
 static uint64_t page_up(uint64_t n) { return (n + page_size - 1) & ~(page_size - 1); }
 
-struct agg *agg__new(void)
+static void drop_part(void *owner, struct proc *proc);
+
+struct agg *agg__new(struct procs *procs)
 {
 	struct agg *a = xcalloc(1, sizeof(*a));
 	long ps = sysconf(_SC_PAGESIZE);
 
 	page_size = ps > 0 ? (uint64_t)ps : 4096;
 	a->stack_ids = htab__new(sizeof(uint32_t));
-	a->proc_ids = htab__new(sizeof(uint32_t));
+	a->procs = procs;
+	procs__own(procs, PROC_AGG, drop_part, a);
 	return a;
 }
 
+/* The registry's processes are given back first (procs__free): their stacks are theirs. */
 void agg__free(struct agg *a)
 {
 	if (!a)
 		return;
 	for (size_t i = 0; i < a->nstacks; i++)
 		free(a->stacks[i].frames);
-	for (size_t i = 0; i < a->nprocs; i++) {
-		htab__free(a->procs[i]->blocks);
-		free(a->procs[i]->regions);
-		free(a->procs[i]->cmdline);
-		free(a->procs[i]);
-	}
 	free(a->stacks);
 	free(a->free_ids);
-	free(a->procs);
 	htab__free(a->stack_ids);
-	htab__free(a->proc_ids);
 	free(a);
 }
 
 struct agg_proc *agg__find_proc(const struct agg *a, uint32_t pid)
 {
-	uint32_t *i = htab__lookup(a->proc_ids, (uint64_t)pid + 1);
+	struct proc *p = procs__find(a->procs, pid);
 
-	return i ? a->procs[*i] : NULL;
+	return p ? p->part[PROC_AGG] : NULL;
 }
 
 struct agg_proc *agg__proc(struct agg *a, uint32_t pid)
 {
-	struct agg_proc *p = agg__find_proc(a, pid);
+	struct proc *proc = procs__get(a->procs, pid);
+	struct agg_proc *p = proc->part[PROC_AGG];
 
 	if (p)
 		return p;
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
+	p->proc = proc;
 	p->blocks = htab__new(sizeof(struct agg_block));
-	xgrow(&a->procs, &a->cap_procs, a->nprocs + 1, sizeof(*a->procs));
-	*(uint32_t *)htab__insert(a->proc_ids, (uint64_t)pid + 1, NULL) = a->nprocs;
-	a->procs[a->nprocs++] = p;
+	proc->part[PROC_AGG] = p;
 	return p;
 }
 
-size_t agg__nprocs(const struct agg *a) { return a->nprocs; }
-struct agg_proc *agg__proc_at(const struct agg *a, size_t i) { return a->procs[i]; }
 size_t agg__nstacks(const struct agg *a) { return a->nstacks; }
+uint64_t agg__stacks_made(const struct agg *a) { return a->made; }
 const struct agg_stack *agg__stack(const struct agg *a, uint32_t id) { return &a->stacks[id]; }
 const struct mt_summary *agg__total(const struct agg *a, enum mt_kind k) { return &a->total[k]; }
+
+/* A process's stacks, so that forgetting it frees its own and scans no others. */
+static void own_stack(struct agg_proc *p, uint32_t id)
+{
+	xgrow(&p->stack_ids, &p->cap_stack_ids, p->nstack_ids + 1, sizeof(*p->stack_ids));
+	p->stack_ids[p->nstack_ids++] = id;
+}
 
 static bool same_stack(const struct agg_stack *s, uint32_t pid, enum mt_kind kind,
 		       const uint64_t *frames, uint32_t n)
@@ -130,6 +131,8 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
 			s->nframes = n;
 			s->frames = xmalloc(n * sizeof(*frames));
 			memcpy(s->frames, frames, n * sizeof(*frames));
+			own_stack(agg__proc(a, pid), *id - 1);
+			a->made++;
 		}
 		return *id - 1;
 	}
@@ -364,49 +367,10 @@ static void unmap(struct agg *a, struct agg_proc *p, uint64_t addr, uint64_t siz
 	}
 }
 
-/*
- * An exec: the old program's blocks went with its image, and they are not the new program's
- * leaks. Its record, stacks and outstanding memory go (the totals' counts of what it did stay);
- * the new record remembers which programs came before. A first exec (a command memtrace started)
- * has no old comm and adds nothing to the chain.
- */
-static void exec_renew(struct agg *a, const struct mt_event *e)
-{
-	struct agg_proc *p = agg__find_proc(a, e->pid), keep = { 0 };
-	const char *old = MT_EVENT_OLD_COMM(e);
-
-	if (p) {
-		for (int k = 0; k < MT_KIND__COUNT; k++) {
-			a->total[k].outstanding_bytes -= p->sum[k].outstanding_bytes;
-			a->total[k].outstanding_allocations -= p->sum[k].outstanding_allocations;
-		}
-		memcpy(keep.exec_from, p->exec_from, sizeof(keep.exec_from));
-		keep.nexec = p->nexec;
-		keep.sample_bytes = p->sample_bytes;	/* LD_PRELOAD outlives the exec */
-		agg__forget_proc(a, e->pid);
-	}
-	p = agg__proc(a, e->pid);
-	memcpy(p->exec_from, keep.exec_from, sizeof(p->exec_from));
-	p->nexec = keep.nexec;
-	p->sample_bytes = keep.sample_bytes;
-	if (old[0]) {
-		if (p->nexec >= MT_EXEC_CHAIN)	/* keep the last ones: the nearest the program */
-			memmove(p->exec_from[0], p->exec_from[1], sizeof(p->exec_from) - sizeof(p->exec_from[0]));
-		memcpy(p->exec_from[p->nexec < MT_EXEC_CHAIN ? p->nexec : MT_EXEC_CHAIN - 1], old, 15);
-		p->nexec++;
-	}
-	memcpy(p->comm, MT_EVENT_COMM(e), 15);
-}
-
 void agg__apply(struct agg *a, const struct mt_event *e)
 {
-	struct agg_proc *p;
+	struct agg_proc *p = agg__proc(a, e->pid);
 
-	if (e->op == MT_OP_EXEC) {
-		exec_renew(a, e);
-		return;
-	}
-	p = agg__proc(a, e->pid);
 	switch (e->op) {
 	case MT_OP_MALLOC:
 	case MT_OP_CALLOC:
@@ -433,7 +397,7 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 		heap_free(a, p, e->addr);
 		break;
 	case MT_OP_SAMPLED_ALLOC:
-		p->sample_bytes = e->old_size;
+		p->proc->sample_bytes = e->old_size;
 		if (e->addr)
 			heap_alloc(a, p, e);
 		break;
@@ -459,7 +423,7 @@ void agg__drop_blocks(struct agg *a, uint32_t pid)
 
 	if (!p)
 		return;
-	p->exited = true;
+	p->proc->exited = true;
 	htab__free(p->blocks);
 	p->blocks = htab__new(sizeof(struct agg_block));
 	free(p->regions);
@@ -467,33 +431,33 @@ void agg__drop_blocks(struct agg *a, uint32_t pid)
 	p->nregions = p->cap_regions = 0;
 }
 
-void agg__forget_proc(struct agg *a, uint32_t pid)
+void agg__drop_outstanding(struct agg *a, uint32_t pid)
 {
-	uint32_t *idx = htab__lookup(a->proc_ids, (uint64_t)pid + 1);
-	struct agg_proc *p;
-	uint32_t i;
+	struct agg_proc *p = agg__find_proc(a, pid);
 
-	if (!idx)
-		return;
-	i = *idx;
-	p = a->procs[i];
-	for (uint32_t id = 0; id < a->nstacks; id++) {
-		struct agg_stack *s = &a->stacks[id];
+	for (int k = 0; p && k < MT_KIND__COUNT; k++) {
+		a->total[k].outstanding_bytes -= p->sum[k].outstanding_bytes;
+		a->total[k].outstanding_allocations -= p->sum[k].outstanding_allocations;
+	}
+}
 
-		if (s->pid != pid)
-			continue;
+/* The registry forgets a process: its stacks become free ids, its blocks go. */
+static void drop_part(void *owner, struct proc *proc)
+{
+	struct agg *a = owner;
+	struct agg_proc *p = proc->part[PROC_AGG];
+
+	for (size_t i = 0; i < p->nstack_ids; i++) {
+		struct agg_stack *s = &a->stacks[p->stack_ids[i]];
+
 		htab__remove(a->stack_ids, s->hash, NULL);
 		free(s->frames);
 		memset(s, 0, sizeof(*s));	/* pid 0: no process owns it */
 		xgrow(&a->free_ids, &a->cap_free_ids, a->nfree_ids + 1, sizeof(*a->free_ids));
-		a->free_ids[a->nfree_ids++] = id;
+		a->free_ids[a->nfree_ids++] = p->stack_ids[i];
 	}
-	htab__remove(a->proc_ids, (uint64_t)pid + 1, NULL);
-	a->procs[i] = a->procs[--a->nprocs];
-	if (i < a->nprocs)
-		*(uint32_t *)htab__lookup(a->proc_ids, (uint64_t)a->procs[i]->pid + 1) = i;
+	free(p->stack_ids);
 	htab__free(p->blocks);
 	free(p->regions);
-	free(p->cmdline);
 	free(p);
 }

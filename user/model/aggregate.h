@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "memtrace.h"
+#include "model/proc.h"
 #include "model/snapshot.h"
 
 struct agg;
@@ -24,22 +25,17 @@ struct agg_stack {
 	uint64_t hash;			/* its key in the stack table, to forget it */
 };
 
-/* Programs a process ran before its current one (exec), oldest first; the last ones kept. */
-#define MT_EXEC_CHAIN 8
-
+/* A process's part of the aggregate (its PROC_AGG part in the registry). */
 struct agg_proc {
 	uint32_t pid;
-	char comm[16];
-	char exec_from[MT_EXEC_CHAIN][16];	/* the comms before each exec, oldest first */
-	uint32_t nexec;				/* execs seen (only the last MT_EXEC_CHAIN kept) */
-	char *cmdline;			/* set by whoever knows it; freed with the aggregate */
-	bool exited;
+	struct proc *proc;		/* its registry entry: comm, command line, exited */
 	struct mt_summary sum[MT_KIND__COUNT];
 	struct htab *blocks;		/* heap block address -> struct agg_block */
 	struct agg_region *regions;	/* anonymous mappings, sorted by start */
 	size_t nregions, cap_regions;
 	uint64_t peak_epoch;		/* bumped each time outstanding heap reaches a new peak */
-	uint64_t sample_bytes;		/* sampled by libmemtrace-sample.so at this mean; 0: traced */
+	uint32_t *stack_ids;		/* its stacks */
+	size_t nstack_ids, cap_stack_ids;
 };
 
 struct agg_block {
@@ -54,28 +50,28 @@ struct agg_region {
 	uint32_t stack;
 };
 
-struct agg *agg__new(void);
+/* The aggregate keeps its per-process state in procs' entries (PROC_AGG). */
+struct agg *agg__new(struct procs *procs);
 void agg__free(struct agg *a);
 
-/* Apply one event from the probes: the only way state changes. */
+/* Apply one allocator event (model/model.c hands them over; exec is the model's). */
 void agg__apply(struct agg *a, const struct mt_event *e);
 
-/* The process's record, created on first use. */
+/* The process's part, created on first use; or NULL when it has none (find). */
 struct agg_proc *agg__proc(struct agg *a, uint32_t pid);
-/* The process's record if it exists. */
 struct agg_proc *agg__find_proc(const struct agg *a, uint32_t pid);
-size_t agg__nprocs(const struct agg *a);
-struct agg_proc *agg__proc_at(const struct agg *a, size_t i);	/* in order of first sight */
 
 /*
  * A process ended: free its blocks and regions (nothing can free them any more), keep its
  * summary and stacks for the report.
  */
 void agg__drop_blocks(struct agg *a, uint32_t pid);
-/* Forget an ended process and its stacks entirely (bounded memory with -a); totals keep it. */
-void agg__forget_proc(struct agg *a, uint32_t pid);
+/* Take what the process holds out of the totals (its program is gone: an exec). */
+void agg__drop_outstanding(struct agg *a, uint32_t pid);
 
 size_t agg__nstacks(const struct agg *a);
+/* Stacks made since the start: it moves when an event brings one not seen before. */
+uint64_t agg__stacks_made(const struct agg *a);
 const struct agg_stack *agg__stack(const struct agg *a, uint32_t id);
 
 /* What the stack held when its process's outstanding heap last reached its peak. */

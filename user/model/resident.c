@@ -17,9 +17,10 @@ _Static_assert(MT_MAP__COUNT <= 8, "struct mt_resident.by_map holds 8 kinds");
 static const char UNKNOWN_FILE[] = "[unknown file]";
 
 struct res_stack {
-	uint32_t pid, map;
+	uint32_t pid, map;		/* pid 0: free (its process was forgotten) */
 	uint32_t nframes;
 	uint64_t *frames;
+	uint64_t key;			/* in stack_ids */
 	struct mt_faults faults;
 };
 
@@ -34,9 +35,12 @@ struct res_unnamed {
 	struct mt_faults faults;
 };
 
+/* A process's part (PROC_RESIDENT in the registry). */
 struct res_proc {
 	uint32_t pid;
 	struct mt_faults by_map[MT_MAP__COUNT];
+	uint32_t *stack_ids;		/* its fault stacks */
+	size_t nstack_ids, cap_stack_ids;
 	struct res_file *files;
 	size_t nfiles, cap_files;
 	struct res_unnamed *unnamed;	/* to name once the exit's mappings come (-a) */
@@ -48,66 +52,84 @@ struct resident {
 	struct res_stack *stacks;
 	size_t nstacks, cap_stacks;
 	struct htab *stack_ids;		/* hash(pid, map, frames) -> id + 1 */
-	struct res_proc *procs;
-	size_t nprocs, cap_procs;
+	uint32_t *free_ids;		/* stacks of forgotten processes, to reuse */
+	size_t nfree_ids, cap_free_ids;
+	struct procs *procs;
 	uint64_t page_size;
 	bool offline;			/* replay: paths come from resident__set_path() only */
 	resident_path_fn on_path;
 	void *on_path_ctx;
 };
 
-struct resident *resident__new(void)
+static void drop_part(void *owner, struct proc *proc);
+
+struct resident *resident__new(struct procs *procs)
 {
 	struct resident *r = xcalloc(1, sizeof(*r));
 	long ps = sysconf(_SC_PAGESIZE);
 
 	r->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	r->stack_ids = htab__new(sizeof(uint32_t));
+	r->procs = procs;
+	procs__own(procs, PROC_RESIDENT, drop_part, r);
 	return r;
 }
 
-static void proc_release(struct res_proc *p)
-{
-	for (size_t f = 0; f < p->nfiles; f++)
-		free(p->files[f].path);
-	free(p->files);
-	free(p->unnamed);
-	procmaps__release(&p->maps);
-}
-
+/* The registry's processes are given back first (procs__free). */
 void resident__free(struct resident *r)
 {
 	if (!r)
 		return;
 	for (size_t i = 0; i < r->nstacks; i++)
 		free(r->stacks[i].frames);
-	for (size_t i = 0; i < r->nprocs; i++)
-		proc_release(&r->procs[i]);
 	free(r->stacks);
-	free(r->procs);
+	free(r->free_ids);
 	htab__free(r->stack_ids);
 	free(r);
 }
 
-/* Few processes are traced at once: a scan is fine. */
 static struct res_proc *find_proc(const struct resident *r, uint32_t pid)
 {
-	for (size_t i = 0; i < r->nprocs; i++)
-		if (r->procs[i].pid == pid)
-			return &r->procs[i];
-	return NULL;
+	struct proc *p = procs__find(r->procs, pid);
+
+	return p ? p->part[PROC_RESIDENT] : NULL;
 }
 
 static struct res_proc *get_proc(struct resident *r, uint32_t pid)
 {
-	struct res_proc *p = find_proc(r, pid);
+	struct proc *proc = procs__get(r->procs, pid);
+	struct res_proc *p = proc->part[PROC_RESIDENT];
 
-	if (p)
-		return p;
-	xgrow(&r->procs, &r->cap_procs, r->nprocs + 1, sizeof(*r->procs));
-	p = memset(&r->procs[r->nprocs++], 0, sizeof(*p));
-	p->pid = pid;
+	if (!p) {
+		p = xcalloc(1, sizeof(*p));
+		p->pid = pid;
+		proc->part[PROC_RESIDENT] = p;
+	}
 	return p;
+}
+
+/* The registry forgets the process, or an exec ends its program: its faults and stacks go. */
+static void drop_part(void *owner, struct proc *proc)
+{
+	struct resident *r = owner;
+	struct res_proc *p = proc->part[PROC_RESIDENT];
+
+	for (size_t i = 0; i < p->nstack_ids; i++) {
+		struct res_stack *st = &r->stacks[p->stack_ids[i]];
+
+		htab__remove(r->stack_ids, st->key, NULL);
+		free(st->frames);
+		memset(st, 0, sizeof(*st));
+		xgrow(&r->free_ids, &r->cap_free_ids, r->nfree_ids + 1, sizeof(*r->free_ids));
+		r->free_ids[r->nfree_ids++] = p->stack_ids[i];
+	}
+	free(p->stack_ids);
+	for (size_t f = 0; f < p->nfiles; f++)
+		free(p->files[f].path);
+	free(p->files);
+	free(p->unnamed);
+	procmaps__release(&p->maps);
+	free(p);
 }
 
 static uint64_t stack_key(uint32_t pid, uint32_t map, const uint64_t *frames, size_t len, uint64_t seed)
@@ -116,13 +138,15 @@ static uint64_t stack_key(uint32_t pid, uint32_t map, const uint64_t *frames, si
 }
 
 /* Full-content keys, rehashed on collision (as in aggregate.c): two stacks are never merged. */
-static uint32_t stack_id(struct resident *r, const struct mt_event *e, uint32_t map, bool *fresh)
+static uint32_t stack_id(struct resident *r, struct res_proc *p, const struct mt_event *e,
+			 uint32_t map, bool *fresh)
 {
 	const uint64_t *frames = (const uint64_t *)e->frames;
 	size_t len = e->nframes * sizeof(*frames);
 
 	for (uint64_t seed = 0;; seed++) {
-		uint32_t *id = htab__insert(r->stack_ids, stack_key(e->pid, map, frames, len, seed), fresh);
+		uint64_t key = stack_key(e->pid, map, frames, len, seed);
+		uint32_t *id = htab__insert(r->stack_ids, key, fresh);
 		struct res_stack *s;
 
 		*fresh = !*fresh;
@@ -133,14 +157,21 @@ static uint32_t stack_id(struct resident *r, const struct mt_event *e, uint32_t 
 				return *id - 1;
 			continue;
 		}
-		xgrow(&r->stacks, &r->cap_stacks, r->nstacks + 1, sizeof(*r->stacks));
-		s = memset(&r->stacks[r->nstacks], 0, sizeof(*s));
+		if (r->nfree_ids) {
+			*id = r->free_ids[--r->nfree_ids] + 1;
+		} else {
+			xgrow(&r->stacks, &r->cap_stacks, r->nstacks + 1, sizeof(*r->stacks));
+			*id = ++r->nstacks;
+		}
+		s = memset(&r->stacks[*id - 1], 0, sizeof(*s));
 		s->pid = e->pid;
 		s->map = map;
+		s->key = key;
 		s->nframes = e->nframes;
 		s->frames = xmalloc(len ? len : 1);
 		memcpy(s->frames, frames, len);
-		*id = ++r->nstacks;
+		xgrow(&p->stack_ids, &p->cap_stack_ids, p->nstack_ids + 1, sizeof(*p->stack_ids));
+		p->stack_ids[p->nstack_ids++] = *id - 1;
 		return *id - 1;
 	}
 }
@@ -197,45 +228,6 @@ void resident__set_path(struct resident *r, uint32_t pid, uint64_t start, const 
 		m->maps[at].end = start + 1;
 	}
 	m->maps[at].path = xstrdup(path);
-}
-
-/* The stack index anew, after stacks were dropped: each at the first seed free in turn. */
-static void reindex(struct resident *r)
-{
-	htab__free(r->stack_ids);
-	r->stack_ids = htab__new(sizeof(uint32_t));
-	for (uint32_t i = 0; i < r->nstacks; i++) {
-		const struct res_stack *s = &r->stacks[i];
-		bool existed = true;
-		uint32_t *id = NULL;
-
-		for (uint64_t seed = 0; existed; seed++)
-			id = htab__insert(r->stack_ids, stack_key(s->pid, s->map, s->frames,
-								  s->nframes * sizeof(*s->frames), seed),
-					  &existed);
-		*id = i + 1;
-	}
-}
-
-void resident__forget(struct resident *r, uint32_t pid)
-{
-	struct res_proc *p = find_proc(r, pid);
-	size_t n = 0;
-
-	if (p) {
-		proc_release(p);
-		*p = r->procs[--r->nprocs];	/* order does not matter */
-	}
-	for (size_t i = 0; i < r->nstacks; i++) {
-		if (r->stacks[i].pid == pid)
-			free(r->stacks[i].frames);
-		else
-			r->stacks[n++] = r->stacks[i];
-	}
-	if (n != r->nstacks) {
-		r->nstacks = n;
-		reindex(r);
-	}
 }
 
 size_t resident__nstacks(const struct resident *r) { return r->nstacks; }
@@ -336,8 +328,6 @@ bool resident__apply(struct resident *r, const struct mt_event *e)
 	uint32_t id;
 	bool fresh;
 
-	if (e->op == MT_OP_EXEC)	/* the old program's faults went with its memory */
-		resident__forget(r, e->pid);
 	if (e->op != MT_OP_FAULT && e->op != MT_OP_FAULT_MAJOR)
 		return false;
 	if (map >= MT_MAP__COUNT)
@@ -353,7 +343,7 @@ bool resident__apply(struct resident *r, const struct mt_event *e)
 	add(&p->by_map[map], &one);
 	if (map == MT_MAP_FILE)
 		count_file_fault(r, p, e->old_addr, &one);
-	id = stack_id(r, e, map, &fresh);	/* may move r->stacks */
+	id = stack_id(r, p, e, map, &fresh);	/* may move r->stacks */
 	add(&r->stacks[id].faults, &one);
 	return fresh;
 }
@@ -361,9 +351,12 @@ bool resident__apply(struct resident *r, const struct mt_event *e)
 void resident__total(const struct resident *r, struct mt_faults *out)
 {
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < r->nprocs; i++)
-		for (int m = 0; m < MT_MAP__COUNT; m++)
-			add(out, &r->procs[i].by_map[m]);
+	for (size_t i = 0; i < procs__n(r->procs); i++) {
+		const struct res_proc *p = procs__at(r->procs, i)->part[PROC_RESIDENT];
+
+		for (int m = 0; p && m < MT_MAP__COUNT; m++)
+			add(out, &p->by_map[m]);
+	}
 }
 
 static int by_bytes(const struct mt_faults *a, const struct mt_faults *b)
@@ -405,13 +398,12 @@ void resident__fill(const struct resident *r, uint32_t pid, struct mt_resident *
 		out->by_map[m] = p->by_map[m];
 		add(&out->total, &p->by_map[m]);
 	}
-	stacks = xcalloc(r->nstacks + 1, sizeof(*stacks));
-	for (uint32_t id = 0; id < r->nstacks; id++) {
+	stacks = xcalloc(p->nstack_ids + 1, sizeof(*stacks));
+	for (size_t i = 0; i < p->nstack_ids; i++) {
+		uint32_t id = p->stack_ids[i];
 		const struct res_stack *rs = &r->stacks[id];
 		struct mt_fault_stack *st = &stacks[n];
 
-		if (rs->pid != pid)
-			continue;
 		st->id = id;
 		st->map = rs->map;
 		st->faults = rs->faults;

@@ -8,11 +8,13 @@
 
 #include "memtrace.h"
 #include "lib/procmaps.h"
+#include "model/proc.h"
 #include "model/snapshot.h"
 
 struct resident;
 
-struct resident *resident__new(void);
+/* The resident keeps its per-process state in procs' entries (PROC_RESIDENT). */
+struct resident *resident__new(struct procs *procs);
 void resident__free(struct resident *r);
 
 /* Take in one event (others than faults are ignored). True when it brought a stack not seen before. */
@@ -31,7 +33,10 @@ void resident__on_path(struct resident *r, resident_path_fn fn, void *ctx);
 void resident__offline(struct resident *r);
 void resident__set_path(struct resident *r, uint32_t pid, uint64_t start, const char *path);
 
-/* Each fault stack (a recording writes their symbols): its pid and frames, innermost first. */
+/*
+ * Each fault stack (a recording writes their symbols): its pid and frames, innermost first.
+ * A forgotten process's stack is pid 0, no frames, until a new one takes its place.
+ */
 size_t resident__nstacks(const struct resident *r);
 const uint64_t *resident__stack(const struct resident *r, size_t i, uint32_t *pid, uint32_t *nframes);
 
@@ -40,9 +45,6 @@ const uint64_t *resident__stack(const struct resident *r, size_t i, uint32_t *pi
  * /proc/PID/maps with it), counted under "[unknown file]", move to the file mapped there.
  */
 void resident__name_exited(struct resident *r, uint32_t pid, const struct procmaps *maps);
-
-/* Drop pid's faults and fault stacks (-a forgets ended processes to bound memory). */
-void resident__forget(struct resident *r, uint32_t pid);
 
 /* Totals over every process. */
 void resident__total(const struct resident *r, struct mt_faults *out);

@@ -14,6 +14,7 @@
 #include "model/series.h"
 #include "lib/util.h"
 
+/* A process's part (PROC_SERIES in the registry). */
 struct proc_series {
 	uint32_t pid;
 	struct mt_sample *x;
@@ -25,22 +26,33 @@ struct proc_series {
 };
 
 struct series {
-	struct proc_series *procs;
-	size_t nprocs, cap;
+	struct procs *procs;
 	uint64_t next_ns;
 	series_sample_fn on_sample;
 	void *on_sample_ctx;
 };
 
-struct series *series__new(void) { return xcalloc(1, sizeof(struct series)); }
+static void drop_part(void *owner, struct proc *proc)
+{
+	struct proc_series *p = proc->part[PROC_SERIES];
 
+	(void)owner;
+	free(p->x);
+	free(p);
+}
+
+struct series *series__new(struct procs *procs)
+{
+	struct series *s = xcalloc(1, sizeof(*s));
+
+	s->procs = procs;
+	procs__own(procs, PROC_SERIES, drop_part, s);
+	return s;
+}
+
+/* The registry's processes are given back first (procs__free). */
 void series__free(struct series *s)
 {
-	if (!s)
-		return;
-	for (size_t i = 0; i < s->nprocs; i++)
-		free(s->procs[i].x);
-	free(s->procs);
 	free(s);
 }
 
@@ -52,34 +64,24 @@ void series__on_sample(struct series *s, series_sample_fn fn, void *ctx)
 
 static struct proc_series *find(const struct series *s, uint32_t pid)
 {
-	for (size_t i = 0; i < s->nprocs; i++)
-		if (s->procs[i].pid == pid)
-			return &s->procs[i];
-	return NULL;
+	struct proc *p = procs__find(s->procs, pid);
+
+	return p ? p->part[PROC_SERIES] : NULL;
 }
 
 static struct proc_series *get(struct series *s, uint32_t pid)
 {
-	struct proc_series *p = find(s, pid);
+	struct proc *proc = procs__get(s->procs, pid);
+	struct proc_series *p = proc->part[PROC_SERIES];
 
 	if (p)
 		return p;
-	xgrow(&s->procs, &s->cap, s->nprocs + 1, sizeof(*s->procs));
-	p = memset(&s->procs[s->nprocs++], 0, sizeof(*p));
+	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->x = xcalloc(MT_SERIES_MAX, sizeof(*p->x));
 	p->stride = 1;
+	proc->part[PROC_SERIES] = p;
 	return p;
-}
-
-void series__forget(struct series *s, uint32_t pid)
-{
-	struct proc_series *p = find(s, pid);
-
-	if (!p)
-		return;
-	free(p->x);
-	*p = s->procs[--s->nprocs];	/* order does not matter */
 }
 
 /* Into a: the first one's time, the larger of each value. */
@@ -168,10 +170,10 @@ void series__tick(struct series *s, const struct agg *a, uint64_t now_ns)
 	if (now_ns < s->next_ns)
 		return;
 	s->next_ns = now_ns + MT_SERIES_INTERVAL_NS;
-	for (size_t i = 0; i < agg__nprocs(a); i++) {
-		const struct agg_proc *p = agg__proc_at(a, i);
+	for (size_t i = 0; i < procs__n(s->procs); i++) {
+		const struct proc *p = procs__at(s->procs, i);
 
-		if (!p->exited)
+		if (!p->exited && p->part[PROC_AGG])
 			series__sample(s, a, p->pid, now_ns);
 	}
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "model/aggregate.h"
+#include "model/proc.h"
 #include "model/snapshot.h"
 
 /* Points kept per process; when full, neighbours merge and each point covers twice the time. */
@@ -15,7 +16,8 @@
 
 struct series;
 
-struct series *series__new(void);
+/* The series keeps its per-process state in procs' entries (PROC_SERIES). */
+struct series *series__new(struct procs *procs);
 void series__free(struct series *s);
 
 /* Sample every live process of the aggregate if the interval has passed since the last time. */
@@ -29,9 +31,6 @@ void series__on_sample(struct series *s, series_sample_fn fn, void *ctx);
 
 /* Add one sample (what sampling does after reading /proc; replay and tests call it directly). */
 void series__add(struct series *s, uint32_t pid, const struct mt_sample *x, uint64_t hwm_bytes);
-
-/* Drop pid's series (-a forgets ended processes to bound memory). */
-void series__forget(struct series *s, uint32_t pid);
 
 /* The process's samples and sampled peaks for a snapshot; samples are copied (free them). */
 void series__fill(const struct series *s, uint32_t pid, struct mt_proc *out);

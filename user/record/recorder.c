@@ -12,7 +12,7 @@
 #include "record/recorder.h"
 #include "record/recording.h"
 #include "model/resident.h"
-#include "model/series.h"
+#include "model/model.h"
 #include "lib/util.h"
 
 struct recorder {
@@ -65,7 +65,7 @@ int recorder__open(const char *path, struct symbolizer *sym, struct recorder **o
 	return 0;
 }
 
-void recorder__process(struct recorder *r, const struct agg_proc *p)
+void recorder__process(struct recorder *r, const struct proc *p)
 {
 	struct rec_proc rp = { .pid = p->pid, .exited = p->exited, .cmdline = p->cmdline };
 	const struct mt_py_info *info;
@@ -120,14 +120,24 @@ void recorder__python(struct recorder *r, const struct pytrace *py)
 		r->py = py;
 }
 
-void recorder__start(struct recorder *r, const struct agg *a, uint64_t start_ns)
+/* Each process of the model in its order: replay creates processes in the order it first
+ * reads of them, as the live trace did. */
+static void all_processes(struct recorder *r, const struct model *m)
+{
+	for (size_t i = 0; i < procs__n(m->procs); i++) {
+		const struct proc *p = procs__at(m->procs, i);
+
+		if (p->part[PROC_AGG])
+			recorder__process(r, p);
+	}
+}
+
+void recorder__start(struct recorder *r, const struct model *m, uint64_t start_ns)
 {
 	if (!r)
 		return;
 	rec_writer__start(r->w, start_ns);
-	/* Replay creates processes in the order it first reads of them, as the live trace did. */
-	for (size_t i = 0; i < agg__nprocs(a); i++)
-		recorder__process(r, agg__proc_at(a, i));
+	all_processes(r, m);
 }
 
 void recorder__event(struct recorder *r, const struct mt_event *e)
@@ -199,15 +209,21 @@ static void stack_symbols(struct recorder *r, uint32_t pid, const uint64_t *fram
 	}
 }
 
-void recorder__symbols(struct recorder *r, const struct agg *a, struct symbolizer *sym, int pid)
+void recorder__symbols(struct recorder *r, const struct model *m, struct symbolizer *sym, int pid)
 {
+	const struct agg_proc *p = pid < 0 ? NULL : agg__find_proc(m->agg, (uint32_t)pid);
+
 	if (!r)
 		return;
-	for (uint32_t id = 0; id < agg__nstacks(a); id++) {
-		const struct agg_stack *st = agg__stack(a, id);
+	for (uint32_t id = 0; pid < 0 && id < agg__nstacks(m->agg); id++) {
+		const struct agg_stack *st = agg__stack(m->agg, id);
 
-		if (pid < 0 || st->pid == (uint32_t)pid)
-			stack_symbols(r, st->pid, st->frames, st->nframes, false, sym);
+		stack_symbols(r, st->pid, st->frames, st->nframes, false, sym);
+	}
+	for (size_t i = 0; p && i < p->nstack_ids; i++) {
+		const struct agg_stack *st = agg__stack(m->agg, p->stack_ids[i]);
+
+		stack_symbols(r, st->pid, st->frames, st->nframes, false, sym);
 	}
 	for (size_t i = 0; r->res && i < resident__nstacks(r->res); i++) {
 		uint32_t spid, n;
@@ -235,16 +251,15 @@ void recorder__tick(struct recorder *r, const uint64_t loss[MT_LOSS__COUNT])
 	r->last_flush_ns = c.now_ns;
 }
 
-void recorder__finish(struct recorder *r, const struct agg *a, struct symbolizer *sym,
+void recorder__finish(struct recorder *r, const struct model *m, struct symbolizer *sym,
 		      const struct snapshot_meta *meta)
 {
 	struct rec_clock c = { .now_ns = meta->now_ns };
 
 	if (!r)
 		return;
-	for (size_t i = 0; i < agg__nprocs(a); i++)
-		recorder__process(r, agg__proc_at(a, i));
-	recorder__symbols(r, a, sym, -1);
+	all_processes(r, m);
+	recorder__symbols(r, m, sym, -1);
 	memcpy(c.loss, meta->loss, sizeof(c.loss));
 	rec_writer__unwind(r->w, &meta->unwind);
 	rec_writer__clock(r->w, &c, true);	/* last: its presence says the file is whole */

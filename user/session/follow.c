@@ -18,19 +18,17 @@
 
 struct tree {
 	struct probe *probe;
-	struct agg *agg;
-	struct symbolizer *sym;
+	struct model *m;
 	int *pending;			/* children forked, not yet adopted */
 	size_t npending, cap_pending;
 };
 
-struct tree *tree__new(struct probe *probe, struct agg *agg, struct symbolizer *sym)
+struct tree *tree__new(struct probe *probe, struct model *m)
 {
 	struct tree *tr = xcalloc(1, sizeof(*tr));
 
 	tr->probe = probe;
-	tr->agg = agg;
-	tr->sym = sym;
+	tr->m = m;
 	return tr;
 }
 
@@ -44,8 +42,9 @@ void tree__free(struct tree *tr)
 
 static void name_process(struct tree *tr, const struct target *t)
 {
-	struct agg_proc *p = agg__proc(tr->agg, t->pid);
+	struct proc *p = procs__get(tr->m->procs, t->pid);
 
+	agg__proc(tr->m->agg, t->pid);	/* in the report, even if it allocates nothing */
 	memcpy(p->comm, t->comm, sizeof(p->comm));
 	free(p->cmdline);
 	p->cmdline = procmem__cmdline(t->pid);

@@ -5,14 +5,13 @@
 
 #include <stddef.h>
 
-#include "model/aggregate.h"
+#include "model/model.h"
 #include "probe/probe.h"
-#include "symbolize/symbolize.h"
 #include "session/target.h"
 
 struct tree;
 
-struct tree *tree__new(struct probe *probe, struct agg *agg, struct symbolizer *sym);
+struct tree *tree__new(struct probe *probe, struct model *m);
 void tree__free(struct tree *tr);
 
 /* Make t followed: its forks and execs come to this tree (call before target__seize). */

@@ -19,8 +19,7 @@
 #include "lib/htab.h"
 #include "lib/procmaps.h"
 #include "lib/procmem.h"
-#include "model/resident.h"
-#include "model/series.h"
+#include "model/model.h"
 #include "session/machine.h"
 #include "lib/util.h"
 
@@ -28,25 +27,26 @@
 #define KEEP_EXITED 256		/* ended processes kept for the report */
 #define KEEP_PENDING 64		/* exits whose file mappings are being gathered */
 
-/* The file mappings an exiting process sent before its exit event (MT_OP_EXIT_MAP). */
+/*
+ * The file mappings an exiting process sent before its exit event (MT_OP_EXIT_MAP): its
+ * PROC_EXIT_MAPS part, from its first such event to its exit event.
+ */
 struct exit_maps {
-	uint32_t pid;
 	struct procmaps maps;
 	size_t cap;
 };
 
 struct system {
 	struct probe *probe;
-	struct agg *agg;
+	struct model *m;
 	struct symbolizer *sym;
-	struct series *series;
-	struct resident *res;		/* page faults; NULL when not traced */
+	bool faults;			/* page faults traced */
 	struct htab *objects;		/* (dev, inode) seen -> nothing */
 	uint64_t last_scan_ns;
 	uint32_t *exited;		/* pids of ended processes still kept */
 	size_t nexited, cap_exited;
 	uint64_t forgotten;
-	struct exit_maps *pending;	/* exits under way: their events interleave across CPUs */
+	uint32_t *pending;		/* exits under way (their events interleave across CPUs), oldest first */
 	size_t npending, cap_pending;
 };
 
@@ -105,16 +105,24 @@ static void scan(struct system *sy)
 		closedir(d);
 }
 
-struct system *system__start(struct probe *probe, struct agg *agg, struct symbolizer *sym,
-			     struct series *series, struct resident *res)
+static void drop_exit_maps(void *owner, struct proc *p)
+{
+	struct exit_maps *x = p->part[PROC_EXIT_MAPS];
+
+	(void)owner;
+	procmaps__release(&x->maps);
+	free(x);
+}
+
+struct system *system__start(struct probe *probe, struct model *m, struct symbolizer *sym, bool faults)
 {
 	struct system *sy = xcalloc(1, sizeof(*sy));
 
 	sy->probe = probe;
-	sy->agg = agg;
+	sy->m = m;
 	sy->sym = sym;
-	sy->series = series;
-	sy->res = res;
+	sy->faults = faults;
+	procs__own(m->procs, PROC_EXIT_MAPS, drop_exit_maps, sy);
 	sy->objects = htab__new(1);
 	scan(sy);
 	if (!probe__nlinks(probe)) {
@@ -130,8 +138,6 @@ void system__free(struct system *sy)
 	if (!sy)
 		return;
 	htab__free(sy->objects);
-	for (size_t i = 0; i < sy->npending; i++)
-		procmaps__release(&sy->pending[i].maps);
 	free(sy->pending);
 	free(sy->exited);
 	free(sy);
@@ -143,7 +149,7 @@ void system__tick(struct system *sy)
 		scan(sy);
 }
 
-static void name_process(struct agg_proc *p)
+static void name_process(struct proc *p)
 {
 	char path[64];
 	FILE *f;
@@ -154,22 +160,13 @@ static void name_process(struct agg_proc *p)
 			p->comm[strcspn(p->comm, "\n")] = 0;
 		fclose(f);
 	}
+	free(p->cmdline);
 	p->cmdline = procmem__cmdline((int)p->pid);
-}
-
-/* Everything kept of pid goes: its aggregate, mappings, memory over time and faults. */
-static void drop_process(struct system *sy, uint32_t pid)
-{
-	agg__forget_proc(sy->agg, pid);
-	sym__forget(sy->sym, (int)pid);
-	series__forget(sy->series, pid);
-	if (sy->res)
-		resident__forget(sy->res, pid);
 }
 
 static void forget_at(struct system *sy, size_t i)
 {
-	drop_process(sy, sy->exited[i]);
+	procs__forget(sy->m->procs, sy->exited[i]);	/* everything kept of it, one call */
 	sy->exited[i] = sy->exited[--sy->nexited];
 }
 
@@ -192,7 +189,7 @@ static void bound_exited(struct system *sy)
 	if (sy->nexited <= KEEP_EXITED)
 		return;
 	for (size_t i = 0; i < sy->nexited; i++) {
-		struct agg_proc *p = agg__find_proc(sy->agg, sy->exited[i]);
+		struct agg_proc *p = agg__find_proc(sy->m->agg, sy->exited[i]);
 		uint64_t b = p ? p->sum[MT_KIND_HEAP].outstanding_bytes + p->sum[MT_KIND_MMAP].outstanding_bytes : 0;
 
 		if (b < least_bytes) {
@@ -204,25 +201,43 @@ static void bound_exited(struct system *sy)
 	sy->forgotten++;
 }
 
-static struct exit_maps *pending_find(struct system *sy, uint32_t pid)
-{
-	for (size_t i = 0; i < sy->npending; i++)
-		if (sy->pending[i].pid == pid)
-			return &sy->pending[i];
-	return NULL;
-}
-
-/* Take pid's gathered mappings out of the pending list (maps empty when there were none). */
+/* Take pid's gathered mappings (empty when there were none). */
 static struct procmaps pending_take(struct system *sy, uint32_t pid)
 {
-	struct exit_maps *x = pending_find(sy, pid);
+	struct proc *p = procs__find(sy->m->procs, pid);
+	struct exit_maps *x = p ? p->part[PROC_EXIT_MAPS] : NULL;
 	struct procmaps maps = { 0 };
 
-	if (x) {	/* the list stays in arrival order: the oldest is first */
-		maps = x->maps;
-		memmove(x, x + 1, (size_t)(sy->pending + --sy->npending - x) * sizeof(*x));
-	}
+	if (!x)
+		return maps;
+	maps = x->maps;
+	x->maps = (struct procmaps){ 0 };
+	procs__drop_part(sy->m->procs, p, PROC_EXIT_MAPS);
+	for (size_t i = 0; i < sy->npending; i++)	/* the list stays in arrival order */
+		if (sy->pending[i] == pid) {
+			memmove(&sy->pending[i], &sy->pending[i + 1], (sy->npending - i - 1) * sizeof(*sy->pending));
+			sy->npending--;
+			break;
+		}
 	return maps;
+}
+
+/* pid's mappings being gathered, taken on its first exit map event. */
+static struct exit_maps *pending_get(struct system *sy, uint32_t pid)
+{
+	struct proc *p = procs__get(sy->m->procs, pid);
+	struct exit_maps *x = p->part[PROC_EXIT_MAPS];
+
+	if (x)
+		return x;
+	if (sy->npending == KEEP_PENDING) {	/* an exit event lost: drop the oldest */
+		struct procmaps oldest = pending_take(sy, sy->pending[0]);
+
+		procmaps__release(&oldest);
+	}
+	xgrow(&sy->pending, &sy->cap_pending, sy->npending + 1, sizeof(*sy->pending));
+	sy->pending[sy->npending++] = pid;
+	return p->part[PROC_EXIT_MAPS] = xcalloc(1, sizeof(*x));
 }
 
 /* One file mapping of an exiting process, kept until its exit event. */
@@ -230,22 +245,12 @@ static void exit_map(struct system *sy, const struct mt_event *e)
 {
 	const char *path = (const char *)&e->frames[1];
 	size_t room = e->nframes > 1 ? 8 * (e->nframes - 1) : 0;
-	struct exit_maps *x = pending_find(sy, e->pid);
+	struct exit_maps *x;
 	struct pmap *pm;
 
 	if (!room || path[0] != '/' || !memchr(path, 0, room))
 		return;
-	if (!x) {
-		if (sy->npending == KEEP_PENDING) {	/* an exit event lost: drop the oldest */
-			struct procmaps oldest = pending_take(sy, sy->pending[0].pid);
-
-			procmaps__release(&oldest);
-		}
-		xgrow(&sy->pending, &sy->cap_pending, sy->npending + 1, sizeof(*sy->pending));
-		x = &sy->pending[sy->npending++];
-		memset(x, 0, sizeof(*x));
-		x->pid = e->pid;
-	}
+	x = pending_get(sy, e->pid);
 	xgrow(&x->maps.maps, &x->cap, x->maps.n + 1, sizeof(*x->maps.maps));
 	pm = &x->maps.maps[x->maps.n++];
 	memset(pm, 0, sizeof(*pm));
@@ -261,43 +266,49 @@ static void exit_map(struct system *sy, const struct mt_event *e)
 	pm->path = xstrdup(path);
 }
 
-void system__event(struct system *sy, const struct mt_event *e)
+/* An exit: its blocks go, it stays in the report (up to a bound), its late faults are named. */
+static void exited(struct system *sy, const struct mt_event *e)
 {
-	struct agg_proc *p = agg__find_proc(sy->agg, e->pid);
-	struct procmaps maps;
+	struct procmaps maps = pending_take(sy, e->pid);
+	struct proc *p = procs__find(sy->m->procs, e->pid);
 
-	if (e->op == MT_OP_EXIT_MAP) {
-		exit_map(sy, e);
-		return;
-	}
-
-	if (e->op == MT_OP_EXEC) {	/* the session renews the record (trace.c: exec_event) */
-		forget(sy, e->pid);	/* a reused pid kept as ended */
-		return;
-	}
-	if (e->op != MT_OP_EXIT) {
-		if (p && p->exited) {	/* the pid was reused by a new process */
-			forget(sy, e->pid);
-			p = NULL;
-		}
-		if (!p)
-			name_process(agg__proc(sy->agg, e->pid));
-		return;
-	}
-	maps = pending_take(sy, e->pid);
-	if (!p) {		/* it never allocated while traced */
+	if (!p || !p->part[PROC_AGG]) {	/* it never allocated while traced */
 		procmaps__release(&maps);
 		return;
 	}
-	if (sy->res)	/* file faults read after it was gone: their files named now */
-		resident__name_exited(sy->res, e->pid, &maps);
+	if (sy->faults)	/* file faults read after it was gone: their files named now */
+		resident__name_exited(sy->m->res, e->pid, &maps);
 	sym__load_exit_maps(sy->sym, (int)e->pid, &maps);
 	if (!p->comm[0])	/* gone before its first event was read */
 		memcpy(p->comm, MT_EVENT_COMM(e), sizeof(p->comm) - 1);
-	agg__drop_blocks(sy->agg, e->pid);
+	agg__drop_blocks(sy->m->agg, e->pid);
 	xgrow(&sy->exited, &sy->cap_exited, sy->nexited + 1, sizeof(*sy->exited));
 	sy->exited[sy->nexited++] = e->pid;
 	bound_exited(sy);
+}
+
+void system__event(struct system *sy, const struct mt_event *e)
+{
+	struct proc *p;
+
+	switch (e->op) {
+	case MT_OP_EXIT_MAP:
+		exit_map(sy, e);
+		return;
+	case MT_OP_EXIT:
+		exited(sy, e);
+		return;
+	case MT_OP_EXEC:	/* the model renews the record (model/model.c) */
+		forget(sy, e->pid);	/* a reused pid kept as ended */
+		return;
+	}
+	p = procs__find(sy->m->procs, e->pid);
+	if (p && p->exited) {	/* the pid was reused by a new process */
+		forget(sy, e->pid);
+		p = NULL;
+	}
+	if (!p || !p->part[PROC_AGG])
+		name_process(procs__get(sy->m->procs, e->pid));
 }
 
 /* cgroup v2: a cgroup's id is its directory's inode; its level, its depth below the root. */

@@ -3,19 +3,20 @@
 #ifndef MT_SYSTEM_H
 #define MT_SYSTEM_H
 
-#include "model/aggregate.h"
+#include <stdbool.h>
+
 #include "memtrace.h"
+#include "model/model.h"
 #include "probe/probe.h"
-#include "model/series.h"
 #include "symbolize/symbolize.h"
 
 struct system;
-struct resident;
 
-/* Probe every allocator object mapped anywhere now; returns NULL after saying why. */
-/* res (page faults; NULL when not traced) forgets ended processes with the rest. */
-struct system *system__start(struct probe *probe, struct agg *agg, struct symbolizer *sym,
-			     struct series *series, struct resident *res);
+/*
+ * Probe every allocator object mapped anywhere now; returns NULL after saying why. Ended
+ * processes are forgotten from m's registry, past a bound; faults: page faults are traced.
+ */
+struct system *system__start(struct probe *probe, struct model *m, struct symbolizer *sym, bool faults);
 void system__free(struct system *sy);
 
 /* Called now and then: probe objects that new processes (other containers) brought. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * memtrace report: a recording read back. Events go through agg__apply() exactly as the live
+ * memtrace report: a recording read back. Events go through model__apply() exactly as the live
  * session applied them, in the same order, and the symbolizer is fed the recorded mappings and
  * symbols instead of /proc, so the snapshot -- and every output -- is the one the live run made.
  * Needs no root, no BPF and (with symbols recorded) not even the traced binaries.
@@ -9,13 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/aggregate.h"
+#include "model/model.h"
 #include "lib/htab.h"
 #include "session/output.h"
 #include "record/recording.h"
 #include "session/replay.h"
-#include "model/resident.h"
-#include "model/series.h"
 #include "symbolize/snapshot_build.h"
 #include "lib/util.h"
 
@@ -28,12 +26,11 @@ struct saved_maps {
 };
 
 struct replay {
-	struct agg *agg;
+	struct model *m;		/* REC_SAMPLE added back to its series in order; its faults'
+					 * files named by REC_FAULT_FILE */
 	struct symbolizer *sym;
 	struct mt_snapshot *snap;
 	char *unwind_mode;		/* the snapshot's unwind.mode points here */
-	struct series *series;		/* REC_SAMPLE, added back in order */
-	struct resident *res;		/* page faults, their files named by REC_FAULT_FILE */
 	struct snapshot_py *pys;	/* REC_PYTHON, the last of each pid; the snapshot points here */
 	size_t npys, cap_pys;
 };
@@ -90,8 +87,9 @@ static void keep_maps(struct loader *l, const struct rec_maps *rm)
 
 static void apply_proc(struct loader *l, const struct rec_proc *rp)
 {
-	struct agg_proc *p = agg__proc(l->r->agg, rp->pid);
+	struct proc *p = procs__get(l->r->m->procs, rp->pid);
 
+	agg__proc(l->r->m->agg, rp->pid);	/* in the report, as in the live run */
 	memcpy(p->comm, rp->comm, sizeof(p->comm));
 	free(p->cmdline);
 	p->cmdline = dup_or_null(rp->cmdline);
@@ -167,8 +165,7 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		l->have_start = true;
 		break;
 	case REC_EVENT:
-		agg__apply(l->r->agg, rec->event);
-		resident__apply(l->r->res, rec->event);
+		model__apply(l->r->m, rec->event);
 		if (rec->event->ts_ns > l->last_ns)
 			l->last_ns = rec->event->ts_ns;
 		l->events++;
@@ -195,11 +192,11 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		apply_python(l->r, &rec->python);
 		break;
 	case REC_FAULT_FILE:
-		resident__set_path(l->r->res, rec->fault_file.pid, rec->fault_file.start,
+		resident__set_path(l->r->m->res, rec->fault_file.pid, rec->fault_file.start,
 				   rec->fault_file.path);
 		break;
 	case REC_SAMPLE:
-		series__add(l->r->series, rec->sample.pid, &rec->sample.x, rec->sample.hwm_bytes);
+		series__add(l->r->m->series, rec->sample.pid, &rec->sample.x, rec->sample.hwm_bytes);
 		break;
 	case REC_CLOCK:
 	case REC_END:
@@ -253,11 +250,9 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 	int err = rec_reader__open(f, name, &rd);
 
 	l.r = xcalloc(1, sizeof(*l.r));
-	l.r->agg = agg__new();
-	l.r->sym = sym__new();
-	l.r->series = series__new();
-	l.r->res = resident__new();
-	resident__offline(l.r->res);
+	l.r->m = model__new();
+	l.r->sym = sym__new(l.r->m->procs);
+	resident__offline(l.r->m->res);
 	while (!err && (err = rec_reader__next(rd, &rec)) > 0) {
 		apply(&l, &rec);
 		err = 0;
@@ -266,11 +261,11 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 		say_partial(&l, rd, name);
 		install_maps(&l, open_local);
 		finish_meta(&l);
-		l.meta.series = l.r->series;
-		l.meta.resident = l.r->res;
+		l.meta.series = true;
+		l.meta.faults = true;
 		l.meta.py_recorded = l.r->pys;
 		l.meta.npy_recorded = l.r->npys;
-		l.r->snap = snapshot__build(l.r->agg, l.r->sym, &l.meta);
+		l.r->snap = snapshot__build(l.r->m, l.r->sym, &l.meta);
 	}
 	for (size_t i = 0; i < l.nmaps; i++)
 		saved_maps_release(&l.maps[i]);
@@ -309,10 +304,9 @@ void replay__free(struct replay *r)
 	if (!r)
 		return;
 	snapshot__free(r->snap);
-	resident__free(r->res);	/* after the snapshot: its file paths are the resident's */
+	model__free(r->m);	/* after the snapshot (its file paths are the resident's), before
+				 * the symbolizer, whose part of each process it gives back */
 	sym__free(r->sym);
-	series__free(r->series);
-	agg__free(r->agg);
 	free(r->unwind_mode);
 	for (size_t i = 0; i < r->npys; i++)
 		py_info_release(&r->pys[i].info);

@@ -13,7 +13,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "model/aggregate.h"
+#include "model/model.h"
 #include "probe/allocator.h"
 #include "probe/faults.h"
 #include "probe/kfeat.h"
@@ -41,9 +41,7 @@ struct session {
 	const struct env *env;
 	struct probe *probe;
 	struct ring_buffer *rb;
-	struct agg *agg;
-	struct resident *res;		/* page faults */
-	struct series *series;		/* memory over time */
+	struct model *m;		/* what the trace saw: processes, blocks, faults, memory over time */
 	struct symbolizer *sym;
 	struct recorder *rec;		/* memtrace record; NULL otherwise */
 	struct live *live;		/* NULL unless the live view is on */
@@ -111,7 +109,7 @@ static struct target *target_of(struct session *s, uint32_t pid)
  */
 static void renew(struct session *s, uint32_t pid)
 {
-	struct agg_proc *p = agg__find_proc(s->agg, pid);
+	struct proc *p = procs__find(s->m->procs, pid);
 	struct alloc_plan plan;
 	char exe[64];
 
@@ -143,7 +141,7 @@ static void renew(struct session *s, uint32_t pid)
  */
 static void exec_event(struct session *s, const struct mt_event *raw)
 {
-	struct agg_proc *p = agg__find_proc(s->agg, raw->pid);
+	struct proc *p = procs__find(s->m->procs, raw->pid);
 	struct target *t = target_of(s, raw->pid);
 	struct mt_event e;
 
@@ -154,8 +152,7 @@ static void exec_event(struct session *s, const struct mt_event *raw)
 		memcpy(MT_EVENT_OLD_COMM(&e), p->comm, 15);
 	if (t)
 		t->exec_events++;
-	agg__apply(s->agg, &e);
-	resident__apply(s->res, &e);
+	model__apply(s->m, &e);
 	recorder__event(s->rec, &e);
 	renew(s, raw->pid);
 	s->events++;
@@ -189,8 +186,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
 	const struct mt_event *raw = data, *e;
-	size_t nstacks = agg__nstacks(s->agg);
-	bool new_fault_stack;
+	bool new_stack;
 
 	if (size < MT_EVENT_HDR_SIZE || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
@@ -211,11 +207,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
-	agg__apply(s->agg, e);
-	new_fault_stack = resident__apply(s->res, e);
+	new_stack = model__apply(s->m, e);
 	/* As aggregated, after the resident's file-fault name for it: replay applies it as is. */
 	recorder__event(s->rec, e);
-	if (agg__nstacks(s->agg) != nstacks || new_fault_stack)	/* make sure we can name its objects */
+	if (new_stack)	/* make sure we can name its objects */
 		sym__cover(s->sym, e->pid, (const uint64_t *)raw->frames,
 			   pytrace__nnative(raw));
 	s->events++;
@@ -225,9 +220,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 /* Everything to know about a process must be read while it still exists. */
 static void capture_process(struct session *s, struct target *t)
 {
-	struct agg_proc *p = agg__proc(s->agg, t->pid);
+	struct proc *p = procs__get(s->m->procs, t->pid);
 	char *cmdline = procmem__cmdline(t->pid);
 
+	agg__proc(s->m->agg, t->pid);	/* in the report, even if it allocated nothing */
 	if (cmdline) {
 		free(p->cmdline);
 		p->cmdline = cmdline;
@@ -235,7 +231,7 @@ static void capture_process(struct session *s, struct target *t)
 	memcpy(p->comm, t->comm, sizeof(p->comm));
 	sym__refresh(s->sym, t->pid);
 	recorder__process(s->rec, p);
-	series__sample(s->series, s->agg, t->pid, mt_now_ns());
+	series__sample(s->m->series, s->m->agg, t->pid, mt_now_ns());
 }
 
 static void at_exit_stop(struct target *t, void *ctx)
@@ -244,7 +240,7 @@ static void at_exit_stop(struct target *t, void *ctx)
 
 	ring_buffer__consume(s->rb);	/* its last events are in: they may need its mappings */
 	capture_process(s, t);
-	recorder__symbols(s->rec, s->agg, s->sym, t->pid);	/* while its objects are mapped */
+	recorder__symbols(s->rec, s->m, s->sym, t->pid);	/* while its objects are mapped */
 	unwind__forget(s->unw, t->pid);
 }
 
@@ -258,7 +254,7 @@ static int attach_heap(struct session *s, int pid, const struct alloc_plan *plan
 {
 	if (!lib)
 		return probe__attach_plan(s->probe, pid, plan);
-	agg__proc(s->agg, pid)->sample_bytes = sample_bytes;
+	procs__get(s->m->procs, pid)->sample_bytes = sample_bytes;
 	return probe__attach_sampler(s->probe, pid, lib);
 }
 
@@ -306,8 +302,8 @@ static int start_command(struct session *s)
 		target__abort(t);
 		return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
 	}
-	agg__proc(s->agg, t->pid);
-	memcpy(agg__proc(s->agg, t->pid)->comm, t->comm, sizeof(t->comm));
+	agg__proc(s->m->agg, t->pid);
+	memcpy(procs__get(s->m->procs, t->pid)->comm, t->comm, sizeof(t->comm));
 	rc = target__exec(t);
 	if (rc) {
 		mt_err(NULL, "cannot run '%s': %s", env->cmd[0], strerror(-rc));
@@ -356,7 +352,7 @@ static void announce(const struct session *s)
 
 	fprintf(stderr, "memtrace: tracing%s", s->system ? " all processes" : "");
 	for (int i = 0; i < s->ntargets; i++) {
-		const struct agg_proc *p = agg__find_proc(s->agg, s->targets[i].pid);
+		const struct proc *p = procs__find(s->m->procs, s->targets[i].pid);
 
 		fprintf(stderr, "%s pid %d (%s)", i ? "," : "", s->targets[i].pid, s->targets[i].comm);
 		if (p && p->sample_bytes)
@@ -418,12 +414,11 @@ static void live_tick(struct session *s)
 {
 	if (live__due(s->live)) {
 		struct snapshot_meta meta = { .start_ns = s->start_ns, .now_ns = mt_now_ns(),
-					      .series = s->series, .py = s->py,
-					      .resident = s->faults ? s->res : NULL,
+					      .series = true, .py = s->py, .faults = s->faults,
 					      .min_bytes = s->env->min_bytes, .rss_now = true };
 
 		probe__losses(s->probe, meta.loss);
-		live__show(s->live, snapshot__build(s->agg, s->sym, &meta));
+		live__show(s->live, snapshot__build(s->m, s->sym, &meta));
 	}
 	if (live__keys(s->live) && !stop_signal) {
 		stop_signal = SIGINT;
@@ -439,7 +434,7 @@ static struct mt_snapshot *snapshot_now(void *ctx)
 
 	probe__losses(s->probe, meta.loss);
 	meta.unwind = unwind_stats(s->unw);
-	return snapshot__build(s->agg, s->sym, &meta);
+	return snapshot__build(s->m, s->sym, &meta);
 }
 
 static uint32_t pprof_dir_pid(const struct session *s)	/* the one target's pid; 0 = "all" */
@@ -486,7 +481,7 @@ static int poll_loop(struct session *s)
 			mt_err(NULL, "failed to read events: %s", strerror(-n));
 			return MT_EXIT_FAIL;
 		}
-		series__tick(s->series, s->agg, mt_now_ns());
+		series__tick(s->m->series, s->m->agg, mt_now_ns());
 		if (s->live)
 			live_tick(s);
 		exports_tick(s);
@@ -501,8 +496,8 @@ static int poll_loop(struct session *s)
  */
 static void finish(struct session *s, struct mt_snapshot **snap)
 {
-	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = s->series,
-				      .py = s->py,
+	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = true,
+				      .py = s->py, .faults = s->faults,
 				      .min_bytes = s->env->min_bytes };
 
 	for (int i = 0; i < s->ntargets; i++)
@@ -515,17 +510,15 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	meta.unwind = unwind_stats(s->unw);
 	target__reap(s->targets, s->ntargets, NULL, NULL);
 	for (int i = 0; i < s->ntargets; i++)
-		agg__proc(s->agg, s->targets[i].pid)->exited = s->targets[i].exited;
+		procs__get(s->m->procs, s->targets[i].pid)->exited = s->targets[i].exited;
 	meta.now_ns = mt_now_ns();
-	if (s->faults)
-		meta.resident = s->res;
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
-	recorder__finish(s->rec, s->agg, s->sym, &meta);
+	recorder__finish(s->rec, s->m, s->sym, &meta);
 	if (s->system && system__forgotten(s->system))
 		mt_warn("%llu ended processes left out to bound memory (their bytes are in the totals)",
 			(unsigned long long)system__forgotten(s->system));
-	*snap = snapshot__build(s->agg, s->sym, &meta);
+	*snap = snapshot__build(s->m, s->sym, &meta);
 }
 
 /*
@@ -582,7 +575,7 @@ static int cmd_status(struct session *s, int rc)
 /* -a: probes on every allocator object, and page-fault events on every CPU. */
 static int start_all(struct session *s)
 {
-	s->system = system__start(s->probe, s->agg, s->sym, s->series, s->faults ? s->res : NULL);
+	s->system = system__start(s->probe, s->m, s->sym, s->faults);
 	if (!s->system)
 		return MT_EXIT_ENV;
 	return s->faults && faults__attach_all(s->probe) ? MT_EXIT_FAIL : 0;
@@ -614,10 +607,8 @@ int trace__run(const struct env *env)
 	rc = exports_open(&s);
 	if (rc)
 		goto cleanup;
-	s.agg = agg__new();
-	s.res = resident__new();
-	s.series = series__new();
-	s.sym = sym__new();
+	s.m = model__new();
+	s.sym = sym__new(s.m->procs);
 	if (env->record && recorder__open(env->record, s.sym, &s.rec)) {
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
@@ -631,10 +622,10 @@ int trace__run(const struct env *env)
 	}
 	s.unw = unwind__new(s.probe, probe__loaded(s.probe)->unwind_mode);
 	s.py = pytrace__new(env->python_frames, probe__map_fd(s.probe, "py_procs"),
-			    probe__python_on(s.probe));
+			    probe__python_on(s.probe), s.m->procs);
 	recorder__python(s.rec, s.py);	/* Python frames are recorded by code id, named by it */
-	recorder__series(s.rec, s.series);
-	recorder__resident(s.rec, s.res);
+	recorder__series(s.rec, s.m->series);
+	recorder__resident(s.rec, s.m->res);
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
@@ -642,7 +633,7 @@ int trace__run(const struct env *env)
 		goto cleanup;
 	}
 	if (env->follow)
-		s.tree = tree__new(s.probe, s.agg, s.sym);
+		s.tree = tree__new(s.probe, s.m);
 	if (env->all)
 		rc = start_all(&s);
 	else
@@ -651,7 +642,7 @@ int trace__run(const struct env *env)
 		goto cleanup;
 	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
 	probe__start(s.probe);
-	recorder__start(s.rec, s.agg, s.start_ns);
+	recorder__start(s.rec, s.m, s.start_ns);
 	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
 		announce(&s);
 	if (env->live)
@@ -685,11 +676,10 @@ cleanup:
 	ring_buffer__free(s.rb);
 	unwind__free(s.unw);
 	probe__destroy(s.probe);
+	model__free(s.m);	/* after the snapshot (its file paths are the resident's), before the
+				 * modules whose parts of each process it gives back */
 	sym__free(s.sym);
-	resident__free(s.res);	/* after the snapshot: its file paths are the resident's */
-	series__free(s.series);
 	pytrace__free(s.py);
-	agg__free(s.agg);
 	tree__free(s.tree);
 	system__free(s.system);
 	free(s.targets);

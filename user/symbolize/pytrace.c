@@ -19,6 +19,7 @@
 
 #define EPOCH_NS 100000000ull	/* a code address is re-checked for reuse at most this often */
 
+/* A process's part (PROC_PYTHON in the registry): the interpreter found in it, or none. */
 struct pyslot {
 	struct pyproc proc;
 	struct mt_py_info info;
@@ -30,14 +31,12 @@ struct pytrace {
 	volatile bool *python_on;
 	struct glibc_tsd tsd;
 	bool have_tsd;
-	struct pyslot **slots;
-	size_t nslots, cap_slots;
-	struct htab *by_pid;		/* pid + 1 -> index into slots */
+	struct procs *procs;
 	struct pycodes codes;
 	struct mt_event out;
 };
 
-static void slot_free(struct pyslot *s);
+static void drop_part(void *owner, struct proc *proc);
 
 static const char *const mode_names[] = { [MT_PY_MIXED] = "mixed", [MT_PY_ONLY] = "only",
 					  [MT_PY_OFF] = "off" };
@@ -53,7 +52,8 @@ int mt_py_frames_parse(const char *s, enum mt_py_frames *out)
 	return -EINVAL;
 }
 
-struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd, volatile bool *python_on)
+struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd, volatile bool *python_on,
+			     struct procs *procs)
 {
 	struct pytrace *py = xcalloc(1, sizeof(*py));
 	int err = glibc_tsd__probe(&py->tsd);
@@ -66,26 +66,30 @@ struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd, volatile bool *
 		mt_debug("glibc thread-specific data layout not found: %s", strerror(-err));
 	else
 		mt_debug("glibc thread-specific data at +%u, +%u", py->tsd.first, py->tsd.second);
-	py->by_pid = htab__new(sizeof(uint32_t));
+	py->procs = procs;
+	procs__own(procs, PROC_PYTHON, drop_part, py);
 	return py;
 }
 
+/* The registry's processes are given back first (procs__free). */
 void pytrace__free(struct pytrace *py)
 {
 	if (!py)
 		return;
-	for (size_t i = 0; i < py->nslots; i++)
-		slot_free(py->slots[i]);
-	free(py->slots);
-	htab__free(py->by_pid);
 	pycodes__release(&py->codes);
 	free(py);
 }
 
-static void slot_free(struct pyslot *s)
+/* The registry forgets the process, or an exec ends its program: the BPF walk must not read
+ * the old interpreter's layout. */
+static void drop_part(void *owner, struct proc *proc)
 {
-	if (!s)
-		return;
+	struct pytrace *py = owner;
+	struct pyslot *s = proc->part[PROC_PYTHON];
+	uint32_t key = proc->pid;
+
+	if (s->proc.state == PYPROC_ON)
+		bpf_map_delete_elem(py->map_fd, &key);
 	pyproc__release(&s->proc);
 	free((char *)s->info.coverage);
 	free(s);
@@ -105,11 +109,11 @@ static const char *coverage(const struct pyproc *p, bool *complete)
 
 static struct pyslot *slot_of(struct pytrace *py, uint32_t pid, bool detect)
 {
-	uint32_t *i = htab__lookup(py->by_pid, (uint64_t)pid + 1);
-	struct pyslot *s;
+	struct proc *proc = detect ? procs__get(py->procs, pid) : procs__find(py->procs, pid);
+	struct pyslot *s = proc ? proc->part[PROC_PYTHON] : NULL;
 
-	if (i || !detect)
-		return i ? py->slots[*i] : NULL;
+	if (s || !detect)
+		return s;
 	s = xcalloc(1, sizeof(*s));
 	pyproc__detect(&s->proc, pid, py->have_tsd ? &py->tsd : NULL, py->map_fd);
 	if (s->proc.state == PYPROC_ON && py->python_on)
@@ -121,9 +125,7 @@ static struct pyslot *slot_of(struct pytrace *py, uint32_t pid, bool detect)
 		s->info.frames = s->proc.state == PYPROC_ON ? mode_names[py->mode] : "unavailable";
 		s->info.coverage = coverage(&s->proc, &s->info.complete);
 	}
-	xgrow(&py->slots, &py->cap_slots, py->nslots + 1, sizeof(*py->slots));
-	*(uint32_t *)htab__insert(py->by_pid, (uint64_t)pid + 1, NULL) = py->nslots;
-	py->slots[py->nslots++] = s;
+	proc->part[PROC_PYTHON] = s;
 	return s;
 }
 
@@ -135,14 +137,10 @@ void pytrace__attach(struct pytrace *py, int pid)
 
 void pytrace__forget(struct pytrace *py, int pid)
 {
-	uint32_t i, key = pid;
+	struct proc *proc = py ? procs__find(py->procs, pid) : NULL;
 
-	if (!py || !htab__remove(py->by_pid, (uint64_t)pid + 1, &i))
-		return;
-	if (py->slots[i]->proc.state == PYPROC_ON)	/* the BPF walk must not read the old layout */
-		bpf_map_delete_elem(py->map_fd, &key);
-	slot_free(py->slots[i]);
-	py->slots[i] = NULL;
+	if (proc)
+		procs__drop_part(py->procs, proc, PROC_PYTHON);
 }
 
 uint32_t pytrace__nnative(const struct mt_event *e)

@@ -8,6 +8,7 @@
 
 #include "memtrace.h"
 #include "python.h"
+#include "model/proc.h"
 #include "model/snapshot.h"
 
 /* --python-frames */
@@ -26,7 +27,9 @@ struct pytrace;
  * map_fd: the BPF map of Python processes; python_on: the BPF flag set once a process is in it
  * (until then the probes skip that map's lookup).
  */
-struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd, volatile bool *python_on);
+/* The tracer keeps each process's interpreter in procs' entries (PROC_PYTHON). */
+struct pytrace *pytrace__new(enum mt_py_frames mode, int map_fd, volatile bool *python_on,
+			     struct procs *procs);
 void pytrace__free(struct pytrace *py);
 
 /* py may be NULL (no Python tracing: recordings) in pytrace__attach and pytrace__event. */

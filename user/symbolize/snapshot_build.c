@@ -10,8 +10,7 @@
 #include "lib/htab.h"
 #include "lib/procmaps.h"
 #include "lib/util.h"
-#include "model/resident.h"
-#include "model/series.h"
+#include "model/model.h"
 #include "symbolize/snapshot_build.h"
 
 struct oldest_ctx {
@@ -30,13 +29,15 @@ static int note_oldest(uint64_t addr, void *value, void *ctx)
 	return 0;
 }
 
-static void find_oldest(const struct agg *a, uint64_t *oldest)
+static void find_oldest(const struct model *m, uint64_t *oldest)
 {
 	struct oldest_ctx ctx = { oldest };
 
-	for (size_t i = 0; i < agg__nprocs(a); i++) {
-		const struct agg_proc *p = agg__proc_at(a, i);
+	for (size_t i = 0; i < procs__n(m->procs); i++) {
+		const struct agg_proc *p = procs__at(m->procs, i)->part[PROC_AGG];
 
+		if (!p)
+			continue;
 		htab__each(p->blocks, note_oldest, &ctx);
 		for (size_t r = 0; r < p->nregions; r++) {
 			uint64_t *o = &oldest[p->regions[r].stack];
@@ -160,23 +161,23 @@ static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct
 static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct snapshot_meta *meta,
 		      const struct agg_proc *ap, const uint64_t *oldest, struct mt_proc *p)
 {
+	const struct proc *proc = ap->proc;
+	struct mt_stack *stacks = xcalloc(ap->nstack_ids + 1, sizeof(*stacks));
 	size_t n = 0;
-	struct mt_stack *stacks = xcalloc(agg__nstacks(a), sizeof(*stacks));
 
 	p->pid = ap->pid;
-	memcpy(p->comm, ap->comm, sizeof(p->comm));
-	p->exec_from = ap->exec_from;
-	p->nexec = ap->nexec;
-	p->nexec_from = ap->nexec < MT_EXEC_CHAIN ? ap->nexec : MT_EXEC_CHAIN;
-	p->exited = ap->exited;
-	p->cmdline = ap->cmdline;
-	p->sample_bytes = ap->sample_bytes;
+	memcpy(p->comm, proc->comm, sizeof(p->comm));
+	p->exec_from = proc->exec_from;
+	p->nexec = proc->nexec;
+	p->nexec_from = proc->nexec < MT_EXEC_CHAIN ? proc->nexec : MT_EXEC_CHAIN;
+	p->exited = proc->exited;
+	p->cmdline = proc->cmdline;
+	p->sample_bytes = proc->sample_bytes;
 	memcpy(p->kind, ap->sum, sizeof(p->kind));
-	for (uint32_t id = 0; id < agg__nstacks(a); id++) {
-		const struct agg_stack *as = agg__stack(a, id);
+	for (size_t i = 0; i < ap->nstack_ids; i++) {
+		uint32_t id = ap->stack_ids[i];
 
-		if (as->pid == ap->pid)
-			fill_stack(a, sym, meta->py, as, id, oldest[id], &stacks[n++]);
+		fill_stack(a, sym, meta->py, agg__stack(a, id), id, oldest[id], &stacks[n++]);
 	}
 	qsort(stacks, n, sizeof(*stacks), by_outstanding);
 	p->nstacks = n;
@@ -202,12 +203,13 @@ static bool loses_event(int reason)
 	return true;
 }
 
-struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
+struct mt_snapshot *snapshot__build(const struct model *m, struct symbolizer *sym,
 				    const struct snapshot_meta *meta)
 {
+	const struct agg *a = m->agg;
 	struct mt_snapshot *s = xcalloc(1, sizeof(*s));
 	uint64_t *oldest = xcalloc(agg__nstacks(a) + 1, sizeof(*oldest));
-	struct mt_proc *procs = xcalloc(agg__nprocs(a), sizeof(*procs));
+	struct mt_proc *procs = xcalloc(procs__n(m->procs) + 1, sizeof(*procs));
 	uint64_t lost = 0;
 
 	s->start_ns = meta->start_ns;
@@ -219,26 +221,28 @@ struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
 			lost += meta->loss[i];
 	}
 	s->unwind = meta->unwind;
-	find_oldest(a, oldest);
-	for (size_t i = 0; i < agg__nprocs(a); i++) {
-		const struct agg_proc *ap = agg__proc_at(a, i);
+	find_oldest(m, oldest);
+	for (size_t i = 0; i < procs__n(m->procs); i++) {
+		const struct agg_proc *ap = procs__at(m->procs, i)->part[PROC_AGG];
 		struct mt_proc *out = &procs[s->nprocs];
 
+		if (!ap)
+			continue;	/* no allocation seen: not in the report */
 		if (ap->sum[MT_KIND_HEAP].outstanding_bytes + ap->sum[MT_KIND_MMAP].outstanding_bytes <
 		    meta->min_bytes)
 			continue;	/* --min-bytes */
 		fill_proc(a, sym, meta, ap, oldest, out);
 		out->kind[MT_KIND_HEAP].lost_events = lost;
-		if (meta->resident)
-			fill_resident(meta->resident, sym, out->pid, &out->resident);
+		if (meta->faults)
+			fill_resident(m->res, sym, out->pid, &out->resident);
 		if (meta->series)
-			series__fill(meta->series, out->pid, out);
+			series__fill(m->series, out->pid, out);
 		if (meta->rss_now && !out->exited)
 			out->rss_bytes = procmaps__rss_kb((int)out->pid) * 1024;
 		s->nprocs++;
 	}
-	if (meta->resident)
-		resident__total(meta->resident, &s->faults);
+	if (meta->faults)
+		resident__total(m->res, &s->faults);
 	s->procs = procs;
 	for (int k = 0; k < MT_KIND__COUNT; k++)
 		s->total[k] = *agg__total(a, k);

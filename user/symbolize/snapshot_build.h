@@ -3,13 +3,10 @@
 #ifndef MT_SNAPSHOT_BUILD_H
 #define MT_SNAPSHOT_BUILD_H
 
-#include "model/aggregate.h"
-#include "symbolize/pytrace.h"
+#include "model/model.h"
 #include "model/snapshot.h"
+#include "symbolize/pytrace.h"
 #include "symbolize/symbolize.h"
-
-struct resident;
-struct series;
 
 /* Replay: a CPython process as its recording described it. */
 struct snapshot_py {
@@ -20,8 +17,8 @@ struct snapshot_py {
 struct snapshot_meta {
 	uint64_t start_ns, now_ns;
 	uint64_t loss[MT_LOSS__COUNT];
-	const struct resident *resident;	/* page faults; NULL when not traced */
-	const struct series *series;		/* memory over time; NULL when not sampled */
+	bool faults;			/* page faults were traced: report them */
+	bool series;			/* memory over time was sampled: report it */
 	struct mt_unwind_stats unwind;
 	const struct pytrace *py;	/* NULL: no Python frames to name, or (replay) named by the
 					 * symbolizer from the recorded symbols */
@@ -31,7 +28,7 @@ struct snapshot_meta {
 	bool rss_now;			/* read each live process's resident size (a live trace) */
 };
 
-struct mt_snapshot *snapshot__build(const struct agg *a, struct symbolizer *sym,
+struct mt_snapshot *snapshot__build(const struct model *m, struct symbolizer *sym,
 				    const struct snapshot_meta *meta);
 
 /*

@@ -42,6 +42,7 @@ struct pin {
 	bool in_module;			/* vaddr is a valid ELF address of module */
 };
 
+/* A process's part (PROC_SYMBOLS in the registry). */
 struct proc_maps {
 	int pid;
 	struct htab *pins;		/* address -> struct pin */
@@ -58,8 +59,7 @@ struct proc_maps {
 struct symbolizer {
 	struct module **mods;
 	size_t nmods, cap_mods;
-	struct proc_maps *procs;
-	size_t nprocs, cap_procs;
+	struct procs *procs;
 	char **strings;			/* everything handed out, freed at the end */
 	size_t nstrings, cap_strings;
 	struct mt_mapping **mappings;	/* replay's kept mappings; processes own their own */
@@ -76,10 +76,16 @@ static const char *keep(struct symbolizer *s, const char *str)
 	return s->strings[s->nstrings++] = xstrdup(str);
 }
 
-struct symbolizer *sym__new(void)
+static void drop_part(void *owner, struct proc *proc);
+
+struct symbolizer *sym__new(struct procs *procs)
 {
+	struct symbolizer *s = xcalloc(1, sizeof(*s));
+
 	elf_version(EV_CURRENT);
-	return xcalloc(1, sizeof(struct symbolizer));
+	s->procs = procs;
+	procs__own(procs, PROC_SYMBOLS, drop_part, s);
+	return s;
 }
 
 static void module_free(struct module *m)
@@ -112,6 +118,17 @@ static void proc_release(struct proc_maps *p)
 	for (size_t i = 0; i < p->nowned; i++)
 		free_mapping(p->owned[i]);
 	free(p->owned);
+	free(p);
+}
+
+/*
+ * The registry forgets the process, or an exec ends its program: its mappings go. Objects stay:
+ * other processes map them.
+ */
+static void drop_part(void *owner, struct proc *proc)
+{
+	(void)owner;
+	proc_release(proc->part[PROC_SYMBOLS]);
 }
 
 void sym__free(struct symbolizer *s)
@@ -120,14 +137,11 @@ void sym__free(struct symbolizer *s)
 		return;
 	for (size_t i = 0; i < s->nmods; i++)
 		module_free(s->mods[i]);
-	for (size_t i = 0; i < s->nprocs; i++)
-		proc_release(&s->procs[i]);
 	for (size_t i = 0; i < s->nstrings; i++)
 		free(s->strings[i]);
 	for (size_t i = 0; i < s->nmappings; i++)
 		free_mapping(s->mappings[i]);
 	free(s->mods);
-	free(s->procs);
 	free(s->strings);
 	free(s->mappings);
 	free(s);
@@ -264,16 +278,16 @@ static struct module *module_get(struct symbolizer *s, const struct module_src *
 
 static struct proc_maps *proc_get(struct symbolizer *s, int pid, bool create)
 {
-	for (size_t i = 0; i < s->nprocs; i++)
-		if (s->procs[i].pid == pid)
-			return &s->procs[i];
-	if (!create)
-		return NULL;
-	xgrow(&s->procs, &s->cap_procs, s->nprocs + 1, sizeof(*s->procs));
-	memset(&s->procs[s->nprocs], 0, sizeof(*s->procs));	/* the slot may be a forgotten one */
-	s->procs[s->nprocs].pid = pid;
-	s->procs[s->nprocs].pins = htab__new(sizeof(struct pin));
-	return &s->procs[s->nprocs++];
+	struct proc *proc = create ? procs__get(s->procs, pid) : procs__find(s->procs, pid);
+	struct proc_maps *p = proc ? proc->part[PROC_SYMBOLS] : NULL;
+
+	if (p || !create)
+		return p;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->pins = htab__new(sizeof(struct pin));
+	proc->part[PROC_SYMBOLS] = p;
+	return p;
 }
 
 static bool is_object(const struct pmap *pm)
@@ -425,18 +439,12 @@ void sym__preload(struct symbolizer *s, int pid, const struct mt_frame *f)
 	e->file = keep(s, f->file);
 }
 
-/*
- * Drop everything kept for pid (whole-machine tracing forgets ended processes, whose stacks the
- * aggregate has dropped too). Objects stay: other processes map them.
- */
 void sym__forget(struct symbolizer *s, int pid)
 {
-	struct proc_maps *p = proc_get(s, pid, false);
+	struct proc *proc = procs__find(s->procs, pid);
 
-	if (!p)
-		return;
-	proc_release(p);
-	*p = s->procs[--s->nprocs];	/* order of procs does not matter */
+	if (proc)
+		procs__drop_part(s->procs, proc, PROC_SYMBOLS);
 }
 
 static ssize_t find_map(const struct proc_maps *p, uint64_t addr)

@@ -7,11 +7,13 @@
 #include <stdint.h>
 
 #include "lib/procmaps.h"
+#include "model/proc.h"
 #include "model/snapshot.h"
 
 struct symbolizer;
 
-struct symbolizer *sym__new(void);
+/* The symbolizer keeps each process's mappings in procs' entries (PROC_SYMBOLS). */
+struct symbolizer *sym__new(struct procs *procs);
 void sym__free(struct symbolizer *s);
 
 /*
@@ -20,7 +22,7 @@ void sym__free(struct symbolizer *s);
  */
 int sym__refresh(struct symbolizer *s, int pid);
 
-/* Forget a process: its mappings are freed (the objects stay, shared by others). */
+/* Forget a process's mappings (an exec): they are freed; the objects stay, shared by others. */
 void sym__forget(struct symbolizer *s, int pid);
 
 /*
