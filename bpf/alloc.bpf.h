@@ -141,9 +141,9 @@ static __always_inline int sampled(struct pt_regs *ctx, __u64 addr, __u64 size, 
 		return 0;
 	event_header(&w->e, MT_OP_SAMPLED_ALLOC, id);
 	w->e.ts_ns = bpf_ktime_get_ns();	/* fine: it seeds the rounding of the block's weight */
-	w->e.addr = addr;
-	w->e.size = size;
-	w->e.old_size = mean;
+	w->e.sampled.addr = addr;
+	w->e.sampled.size = size;
+	w->e.sampled.mean = mean;
 	w->at.sp = frame + 16;
 	if (!read_u64(frame + 8, &w->at.ip) || !read_u64(frame, &w->at.bp)) {
 		count_loss(MT_LOSS_STACK);

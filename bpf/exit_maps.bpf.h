@@ -66,7 +66,7 @@ static long path_step(__u64 i, struct path_walk *w)
 
 /*
  * The file's path from the root of the mount tree the process sees (bpf_d_path is not allowed
- * from a tracepoint), into e's frames from frames[1], NUL-terminated. Returns its bytes, NUL
+ * from a tracepoint), into the event's file.path, NUL-terminated. Returns its bytes, NUL
  * included, or 0 when it is deeper or longer than kept, or could not be read.
  */
 static __always_inline __u32 file_path(struct file *file, struct mt_work *work)
@@ -85,7 +85,7 @@ static __always_inline __u32 file_path(struct file *file, struct mt_work *work)
 	bytes = MT_PATH_END + 1 - w.pos;
 	if (!w.ok || w.pos > MT_PATH_END || bytes > MT_PATH_BYTES)
 		return 0;
-	if (bpf_probe_read_kernel(&work->e.frames[1], bytes, buf + w.pos))
+	if (bpf_probe_read_kernel(work->e.file.path, bytes, buf + w.pos))
 		return 0;
 	return bytes;
 }
@@ -101,12 +101,13 @@ static __always_inline void send_exit_map(struct mt_work *w, struct vm_area_stru
 	bytes = file_path(file, w);
 	if (!bytes)
 		return;
-	e->addr = vma->vm_start;
-	e->size = vma->vm_end - vma->vm_start;
-	e->old_addr = vma->vm_pgoff << MT_PAGE_SHIFT;
-	e->old_size = file->f_inode->i_ino;
-	e->frames[0] = file->f_inode->i_sb->s_dev | (__u64)(vma->vm_flags & MT_VM_RWX) << 32;
-	e->nframes = 1 + (bytes + 7) / 8;
+	e->map.start = vma->vm_start;
+	e->map.size = vma->vm_end - vma->vm_start;
+	e->map.offset = vma->vm_pgoff << MT_PAGE_SHIFT;
+	e->map.inode = file->f_inode->i_ino;
+	e->file.dev = file->f_inode->i_sb->s_dev;
+	e->file.perms = vma->vm_flags & MT_VM_RWX;
+	e->nframes = 1 + (bytes + 7) / 8;	/* dev and perms, then the path */
 	event_output(e, false);
 }
 

@@ -80,19 +80,19 @@ static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 	if (v->uprobes)
 		goto out;
 	event_header(&w->e, op, id);
-	w->e.addr = ctx->addr;
-	w->e.size = 0;
+	w->e.fault.addr = ctx->addr;
+	w->e.fault.bytes = 0;
 	if (t->in_fault) {
-		w->e.size = t->fault_bytes;
-		w->e.old_size = MT_FAULT_SIZED;
+		w->e.fault.bytes = t->fault_bytes;
+		w->e.fault.map = MT_FAULT_SIZED;
 		t->in_fault = false;
 	}
 	if (v->huge_bytes) {
-		w->e.size = v->huge_bytes;
-		w->e.old_size = MT_FAULT_SIZED;
+		w->e.fault.bytes = v->huge_bytes;
+		w->e.fault.map = MT_FAULT_SIZED;
 	}
-	w->e.old_addr = v->start;
-	w->e.old_size |= v->kind;
+	w->e.fault.map_start = v->start;
+	w->e.fault.map |= v->kind;
 	/*
 	 * The walk starts at the faulting instruction: the fault events count user mode only
 	 * (exclude_kernel, user/faults.c), so their registers are the user's. (The kernel's walk,

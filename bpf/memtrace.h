@@ -17,8 +17,9 @@
 #define MT_STR(x) MT_STR_(x)
 #define MT_STR_(x) #x
 
-/* What the traced call did. Allocating ops carry the new block in addr, the request in size. */
+/* What an event says happened; each op's body is the member of struct mt_event's union named. */
 enum mt_op {
+	/* An allocator call (body: call): addr = the new block, size = the request. */
 	MT_OP_MALLOC = 1,
 	MT_OP_CALLOC,
 	MT_OP_REALLOC,		/* old_addr = block passed in; addr = result (0 on failure) */
@@ -33,41 +34,33 @@ enum mt_op {
 	MT_OP_MUNMAP,		/* addr, size = range unmapped; carries no stack */
 	MT_OP_MREMAP,		/* old_addr/old_size -> addr/size */
 	/*
-	 * A user page fault the kernel resolved (counted as minor or major). addr = faulting address;
-	 * size = bytes the fault mapped (a whole folio for a huge page; 0 when it mapped nothing new,
-	 * as a read mapping the zero page); old_addr = start of the mapping hit; old_size = the
-	 * mapping's enum mt_map, ORed with MT_FAULT_SIZED when size was measured (else it is unknown).
-	 * The stack starts at the faulting instruction, not at a return address.
+	 * A user page fault the kernel resolved, counted as minor (body: fault). Its stack starts at
+	 * the faulting instruction, not at a return address.
 	 */
 	MT_OP_FAULT,
 	MT_OP_FAULT_MAJOR,	/* the same, where the kernel had to read the page in (I/O) */
-	MT_OP_EXIT,		/* the process ended (whole-machine tracing only); carries no stack,
-				 * and its comm in the 16 bytes of addr and size (MT_EVENT_COMM) */
+	/* The process ended (whole-machine tracing only; body: proc, its comm). No stack. */
+	MT_OP_EXIT,
 	/*
-	 * The process became a new program; carries no stack. The new program's comm is in the 16
-	 * bytes of addr and size (MT_EVENT_COMM); user space puts the old one in old_addr and
-	 * old_size (MT_EVENT_OLD_COMM) before it applies the event, so a recording replays it.
+	 * The process became a new program (body: proc): the new program's comm, and the one it
+	 * had before, which user space fills in before it applies the event, so that a recording
+	 * replays it. No stack.
 	 */
 	MT_OP_EXEC,
 	/*
-	 * A block libmemtrace-sample.so sampled (README: "Sampling mode"): addr, size = the block;
-	 * old_size = the mean sampling interval T in bytes, so the block stands for size / p bytes,
-	 * p = 1 - exp(-size / T); old_addr = 0. Its stack starts at the direct caller of malloc.
-	 * Frees of sampled blocks (a realloc's old block too) come as MT_OP_FREE.
+	 * A block libmemtrace-sample.so sampled (body: sampled). Its stack starts at the direct
+	 * caller of malloc. Frees of sampled blocks (a realloc's old block too) come as MT_OP_FREE.
 	 */
 	MT_OP_SAMPLED_ALLOC,
 	/*
-	 * One file mapping of a process that is exiting (whole-machine tracing only; sent before
-	 * its MT_OP_EXIT): addr, size = the mapping; old_addr = its file offset; old_size = the
-	 * file's inode; frames[0] = the file's device (kernel encoding: major << 20 | minor) in the
-	 * low 32 bits, its read/write/exec permission bits (1, 2, 4) above; from frames[1], the
-	 * file's path, NUL-terminated (MT_PATH_BYTES at most).
+	 * One file mapping of a process that is exiting (whole-machine tracing only; sent before its
+	 * MT_OP_EXIT; body: map, and file in place of the frames).
 	 */
 	MT_OP_EXIT_MAP,
 	MT_OP__COUNT,
 };
 
-/* The kind of mapping a page fault hit. */
+/* The kind of mapping a page fault hit (the low byte of a fault's map). */
 enum mt_map {
 	MT_MAP_UNKNOWN = 0,	/* the mapping could not be looked up (lock contended) */
 	MT_MAP_HEAP,		/* the brk heap */
@@ -102,28 +95,70 @@ enum mt_loss {
 	MT_LOSS__COUNT,
 };
 
+/* Bytes of a file path an exit map carries, NUL included, at the most. */
+#define MT_PATH_BYTES (8 * (MT_MAX_FRAMES - 1))
+
+/*
+ * An event: a header, a body that depends on op (one union member each), then the frames of its
+ * user stack. Sent cut after its nframes frames: an event without a stack is the header and body.
+ */
 struct mt_event {
 	__u32 op;		/* enum mt_op */
 	__u32 pid;		/* thread group id */
 	__u32 tid;
-	__u32 nframes;		/* valid entries in frames[]; the event is sent cut after them */
+	__u32 nframes;		/* valid entries in frames[] (for an exit map, 8-byte words of file) */
 	__u64 ts_ns;		/* CLOCK_MONOTONIC, of allocations; 0 for the rest */
-	__u64 addr;
-	__u64 size;
-	__u64 old_addr;
-	__u64 old_size;
-	__u64 frames[MT_MAX_FRAMES]; /* user return addresses, innermost first */
+	union {
+		struct {			/* call: an allocator call */
+			__u64 addr;		/* the block (or mapping) made, freed or moved */
+			__u64 size;
+			__u64 old_addr;		/* realloc, mremap: the block before */
+			__u64 old_size;		/* mremap: the mapping's size before */
+		};
+		struct {			/* fault: a page fault */
+			__u64 addr;		/* the faulting address */
+			__u64 bytes;		/* what it mapped: a whole folio for a huge page, 0
+						 * for a read that mapped the zero page */
+			__u64 map_start;	/* the start of the mapping hit */
+			__u64 map;		/* enum mt_map | MT_FAULT_SIZED when bytes was measured */
+		} fault;
+		struct {			/* sampled: a block libmemtrace-sample.so sampled */
+			__u64 addr, size;	/* the block */
+			__u64 zero;
+			__u64 mean;		/* the mean sampling interval T in bytes: the block stands
+						 * for size / p bytes, p = 1 - exp(-size / T) */
+		} sampled;
+		struct {			/* proc: an exit or an exec */
+			char comm[16];		/* NUL-padded: the process's, or the new program's */
+			char old_comm[16];	/* exec: the program's before (set by user space) */
+		} proc;
+		struct {			/* map: one file mapping of an exiting process */
+			__u64 start, size;
+			__u64 offset;		/* in the file */
+			__u64 inode;
+		} map;
+	};
+	union {
+		__u64 frames[MT_MAX_FRAMES];	/* user return addresses, innermost first */
+		struct {			/* an exit map's file, in place of frames */
+			__u32 dev;		/* kernel encoding: major << 20 | minor */
+			__u32 perms;		/* read 1, write 2, execute 4 */
+			char path[MT_PATH_BYTES];	/* NUL-terminated */
+		} file;
+	};
 };
 
-#define MT_EVENT_HDR_SIZE 56u
-/* An exit map event's path: where frames[1] and on are. */
-#define MT_PATH_BYTES (8 * (MT_MAX_FRAMES - 1))
-/* An exit event's comm: it lies where addr and size are (16 bytes, NUL-padded). */
-#define MT_EVENT_COMM(e) ((char *)&(e)->addr)
-/* An exec event's comm before the exec, where old_addr and old_size are (set by user space). */
-#define MT_EVENT_OLD_COMM(e) ((char *)&(e)->old_addr)
+#define MT_EVENT_HDR_SIZE 56u		/* header and body: where frames[] begin */
 _Static_assert(sizeof(struct mt_event) == MT_EVENT_HDR_SIZE + 8 * MT_MAX_FRAMES,
 	       "mt_event layout changed: BPF and user space must agree");
+_Static_assert(__builtin_offsetof(struct mt_event, frames) == MT_EVENT_HDR_SIZE, "header and body: 56 bytes");
+_Static_assert(__builtin_offsetof(struct mt_event, fault.map) == __builtin_offsetof(struct mt_event, old_size),
+	       "each body lies in the same 32 bytes");
+_Static_assert(sizeof(((struct mt_event *)0)->proc) == 32, "proc body: two comms");
+/* A sampled block is a heap block: the aggregate files it as an allocation's addr and size. */
+_Static_assert(__builtin_offsetof(struct mt_event, sampled.addr) == __builtin_offsetof(struct mt_event, addr) &&
+	       __builtin_offsetof(struct mt_event, sampled.size) == __builtin_offsetof(struct mt_event, size),
+	       "a sampled block's addr and size are an allocation's");
 
 /* Per-thread state kept from an allocator's entry to its return. */
 struct mt_call {

@@ -17,10 +17,9 @@ static __always_inline void send_proc_event(__u32 op, __u64 id)
 	if (!w)
 		return;
 	event_header(&w->e, op, id);
-	w->e.addr = 0;
-	w->e.size = 0;
+	__builtin_memset(&w->e.proc, 0, sizeof(w->e.proc));
 	/* The process may be gone, or have exec'd again, before its events are read. */
-	bpf_get_current_comm(MT_EVENT_COMM(&w->e), 16);
+	bpf_get_current_comm(w->e.proc.comm, sizeof(w->e.proc.comm));
 	event_output(&w->e, false);
 	work_give(w);
 }

@@ -23,7 +23,7 @@ static struct mt_event sampled(uint64_t addr, uint64_t size, uint64_t mean, uint
 {
 	struct mt_event e = ev(MT_OP_SAMPLED_ALLOC, addr, size, 0, 0xa);
 
-	e.old_size = mean;
+	e.sampled.mean = mean;
 	e.ts_ns = ts;
 	return e;
 }

@@ -279,8 +279,8 @@ static void python_replay(void)
 	/* A file fault after its FAULT_FILE: named without /proc. */
 	rec_writer__fault_file(w, &(struct rec_fault_file){ 77, 0x7f0000, "/usr/lib/libx.so" });
 	fault = event(MT_OP_FAULT, 0x7f0123, 4096, 1);
-	fault.old_addr = 0x7f0000;
-	fault.old_size = MT_MAP_FILE | MT_FAULT_SIZED;
+	fault.fault.map_start = 0x7f0000;
+	fault.fault.map = MT_MAP_FILE | MT_FAULT_SIZED;
 	rec_writer__event(w, &fault);
 	rec_writer__clock(w, &(struct rec_clock){ .now_ns = 3000 }, true);
 	ok(rec_writer__close(w) == 0, "a recording of a Python process is written");

@@ -61,7 +61,7 @@ static struct mt_event fault(uint32_t op, uint64_t frame, uint32_t map, uint64_t
 {
 	struct mt_event e = ev(op, 0x7000, bytes, frame, 1);
 
-	e.old_size = map | (sized ? MT_FAULT_SIZED : 0);
+	e.fault.map = map | (sized ? MT_FAULT_SIZED : 0);
 	return e;
 }
 

@@ -230,14 +230,15 @@ static uint64_t round_unbiased(double x, const struct mt_event *e)
  */
 static void sample_weight(const struct mt_event *e, uint64_t *bytes, uint64_t *blocks)
 {
-	double p = e->old_size && e->size ? -expm1(-(double)e->size / (double)e->old_size) : 1;
+	double p = e->sampled.mean && e->sampled.size ?
+			   -expm1(-(double)e->sampled.size / (double)e->sampled.mean) : 1;
 
 	if (!(p > 0) || p >= 1) {
-		*bytes = e->size;
+		*bytes = e->sampled.size;
 		*blocks = 1;
 		return;
 	}
-	*bytes = round_unbiased((double)e->size / p, e);
+	*bytes = round_unbiased((double)e->sampled.size / p, e);
 	*blocks = round_unbiased(1 / p, e);
 }
 
@@ -397,7 +398,7 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 		heap_free(a, p, e->addr);
 		break;
 	case MT_OP_SAMPLED_ALLOC:
-		p->proc->sample_bytes = e->old_size;
+		p->proc->sample_bytes = e->sampled.mean;
 		if (e->addr)
 			heap_alloc(a, p, e);
 		break;

@@ -37,7 +37,7 @@ void model__free(struct model *m)
 static void exec_renew(struct model *m, const struct mt_event *e)
 {
 	struct proc *p = procs__get(m->procs, e->pid);
-	const char *old = MT_EVENT_OLD_COMM(e);
+	const char *old = e->proc.old_comm;
 
 	agg__drop_outstanding(m->agg, e->pid);
 	procs__drop_part(m->procs, p, PROC_AGG);
@@ -50,7 +50,7 @@ static void exec_renew(struct model *m, const struct mt_event *e)
 		p->nexec++;
 	}
 	memset(p->comm, 0, sizeof(p->comm));
-	memcpy(p->comm, MT_EVENT_COMM(e), 15);
+	memcpy(p->comm, e->proc.comm, 15);
 }
 
 bool model__apply(struct model *m, const struct mt_event *e)

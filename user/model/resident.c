@@ -322,7 +322,7 @@ void resident__name_exited(struct resident *r, uint32_t pid, const struct procma
 
 bool resident__apply(struct resident *r, const struct mt_event *e)
 {
-	uint32_t map = e->old_size & MT_FAULT_MAP_MASK;
+	uint32_t map = e->fault.map & MT_FAULT_MAP_MASK;
 	struct mt_faults one = { 0 };
 	struct res_proc *p;
 	uint32_t id;
@@ -333,8 +333,8 @@ bool resident__apply(struct resident *r, const struct mt_event *e)
 	if (map >= MT_MAP__COUNT)
 		map = MT_MAP_UNKNOWN;
 	*(e->op == MT_OP_FAULT ? &one.minor : &one.major) = 1;
-	if (e->old_size & MT_FAULT_SIZED) {
-		one.bytes = e->size;
+	if (e->fault.map & MT_FAULT_SIZED) {
+		one.bytes = e->fault.bytes;
 	} else {
 		one.bytes = r->page_size;
 		one.unsized = 1;
@@ -342,7 +342,7 @@ bool resident__apply(struct resident *r, const struct mt_event *e)
 	p = get_proc(r, e->pid);
 	add(&p->by_map[map], &one);
 	if (map == MT_MAP_FILE)
-		count_file_fault(r, p, e->old_addr, &one);
+		count_file_fault(r, p, e->fault.map_start, &one);
 	id = stack_id(r, p, e, map, &fresh);	/* may move r->stacks */
 	add(&r->stacks[id].faults, &one);
 	return fresh;

@@ -243,7 +243,7 @@ static struct exit_maps *pending_get(struct system *sy, uint32_t pid)
 /* One file mapping of an exiting process, kept until its exit event. */
 static void exit_map(struct system *sy, const struct mt_event *e)
 {
-	const char *path = (const char *)&e->frames[1];
+	const char *path = e->file.path;
 	size_t room = e->nframes > 1 ? 8 * (e->nframes - 1) : 0;
 	struct exit_maps *x;
 	struct pmap *pm;
@@ -254,14 +254,14 @@ static void exit_map(struct system *sy, const struct mt_event *e)
 	xgrow(&x->maps.maps, &x->cap, x->maps.n + 1, sizeof(*x->maps.maps));
 	pm = &x->maps.maps[x->maps.n++];
 	memset(pm, 0, sizeof(*pm));
-	pm->start = e->addr;
-	pm->end = e->addr + e->size;
-	pm->offset = e->old_addr;
-	pm->inode = e->old_size;
-	pm->dev = makedev((uint32_t)e->frames[0] >> 20, e->frames[0] & 0xfffff);	/* the kernel's */
-	pm->perms[0] = e->frames[0] >> 32 & 1 ? 'r' : '-';
-	pm->perms[1] = e->frames[0] >> 32 & 2 ? 'w' : '-';
-	pm->perms[2] = e->frames[0] >> 32 & 4 ? 'x' : '-';
+	pm->start = e->map.start;
+	pm->end = e->map.start + e->map.size;
+	pm->offset = e->map.offset;
+	pm->inode = e->map.inode;
+	pm->dev = makedev(e->file.dev >> 20, e->file.dev & 0xfffff);	/* the kernel's encoding */
+	pm->perms[0] = e->file.perms & 1 ? 'r' : '-';
+	pm->perms[1] = e->file.perms & 2 ? 'w' : '-';
+	pm->perms[2] = e->file.perms & 4 ? 'x' : '-';
 	pm->perms[3] = 'p';
 	pm->path = xstrdup(path);
 }
@@ -280,7 +280,7 @@ static void exited(struct system *sy, const struct mt_event *e)
 		resident__name_exited(sy->m->res, e->pid, &maps);
 	sym__load_exit_maps(sy->sym, (int)e->pid, &maps);
 	if (!p->comm[0])	/* gone before its first event was read */
-		memcpy(p->comm, MT_EVENT_COMM(e), sizeof(p->comm) - 1);
+		memcpy(p->comm, e->proc.comm, sizeof(p->comm) - 1);
 	agg__drop_blocks(sy->m->agg, e->pid);
 	xgrow(&sy->exited, &sy->cap_exited, sy->nexited + 1, sizeof(*sy->exited));
 	sy->exited[sy->nexited++] = e->pid;

@@ -147,9 +147,9 @@ static void exec_event(struct session *s, const struct mt_event *raw)
 
 	memcpy(&e, raw, MT_EVENT_HDR_SIZE);
 	e.nframes = 0;
-	e.old_addr = e.old_size = 0;
+	memset(e.proc.old_comm, 0, sizeof(e.proc.old_comm));
 	if (p && !(t && t->spawned && !t->exec_events))	/* a command's own start adds no link */
-		memcpy(MT_EVENT_OLD_COMM(&e), p->comm, 15);
+		memcpy(e.proc.old_comm, p->comm, 15);
 	if (t)
 		t->exec_events++;
 	model__apply(s->m, &e);
@@ -171,7 +171,7 @@ static void on_exec_stop(struct target *t, void *ctx)
 	ring_buffer__consume(s->rb);
 	if (t->exec_events >= t->exec_stops)
 		return;
-	memcpy(MT_EVENT_COMM(&e), t->comm, 15);
+	memcpy(e.proc.comm, t->comm, 15);
 	exec_event(s, &e);
 	t->exec_events = t->exec_stops;
 }
