@@ -95,7 +95,7 @@ static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 	w->e.fault.map |= v->kind;
 	/*
 	 * The walk starts at the faulting instruction: the fault events count user mode only
-	 * (exclude_kernel, user/faults.c), so their registers are the user's. (The kernel's walk,
+	 * (exclude_kernel, user/probe/faults.c), so their registers are the user's. (The kernel's walk,
 	 * bpf_get_stack, reads on through the frame register of code built without frame pointers,
 	 * faulting, microseconds a fault.)
 	 */

@@ -13,7 +13,7 @@
 #include "python.h"
 #include "state.bpf.h"
 
-/* What is traced (user/probe.c). */
+/* What is traced (user/probe/probe.c). */
 const volatile bool filter_pids = true;	/* false only for whole-machine tracing */
 const volatile bool report_exits = false;	/* whole-machine: say when a process ends */
 const volatile bool filter_comm = false;
@@ -24,7 +24,7 @@ const volatile __u32 self_tgid = 0;	/* memtrace itself: never traced, or its eve
 const volatile __u32 unwind_mode = MT_UNWIND_FP;	/* --unwind */
 
 /*
- * What this kernel has (user/kfeat.c probes it before load). Each guards the only calls of
+ * What this kernel has (user/probe/kfeat.c probes it before load). Each guards the only calls of
  * its helper, so a program that can do without it still loads where it is missing.
  */
 const volatile bool have_loop = true;		/* bpf_loop (5.17): DWARF and Python walks, paths */

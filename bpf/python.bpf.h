@@ -86,7 +86,7 @@ static long py_step(__u64 index, void *ctx)
 /*
  * Append the Python stack after the n native frames of w's event; returns the new frame count.
  * The frames are walked by bpf_loop: without it (before 5.17) Python processes get native
- * stacks only (user/kfeat.c says so).
+ * stacks only (user/probe/kfeat.c says so).
  */
 static __always_inline __u32 py_append(struct mt_work *work, __u32 n)
 {

@@ -47,7 +47,7 @@ static __always_inline void start_at_regs(struct mt_work *w, struct pt_regs *ctx
 /*
  * The event's user stack from w->at, then Python's frames (not for page faults, which are not
  * calls). The CFI unwinder steps by bpf_loop and finds objects by bpf_find_vma: without both,
- * stacks are walked by frame pointers (user/kfeat.c says so and sets unwind_mode).
+ * stacks are walked by frame pointers (user/probe/kfeat.c says so and sets unwind_mode).
  */
 static __always_inline __u32 take_stack(struct mt_work *w, bool fault)
 {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The CFI unwinder: walks a user stack with the tables user/unwind.c derives from .eh_frame, so
+ * The CFI unwinder: walks a user stack with the tables user/probe/unwind.c derives from .eh_frame, so
  * code built without frame pointers (Debian's libc, python3, sqlite3) unwinds whole. Walks already
  * done are replayed by walk.bpf.h.
  *

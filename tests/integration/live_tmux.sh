@@ -172,7 +172,7 @@ check "three processes: a PID column in the table" wait_for '^ +PID +BYTES' 20
 check "three processes: each has its header line" \
 	bash -c 's=$1; shift; for p; do grep -Eq "^ *$p grow " <<<"$s" || exit 1; done' _ "$(screen)" "${pids[@]}"
 sleep 2	# 8 refreshes: enough for a sparkline to rise
-# Seen before the return probes went in before the entry probes (user/probe.c): with -p, memtrace
+# Seen before the return probes went in before the entry probes (user/probe/probe.c): with -p, memtrace
 # sometimes saw none of one process's allocations (about 1 run in 4 under load). Not reproduced
 # since, but not proven gone: a process at 0 B must then draw a flat sparkline, and every process
 # memtrace did see must draw a rising one.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# memtrace finds glibc's thread-specific data slots by experiment (user/glibc_tsd.c); here the
+# memtrace finds glibc's thread-specific data slots by experiment (user/probe/glibc_tsd.c); here the
 # offsets it finds must equal those of struct pthread in glibc's debug info (libc6-dbg + gdb).
 source "$(dirname "$0")/../lib/tap.sh"
 need_root

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# The offset table (user/python_offsets.c) against live interpreters of each version it lists,
+# The offset table (user/probe/python_offsets.c) against live interpreters of each version it lists,
 # when this machine has them (pyenv builds: PIE executables with a shared libpython, unlike
 # Debian's static one): the same workload's lines hold the same bytes under each.
 source "$(dirname "$0")/../lib/tap.sh"

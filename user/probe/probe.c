@@ -150,7 +150,7 @@ static int attach_site(struct probe *p, int pid, const struct alloc_plan *plan,
 
 /*
  * Where object o's functions are probed: each entry, or an equivalent cheaper site
- * (user/probesite.c). The return probe goes on the same address: it only swaps the return
+ * (user/probe/probesite.c). The return probe goes on the same address: it only swaps the return
  * address at [rsp], which a site keeps in place, and a breakpoint left at the entry would still
  * pay the single-step the site avoids.
  */

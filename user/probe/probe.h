@@ -15,7 +15,7 @@ struct probe;
 
 /*
  * Probe the kernel's features, then open and load the BPF object as far as this kernel allows
- * (user/loader.c). Errors are reported here, with a hint; returns -errno.
+ * (user/probe/loader.c). Errors are reported here, with a hint; returns -errno.
  */
 int probe__load(struct probe **out, const struct probe_opts *opts);
 /* What was loaded (the walker, faults, Python frames), and what the kernel offers. */
@@ -34,7 +34,7 @@ int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan);
 
 /*
  * The address each of the plan's functions is probed at (at[i] for plan->sites[i]): its entry,
- * or an equivalent cheaper site under --probe-sites (user/probesite.c). The bench's floor uses it.
+ * or an equivalent cheaper site under --probe-sites (user/probe/probesite.c). The bench's floor uses it.
  */
 void probe__sites(const struct alloc_plan *plan, uint64_t *at);
 /*
@@ -49,9 +49,9 @@ struct memtrace *probe__skel(const struct probe *p);
 /* Keep link attached until the probe is destroyed, and destroy it then. */
 struct bpf_link;
 void probe__keep_link(struct probe *p, struct bpf_link *link);
-/* The fd of a BPF map by name (for modules that fill maps: user/unwind.c); -1 if none. */
+/* The fd of a BPF map by name (for modules that fill maps: user/probe/unwind.c); -1 if none. */
 int probe__map_fd(const struct probe *p, const char *name);
-/* The BPF flag that turns the walk of Python stacks on (user/pytrace.c sets it). */
+/* The BPF flag that turns the walk of Python stacks on (user/symbolize/pytrace.c sets it). */
 volatile bool *probe__python_on(const struct probe *p);
 /*
  * The trace starts: every probe of the first targets is in. Attaching to running processes

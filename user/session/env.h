@@ -12,7 +12,7 @@
 
 #define MT_MAX_PIDS 64
 
-/* Which subcommand runs (user/main.c's table). */
+/* Which subcommand runs (user/cli/main.c's table). */
 enum mt_mode {
 	MT_MODE_TRACE,			/* memtrace [-p PID | -- CMD]: trace and report */
 	MT_MODE_RECORD,			/* memtrace record -o FILE ...: trace into a recording */
