@@ -19,8 +19,12 @@ struct mt_thread {
 	struct mt_call call;	/* valid while in_call */
 	__u64 outer_sp;		/* stack pointer at the outer call's entry */
 	__u64 fault_bytes;	/* bytes mapped by the fault in progress (valid while in_fault) */
+	__u64 gc_start_ns;	/* when the collection in progress began (valid while in_gc) */
+	__u64 gc_generation;
+	__u32 gc_count;		/* collections this thread has run */
 	bool in_call;
 	bool in_fault;
+	bool in_gc;		/* CPython's cycle collector runs on this thread: frees are its */
 };
 
 /* The fine clock as it read at this CPU's first allocation in the current scheduler tick. */

@@ -56,6 +56,6 @@ old_check() {	# interpreter version-in-message
 		"True unavailable" "its memory is still traced, with native stacks"
 }
 old_check "$TMP/python3.10" 3.10.12
-old=$(ls -d /root/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | head -1)
-if [ -n "$old" ]; then old_check "$old" 3.10; else skip "no real CPython 3.10 under /root/.pyenv (the patched 3.10.12 above was checked)"; fi
+old=$(ls -d $PYENV_DIR/versions/3.10*/bin/python3.10 2>/dev/null | head -1)
+if [ -n "$old" ]; then old_check "$old" 3.10; else skip "no real CPython 3.10 under $PYENV_DIR (the patched 3.10.12 above was checked)"; fi
 done_testing

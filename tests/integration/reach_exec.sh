@@ -67,7 +67,7 @@ ok $? "the text report says which programs exec'd the interpreter"
 # The same chain ending in each pyenv interpreter found (shared libpython, its own extension
 # modules loaded by dlopen: their first frames may miss a table, which is not an event lost).
 n=0
-for py in "$HOME"/.pyenv/versions/3.1[123]*/bin/python3.1[123]; do
+for py in "$PYENV_DIR"/versions/3.1[123]*/bin/python3.1[123]; do
 	[ -x "$py" ] || continue
 	n=$((n + 1))
 	shims "$py"

@@ -11,6 +11,7 @@
 #include "lib/htab.h"
 #include "lib/util.h"
 #include "model/diff.h"
+#include "python.h"
 
 struct diff *diff__new(void)
 {
@@ -18,6 +19,19 @@ struct diff *diff__new(void)
 
 	d->index = htab__new(sizeof(uint32_t));
 	return d;
+}
+
+static struct diff *py_lines(struct diff *d)
+{
+	if (!d->py_lines)
+		d->py_lines = diff__new();
+	return d->py_lines;
+}
+
+void diff__add_py_line(struct diff *d, int side, char *label, uint64_t bytes, uint64_t blocks)
+{
+	diff__add(py_lines(d), side, MT_KIND_HEAP, &label, 1, bytes, blocks);
+	free(label);
 }
 
 void diff__free(struct diff *d)
@@ -32,6 +46,7 @@ void diff__free(struct diff *d)
 	}
 	free(d->stacks);
 	htab__free(d->index);
+	diff__free(d->py_lines);
 	free(d);
 }
 
@@ -162,6 +177,21 @@ void diff__add_owned(struct diff *d, int side, enum mt_kind kind, char **labels,
 	free(labels);
 }
 
+static void add_py_line(struct diff *d, int side, const struct mt_stack *st)
+{
+	if (st->kind != MT_KIND_HEAP)
+		return;	/* pymalloc's arenas are not objects */
+	for (uint32_t f = 0; f < st->nframes; f++) {
+		const struct mt_frame *fr = &st->frames[f];
+
+		if (mt_py_is_frame(fr->addr)) {
+			diff__add_py_line(d, side, diff__label(fr->function, fr->file, fr->line, NULL, 0),
+					  st->outstanding_bytes, st->outstanding_allocations);
+			return;
+		}
+	}
+}
+
 void diff__add_snapshot(struct diff *d, int side, const struct mt_snapshot *s)
 {
 	for (size_t i = 0; i < s->nprocs; i++) {
@@ -179,6 +209,7 @@ void diff__add_snapshot(struct diff *d, int side, const struct mt_snapshot *s)
 			}
 			diff__add_owned(d, side, st->kind, labels, n, st->outstanding_bytes,
 				   st->outstanding_allocations);
+			add_py_line(d, side, st);
 		}
 	}
 	for (int k = 0; k < MT_KIND__COUNT; k++) {

@@ -25,6 +25,9 @@ struct diff {
 	struct diff_stack *stacks;
 	size_t n, cap;
 	uint64_t bytes[2], blocks[2];	/* total outstanding, heap + mmap */
+	/* Python's view: outstanding heap by the innermost Python frame's line, one label each. Its
+	 * bytes over blocks is the average object there, as tracemalloc's statistics show it. */
+	struct diff *py_lines;
 };
 
 struct diff *diff__new(void);
@@ -38,6 +41,13 @@ char *diff__label(const char *function, const char *file, int line, const char *
 /* The same, taking the labels and each string in them (freed here). */
 void diff__add_owned(struct diff *d, int side, enum mt_kind kind, char **labels, uint32_t n,
 		     uint64_t bytes, uint64_t blocks);
+/* Add a stack's outstanding heap to its innermost Python line; label is taken (freed here). */
+void diff__add_py_line(struct diff *d, int side, char *label, uint64_t bytes, uint64_t blocks);
+/* A side's average block, bytes over blocks (0 without blocks). */
+static inline uint64_t diff__average(const struct diff_stack *st, int side)
+{
+	return st->blocks[side] ? st->bytes[side] / st->blocks[side] : 0;
+}
 /* Where a stack's own frames begin: its call site, when it has one in range. */
 uint32_t diff__first_frame(int site, uint32_t nframes);
 /* Add every stack and the totals of a snapshot, or of a whole input file, as run side. */

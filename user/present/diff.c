@@ -55,6 +55,34 @@ static struct counts count(const struct diff *d)
 	return c;
 }
 
+/* Python lines: the objects there, counted and averaged, as tracemalloc's statistics give them;
+ * a __slots__ class shows as the same count at a smaller average. */
+static void py_lines_text(const struct diff *d, int top, FILE *f)
+{
+	const struct diff_stack **v = NULL;
+	size_t n = d->py_lines ? diff__changed(d->py_lines, &v) : 0;
+	char a[16], b[16];
+
+	if (!n) {
+		free(v);
+		return;
+	}
+	fprintf(f, "\nPython lines: heap objects, their count and average size\n");
+	fprintf(f, "%12s %9s %19s %21s  %-8s %s\n", "bytes", "blocks", "count before/after",
+		"average before/after", "status", "line");
+	for (size_t i = 0; i < n && i < (size_t)top; i++) {
+		const struct diff_stack *st = v[i];
+
+		fprintf(f, "%+12" PRId64 " %+9" PRId64 " %9" PRIu64 " %9" PRIu64 " %10s %10s  %-8s %s\n",
+			diff__delta(st->bytes), diff__delta(st->blocks), st->blocks[0], st->blocks[1],
+			mt_fmt_bytes(diff__average(st, 0), a), mt_fmt_bytes(diff__average(st, 1), b),
+			status(st), st->labels[0]);
+	}
+	if (n > (size_t)top)
+		fprintf(f, "... and %zu more Python lines\n", n - (size_t)top);
+	free(v);
+}
+
 int diff__text(const struct diff *d, const char *before, const char *after, int top, FILE *f)
 {
 	const struct diff_stack **v;
@@ -83,6 +111,7 @@ int diff__text(const struct diff *d, const char *before, const char *after, int 
 	if (n > (size_t)top)
 		fprintf(f, "... and %zu more (-n to show more, --json for all)\n", n - (size_t)top);
 	free(v);
+	py_lines_text(d, top, f);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -96,6 +125,29 @@ static void json_side(struct json *j, const char *key, const uint64_t v[2])
 	json__u64(j, k, v[1]);
 	snprintf(k, sizeof(k), "delta_%s", key);
 	json__int(j, k, diff__delta(v));
+}
+
+static void py_lines_json(struct json *j, const struct diff *d)
+{
+	const struct diff_stack **v;
+	size_t n = d->py_lines ? diff__changed(d->py_lines, &v) : 0;
+
+	if (!d->py_lines)
+		return;
+	json__begin_array(j, "python_lines");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t avg[2] = { diff__average(v[i], 0), diff__average(v[i], 1) };
+
+		json__begin_object(j, NULL);
+		json__str(j, "line", v[i]->labels[0]);
+		json__str(j, "status", status(v[i]));
+		json_side(j, "bytes", v[i]->bytes);
+		json_side(j, "blocks", v[i]->blocks);
+		json_side(j, "average", avg);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	free(v);
 }
 
 int diff__json(const struct diff *d, const char *before, const char *after, FILE *f)
@@ -135,6 +187,7 @@ int diff__json(const struct diff *d, const char *before, const char *after, FILE
 		json__end_object(&j);
 	}
 	json__end_array(&j);
+	py_lines_json(&j, d);
 	json__end_object(&j);
 	free(v);
 	return ferror(f) ? -EIO : 0;

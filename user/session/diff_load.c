@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model/diff.h"
+#include "python.h"
 #include "session/diff.h"
 #include "lib/jsonread.h"
 #include "record/recording.h"
@@ -56,6 +57,26 @@ static int frame_label(const struct jr_value *fr, char **out)
 	return 0;
 }
 
+/* The innermost Python frame's line gets the stack's heap (python.h tags Python frames). */
+static void json_py_line(struct diff *d, int side, const struct jr_value *frames, uint64_t bytes,
+			 uint64_t blocks)
+{
+	for (size_t f = 0; f < jr__len(frames); f++) {
+		const struct jr_value *fr = jr__at(frames, f), *line = jr__get(fr, "line");
+		const char *addr = jr__str(jr__get(fr, "address"));
+		uint64_t ln = 0;
+
+		if (!addr || !mt_py_is_frame(strtoull(addr, NULL, 16)))
+			continue;
+		if (line && !jr__u64(line, &ln))
+			ln = 0;
+		diff__add_py_line(d, side, diff__label(jr__str(jr__get(fr, "function")),
+						       jr__str(jr__get(fr, "file")), (int)ln, NULL, 0),
+				  bytes, blocks);
+		return;
+	}
+}
+
 static int json_stack(struct diff *d, int side, const struct jr_value *st, const struct where *w)
 {
 	const struct jr_value *frames = jr__get(st, "frames"), *site = jr__get(st, "site");
@@ -85,6 +106,8 @@ static int json_stack(struct diff *d, int side, const struct jr_value *st, const
 	}
 	diff__add_owned(d, side, strcmp(kind, "mmap") ? MT_KIND_HEAP : MT_KIND_MMAP, labels, n - first,
 		   bytes, blocks);
+	if (!strcmp(kind, "heap"))
+		json_py_line(d, side, frames, bytes, blocks);
 	return 0;
 }
 
