@@ -10,7 +10,8 @@
 # - Collections: memtrace counts each call of gc_collect_main; CPython's gc.get_stats() counts
 #   the same calls. Traced from its exec, memtrace saw every one (startup's too); attached with
 #   -p, it saw those after it attached: the workload's own delta, 1.
-# - Pauses: the longest is no longer than the workload's own clock around gc.collect().
+# - Pauses: attached with -p, the one collection's pause lies within the workload's own clock
+#   around gc.collect().
 # - Objects per line (PYTHONMALLOC=malloc, so each object is a malloc): N instances of a class
 #   with __slots__ are N blocks of sys.getsizeof(instance) bytes each, exactly; without
 #   __slots__ the line's average differs, and memtrace diff names the line with both averages.
@@ -44,12 +45,22 @@ print("stack", sum(s["gc_reclaimed_bytes"] == w["n"] * w["payload_malloc"] for s
 print("version", w["version"])
 PY
 	local q; q() { awk -v k="$1" '$1 == k { $1 = ""; print substr($0, 2) }' "$TMP/$tag.q"; }
-	nonempty "$(q payload)" "$tag: the report has the payload's line" || { sed 's/^/# /' "$TMP/$tag.q"; return; }
+	if [ -z "$(q payload)" ]; then
+		ok 1 "$tag: the report has the payload's line"
+		sed 's/^/# /' "$TMP/$tag.q"
+		return
+	fi
 	is "$(q payload)" "$(q want_payload)" \
-		"$tag: payload line reclaimed by the collector = N x $(q want_payload | cut -d' ' -f1) B / N, in 1 collection"
+		"$tag: the payload's line: N x its malloc size reclaimed by the collector, in N blocks, in 1 collection ($(q payload))"
 	is "$(q acyclic)" "0 True" "$tag: the line without cycles holds its memory, none reclaimed"
 	is "$(q collections | awk '{ print $1 }')" "$want_coll" "$tag: collections seen = CPython's gc.get_stats() ($(q collections))"
-	is "$(q pause | cut -d' ' -f1-2)" "True True" "$tag: longest pause within the workload's clock around gc.collect() ($(q pause | cut -d' ' -f3-4) ns)"
+	# With one collection seen, it is gc.collect()'s: its pause lies within the workload's clock
+	# around that call. With more, only that the longest is one of them.
+	if [ "$want_coll" = 1 ]; then
+		is "$(q pause | cut -d' ' -f1-2)" "True True" "$tag: the pause lies within the workload's clock around gc.collect() ($(q pause | cut -d' ' -f3-4) ns)"
+	else
+		is "$(q pause | cut -d' ' -f2)" "True" "$tag: the longest pause is no longer than all of them"
+	fi
 	is "$(q summary)" "True" "$tag: gc_summary sums the one process"
 	is "$(q stack)" "1" "$tag: one stack carries all the payloads' reclaimed bytes"
 }
@@ -70,6 +81,12 @@ is "$(awk '{ s += $NF } END { print s }' "$TMP/deb.folded")" "$(jpy 'd["gc_summa
 	"--folded-value gc: the lines sum to the bytes reclaimed"
 is "$(awk '$1 ~ /;cycles(;|$)/ { s += $NF } END { print s }' "$TMP/deb.folded")" \
 	"$((N * $(jpy 'd["payload_malloc"]' "$TMP/wl-deb.json")))" "--folded-value gc: the payload's stacks hold N x payload"
+
+# A recording keeps the collector's events: its report says the same.
+"$MEMTRACE" record -o "$TMP/deb.mtr" --no-live -- "$PY" "$WL" "$TMP/wl-rec.json" cycles "$N" >/dev/null 2>"$TMP/err-rec"
+is "$?" 0 "memtrace record traces the cycles workload" || sed 's/^/# /' "$TMP/err-rec"
+"$MEMTRACE" report --json "$TMP/rec.json" -o /dev/null "$TMP/deb.mtr"
+cycles_check recording "$TMP/rec.json" "$TMP/wl-rec.json" "$(jpy 'd["collections_at_end"]' "$TMP/wl-rec.json")"
 
 # 2. -p on a running interpreter: the collections after attaching are the workload's delta.
 "$PY" "$WL" "$TMP/wl-pid.json" cycles "$N" --go "$TMP/go" >"$TMP/pid" &
