@@ -9,6 +9,7 @@ OUT       ?= build
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
+AR        ?= ar
 PREFIX    ?= /usr/local
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
@@ -38,6 +39,7 @@ CXX       ?= g++
 SKEL       := $(OUT)/memtrace.skel.h
 
 SAMPLE_LIB := $(OUT)/libmemtrace-sample.so
+LIB_A      := $(OUT)/libmemtrace.a
 
 all: $(OUT)/memtrace.stack $(OUT)/memtrace $(SAMPLE_LIB) $(UNIT_BIN) $(TOOLS) $(WORKLOADS)
 
@@ -78,6 +80,13 @@ $(OUT)/memtrace: $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# Every user object but main(): tests, tools and the bench link it, and each takes only the objects
+# it reaches (memtrace itself links the objects, all of them).
+$(LIB_A): $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
 # The sampling library preloaded into programs (README: "Sampling mode"): libc only, no libm.
 # Frame pointers: memtrace starts a sampled stack at the caller of the wrapper's frame. Sibling
 # calls off, so no wrapper leaves its frame before the hook that is handed it.
@@ -93,16 +102,27 @@ $(SAMPLE_LIB): $(SAMPLE_SRC) $(wildcard sample/*.h)
 # Fixtures spell snapshot structs positionally: fields appended to them since are zero, as meant.
 TEST_WARN  := $(WARN) -Wno-missing-field-initializers
 
-$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJ)
+# A unit test or tool links the archive and only the libraries of the objects it takes from it:
+# none for a pure module. When a link fails here, the module under test (or one it reaches) has
+# grown a dependency: take it out, or name the library below if it belongs.
+TEST_LIBS :=
+$(OUT)/tests/test_aggregate $(OUT)/tests/test_resident: TEST_LIBS := -lm
+$(OUT)/tests/test_pprof $(OUT)/tools/export_fixture $(OUT)/tools/make_recording: TEST_LIBS := -lz
+$(OUT)/tests/test_probesite: TEST_LIBS := -lcapstone -lelf
+$(OUT)/tests/test_symbols $(OUT)/tests/test_unwind_table: TEST_LIBS := -ldw -lelf
+# Replaying a recording reaches symbolize/pytrace.o and probe/pyproc.o, which call BPF maps.
+$(OUT)/tests/test_recording: TEST_LIBS := -lbpf -ldw -lelf -lz -lm
+
+$(OUT)/tests/%: tests/unit/%.c $(LIB_A)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $< $(LIB_A) $(TEST_LIBS) -o $@
 
 # Test helpers: small programs linked like unit tests that integration tests drive.
-$(OUT)/tools/%: tests/tools/%.c $(LIB_OBJ)
+$(OUT)/tools/%: tests/tools/%.c $(LIB_A)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $< $(LIB_A) $(TEST_LIBS) -o $@
 
 # HTML pages are kept as plain HTML and compiled in as C strings.
 HTML_H     := $(OUT)/flamegraph_html.h $(OUT)/timeline_html.h
@@ -181,9 +201,9 @@ $(OUT)/bench/%.skel.h: $(OUT)/bench/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(OUT)/bench/floor: bench/floor.c $(LIB_OBJ) | $(OUT)/bench/probe_floor.skel.h
+$(OUT)/bench/floor: bench/floor.c $(LIB_A) | $(OUT)/bench/probe_floor.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -I$(OUT)/bench $< $(LIB_OBJ) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -I$(OUT)/bench $< $(LIB_A) $(LDLIBS) -o $@
 
 $(OUT)/bench/libstopwatch.so: bench/stopwatch.c
 	$(call msg,CC,$@)
