@@ -118,6 +118,7 @@ $(OUT)/tests/test_aggregate $(OUT)/tests/test_resident: TEST_LIBS := -lm
 $(OUT)/tests/test_pprof $(OUT)/tools/export_fixture $(OUT)/tools/make_recording: TEST_LIBS := -lz
 $(OUT)/tests/test_probesite: TEST_LIBS := -lcapstone -lelf
 $(OUT)/tests/test_symbols $(OUT)/tests/test_unwind_table: TEST_LIBS := -ldw -lelf
+$(OUT)/tools/pygc_find: TEST_LIBS := -lcapstone -ldw -lelf
 # Replaying a recording reaches symbolize/pytrace.o and probe/pyproc.o, which call BPF maps.
 $(OUT)/tests/test_recording: TEST_LIBS := -lbpf -ldw -lelf -lz -lm
 
