@@ -73,7 +73,7 @@ cycles_check debian "$TMP/deb.json" "$TMP/wl-deb.json" "$(jpy 'd["collections_at
 grep -q '^cycle collector: [0-9]* collections, .* of pauses (longest .*); freed ' "$TMP/deb.txt"
 ok $? "text report: the collector's collections, pauses and what it freed"
 grep -A1 '^top lines by what the cycle collector had to free' "$TMP/deb.txt" | tail -1 |
-	grep -Eq "in +$N blocks, +1 collections .*py_gc.py:$(jpy 'd["lines"]["payload"]' "$TMP/wl-deb.json") cycles$"
+	grep -Eq "in +$N blocks, in +1 collection +.*py_gc.py:$(jpy 'd["lines"]["payload"]' "$TMP/wl-deb.json") cycles$"
 ok $? "text report: the payload's line first among what the collector freed"
 # Folded by what the collector freed: every line's value is reclaimed bytes; they sum to the
 # process's, and the payload's stack (ending in the function cycles) has N x payload.
@@ -143,7 +143,7 @@ ok $? "text report: the line's average object"
 is "$?" 0 "memtrace diff compares the two runs"
 is "$(jpy '[(l["before_blocks"], l["after_blocks"], l["before_average"], l["after_average"]) for l in d["python_lines"] if l["line"].startswith("instances (py_gc.py:")]' "$TMP/diff.json")" \
 	"[($pb, $sb, $pa, $sa)]" "diff JSON: the line, with its count and average before and after"
-grep -q "^Python lines: heap objects, their count and average size" "$TMP/diff.txt" &&
+grep -q "^Python lines: heap objects (count, average size) and the cycle garbage they made" "$TMP/diff.txt" &&
 	grep -Eq " $pb +$sb .* instances \(py_gc.py:[0-9]+\)$" "$TMP/diff.txt"
 ok $? "diff text: the line with its count before and after"
 done_testing

@@ -364,8 +364,8 @@ static void draw_help(const struct live *lv)
 		put(y, 0, A_REVERSE, "filter (a substring of any frame): %s_   Enter keep  Esc clear",
 		    lv->filter);
 	else
-		put(y, 0, A_REVERSE, "q quit  sort: b bytes g growth c blocks a age  Enter stack  "
-		    "p pause  / filter");
+		put(y, 0, A_REVERSE, "q quit  sort: b bytes g growth c blocks a age r gc freed  "
+		    "Enter stack  p pause  / filter");
 }
 
 static void draw(struct live *lv)

@@ -171,19 +171,6 @@ static void label(FILE *f, const struct pygroup *gr, enum mt_py_group g)
 	}
 }
 
-/* The collector's own line: its collections, its pauses, what it freed. */
-static void gc_text(FILE *f, const struct mt_gc *gc)
-{
-	char a[16];
-
-	if (!gc->collections && !gc->reclaimed_blocks)
-		return;
-	fprintf(f, "cycle collector: %" PRIu64 " collections, %.3f ms of pauses (longest %.3f ms); "
-		   "freed %s in %" PRIu64 " blocks of reference cycles\n", gc->collections,
-		gc->pause_ns / 1e6, gc->longest_pause_ns / 1e6, mt_fmt_bytes(gc->reclaimed_bytes, a),
-		gc->reclaimed_blocks);
-}
-
 static int by_gc(const void *x, const void *y)
 {
 	const struct pygroup *a = x, *b = y;
@@ -204,8 +191,9 @@ static void gc_groups_text(FILE *f, struct pygroup *groups, size_t n, enum mt_py
 		if (!shown)
 			fprintf(f, "top %ss by what the cycle collector had to free (reference cycles):\n",
 				group_names[g]);
-		fprintf(f, "  %10s in %6" PRIu64 " blocks, %3" PRIu64 " collections  ",
-			mt_fmt_bytes(groups[i].gc_bytes, a), groups[i].gc_blocks, groups[i].gc_collections);
+		fprintf(f, "  %10s in %6" PRIu64 " blocks, in %3" PRIu64 " collection%s  ",
+			mt_fmt_bytes(groups[i].gc_bytes, a), groups[i].gc_blocks, groups[i].gc_collections,
+			groups[i].gc_collections == 1 ? " " : "s");
 		label(f, &groups[i], g);
 		shown++;
 	}
@@ -229,7 +217,6 @@ static void process_text(FILE *f, const struct mt_proc *p, enum mt_py_group g, i
 	fprintf(f, "current %s heap + %s mmap; peak %s heap, %s mmap\n",
 		mt_fmt_bytes(h->outstanding_bytes, a), mt_fmt_bytes(m->outstanding_bytes, b),
 		mt_fmt_bytes(h->peak_outstanding_bytes, c), mt_fmt_bytes(m->peak_outstanding_bytes, d));
-	gc_text(f, &p->gc);
 	fprintf(f, "top %ss by outstanding bytes (heap and mmap), the average heap block, and the heap "
 		   "each held at the peak:\n", group_names[g]);
 	n = pygroup__build(p, g, &groups);

@@ -12,14 +12,15 @@
 /* CPython's cycle collector, when it ran or freed anything. */
 static void gc_line(FILE *f, const struct mt_gc *gc)
 {
-	char a[16];
+	char a[16], b[16];
 
 	if (!gc->collections && !gc->reclaimed_blocks)
 		return;
-	fprintf(f, "cycle collector: %" PRIu64 " collections, %.3f ms of pauses (longest %.3f ms), "
-		   "freed %s in %" PRIu64 " blocks of reference cycles\n", gc->collections,
-		gc->pause_ns / 1e6, gc->longest_pause_ns / 1e6, mt_fmt_bytes(gc->reclaimed_bytes, a),
-		gc->reclaimed_blocks);
+	fprintf(f, "cycle collector: %" PRIu64 " collection%s, %.3f ms of pauses (longest %.3f ms); "
+		   "freed %s of reference cycles in %" PRIu64 " blocks, %s a collection\n",
+		gc->collections, gc->collections == 1 ? "" : "s", gc->pause_ns / 1e6,
+		gc->longest_pause_ns / 1e6, mt_fmt_bytes(gc->reclaimed_bytes, a), gc->reclaimed_blocks,
+		mt_fmt_bytes(gc->collections ? gc->reclaimed_bytes / gc->collections : 0, b));
 }
 
 static void summary(FILE *f, const char *title, const struct mt_summary *m)
