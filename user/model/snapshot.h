@@ -39,6 +39,19 @@ struct mt_frame {
 	const struct mt_mapping *mapping; /* NULL when the address is in no known mapping */
 };
 
+/* memcheck's leak categories (valgrind's manual: Memcheck, "Memory leak detection"). */
+enum mt_leak_kind {
+	MT_LEAK_DEFINITE,	/* no pointer to it anywhere: definitely lost */
+	MT_LEAK_INDIRECT,	/* pointed to only from lost blocks: indirectly lost */
+	MT_LEAK_POSSIBLE,	/* reached only through pointers into its interior: possibly lost */
+	MT_LEAK_REACHABLE,	/* a pointer to its start in the roots or a reachable block */
+	MT_LEAK__COUNT,
+};
+
+struct mt_leak_tally {
+	uint64_t bytes, blocks;
+};
+
 struct mt_stack {
 	uint32_t id;			/* stable for a trace: same stack, same id in every snapshot */
 	enum mt_kind kind;
@@ -55,6 +68,10 @@ struct mt_stack {
 	/* What CPython's cycle collector freed of what it allocated: reference-cycle garbage. */
 	uint64_t gc_reclaimed_bytes, gc_reclaimed_blocks;
 	uint64_t gc_collections;	/* the collections that freed any of it */
+	/* --leak-check: its outstanding blocks by category, and the indirectly lost bytes that hang
+	 * off its definitely lost ones (valgrind's "N (D direct, I indirect) bytes"). */
+	struct mt_leak_tally leak[MT_LEAK__COUNT];
+	uint64_t leak_indirect_behind;
 };
 
 /* Page faults and the memory they made resident (what the machine pays, beside what was asked). */
@@ -120,6 +137,23 @@ struct mt_gc {
 	uint64_t reclaimed_bytes, reclaimed_blocks;	/* of blocks memtrace saw allocated */
 };
 
+/* One process's --leak-check: what it found, and what the check cost. */
+struct mt_leak_check {
+	bool asked;			/* --leak-check was given and applies to this process */
+	bool done;			/* false: it could not be done; why says why */
+	char why[224];
+	bool at_exit;			/* as the process exited; else while it ran (-p, at the end) */
+	bool unknown_blocks;		/* -p: blocks from before the attach are roots, not judged */
+	uint32_t threads;		/* threads whose registers were read */
+	uint32_t threads_gone;		/* threads already gone: registers unknown, stacks read whole */
+	uint64_t pause_ns;		/* how long the process's threads were stopped for it */
+	uint64_t root_bytes;		/* roots read: stacks, writable data (registers not counted) */
+	uint64_t block_bytes;		/* heap blocks read */
+	struct mt_leak_tally kind[MT_LEAK__COUNT];
+	struct mt_leak_tally heuristic;	/* of still reachable: reached only through an interior
+					 * pointer that one of memcheck's heuristics accepts */
+};
+
 struct mt_proc {
 	uint32_t pid;
 	char comm[16];
@@ -139,6 +173,7 @@ struct mt_proc {
 	uint64_t sample_bytes;		/* heap sampled at this mean interval, counts estimated; 0: all */
 	uint64_t rss_bytes;		/* resident now (a live trace's snapshot); 0: unknown */
 	struct mt_gc gc;
+	struct mt_leak_check leak;	/* --leak-check; leak.asked false otherwise */
 };
 
 /* The CFI unwinder's tables (--unwind dwarf|auto): what they cost. Counts are over the trace. */
