@@ -114,7 +114,7 @@ TEST_WARN  := $(WARN) -Wno-missing-field-initializers
 # none for a pure module. When a link fails here, the module under test (or one it reaches) has
 # grown a dependency: take it out, or name the library below if it belongs.
 TEST_LIBS :=
-$(OUT)/tests/test_aggregate $(OUT)/tests/test_resident: TEST_LIBS := -lm
+$(OUT)/tests/test_aggregate $(OUT)/tests/test_resident $(OUT)/tests/test_leakcheck: TEST_LIBS := -lm
 $(OUT)/tests/test_pprof $(OUT)/tools/export_fixture $(OUT)/tools/make_recording: TEST_LIBS := -lz
 $(OUT)/tests/test_probesite: TEST_LIBS := -lcapstone -lelf
 $(OUT)/tests/test_symbols $(OUT)/tests/test_unwind_table: TEST_LIBS := -ldw -lelf

@@ -283,6 +283,60 @@ static void root_ranges(void)
 	free(r);
 }
 
+static void alloc(struct agg *a, uint64_t addr, uint64_t size, uint64_t frame)
+{
+	struct mt_event e = { .op = MT_OP_MALLOC, .pid = 7, .tid = 7, .addr = addr, .size = size,
+			      .nframes = 1, .ts_ns = 1 };
+
+	e.frames[0] = frame;
+	agg__apply(a, &e);
+}
+
+/* The model's blocks, judged and tallied back by stack and into the process's totals. */
+static void tally(void)
+{
+	struct procs *procs = procs__new();
+	struct agg *a = agg__new(procs);
+	struct agg_proc *p;
+	struct leak_block *b;
+	uint8_t mem[0x200] = { 0 };
+	uint64_t root = BASE + 0x100;
+	struct leakcheck *l;
+	long n;
+
+	alloc(a, BASE + 0x100, 40, 0xa);	/* reachable, stack a */
+	alloc(a, BASE + 0x000, 24, 0xb);	/* lost, stack b, leads the next */
+	alloc(a, BASE + 0x180, 16, 0xb);	/* indirectly lost behind it */
+	memcpy(mem + 0x000, &(uint64_t){ BASE + 0x180 }, 8);
+	p = agg__proc(a, 7);
+	n = leakcheck__blocks(p, &b);
+	is_u64(n, 3, "three live blocks");
+	if (n != 3)
+		return;
+	ok(b[0].addr < b[1].addr && b[1].addr < b[2].addr, "sorted by address");
+	for (long i = 0; i < n; i++)
+		b[i].data = mem + (b[i].addr - BASE);
+	l = leakcheck__new(b, (size_t)n, NULL, 0, NULL, NULL);
+	leakcheck__root_word(l, root);
+	leakcheck__finish(l);
+	leakcheck__tally(l, a, p);
+	ok(p->leak.done, "the process's check is done");
+	is_u64(p->leak.kind[MT_LEAK_DEFINITE].bytes, 24, "definitely lost bytes");
+	is_u64(p->leak.kind[MT_LEAK_INDIRECT].blocks, 1, "indirectly lost blocks");
+	is_u64(p->leak.kind[MT_LEAK_REACHABLE].bytes, 40, "still reachable bytes");
+	is_u64(agg__stack(a, b[0].stack)->leak[MT_LEAK_DEFINITE].blocks, 1, "stack b: one definitely lost");
+	is_u64(agg__stack(a, b[0].stack)->leak[MT_LEAK_INDIRECT].bytes, 16, "stack b: 16 B indirectly lost");
+	is_u64(agg__stack(a, b[0].stack)->leak_behind, 16, "stack b: 16 B behind its lost block");
+	is_u64(agg__stack(a, b[1].stack)->leak[MT_LEAK_REACHABLE].blocks, 1, "stack a: one still reachable");
+	alloc(a, BASE + 0x108, 8, 0xc);	/* inside a live block: the model missed a free */
+	free(b);
+	ok(leakcheck__blocks(p, &b) < 0, "overlapping blocks are refused");
+	free(b);
+	leakcheck__free(l);
+	procs__free(procs);
+	agg__free(a);
+}
+
 int main(void)
 {
 	categories();
@@ -293,5 +347,6 @@ int main(void)
 	heuristics();
 	inheritance();
 	root_ranges();
+	tally();
 	return done_testing();
 }

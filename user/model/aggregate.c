@@ -82,6 +82,16 @@ uint64_t agg__stacks_made(const struct agg *a) { return a->made; }
 const struct agg_stack *agg__stack(const struct agg *a, uint32_t id) { return &a->stacks[id]; }
 const struct mt_summary *agg__total(const struct agg *a, enum mt_kind k) { return &a->total[k]; }
 
+void agg__leak_verdict(struct agg *a, uint32_t stack, enum mt_leak_kind k, uint64_t bytes,
+		       uint64_t behind)
+{
+	struct agg_stack *s = &a->stacks[stack];
+
+	s->leak[k].bytes += bytes;
+	s->leak[k].blocks++;
+	s->leak_behind += behind;
+}
+
 /* A process's stacks, so that forgetting it frees its own and scans no others. */
 static void own_stack(struct agg_proc *p, uint32_t id)
 {

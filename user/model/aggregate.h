@@ -27,6 +27,9 @@ struct agg_stack {
 	uint64_t gc_bytes, gc_blocks;
 	uint64_t gc_collections;	/* the collections that freed any of it */
 	uint64_t gc_last;		/* the id of the last of them */
+	/* --leak-check: its outstanding blocks by verdict (model/leakcheck.c tallies them). */
+	struct mt_leak_tally leak[MT_LEAK__COUNT];
+	uint64_t leak_behind;		/* indirectly lost bytes behind its definitely lost blocks */
 };
 
 /* A process's part of the aggregate (its PROC_AGG part in the registry). */
@@ -41,6 +44,7 @@ struct agg_proc {
 	uint32_t *stack_ids;		/* its stacks */
 	size_t nstack_ids, cap_stack_ids;
 	struct mt_gc gc;		/* CPython's cycle collector in it: pauses and what it freed */
+	struct mt_leak_check leak;	/* --leak-check: asked, done, what it found */
 };
 
 struct agg_block {
@@ -81,6 +85,10 @@ const struct agg_stack *agg__stack(const struct agg *a, uint32_t id);
 
 /* What the stack held when its process's outstanding heap last reached its peak. */
 void agg__stack_at_peak(const struct agg *a, uint32_t id, uint64_t *bytes, uint64_t *allocations);
+
+/* --leak-check: one block of the stack judged (model/leakcheck.c); behind: its clique's bytes. */
+void agg__leak_verdict(struct agg *a, uint32_t stack, enum mt_leak_kind k, uint64_t bytes,
+		       uint64_t behind);
 
 /* Totals over all processes, with peaks of the sum kept exactly on every event. */
 const struct mt_summary *agg__total(const struct agg *a, enum mt_kind kind);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/htab.h"
 #include "lib/util.h"
 #include "model/leakcheck.h"
 
@@ -399,4 +400,56 @@ size_t leakcheck__roots(const struct leak_map *maps, size_t nmaps, const struct 
 	}
 	*out = r;
 	return n;
+}
+
+struct collect {
+	struct leak_block *b;
+	size_t n;
+};
+
+static int collect_block(uint64_t addr, void *value, void *ctx)
+{
+	const struct agg_block *ab = value;
+	struct collect *c = ctx;
+
+	c->b[c->n++] = (struct leak_block){ addr, ab->size, ab->stack, NULL };
+	return 0;
+}
+
+static int by_addr(const void *x, const void *y)
+{
+	const struct leak_block *a = x, *b = y;
+
+	return a->addr < b->addr ? -1 : a->addr > b->addr;
+}
+
+long leakcheck__blocks(const struct agg_proc *p, struct leak_block **out)
+{
+	struct collect c = { xcalloc(htab__count(p->blocks) + 1, sizeof(*c.b)), 0 };
+
+	htab__each(p->blocks, collect_block, &c);
+	qsort(c.b, c.n, sizeof(*c.b), by_addr);
+	*out = c.b;
+	for (size_t i = 1; i < c.n; i++)
+		if (c.b[i - 1].addr + c.b[i - 1].size > c.b[i].addr)
+			return -1;
+	return (long)c.n;
+}
+
+void leakcheck__tally(const struct leakcheck *l, struct agg *a, struct agg_proc *p)
+{
+	struct mt_leak_check *c = &p->leak;
+
+	for (size_t i = 0; i < l->n; i++) {
+		enum mt_leak_kind k = leakcheck__kind(l, i);
+
+		agg__leak_verdict(a, l->b[i].stack, k, l->b[i].size, l->behind[i]);
+		c->kind[k].bytes += l->b[i].size;
+		c->kind[k].blocks++;
+		if (leakcheck__by_heuristic(l, i)) {
+			c->heuristic.bytes += l->b[i].size;
+			c->heuristic.blocks++;
+		}
+	}
+	c->done = true;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/aggregate.h"
 #include "model/snapshot.h"
 
 /* What a mapping of the process is, as far as the check cares. */
@@ -81,5 +82,14 @@ uint64_t leakcheck__behind(const struct leakcheck *l, size_t i);
 bool leakcheck__by_heuristic(const struct leakcheck *l, size_t i);
 /* Bytes of root memory scanned (words inside known blocks left out). */
 uint64_t leakcheck__root_bytes(const struct leakcheck *l);
+
+/*
+ * The process's live heap blocks, sorted by address, data NULL (the caller reads them). Returns
+ * their number, or -1 when two overlap: the model missed a free, and no verdict would be sound.
+ */
+long leakcheck__blocks(const struct agg_proc *p, struct leak_block **out);
+
+/* The verdicts, after finish: by stack into the aggregate, totals into the process's check. */
+void leakcheck__tally(const struct leakcheck *l, struct agg *a, struct agg_proc *p);
 
 #endif

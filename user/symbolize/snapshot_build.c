@@ -159,6 +159,8 @@ static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct
 	st->gc_reclaimed_bytes = as->gc_bytes;
 	st->gc_reclaimed_blocks = as->gc_blocks;
 	st->gc_collections = as->gc_collections;
+	memcpy(st->leak, as->leak, sizeof(st->leak));
+	st->leak_indirect_behind = as->leak_behind;
 }
 
 static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct snapshot_meta *meta,
@@ -189,6 +191,7 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 	p->peak.heap_ts_ns = ap->sum[MT_KIND_HEAP].peak_ts_ns;
 	p->python = python_info(meta, ap->pid);
 	p->gc = ap->gc;
+	p->leak = ap->leak;
 }
 
 /* A truncated or partly unwound stack still carries its event: those count frames, not events. */
