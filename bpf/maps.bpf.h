@@ -165,4 +165,12 @@ struct {
 	__type(value, struct mt_py_proc);
 } py_procs SEC(".maps");
 
+/* --leak-check: thread group id -> enum mt_exit_stop; user space arms and clears (proc.bpf.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u32);
+} exit_stops SEC(".maps");
+
 #endif /* MT_MAPS_BPF_H */

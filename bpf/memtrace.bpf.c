@@ -90,6 +90,10 @@ int BPF_PROG(thread_exit) { return exit_seen(); }
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(proc_exec) { return exec_seen(); }
 
+/* --leak-check: _exit, where a process is held before its other threads die. */
+SEC("uprobe")
+int BPF_KPROBE(exit_enter) { return exit_stop(); }
+
 /* Page faults of traced processes. */
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(fault_user, unsigned long address) { return fault_begin(); }

@@ -242,4 +242,14 @@ _Static_assert(sizeof(struct mt_unwind_obj) == 24, "mt_unwind_obj layout changed
 #define MT_UNWIND_MAX_OBJECTS 1024
 #define MT_UNWIND_MAX_ROWS (1u << 24)	/* per object: the BPF binary search takes 24 steps */
 
+/*
+ * --leak-check: a process's stop at _exit (map exit_stops, bpf/proc.bpf.h): user space arms it,
+ * the probe sends the stop once, user space takes it (user/session/leakscan.c).
+ */
+enum mt_exit_stop {
+	MT_EXIT_STOP_ARMED = 1,
+	MT_EXIT_STOP_SENT = 2,		/* SIGSTOP sent to the leader, which ptrace will report */
+	MT_EXIT_STOP_FAILED = 3,	/* the kernel would not send it: the exit stop serves instead */
+};
+
 #endif /* MEMTRACE_ABI_H */

@@ -50,4 +50,28 @@ static __always_inline int exec_seen(void)
 	return 0;
 }
 
+#define SIGSTOP 19
+
+/*
+ * --leak-check: the process called _exit, and exit_group is about to kill its other threads. Its
+ * leader, the thread ptrace holds, is stopped here with SIGSTOP, which memtrace takes and never
+ * delivers; memtrace then stops the other threads while they live, reads every thread's
+ * registers and the memory, and lets the exit go on. Another thread calling _exit is not stopped
+ * (ptrace does not hold it, and job control would stop the whole process): the exit stop of the
+ * leader serves instead, without the other threads' registers.
+ */
+static __always_inline int exit_stop(void)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32, *state;
+
+	if ((__u32)id != tgid)
+		return 0;
+	state = bpf_map_lookup_elem(&exit_stops, &tgid);
+	if (!state || *state != MT_EXIT_STOP_ARMED)
+		return 0;
+	*state = bpf_send_signal_thread(SIGSTOP) ? MT_EXIT_STOP_FAILED : MT_EXIT_STOP_SENT;
+	return 0;
+}
+
 #endif /* MT_PROC_BPF_H */

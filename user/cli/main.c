@@ -38,6 +38,9 @@ static const char doc[] =
 	"  sudo memtrace -f -- ./prefork-server      the server and every child it forks\n"
 	"  sudo memtrace -a -d 60 --min-bytes 1M     which process on this box leaks\n"
 	"  sudo memtrace --sample-bytes 512K -- ./a  sampled: cheap enough for production\n"
+	"  sudo memtrace --leak-check -- ./a         valgrind's leak verdicts, at exit\n"
+	"  sudo memtrace --leak-check --error-exitcode 9 -- ./test   fail CI on a leak\n"
+	"  sudo memtrace --leak-check -p 1234 -d 60  verdicts on a running process\n"
 	"\n"
 	"Subcommands (memtrace SUBCOMMAND --help for each):\n"
 	"  record -o FILE [-p PID | -- CMD]   trace into a recording, for later\n"
@@ -57,6 +60,16 @@ static const char doc[] =
 	"collector had to free (r); Up/Down move; Enter shows the whole stack;\n"
 	"p pauses the display (tracing goes on); / filters by a substring of any\n"
 	"frame; q quits as Ctrl-C does, then the report follows.\n"
+	"Leak check (--leak-check): when the command exits (or, with -p, when\n"
+	"tracing ends) memtrace stops its threads, reads their registers and its\n"
+	"writable memory, and sorts every heap block it saw allocated and not\n"
+	"freed as valgrind's memcheck does: 'definitely lost' (no pointer to it\n"
+	"anywhere), 'indirectly lost' (pointed to only from lost blocks: fixing\n"
+	"the definitely lost ones fixes them), 'possibly lost' (only pointers into\n"
+	"its middle), 'still reachable' (a pointer to its start remains). The\n"
+	"report gives each, by allocation stack, and how long the process was\n"
+	"stopped. Not with -a, -f or --sample-bytes (not every block is known).\n"
+	"\n"
 	"A row marked '!' is a suspected leak: over the last 10 intervals its\n"
 	"outstanding bytes grew (rising in at least half of them, never falling\n"
 	"below where they began) while its oldest block, born before them, was\n"
@@ -68,6 +81,8 @@ static const char doc[] =
 	"4 the target cannot be traced (no such pid, no malloc to probe);\n"
 	"5 an input file is corrupt, cut short or of another version;\n"
 	"6 (diff --fail-if-grows) memory grew by more than allowed;\n"
+	"N (--error-exitcode N) the leak check found blocks definitely or\n"
+	"indirectly lost; 1 also when a leak check asked for could not be done;\n"
 	"126 command not executable; 127 command not found.";
 
 static const char args_doc[] = "[-p PID]... | -a | -- COMMAND [ARG...]";
@@ -76,7 +91,7 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
        OPT_UNWIND, OPT_FAIL_IF_GROWS, OPT_METRICS, OPT_METRICS_TOP, OPT_PPROF_DIR, OPT_PPROF_EVERY,
        OPT_NO_FAULTS, OPT_TIMELINE, OPT_PY_FRAMES, OPT_GROUP_BY, OPT_COMM, OPT_CGROUP,
        OPT_MIN_BYTES, OPT_PROBE_SITES,
-       OPT_SAMPLE_BYTES };
+       OPT_SAMPLE_BYTES, OPT_LEAK_CHECK, OPT_ERROR_EXITCODE };
 
 /* Option entries, shared by the subcommands' tables. */
 #define O_TARGETS                                                                                   \
@@ -100,8 +115,9 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 #define O_FOLDED { "folded", OPT_FOLDED, "FILE", 0, "Write folded stacks (flamegraph.pl, speedscope) to FILE", 3 }
 #define O_FOLDED_VALUE                                                                              \
 	{ "folded-value", OPT_FOLDED_VALUE, "VALUE", 0,                                             \
-	  "What --folded counts: outstanding (bytes, default), allocated (bytes), blocks, or gc "   \
-	  "(bytes Python's cycle collector had to free)", 3 }
+	  "What --folded counts: outstanding (bytes, default), allocated (bytes), blocks, gc "      \
+	  "(bytes Python's cycle collector had to free), or lost (bytes definitely or indirectly "  \
+	  "lost, with --leak-check)", 3 }
 #define O_PPROF { "pprof", OPT_PPROF, "FILE", 0, "Write a gzip pprof heap profile to FILE (go tool pprof)", 3 }
 #define O_FLAMEGRAPH { "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive HTML flame graph to FILE", 3 }
 #define O_LIVE                                                                                      \
@@ -141,6 +157,16 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 	  "Write a pprof profile into DIR every --pprof-every seconds, and a last one at the end", 3 }, \
 	{ "pprof-every", OPT_PPROF_EVERY, "SECONDS", 0, "How often --pprof-dir gets one (default 60)", 3 }
 
+#define O_LEAKS                                                                                     \
+	{ NULL, 0, NULL, 0, "Leaks:", 6 },                                                          \
+	{ "leak-check", OPT_LEAK_CHECK, NULL, 0,                                                    \
+	  "When the command exits (with -p: when tracing ends), tell lost heap blocks from "        \
+	  "reachable ones as valgrind's memcheck does, by stack; the process is stopped only while "\
+	  "its memory is read", 6 },                                                                \
+	{ "error-exitcode", OPT_ERROR_EXITCODE, "N", 0,                                             \
+	  "With --leak-check: exit with N (1-255) when any block is definitely or indirectly "      \
+	  "lost, as valgrind does, so CI can fail on a leak", 6 }
+
 static const struct argp_option options[] = {
 	O_TARGETS, O_REACH,
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
@@ -148,6 +174,7 @@ static const struct argp_option options[] = {
 	O_EXPORTS, O_RESIDENT, O_TIMELINE,
 	O_OTHER, O_UNWIND,
 	O_PY_FRAMES, O_GROUP_BY,
+	O_LEAKS,
 	{ 0 },
 };
 
@@ -343,6 +370,12 @@ static void check_args(const struct env *env, struct argp_state *state)
 			argp_error(state, "-a already sees every process: -f is for -p or -- COMMAND");
 		if (env->sample_bytes && (env->all || env->follow))
 			argp_error(state, "--sample-bytes goes with -- COMMAND alone, not with -a or -f");
+		if (env->leak_check && (env->all || env->follow || env->sample_bytes))
+			argp_error(state, "--leak-check needs every block of the processes it checks: "
+				   "give -p PID or -- COMMAND, without %s",
+				   env->all ? "-a" : env->follow ? "-f" : "--sample-bytes (it sees one block in N)");
+		if (env->error_exitcode && !env->leak_check)
+			argp_error(state, "--error-exitcode is the leak check's verdict: give --leak-check too");
 		if (env->sample_bytes && env->npids) {
 			mt_err("a running process is sampled only if it was started with the library",
 			       "--sample-bytes applies to -- COMMAND, not to -p");
@@ -405,6 +438,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SAMPLE_BYTES:
 		return sampler__parse_bytes(arg, &env->sample_bytes) ? EINVAL : 0;
+	case OPT_LEAK_CHECK:
+		env->leak_check = true;
+		break;
+	case OPT_ERROR_EXITCODE:
+		if (parse_number("exit status for --error-exitcode", arg, 1, &v) || v > 255 || v != (int)v) {
+			mt_err("give a number from 1 to 255", "invalid --error-exitcode '%s'", arg);
+			return EINVAL;
+		}
+		env->error_exitcode = (int)v;
+		break;
 	case OPT_UNWIND:
 		env->unwind = unwind__parse_mode(arg);
 		if (env->unwind < 0) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Reading another process's memory with process_vm_readv, and its initial environment. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -19,6 +20,40 @@ int procmem__read(int pid, uint64_t addr, void *buf, size_t len)
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EFAULT;
+}
+
+long procmem__read_some(int pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = len ? process_vm_readv(pid, &local, 1, &remote, 1, 0) : 0;
+
+	return n < 0 ? -errno : (long)n;
+}
+
+int procmem__read_ranges(int pid, const struct procmem_range *r, size_t n, void *buf)
+{
+	struct iovec local[IOV_MAX], remote[IOV_MAX];
+	uint8_t *p = buf;
+
+	for (size_t i = 0; i < n;) {
+		size_t k = 0, want = 0;
+		ssize_t got;
+
+		for (; i < n && k < IOV_MAX; i++, k++) {
+			size_t len = r[i].end - r[i].start;
+
+			local[k] = (struct iovec){ p + want, len };
+			remote[k] = (struct iovec){ (void *)(uintptr_t)r[i].start, len };
+			want += len;
+		}
+		got = process_vm_readv(pid, local, k, remote, k, 0);
+		if (got < 0)
+			return -errno;
+		if ((size_t)got != want)
+			return -EFAULT;
+		p += want;
+	}
+	return 0;
 }
 
 /* Read up to size - 1 bytes of /proc/PID/<name> into buf, NUL-terminated; the count, or -1. */

@@ -9,6 +9,18 @@
 /* Read exactly len bytes at addr in process pid. Returns 0 or -errno (-EFAULT: short read). */
 int procmem__read(int pid, uint64_t addr, void *buf, size_t len);
 
+/* Read up to len bytes at addr: the count, short at the first page that cannot be read; -errno. */
+long procmem__read_some(int pid, uint64_t addr, void *buf, size_t len);
+
+/*
+ * Read n ranges [start, end) of process pid into buf, one after the other, in as few system
+ * calls as IOV_MAX allows. Returns 0 or -errno (-EFAULT: a range could not be read whole).
+ */
+struct procmem_range {
+	uint64_t start, end;
+};
+int procmem__read_ranges(int pid, const struct procmem_range *r, size_t n, void *buf);
+
 /*
  * The value of name in pid's initial environment (/proc/PID/environ: what it was started with,
  * as getenv would find it first), malloc'd; NULL when absent or unreadable.

@@ -21,6 +21,7 @@ int mt_folded_value_parse(const char *s, enum mt_folded_value *out)
 		[MT_FOLDED_ALLOCATED] = "allocated",
 		[MT_FOLDED_BLOCKS] = "blocks",
 		[MT_FOLDED_GC] = "gc",
+		[MT_FOLDED_LOST] = "lost",
 	};
 	size_t i;
 
@@ -30,7 +31,7 @@ int mt_folded_value_parse(const char *s, enum mt_folded_value *out)
 			return 0;
 		}
 	}
-	mt_err("outstanding, allocated, blocks or gc", "unknown folded value '%s'", s);
+	mt_err("outstanding, allocated, blocks, gc or lost", "unknown folded value '%s'", s);
 	return -EINVAL;
 }
 
@@ -43,6 +44,8 @@ static uint64_t stack_value(const struct mt_stack *st, enum mt_folded_value v)
 		return st->outstanding_allocations;
 	case MT_FOLDED_GC:
 		return st->gc_reclaimed_bytes;
+	case MT_FOLDED_LOST:
+		return st->leak[MT_LEAK_DEFINITE].bytes + st->leak[MT_LEAK_INDIRECT].bytes;
 	default:
 		return st->outstanding_bytes;
 	}

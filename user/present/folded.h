@@ -12,9 +12,10 @@ enum mt_folded_value {
 	MT_FOLDED_ALLOCATED,	/* bytes ever allocated */
 	MT_FOLDED_BLOCKS,	/* blocks still allocated */
 	MT_FOLDED_GC,		/* bytes Python's cycle collector had to free */
+	MT_FOLDED_LOST,		/* --leak-check: bytes definitely or indirectly lost */
 };
 
-/* "outstanding", "allocated" or "blocks"; -EINVAL (after an mt_err) for anything else. */
+/* "outstanding", "allocated", "blocks", "gc" or "lost"; -EINVAL (after an mt_err) for anything else. */
 int mt_folded_value_parse(const char *s, enum mt_folded_value *out);
 
 /*

@@ -78,6 +78,20 @@ const char *label__loss_text(unsigned int reason)
 	return reason < MT_LOSS__COUNT && loss_names[reason].text ? loss_names[reason].text : "unknown";
 }
 
+static const char *const leak_keys[MT_LEAK__COUNT] = {
+	[MT_LEAK_DEFINITE] = "definitely_lost", [MT_LEAK_INDIRECT] = "indirectly_lost",
+	[MT_LEAK_POSSIBLE] = "possibly_lost", [MT_LEAK_REACHABLE] = "still_reachable",
+};
+
+/* valgrind's words, so that people who know its reports read these at once. */
+static const char *const leak_texts[MT_LEAK__COUNT] = {
+	[MT_LEAK_DEFINITE] = "definitely lost", [MT_LEAK_INDIRECT] = "indirectly lost",
+	[MT_LEAK_POSSIBLE] = "possibly lost", [MT_LEAK_REACHABLE] = "still reachable",
+};
+
+const char *label__leak_key(enum mt_leak_kind k) { return k < MT_LEAK__COUNT ? leak_keys[k] : "unknown"; }
+const char *label__leak_text(enum mt_leak_kind k) { return k < MT_LEAK__COUNT ? leak_texts[k] : "unknown"; }
+
 const char *label__map(uint32_t map)
 {
 	static const char *const name[MT_MAP__COUNT] = {

@@ -20,6 +20,9 @@ const char *label__kind(enum mt_kind kind);
 /* An enum mt_loss reason: machine-readable (JSON keys, metric labels), or in words (text). */
 const char *label__loss_key(unsigned int reason);
 const char *label__loss_text(unsigned int reason);
+/* An enum mt_leak_kind: machine-readable ("definitely_lost"), or in words ("definitely lost"). */
+const char *label__leak_key(enum mt_leak_kind k);
+const char *label__leak_text(enum mt_leak_kind k);
 /* "heap", "anon", "stack", "file" or "unknown" for an enum mt_map. */
 const char *label__map(uint32_t map);
 /* Index of the first frame presenters show: the call site, so allocator plumbing stays out. */

@@ -35,6 +35,7 @@ enum { HAS_FUNCTIONS = 1, HAS_FILENAMES = 2, HAS_LINE_NUMBERS = 4 };
 
 struct builder {
 	struct pb *out;
+	bool leaks;			/* --leak-check ran: lost_objects and lost_space too */
 	struct intern *strings;		/* string table index = id - 1, so "" goes in first */
 	struct intern *functions, *mappings, *locations;
 	uint64_t *map_has;		/* HAS_* seen among a mapping's locations, by mapping id */
@@ -62,6 +63,10 @@ static void header(struct builder *b, const struct mt_snapshot *s)
 	value_type(b, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
 	value_type(b, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(b, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	if (b->leaks) {	/* definitely and indirectly lost, as --folded-value lost */
+		value_type(b, PROFILE_SAMPLE_TYPE, "lost_objects", "count");
+		value_type(b, PROFILE_SAMPLE_TYPE, "lost_space", "bytes");
+	}
 	value_type(b, PROFILE_PERIOD_TYPE, "space", "bytes");
 	pb__uint(b->out, PROFILE_PERIOD, 1);	/* every allocation is counted: nothing to scale */
 	if (s->now_ns > s->start_ns)
@@ -120,8 +125,10 @@ static void label(struct builder *b, const char *key, const char *s, uint64_t nu
 
 static void sample(struct builder *b, const struct mt_proc *p, const struct mt_stack *st)
 {
-	uint64_t values[4] = { st->allocations, st->allocated_bytes, st->outstanding_allocations,
-			       st->outstanding_bytes };
+	uint64_t values[6] = { st->allocations, st->allocated_bytes, st->outstanding_allocations,
+			       st->outstanding_bytes,
+			       st->leak[MT_LEAK_DEFINITE].blocks + st->leak[MT_LEAK_INDIRECT].blocks,
+			       st->leak[MT_LEAK_DEFINITE].bytes + st->leak[MT_LEAK_INDIRECT].bytes };
 	uint32_t i, first = label__first_frame(st), n = st->nframes - first;
 	uint64_t *locs = xcalloc(n, sizeof(*locs));
 	size_t m;
@@ -130,7 +137,7 @@ static void sample(struct builder *b, const struct mt_proc *p, const struct mt_s
 		locs[i] = location_id(b, &st->frames[first + i]);
 	m = pb__begin(b->out, PROFILE_SAMPLE);
 	pb__packed(b->out, SAMPLE_LOCATION_ID, locs, n);
-	pb__packed(b->out, SAMPLE_VALUE, values, 4);
+	pb__packed(b->out, SAMPLE_VALUE, values, b->leaks ? 6 : 4);
 	label(b, "pid", NULL, p->pid);
 	label(b, "comm", p->comm, 0);
 	label(b, "kind", label__kind(st->kind), 0);
@@ -218,6 +225,8 @@ void pprof__encode(const struct mt_snapshot *s, struct pb *out)
 	b.functions = intern__new();
 	b.mappings = intern__new();
 	b.locations = intern__new();
+	for (i = 0; i < s->nprocs; i++)
+		b.leaks |= s->procs[i].leak.done;
 	header(&b, s);
 	for (i = 0; i < s->nprocs; i++)
 		for (j = 0; j < s->procs[i].nstacks; j++)

@@ -16,6 +16,15 @@ void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_p
 void report__json_memory(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p);
 /* The trace's fault totals, as "resident". */
 void report__json_faults(struct json *j, const struct mt_faults *total);
+/* A stack's frames, innermost first, the call site marked "->" (report_text.c). */
+void report__text_frames(FILE *f, const struct mt_stack *st);
+
+/* --leak-check (report_leak.c): the categories and the check's cost; then the loss records. */
+void report__text_leak(FILE *f, const struct mt_proc *p);
+void report__text_leak_records(FILE *f, const struct mt_proc *p, int top_n);
+void report__json_leak(struct json *j, const struct mt_proc *p);
+void report__json_stack_leak(struct json *j, const struct mt_proc *p, const struct mt_stack *st);
+
 /* One frame as a JSON object (report_json.c). */
 void report__json_frame(struct json *j, const struct mt_frame *fr);
 /* The process's stacks that held memory at its heap peak, most first; free the array. */

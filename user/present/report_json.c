@@ -40,7 +40,8 @@ void report__json_frame(struct json *j, const struct mt_frame *fr)
 	json__end_object(j);
 }
 
-static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_stack *st)
+static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p,
+		  const struct mt_stack *st)
 {
 	json__begin_object(j, NULL);
 	json__u64(j, "id", st->id);
@@ -55,6 +56,7 @@ static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_s
 	json__u64(j, "gc_reclaimed_bytes", st->gc_reclaimed_bytes);	/* freed by CPython's cycle collector */
 	json__u64(j, "gc_reclaimed_blocks", st->gc_reclaimed_blocks);
 	json__u64(j, "gc_collections", st->gc_collections);
+	report__json_stack_leak(j, p, st);	/* --leak-check: its blocks by category */
 	json__begin_array(j, "frames");
 	for (uint32_t i = 0; i < st->nframes; i++)
 		report__json_frame(j, &st->frames[i]);
@@ -111,9 +113,10 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	summary(j, "mmap_summary", &p->kind[MT_KIND_MMAP]);
 	json__begin_array(j, "stacks");
 	for (size_t k = 0; k < p->nstacks; k++)
-		stack(j, s, &p->stacks[k]);
+		stack(j, s, p, &p->stacks[k]);
 	json__end_array(j);
 	gc(j, "gc", &p->gc);
+	report__json_leak(j, p);
 	pyreport__json(j, p);
 	report__json_memory(j, s, p);
 	json__end_object(j);

@@ -67,9 +67,20 @@ static void unwind_line(FILE *f, const struct mt_unwind_stats *u)
 	fputc('\n', f);
 }
 
+void report__text_frames(FILE *f, const struct mt_stack *st)
+{
+	char label[512];
+
+	if (!st->nframes)
+		fprintf(f, "    [stack not captured]\n");
+	for (uint32_t i = 0; i < st->nframes; i++)
+		fprintf(f, "  %s %s\n", (int)i == st->site ? "->" : "  ",
+			label__frame(&st->frames[i], LABEL_WHERE, label, sizeof(label)));
+}
+
 static void stack(FILE *f, const struct mt_snapshot *s, const struct mt_stack *st, int rank)
 {
-	char a[16], b[16], label[512];
+	char a[16], b[16];
 
 	fprintf(f, "\n#%d  %s in %" PRIu64 " %s blocks, oldest %.1fs, %s allocated in %" PRIu64 " calls\n",
 		rank, mt_fmt_bytes(st->outstanding_bytes, a), st->outstanding_allocations,
@@ -79,11 +90,7 @@ static void stack(FILE *f, const struct mt_snapshot *s, const struct mt_stack *s
 		fprintf(f, "    the cycle collector freed %s of it in %" PRIu64 " blocks, in %" PRIu64
 			   " collections: reference cycles\n", mt_fmt_bytes(st->gc_reclaimed_bytes, a),
 			st->gc_reclaimed_blocks, st->gc_collections);
-	if (!st->nframes)
-		fprintf(f, "    [stack not captured]\n");
-	for (uint32_t i = 0; i < st->nframes; i++)
-		fprintf(f, "  %s %s\n", (int)i == st->site ? "->" : "  ",
-			label__frame(&st->frames[i], LABEL_WHERE, label, sizeof(label)));
+	report__text_frames(f, st);
 }
 
 static const struct mt_snapshot *sort_snap;	/* qsort has no context argument */
@@ -168,12 +175,14 @@ int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 		summary(f, "heap", &p->kind[MT_KIND_HEAP]);
 		if (p->kind[MT_KIND_MMAP].allocations)
 			summary(f, "mmap", &p->kind[MT_KIND_MMAP]);
+		report__text_leak(f, p);
 		report__text_memory(f, s, p, top_n);
 		for (size_t k = 0; k < p->nstacks && shown < top_n; k++)
 			if (p->stacks[k].outstanding_bytes || p->stacks[k].outstanding_allocations)
 				stack(f, s, &p->stacks[k], ++shown);
 		if (!shown)
 			fprintf(f, "\nno outstanding allocations\n");
+		report__text_leak_records(f, p, top_n);
 	}
 	free(order);
 	return ferror(f) ? -1 : 0;

@@ -246,6 +246,58 @@ int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan)
 	return err;
 }
 
+static int exit_stop_set(struct probe *p, int pid, __u32 state)
+{
+	__u32 tgid = pid;
+
+	return bpf_map__update_elem(p->skel->maps.exit_stops, &tgid, sizeof(tgid), &state,
+				    sizeof(state), BPF_ANY) ? -errno : 0;
+}
+
+/* Attached once per (pid, object) like the allocators; an exec keeps it, and arms it again. */
+int probe__attach_exit_stop(struct probe *p, int pid, const struct alloc_plan *plan)
+{
+	static const char *const name[] = { "_exit" };
+
+	for (size_t o = 0; o < plan->nobjs; o++) {
+		const struct alloc_obj *obj = &plan->objs[o];
+		uint64_t off = 0, key = mt_hash("_exit", 5, obj->inode ^ obj->dev ^ (uint64_t)pid << 32);
+		bool existed;
+		int err;
+
+		if (elfsym__offsets(obj->open_path, name, 1, &off) <= 0 || !off)
+			continue;
+		htab__insert(p->attached, key ? key : 1, &existed);
+		err = existed ? 0 : attach_one(p, p->skel->progs.exit_enter, pid, obj->open_path, off, false);
+		if (!err)
+			err = exit_stop_set(p, pid, MT_EXIT_STOP_ARMED);
+		if (err)
+			mt_err("run with -v for details", "failed to probe _exit() in %s for pid %d: %s",
+			       obj->path, pid, strerror(-err));
+		else
+			mt_debug("attached %s+0x%llx (_exit, leak check stop) for pid %d", obj->path,
+				 (unsigned long long)off, pid);
+		return err;
+	}
+	return -ENOENT;
+}
+
+int probe__exit_stop_state(const struct probe *p, int pid)
+{
+	__u32 tgid = pid, state = 0;
+
+	if (bpf_map__lookup_elem(p->skel->maps.exit_stops, &tgid, sizeof(tgid), &state, sizeof(state), 0))
+		return 0;
+	return (int)state;
+}
+
+void probe__exit_stop_clear(struct probe *p, int pid)
+{
+	__u32 tgid = pid;
+
+	bpf_map__delete_elem(p->skel->maps.exit_stops, &tgid, sizeof(tgid), 0);
+}
+
 /* The hooks of libmemtrace-sample.so (sample/hooks.h): entry probes only, both required. */
 static const struct { const char *func, *prog; } sampler_specs[] = {
 	{ "memtrace_sample_alloc", "sample_alloc" },

@@ -43,6 +43,16 @@ void probe__sites(const struct alloc_plan *plan, uint64_t *at);
  */
 int probe__attach_sampler(struct probe *p, int pid, const char *lib);
 
+/*
+ * --leak-check: probe _exit where it binds for pid (the first of the plan's objects defining it:
+ * libc, or a static program) and arm the stop there (bpf/proc.bpf.h). Returns 0, -ENOENT when
+ * no object defines _exit, or -errno; says why.
+ */
+int probe__attach_exit_stop(struct probe *p, int pid, const struct alloc_plan *plan);
+/* The stop's state for pid (enum mt_exit_stop; 0 when none) and clearing it (taken, or not wanted). */
+int probe__exit_stop_state(const struct probe *p, int pid);
+void probe__exit_stop_clear(struct probe *p, int pid);
+
 int probe__events_fd(const struct probe *p);
 /* The loaded skeleton, for modules that attach programs of their own (faults.c). */
 struct memtrace *probe__skel(const struct probe *p);

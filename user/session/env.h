@@ -54,6 +54,8 @@ struct env {
 	double pprof_every;		/* --pprof-every, seconds; 60 */
 	enum mt_py_frames python_frames; /* --python-frames; mixed */
 	enum mt_py_group group_by;	/* --group-by: the Python view of the text report; line */
+	bool leak_check;		/* --leak-check: memcheck's verdicts at exit (or at the end, -p) */
+	int error_exitcode;		/* --error-exitcode N: when anything is lost; 0 = never */
 };
 
 #endif

@@ -211,10 +211,21 @@ static bool tracee_event(struct target *t, int status)
 	return true;
 }
 
+/* A signal the kernel sent itself (a BPF program's), not one a process sent with kill. */
+static bool sent_by_kernel(int pid)
+{
+	siginfo_t si;
+
+	return !ptrace(PTRACE_GETSIGINFO, pid, 0, &si) && si.si_code == SI_KERNEL;
+}
+
 /* A ptrace stop that is not the exit stop: let it go, giving back the signal it was about. */
 static void resume(struct target *t, int status)
 {
 	int pid = t->pid, sig = WSTOPSIG(status), event = status >> 16;
+
+	if (!event && sig == SIGSTOP && t->on_stop && sent_by_kernel(pid) && t->on_stop(t, t->stop_ctx))
+		sig = 0;	/* memtrace's own stop: the process never sees it */
 
 	if (t->fresh && (event == PTRACE_EVENT_STOP || sig == SIGSTOP)) {
 		t->fresh = false;	/* an adopted child's first stop: its probes are in, run it */

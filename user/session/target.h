@@ -28,6 +28,13 @@ struct target {
 	 */
 	void (*on_exec)(struct target *t, void *ctx);
 	void *exec_ctx;
+	/*
+	 * --leak-check: called when the process stopped itself for memtrace at _exit (a SIGSTOP the
+	 * kernel sent: bpf/proc.bpf.h); true when it was that stop, which is then not delivered.
+	 */
+	bool (*on_stop)(struct target *t, void *ctx);
+	void *stop_ctx;
+	const char *family;	/* the allocator malloc belongs to ("glibc", "jemalloc", ...) */
 	unsigned exec_stops;	/* exec stops seen */
 	unsigned exec_events;	/* exec events the session applied for it (the ring's) */
 	bool fresh;		/* adopted, not yet past its first stop */

@@ -33,6 +33,8 @@
 #include "session/machine.h"
 #include "session/target.h"
 #include "session/follow.h"
+#include "session/freeze.h"
+#include "session/leakscan.h"
 #include "session/trace.h"
 #include "probe/unwind.h"
 #include "lib/util.h"
@@ -58,6 +60,7 @@ struct session {
 	uint64_t drain_until_ns;	/* -a: reading what is left, until then */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
+	bool leak_failed;		/* a --leak-check asked for could not be done */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -102,6 +105,23 @@ static struct target *target_of(struct session *s, uint32_t pid)
 	return NULL;
 }
 
+static bool on_exit_held(struct target *t, void *ctx);
+
+/*
+ * --leak-check: hold t at its _exit, where its threads still live (bpf/proc.bpf.h). Without the
+ * probe (no _exit found, say) the exit stop still serves, without the other threads' registers.
+ */
+static void hold_exit(struct session *s, struct target *t, const struct alloc_plan *plan)
+{
+	if (!s->env->leak_check || !t)
+		return;
+	t->family = plan->family;
+	if (!t->seized || probe__attach_exit_stop(s->probe, t->pid, plan))
+		return;
+	t->on_stop = on_exit_held;
+	t->stop_ctx = s;
+}
+
 /*
  * pid exec'd: what was known of its old program goes, and the new one is planned, probed and its
  * unwind tables loaded. At an exec stop (on_exec_stop) that is before the new program runs. With
@@ -132,6 +152,7 @@ static void renew(struct session *s, uint32_t pid)
 	}
 	if (probe__attach_plan(s->probe, (int)pid, &plan))
 		mt_warn("pid %u (%s): probes not all attached after its exec", pid, p ? p->comm : "?");
+	hold_exit(s, target_of(s, pid), &plan);
 	allocator__release(&plan);
 }
 
@@ -234,11 +255,76 @@ static void capture_process(struct session *s, struct target *t)
 	series__sample(s->m->series, s->m->agg, t->pid, mt_now_ns());
 }
 
+/* Why t cannot be checked soundly, or NULL. */
+static const char *leak_refusal(struct session *s, struct target *t, char *buf, size_t len)
+{
+	const struct proc *p = procs__find(s->m->procs, t->pid);
+	uint64_t loss[MT_LOSS__COUNT];
+	char who[96];
+
+	probe__losses(s->probe, loss);
+	if (p && p->sample_bytes)
+		return "it is sampled (libmemtrace-sample.so): only some of its blocks are known";
+	if (t->family && strcmp(t->family, "glibc")) {
+		snprintf(buf, len, "it allocates with %s; memtrace's leak check knows glibc's heap only",
+			 t->family);
+		return buf;
+	}
+	if (loss[MT_LOSS_RINGBUF_FULL] || loss[MT_LOSS_SCRATCH_FULL] || loss[MT_LOSS_WORK_BUSY] ||
+	    (t->spawned && loss[MT_LOSS_NO_ENTRY]))
+		return "events were lost (see 'lost events'): the blocks memtrace knows may not be its heap's";
+	if (t->seized)
+		return NULL;
+	freeze__tracer(t->pid, who, sizeof(who));
+	snprintf(buf, len, "another tracer holds it (%s): detach it, then run memtrace again",
+		 who[0] ? who : "gdb, strace?");
+	return buf;
+}
+
+/*
+ * --leak-check of t, once: held at its _exit (its threads alive) or at its exit stop (the other
+ * threads may be gone), or at the end of the trace while it runs (-p). The verdicts go into the
+ * model; a check that could not be done says why, and memtrace fails.
+ */
+static void leak_check(struct session *s, struct target *t, bool at_exit)
+{
+	struct agg_proc *p = agg__proc(s->m->agg, t->pid);
+	struct leakscan_opts o = { .at_exit = at_exit, .all_blocks_known = t->spawned,
+				   .timeout_ms = 2000 };
+	const char *why;
+	char buf[192];
+
+	if (!s->env->leak_check || p->leak.asked)
+		return;
+	ring_buffer__consume(s->rb);	/* every free until now */
+	why = leak_refusal(s, t, buf, sizeof(buf));
+	if (why) {
+		p->leak.asked = true;
+		snprintf(p->leak.why, sizeof(p->leak.why), "%s", why);
+		mt_err(NULL, "no leak check of pid %d: %s", t->pid, why);
+	}
+	if (why || leakscan__run(s->m->agg, t->pid, &o))
+		s->leak_failed = true;
+}
+
+/* The process stopped itself at _exit for the leak check (bpf/proc.bpf.h). */
+static bool on_exit_held(struct target *t, void *ctx)
+{
+	struct session *s = ctx;
+
+	if (probe__exit_stop_state(s->probe, t->pid) != MT_EXIT_STOP_SENT)
+		return false;
+	probe__exit_stop_clear(s->probe, t->pid);
+	leak_check(s, t, true);
+	return true;
+}
+
 static void at_exit_stop(struct target *t, void *ctx)
 {
 	struct session *s = ctx;
 
 	ring_buffer__consume(s->rb);	/* its last events are in: they may need its mappings */
+	leak_check(s, t, true);	/* unless done at its _exit */
 	capture_process(s, t);
 	recorder__symbols(s->rec, s->m, s->sym, t->pid);	/* while its objects are mapped */
 	unwind__forget(s->unw, t->pid);
@@ -294,6 +380,8 @@ static int start_command(struct session *s)
 	hold_execs(s, t);
 	target__seize(t);
 	rc = attach_heap(s, t->pid, &plan, lib, env->sample_bytes);
+	if (!rc && !lib)
+		hold_exit(s, t, &plan);
 	allocator__release(&plan);
 	if (!rc && s->faults && !lib)	/* a sampled process: see attach_heap() */
 		rc = faults__attach(s->probe, t->pid);
@@ -328,17 +416,22 @@ static int attach_pids(struct session *s)
 		if (!lib && allocator__plan_pid(t->pid, &plan))
 			return MT_EXIT_TARGET;
 		rc = attach_heap(s, t->pid, &plan, lib, lib ? sampler__bytes_of_pid(t->pid) : 0);
-		allocator__release(&plan);
 		if (!rc && s->faults && !lib)
 			rc = faults__attach(s->probe, t->pid);
-		free(lib);
-		if (rc)
+		if (rc) {
+			allocator__release(&plan);
+			free(lib);
 			return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
+		}
 		s->ntargets++;
 		if (s->tree)
 			tree__follow(s->tree, t);
 		hold_execs(s, t);
 		target__seize(t);
+		if (!lib)
+			hold_exit(s, t, &plan);
+		allocator__release(&plan);
+		free(lib);
 		capture_process(s, t);
 		unwind__refresh(s->unw, t->pid);
 		pytrace__attach(s->py, t->pid);
@@ -490,6 +583,28 @@ static int poll_loop(struct session *s)
 }
 
 /*
+ * --leak-check at the end: the processes still running are checked now; one that ended without
+ * a stop (killed, or exit() called by another thread than its first) could not be.
+ */
+static void leak_check_rest(struct session *s)
+{
+	for (int i = 0; s->env->leak_check && i < s->ntargets; i++) {
+		struct target *t = &s->targets[i];
+		struct agg_proc *p = agg__proc(s->m->agg, t->pid);
+
+		if (!t->exited) {
+			leak_check(s, t, false);
+		} else if (!p->leak.asked) {
+			p->leak.asked = true;
+			snprintf(p->leak.why, sizeof(p->leak.why), "it ended without stopping at its exit "
+				 "(killed, or exit() called by another thread than its first?)");
+			mt_err(NULL, "no leak check of pid %d: %s", t->pid, p->leak.why);
+			s->leak_failed = true;
+		}
+	}
+}
+
+/*
  * Take in what the probes sent and mark who exited. The probes stay attached until the outputs
  * are written: detaching waits for an RCU grace period per uprobe (about 60 ms each on a
  * virtualized machine), and the report should not wait for that. Later events are not read.
@@ -503,6 +618,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
 			capture_process(s, &s->targets[i]);
+	leak_check_rest(s);
 	s->drain_until_ns = mt_now_ns() + 3000000000ull;
 	ring_buffer__consume(s->rb);
 	probe__losses(s->probe, meta.loss);
@@ -542,6 +658,18 @@ static void log_own_cost(const struct session *s)
 	mt_debug("own cost: events=%llu user_s=%.3f sys_s=%.3f maxrss_kib=%ld rss_anon_kib=%ld",
 		 (unsigned long long)s->events, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
 		 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss, anon_kib);
+}
+
+/* --error-exitcode: anything definitely or indirectly lost, as valgrind counts errors. */
+static bool leaks_found(const struct mt_snapshot *snap)
+{
+	for (size_t i = 0; i < snap->nprocs; i++) {
+		const struct mt_leak_check *c = &snap->procs[i].leak;
+
+		if (c->done && (c->kind[MT_LEAK_DEFINITE].blocks || c->kind[MT_LEAK_INDIRECT].blocks))
+			return true;
+	}
+	return false;
 }
 
 static int preflight(void)
@@ -653,6 +781,10 @@ int trace__run(const struct env *env)
 	finish(&s, &snap);
 	if (output__write_all(env, snap) && !rc)
 		rc = MT_EXIT_FAIL;
+	if (s.leak_failed && !rc)
+		rc = MT_EXIT_FAIL;
+	if (!rc && env->error_exitcode && leaks_found(snap))
+		rc = env->error_exitcode;
 	if (s.pdir)	/* the last profile: what was outstanding at the end */
 		pprof_dir__write(s.pdir, snap, pprof_dir_pid(&s));
 	if (recorder__close(s.rec) && !rc)
