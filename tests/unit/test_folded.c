@@ -105,8 +105,31 @@ static void test_parse(void)
 	   "rejects an unknown value and leaves the output alone");
 }
 
+/* --leak-check's value: definitely and indirectly lost bytes; stacks without any left out. */
+static void test_lost(void)
+{
+	struct mt_stack st[2] = { fix_leaky_stacks[1], fix_leaky_stacks[2] };
+	struct mt_proc p = fix_procs[0];
+	struct mt_snapshot s = fix_snapshot;
+	char *out;
+
+	st[0].leak[MT_LEAK_DEFINITE] = (struct mt_leak_tally){ 1000, 1 };
+	st[0].leak[MT_LEAK_INDIRECT] = (struct mt_leak_tally){ 24, 3 };
+	st[0].leak[MT_LEAK_POSSIBLE] = (struct mt_leak_tally){ 5000, 1 };
+	st[1].leak[MT_LEAK_REACHABLE] = (struct mt_leak_tally){ 524288, 128 };
+	p.stacks = st;
+	p.nstacks = 2;
+	s.procs = &p;
+	s.nprocs = 1;
+	out = render(&s, MT_FOLDED_LOST);
+	is_str(out, "leaky;__libc_start_call_main;main;run_server;leak_buffers 1024\n",
+	       "lost: definitely + indirectly lost bytes, the reachable stack left out");
+	free(out);
+}
+
 int main(void)
 {
+	test_lost();
 	test_outstanding();
 	test_allocated();
 	test_blocks();

@@ -178,9 +178,42 @@ static void test_file_is_gzip(void)
 	ok(pprof__write(&fix_snapshot, "/nonexistent/dir/x.pb.gz") < 0, "an unwritable path fails");
 }
 
+/* --leak-check: two more sample types, lost_objects and lost_space (definitely + indirectly). */
+static void test_lost(void)
+{
+	static const struct mt_mapping map = { 0x1000, 0x2000, 0, "/x", NULL };
+	static const struct mt_frame fr[] = { { 0x1234, 0x234, "f", "f.c", 3, &map } };
+	struct mt_stack st = { 1, MT_KIND_HEAP, 700, 4, 700, 4, 0, 1, fr, 0 };
+	struct mt_proc proc = { .pid = 7, .comm = "a", .nstacks = 1, .stacks = &st };
+	struct mt_snapshot s = { .nprocs = 1, .procs = &proc };
+	static struct field f[64];
+	const struct field *sample = NULL;
+	size_t n, types = 0;
+	struct pb b = { 0 };
+
+	st.leak[MT_LEAK_DEFINITE] = (struct mt_leak_tally){ 100, 1 };
+	st.leak[MT_LEAK_INDIRECT] = (struct mt_leak_tally){ 200, 2 };
+	st.leak[MT_LEAK_REACHABLE] = (struct mt_leak_tally){ 400, 1 };
+	proc.leak.asked = proc.leak.done = true;
+	pprof__encode(&s, &b);
+	n = fields(b.data, b.len, f, 64);
+	for (size_t i = 0; i < n; i++) {
+		types += f[i].num == 1;
+		sample = f[i].num == 2 ? &f[i] : sample;
+	}
+	is_u64(types, 6, "six sample types after a leak check");
+	ok(sample != NULL, "one sample");
+	if (sample) {
+		is_u64(value_of(sample, 2, 4, true), 3, "lost_objects: definitely and indirectly lost blocks");
+		is_u64(value_of(sample, 2, 5, true), 300, "lost_space: their bytes");
+	}
+	pb__free(&b);
+}
+
 int main(void)
 {
 	test_tiny_exact();
+	test_lost();
 	test_fixture_structure();
 	test_file_is_gzip();
 	return done_testing();
