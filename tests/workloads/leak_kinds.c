@@ -14,11 +14,12 @@
  *        leak_kinds GO READY END       allocate pre_attach (200 B, a global's), wait for GO,
  *                                      set up (and late 800 B, pointed to only from
  *                                      pre_attach's block), create READY, wait for END, exit
- *        leak_kinds --big MIB READY    as the first, then MIB MiB of words pointing into a
- *                                      block (slow to scan), create READY and wait forever
+ *        leak_kinds --big MIB GO READY wait for GO, set up, then MIB MiB of words pointing
+ *                                      into a block (slow to scan), create READY, wait forever
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -173,13 +174,14 @@ int main(int argc, char **argv)
 {
 	void *volatile local;
 	pthread_t a, b;
-	int waiting = argc == 4 && strcmp(argv[1], "--big");
+	bool big_mode = argc == 5 && !strcmp(argv[1], "--big"), waiting = argc == 4;
 
-	if (waiting) {
+	if (waiting)
 		pre_attach();
-		wait_for(argv[1]);
+	if (waiting || big_mode)
+		wait_for(argv[big_mode ? 3 : 1]);
+	if (waiting)
 		late();
-	}
 	pthread_create(&a, NULL, thread_stack, NULL);
 	pthread_create(&b, NULL, thread_register, NULL);
 	pthread_mutex_lock(&mu);
@@ -192,9 +194,9 @@ int main(int argc, char **argv)
 	reach_global();
 	reach_tls();
 	local = reach_stack();
-	if (argc == 4 && !waiting)
+	if (big_mode)
 		big(atol(argv[2]));
-	finish(&local, argc == 4 ? argv[waiting ? 2 : 3] : NULL,
-	       waiting ? argv[3] : argc == 4 ? "/nonexistent/never" : NULL);
+	finish(&local, waiting ? argv[2] : big_mode ? argv[4] : NULL,
+	       waiting ? argv[3] : big_mode ? "/nonexistent/never" : NULL);
 	return 0;
 }

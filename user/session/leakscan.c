@@ -269,6 +269,7 @@ int leakscan__run(struct agg *a, int pid, const struct leakscan_opts *o)
 					 o->timeout_ms)))
 		fail(&s, err, "%s", s.fz.why);
 	if (!err) {
+		mt_debug("leak check of pid %d: %zu threads stopped, %zu blocks to judge", pid, s.fz.n, s.n);
 		s.buf = xmalloc(CHUNK);
 		err = read_stopped(&s, o);
 		s.c->threads = (uint32_t)s.fz.n;
