@@ -87,6 +87,25 @@ static int wait_stop(struct freeze_thread *t, uint64_t deadline)
 	}
 }
 
+bool freeze__killed(const struct freeze *f)
+{
+	unsigned long long pending = 0, shared = 0;
+	char path[64], line[128], state = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", f->pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return true;
+	while (fgets(line, sizeof(line), fp)) {
+		sscanf(line, "State: %c", &state);
+		sscanf(line, "SigPnd: %llx", &pending);
+		sscanf(line, "ShdPnd: %llx", &shared);
+	}
+	fclose(fp);
+	return state == 'Z' || state == 'X' || ((pending | shared) & (1ull << (SIGKILL - 1)));
+}
+
 void freeze__tracer(int tid, char *buf, size_t len)
 {
 	char path[64], line[128];

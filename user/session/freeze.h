@@ -51,6 +51,12 @@ int freeze__stop(struct freeze *f, int pid, enum freeze_leader leader, int timeo
 /* "gdb, pid 99": who else traces tid, for messages; "" when nobody else does. */
 void freeze__tracer(int tid, char *buf, size_t len);
 
+/*
+ * Whether f's process was killed while stopped (a SIGKILL pending or acted on, or gone): what was
+ * read of it may be its memory as it was torn down.
+ */
+bool freeze__killed(const struct freeze *f);
+
 /* Let every stopped thread go on (a held leader stays held: its holder lets it go). */
 void freeze__thaw(struct freeze *f);
 

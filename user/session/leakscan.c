@@ -272,6 +272,8 @@ int leakscan__run(struct agg *a, int pid, const struct leakscan_opts *o)
 		mt_debug("leak check of pid %d: %zu threads stopped, %zu blocks to judge", pid, s.fz.n, s.n);
 		s.buf = xmalloc(CHUNK);
 		err = read_stopped(&s, o);
+		if (freeze__killed(&s.fz))	/* its memory may have gone as it was read */
+			err = fail(&s, -ESRCH, "pid %d was killed during the leak check", pid);
 		s.c->threads = (uint32_t)s.fz.n;
 		s.c->threads_gone = (uint32_t)s.fz.ngone;
 		s.c->pause_ns = mt_now_ns() - s.fz.stop_ns;
