@@ -358,6 +358,8 @@ static void check_args(const struct env *env, struct argp_state *state)
 			argp_error(state, "where to? give -o FILE for the recording");
 		/* fall through */
 	case MT_MODE_TRACE:
+		if (!env->cmd && !env->npids && env->leak_check)
+			argp_error(state, "--leak-check needs a process to check: give -p PID or -- COMMAND");
 		if (!env->cmd && !env->npids && !env->all)
 			argp_error(state, "nothing to trace: give -p PID, -a or -- COMMAND");
 		if (env->cmd && env->npids)
@@ -441,13 +443,19 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_LEAK_CHECK:
 		env->leak_check = true;
 		break;
-	case OPT_ERROR_EXITCODE:
-		if (parse_number("exit status for --error-exitcode", arg, 1, &v) || v > 255 || v != (int)v) {
+	case OPT_ERROR_EXITCODE: {
+		char *end;
+		long code;
+
+		errno = 0;
+		code = strtol(arg, &end, 10);
+		if (errno || *end || end == arg || code < 1 || code > 255) {
 			mt_err("give a number from 1 to 255", "invalid --error-exitcode '%s'", arg);
 			return EINVAL;
 		}
-		env->error_exitcode = (int)v;
+		env->error_exitcode = (int)code;
 		break;
+	}
 	case OPT_UNWIND:
 		env->unwind = unwind__parse_mode(arg);
 		if (env->unwind < 0) {
