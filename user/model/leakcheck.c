@@ -346,22 +346,6 @@ bool leakcheck__by_heuristic(const struct leakcheck *l, size_t i)
 
 uint64_t leakcheck__root_bytes(const struct leakcheck *l) { return l->root_bytes; }
 
-/* Does some block start in [start, end)? */
-static bool holds_block(const struct leak_block *b, size_t n, uint64_t start, uint64_t end)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (b[mid].addr < start)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && b[lo].addr < end;
-}
-
 /* Where a root mapping's scan starts: at the lowest stack pointer in it, less the red zone. */
 static uint64_t scan_start(const struct leak_map *m, const uint64_t *sps, size_t nsps)
 {
@@ -379,9 +363,8 @@ static uint64_t scan_start(const struct leak_map *m, const uint64_t *sps, size_t
 	return start > m->start ? start : m->start;
 }
 
-size_t leakcheck__roots(const struct leak_map *maps, size_t nmaps, const struct leak_block *blocks,
-			size_t nblocks, const uint64_t *sps, size_t nsps, bool all_blocks_known,
-			struct leak_range **out)
+size_t leakcheck__roots(const struct leak_map *maps, size_t nmaps, const uint64_t *sps, size_t nsps,
+			bool all_blocks_known, struct leak_range **out)
 {
 	struct leak_range *r = xcalloc(nmaps + 1, sizeof(*r));
 	size_t n = 0;
@@ -389,11 +372,13 @@ size_t leakcheck__roots(const struct leak_map *maps, size_t nmaps, const struct 
 	for (size_t i = 0; i < nmaps; i++) {
 		const struct leak_map *m = &maps[i];
 		bool rw = (m->flags & (LEAK_MAP_READ | LEAK_MAP_WRITE)) == (LEAK_MAP_READ | LEAK_MAP_WRITE);
-		bool heap = (m->flags & LEAK_MAP_HEAP) || holds_block(blocks, nblocks, m->start, m->end);
 
 		if ((!rw && !(m->flags & LEAK_MAP_RELRO)) || (m->flags & LEAK_MAP_DEVICE))
 			continue;
-		if (heap && all_blocks_known)	/* free chunks hold stale pointers: not roots */
+		/* Free chunks hold stale pointers: no roots. Another mapping holding a block (an
+		 * mmapped chunk) is one: the kernel merges it with its anonymous neighbours (Python's
+		 * arenas, say), and the block itself is left out when scanned. */
+		if ((m->flags & LEAK_MAP_HEAP) && all_blocks_known)
 			continue;
 		r[n].start = scan_start(m, sps, nsps);
 		r[n++].end = m->end;

@@ -44,14 +44,14 @@ struct leak_range {
 /*
  * Where the roots are: every readable and writable mapping (and RELRO), a thread's stack from
  * its stack pointer less the 128-byte red zone (below it is dead, as memcheck sees it), devices
- * left out. The allocator's mappings (LEAK_MAP_HEAP, or holding a block) are roots only when
- * some blocks are unknown (-p: allocated before the attach), which live there; the blocks
- * known are left out of them when scanned (leakcheck__root_memory). sps: one per thread.
+ * left out. The allocator's heaps (LEAK_MAP_HEAP) are roots only when some blocks are unknown
+ * (-p: allocated before the attach), which live there. The blocks known are left out of every
+ * range when scanned (leakcheck__root_memory): a mapping holding an mmapped block is a root but
+ * for the block. sps: one per thread.
  * Returns the number of ranges in *out (free it).
  */
-size_t leakcheck__roots(const struct leak_map *maps, size_t nmaps, const struct leak_block *blocks,
-			size_t nblocks, const uint64_t *sps, size_t nsps, bool all_blocks_known,
-			struct leak_range **out);
+size_t leakcheck__roots(const struct leak_map *maps, size_t nmaps, const uint64_t *sps, size_t nsps,
+			bool all_blocks_known, struct leak_range **out);
 
 /*
  * Reads len bytes at addr of the process into buf; 0 or -1. Only the multiple-inheritance

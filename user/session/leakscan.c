@@ -221,7 +221,7 @@ static int scan_roots(struct scan *s, bool all_blocks_known)
 			leakcheck__root_word(s->l, s->fz.t[i].regs[k]);
 		sps[i] = s->fz.t[i].sp;
 	}
-	n = leakcheck__roots(s->maps, s->pm.n, s->b, s->n, sps, s->fz.n, all_blocks_known, &r);
+	n = leakcheck__roots(s->maps, s->pm.n, sps, s->fz.n, all_blocks_known, &r);
 	for (size_t i = 0; !err && i < n; i++)
 		err = s->pagemap >= 0 && anonymous(s, r[i].start) ? scan_anon(s, r[i].start, r[i].end) :
 								     scan_plain(s, r[i].start, r[i].end);
