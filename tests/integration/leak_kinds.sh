@@ -64,6 +64,8 @@ grep -Eq '^48 bytes in 1 block is definitely lost, 192 bytes indirectly lost beh
 ok $? "text report: the head's loss record with what is behind it"
 grep -Eq "^leak check at exit: 3 threads stopped for [0-9.]+ ms, .* read \(.* of roots, .* of heap blocks\)$" "$TMP/c.txt"
 ok $? "text report: how long the threads were stopped and what was read ($(grep '^leak check' "$TMP/c.txt"))"
+timeout 60 "$MEMTRACE" --leak-check --error-exitcode 9 --no-live -o /dev/null -- "$WL/leak_kinds" >/dev/null 2>&1
+is "$?" 9 "--error-exitcode 9: blocks definitely lost, so memtrace exits 9 (the command exited 0)"
 # Exports: folded and pprof count definitely + indirectly lost bytes.
 is "$(grep -E ';(leak_definite|list_head|list_node) ' "$TMP/c.folded" | awk '{ s += $NF } END { print s }')" 1351 \
 	"folded --folded-value lost: 1111 + 48 + 192 bytes on the leaking stacks"
