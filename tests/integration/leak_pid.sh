@@ -113,4 +113,8 @@ wait "$wl" 2>/dev/null
 is "$?" 2 "--leak-check alone: exit 2"
 is "$(grep -c . "$TMP/none.err")" 2 "one line saying what to give, and the usual hint ($(head -1 "$TMP/none.err"))"
 grep -q -- '--leak-check needs a process' "$TMP/none.err"; ok $? "it names --leak-check"
+for bad in "-a" "-f -p 1" "--sample-bytes 64K -- true"; do
+	"$MEMTRACE" --leak-check $bad >/dev/null 2>"$TMP/bad.err"
+	is "$?" 2 "--leak-check $bad: refused, exit 2 ($(head -1 "$TMP/bad.err"))"
+done
 done_testing

@@ -358,7 +358,7 @@ static void check_args(const struct env *env, struct argp_state *state)
 			argp_error(state, "where to? give -o FILE for the recording");
 		/* fall through */
 	case MT_MODE_TRACE:
-		if (!env->cmd && !env->npids && env->leak_check)
+		if (!env->cmd && !env->npids && !env->all && env->leak_check)
 			argp_error(state, "--leak-check needs a process to check: give -p PID or -- COMMAND");
 		if (!env->cmd && !env->npids && !env->all)
 			argp_error(state, "nothing to trace: give -p PID, -a or -- COMMAND");
