@@ -281,7 +281,7 @@ __noinline int uretprobe_return(struct mt_ustate *st)
 }
 
 /* Count a frame the unwinder could not step. A page fault's are not: they would blur the figures
- * of the allocations' stacks, which README's unwinding section reports. */
+ * of the allocations' stacks, which docs/design.md's unwinding section reports. */
 static __always_inline void unwind_loss(struct mt_ustate *st, __u32 reason)
 {
 	st->rec.lossy = true;
