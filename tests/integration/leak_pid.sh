@@ -6,7 +6,8 @@
 # memtrace attached (not judged, but read as a root: what it points to stays reachable); the
 # pause is reported, and the process runs on unchanged. Then what a check cannot do, refused in
 # one line with exit status 1 and the process left running: a thread held by another tracer, the
-# process killed during the scan; and --leak-check with nothing to check (exit 2).
+# process killed during the scan, an allocator other than glibc's; and --leak-check with nothing
+# to check or with options that hide blocks (exit 2).
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
 need_pkg valgrind valgrind
@@ -107,6 +108,15 @@ is "$rc" 1 "killed during the scan: memtrace exits 1, no crash"
 grep -Eq "no leak check of pid $wl: .*(killed|ended) during the leak check" "$TMP/big.err"
 ok $? "and says so in one line ($(grep 'no leak check' "$TMP/big.err"))"
 wait "$wl" 2>/dev/null
+
+# ---- another allocator: its free lists are unknown, so its heap cannot be told from its blocks ----
+need_deb libjemalloc2
+LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 "$MEMTRACE" --leak-check --no-live -o "$TMP/je.txt" \
+	-- "$WL/leaky" >/dev/null 2>"$TMP/je.err"
+is "$?" 1 "jemalloc: no leak check, exit 1"
+grep -q "^memtrace: no leak check of pid [0-9]*: it allocates with jemalloc; memtrace's leak check knows glibc's heap only$" "$TMP/je.err"
+ok $? "and one line says why ($(cat "$TMP/je.err"))"
+grep -q "^leak check: not done: it allocates with jemalloc" "$TMP/je.txt"; ok $? "the report says so too"
 
 # ---- nothing to check ----
 "$MEMTRACE" --leak-check >/dev/null 2>"$TMP/none.err"
