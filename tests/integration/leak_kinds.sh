@@ -13,8 +13,8 @@ need_pkg valgrind valgrind
 # process as it exits, with libc's and libstdc++'s buffers still held.
 vg() {	# name binary
 	local vgo=(--leak-check=full --show-leak-kinds=all --run-libc-freeres=no --run-cxx-freeres=no --demangle=no)
-	valgrind "${vgo[@]}" --log-file="$TMP/$1.vg" "$2" >/dev/null
-	valgrind "${vgo[@]}" --xml=yes --xml-file="$TMP/$1.xml" "$2" >/dev/null 2>&1
+	vg_run "${vgo[@]}" --log-file="$TMP/$1.vg" "$2" >/dev/null
+	vg_run "${vgo[@]}" --xml=yes --xml-file="$TMP/$1.xml" "$2" >/dev/null 2>&1
 	nonempty "$TMP/$1.vg" "$TMP/$1.xml" || bail "valgrind did not run $2"
 }
 

@@ -6,7 +6,7 @@
 # memtrace attached (not judged, but read as a root: what it points to stays reachable); the
 # pause is reported, and the process runs on unchanged. Then what a check cannot do, refused in
 # one line with exit status 1 and the process left running: a thread held by another tracer, the
-# process killed during the scan, an allocator other than glibc's; and --leak-check with nothing
+# process killed during the scan, a thread that does not stop, an allocator other than glibc's; and --leak-check with nothing
 # to check or with options that hide blocks (exit 2).
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
@@ -66,7 +66,7 @@ still_runs "-p"
 # valgrind on the same binary and mode, run through to its exit (GO and END already there): the
 # same records, but for pre_attach's, which valgrind saw allocated.
 mkdir "$TMP/vg"; touch "$TMP/vg/go" "$TMP/vg/end"
-valgrind --leak-check=full --show-leak-kinds=all --run-libc-freeres=no --demangle=no --xml=yes \
+vg_run --leak-check=full --show-leak-kinds=all --run-libc-freeres=no --demangle=no --xml=yes \
 	--xml-file="$TMP/vg.xml" "$WL/leak_kinds" "$TMP/vg/go" "$TMP/vg/ready" "$TMP/vg/end" >/dev/null 2>&1
 python3 tests/lib/leaks.py vg "$TMP/vg.xml" leak_kinds | grep -v ' pre_attach ' >"$TMP/vg.sites"
 nonempty "$TMP/vg.sites"
@@ -108,6 +108,21 @@ is "$rc" 1 "killed during the scan: memtrace exits 1, no crash"
 grep -Eq "no leak check of pid $wl: .*(killed|ended) during the leak check" "$TMP/big.err"
 ok $? "and says so in one line ($(grep 'no leak check' "$TMP/big.err"))"
 wait "$wl" 2>/dev/null
+
+# ---- a thread that cannot be stopped: a vfork parent waits for its child, killable only ----
+"$WL/vfork_wait" 15 "$TMP/vf.ready" &
+wl=$!
+"$MEMTRACE" --leak-check -p "$wl" --no-live -o "$TMP/vf.txt" 2>"$TMP/vf.err" &
+mt=$!
+wait_tracing "$TMP/vf.err" || bail "memtrace -p did not start tracing"
+[ -e "$TMP/vf.ready" ]; ok $? "vfork_wait's thread waits for its vfork child"
+t0=$SECONDS
+kill -TERM "$mt"; wait "$mt"
+is "$?" 1 "a thread that does not stop: memtrace exits 1"
+[ $((SECONDS - t0)) -le 8 ]; ok $? "after the 2 s it waits for a stop, not the child's 15 s ($((SECONDS - t0)) s)"
+grep -q "no leak check of pid $wl: thread [0-9]* of pid $wl did not stop in time (in an uninterruptible sleep? see State in /proc/$wl/task/[0-9]*/status)" "$TMP/vf.err"
+ok $? "and says which thread and where to look ($(grep 'no leak check' "$TMP/vf.err"))"
+wait "$wl"; is "$?" 0 "the process goes on, and exits 0 when the child is done"
 
 # ---- another allocator: its free lists are unknown, so its heap cannot be told from its blocks ----
 need_deb libjemalloc2

@@ -18,7 +18,7 @@ secs() { python3 -c "import time; print('%.3f' % time.monotonic())"; }
 both() {	# name stdin command...
 	local name=$1 in=$2 t0 t1 t2; shift 2
 	t0=$(secs)
-	valgrind --leak-check=full --show-leak-kinds=all --run-libc-freeres=no --run-cxx-freeres=no \
+	vg_run --leak-check=full --show-leak-kinds=all --run-libc-freeres=no --run-cxx-freeres=no \
 		--log-file="$TMP/$name.vg" "$@" <"$in" >/dev/null 2>&1
 	t1=$(secs)
 	"$MEMTRACE" --leak-check --error-exitcode 9 --no-live -o "$TMP/$name.txt" --json "$TMP/$name.json" \

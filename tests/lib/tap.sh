@@ -100,6 +100,13 @@ if _py3=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) && [ -x "$
 	python3() { "$_py3" "$@"; }
 fi
 
+# valgrind ARGS...: valgrind runs the real libc's code. A memtrace -a anywhere on the machine puts
+# its breakpoints into every process's libc, and valgrind then dies of SIGTRAP: say so and stop.
+vg_run() {
+	valgrind "$@"
+	[ $? -ne $((128 + 5)) ] || bail "valgrind died of SIGTRAP: a memtrace -a elsewhere on this machine puts breakpoints into every libc; run this test alone"
+}
+
 # memtrace -p in the background, started with its stderr in FILE: wait until it says it traces.
 wait_tracing() {	# file [seconds]
 	local i
