@@ -5,9 +5,10 @@
 # the same as valgrind's on the same binary run to its exit, except the block allocated before
 # memtrace attached (not judged, but read as a root: what it points to stays reachable); the
 # pause is reported, and the process runs on unchanged. Then what a check cannot do, refused in
-# one line with exit status 1 and the process left running: a thread held by another tracer, the
-# process killed during the scan, a thread that does not stop, an allocator other than glibc's; and --leak-check with nothing
-# to check or with options that hide blocks (exit 2).
+# one line with exit status 1 and the process left running: the process or one of its threads
+# held by another tracer, the process killed during the scan, a thread that does not stop, an
+# allocator other than glibc's; and --leak-check with nothing to check or with options that hide
+# blocks (exit 2).
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
 need_pkg valgrind valgrind
@@ -89,6 +90,20 @@ ok $? "and says which thread, which tracer, and what to do ($(grep 'no leak chec
 is "$(jpy "d['processes'][0]['leak_check']['done']" "$TMP/held.json")" False "JSON: the check is marked not done"
 kill "$HOLD_PID"; wait "$HOLD_PID" 2>/dev/null
 still_runs "another tracer"
+
+# ---- another tracer holds the process itself (its first thread), as gdb -p does ----
+"$WL/leak_kinds" "$TMP/gdb.go" "$TMP/gdb.ready" "$TMP/gdb.end" &
+wl=$!
+sleep 0.2
+coproc HOLD { "$OUT/tools/ptrace_hold" "$wl" 30; }
+read -r -t 5 line <&"${HOLD[0]}"; is "$line" "held $wl" "ptrace_hold holds pid $wl"
+"$MEMTRACE" --leak-check -p "$wl" -d 1 --no-live -o "$TMP/gdb.txt" >/dev/null 2>"$TMP/gdb.err"
+is "$?" 1 "a process held by another tracer: memtrace exits 1"
+grep -q "^memtrace: no leak check of pid $wl: another tracer holds it (ptrace_hold, pid [0-9]*): detach it, then run memtrace again$" "$TMP/gdb.err"
+ok $? "and one line names the tracer ($(grep 'no leak check' "$TMP/gdb.err"))"
+kill "$HOLD_PID"; wait "$HOLD_PID" 2>/dev/null
+touch "$TMP/gdb.go" "$TMP/gdb.end"
+wait "$wl"; is "$?" 0 "the process goes on and exits 0"
 
 # ---- the process is killed while its memory is read (512 MiB of roots take a while) ----
 mkdir "$TMP/big"
