@@ -499,6 +499,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	struct snapshot_meta meta = { .start_ns = s->start_ns, .series = true,
 				      .py = s->py, .faults = s->faults,
 				      .min_bytes = s->env->min_bytes };
+	uint64_t t0;
 
 	for (int i = 0; i < s->ntargets; i++)
 		if (!s->targets[i].exited)
@@ -518,7 +519,9 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	if (s->system && system__forgotten(s->system))
 		mt_warn("%llu ended processes left out to bound memory (their bytes are in the totals)",
 			(unsigned long long)system__forgotten(s->system));
+	t0 = mt_now_ns();
 	*snap = snapshot__build(s->m, s->sym, &meta);
+	mt_debug("symbolize: final snapshot in %.1f ms", (mt_now_ns() - t0) / 1e6);	/* scripts/bench-symbolize */
 }
 
 /*
