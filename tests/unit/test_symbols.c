@@ -45,19 +45,19 @@ static void exit_maps(struct symbolizer *s, uint64_t ret)
 	x = one_map(pm, pm->start, pm->inode);
 	sym__load_exit_maps(s, gone, &x);
 	ok(!x.maps && !x.n, "the exit mappings are taken");
-	sym__resolve(s, gone, ret, &f);
+	sym__resolve(s, gone, ret, &f, 1);
 	is_str(f.function, "main", "a process gone before its maps were read: resolved from its exit mappings");
 	x = one_map(pm, pm->start, pm->inode + 1);
 	sym__load_exit_maps(s, replaced, &x);
-	sym__resolve(s, replaced, ret, &f);
+	sym__resolve(s, replaced, ret, &f, 1);
 	ok(!f.function && f.mapping && !strcmp(f.mapping->path, pm->path),
 	   "a path that is no longer the mapped inode: the object named, its symbols not used");
 	/* 64 KiB: below mmap_min_addr, so this process has nothing there. */
 	x = one_map(pm, 0x10000, pm->inode);
 	sym__load_exit_maps(s, getpid(), &x);
-	sym__resolve(s, getpid(), 0x10000 + (ret - pm->start), &f);
+	sym__resolve(s, getpid(), 0x10000 + (ret - pm->start), &f, 1);
 	is_str(f.function, "main", "a mapping /proc's list lacked is added to it");
-	sym__resolve(s, getpid(), ret, &f);
+	sym__resolve(s, getpid(), ret, &f, 1);
 	is_str(f.function, "main", "the mappings it had still resolve");
 	procmaps__release(&m);
 }
@@ -89,12 +89,12 @@ int main(void)
 	uint64_t ret = (uint64_t)(uintptr_t)known_function();	/* a return address inside main */
 
 	ok(sym__refresh(s, getpid()) == 0, "symbolizer reads this process");
-	sym__resolve(s, getpid(), ret, &f);
+	sym__resolve(s, getpid(), ret, &f, 1);
 	is_str(f.function, "main", "a return address resolves to its caller");
 	ok(f.file && strstr(f.file, "test_symbols.c"), "with its source file (%s)", f.file ? f.file : "null");
 	ok(f.line > 0, "and a line (%d)", f.line);
 	ok(f.mapping && f.mapping->build_id && strlen(f.mapping->build_id) == 40, "build id read");
-	sym__resolve(s, getpid(), 0x10, &f);
+	sym__resolve(s, getpid(), 0x10, &f, 1);
 	ok(!f.function && !f.mapping, "an unmapped address resolves to nothing, without crashing");
 	exit_maps(s, ret);
 	procs__free(procs);

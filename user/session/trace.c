@@ -515,11 +515,12 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	meta.now_ns = mt_now_ns();
 	if (s->bad_events)
 		mt_warn("%llu malformed events ignored", (unsigned long long)s->bad_events);
+	t0 = mt_now_ns();
+	snapshot__settle(s->m, s->sym);	/* debug info being fetched: the report waits for it */
 	recorder__finish(s->rec, s->m, s->sym, &meta);
 	if (s->system && system__forgotten(s->system))
 		mt_warn("%llu ended processes left out to bound memory (their bytes are in the totals)",
 			(unsigned long long)system__forgotten(s->system));
-	t0 = mt_now_ns();
 	*snap = snapshot__build(s->m, s->sym, &meta);
 	mt_debug("symbolize: final snapshot in %.1f ms", (mt_now_ns() - t0) / 1e6);	/* scripts/bench-symbolize */
 }
