@@ -277,6 +277,8 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 		err = 0;
 	}
 	if (!err) {
+		uint64_t t0 = mt_now_ns(), cpu0 = mt_cpu_ns();
+
 		say_partial(&l, rd, name);
 		install_maps(&l, open_local);
 		snapshot__settle(l.r->m, l.r->sym);	/* processes without symbols: their objects' */
@@ -286,6 +288,9 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 		l.meta.py_recorded = l.r->pys;
 		l.meta.npy_recorded = l.r->npys;
 		l.r->snap = snapshot__build(l.r->m, l.r->sym, &l.meta);
+		/* scripts/bench-symbolize reads this */
+		mt_debug("symbolize: final snapshot in %.1f ms (cpu %.1f ms)", (mt_now_ns() - t0) / 1e6,
+			 (mt_cpu_ns() - cpu0) / 1e6);
 	}
 	for (size_t i = 0; i < l.nmaps; i++)
 		saved_maps_release(&l.maps[i]);
