@@ -123,6 +123,13 @@ $(OUT)/workloads/nofp_%: tests/workloads/nofp_%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -g -O2 -fomit-frame-pointer -pthread $(WARN) -Wno-unused-result $< -o $@
 
+# inline_* workloads are built optimized, so that static inline helpers of their headers are
+# inlined: the frames of those calls come from DWARF (frames_inline.sh).
+$(OUT)/workloads/inline_%: tests/workloads/inline_%.c tests/workloads/inline_%.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -g -O2 -fno-omit-frame-pointer $(WARN) $< -o $@
+
 # One library built twice: the same code at the same offsets, different stack frames (nofp_reload).
 $(OUT)/workloads/libreload_a.so: FRAME := 512
 $(OUT)/workloads/libreload_b.so: FRAME := 4096
