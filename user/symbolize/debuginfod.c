@@ -6,12 +6,17 @@
  * symbolizer reads the objects' symbols without their debug info meanwhile, and the final report
  * waits for what it asked for (debuginfod__wait).
  *
+ * A server that takes connections but never answers would hold the report for the client's own
+ * timeout (DEBUGINFOD_TIMEOUT, 90 s a try, tried three times): the wait gives up on the fetches
+ * once nothing has moved for DEBUGINFOD_TIMEOUT seconds, or 30 when it is not set.
+ *
  * The client reads the server list from $DEBUGINFOD_URLS when it queries. --debuginfod URL puts
  * it there when the first fetch starts: by then a traced command has been started, with the
  * environment it was given.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,6 +46,8 @@ struct debuginfod {
 					 * requests after it fail at once, rather than each
 					 * waiting out its own timeout */
 	size_t failed;			/* requests lost to net_err */
+	uint64_t active_ns;		/* when a fetch last started, moved bytes or ended */
+	long last_bytes;		/* the thread's: bytes of the transfer under way */
 };
 
 struct debuginfod *debuginfod__new(const char *urls)
@@ -63,8 +70,11 @@ static int progress(debuginfod_client *c, long a, long b)
 {
 	struct debuginfod *d = debuginfod_get_user_data(c);
 
-	(void)a;
-	(void)b;
+	/* b: the file's size once a server answered; a is then the bytes received (else a count) */
+	if (b > 0 && a != d->last_bytes) {
+		d->last_bytes = a;
+		__atomic_store_n(&d->active_ns, mt_now_ns(), __ATOMIC_RELAXED);
+	}
 	return __atomic_load_n(&d->stop, __ATOMIC_RELAXED);
 }
 
@@ -94,6 +104,8 @@ static void *fetcher(void *arg)
 			continue;
 		}
 		build_id = xstrdup(d->reqs[d->next++].build_id);
+		d->last_bytes = -1;
+		__atomic_store_n(&d->active_ns, mt_now_ns(), __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&d->lock);
 		if (!rc)	/* build_id_len 0: the id is given as hex */
 			rc = c ? debuginfod_find_debuginfo(c, (const unsigned char *)build_id, 0, &path) :
@@ -103,9 +115,14 @@ static void *fetcher(void *arg)
 		else
 			mt_debug("debuginfod: no debug info for build id %s: %s", build_id, strerror(-rc));
 		pthread_mutex_lock(&d->lock);
+		__atomic_store_n(&d->active_ns, mt_now_ns(), __ATOMIC_RELAXED);
 		r = &d->reqs[*(uint32_t *)htab__lookup(d->index, mt_hash(build_id, strlen(build_id), 0) | 1) - 1];
-		r->state = rc >= 0 && path ? DEBUGINFOD_FOUND : DEBUGINFOD_NONE;
-		r->path = rc >= 0 ? path : NULL;
+		if (r->state != DEBUGINFOD_PENDING) {	/* given up on (debuginfod__wait) */
+			free(path);
+		} else {
+			r->state = rc >= 0 && path ? DEBUGINFOD_FOUND : DEBUGINFOD_NONE;
+			r->path = rc >= 0 ? path : NULL;
+		}
 		if (rc < 0 && !is_answer(rc) && !d->stop) {
 			d->net_err = d->net_err ?: rc;
 			d->failed++;
@@ -147,10 +164,13 @@ enum debuginfod_state debuginfod__get(struct debuginfod *d, const char *build_id
 	if (!existed) {
 		start(d);
 		xgrow(&d->reqs, &d->cap, d->n + 1, sizeof(*d->reqs));
+		/* none once the thread could not start or was given up on */
+		bool live = d->started && !d->stop;
+
 		d->reqs[d->n] = (struct request){ xstrdup(build_id),
-						  d->started ? DEBUGINFOD_PENDING : DEBUGINFOD_NONE, NULL };
+						  live ? DEBUGINFOD_PENDING : DEBUGINFOD_NONE, NULL };
 		*i = (uint32_t)++d->n;
-		if (!d->started)
+		if (!live)
 			d->next = d->n;
 		pthread_cond_signal(&d->work);
 	}
@@ -172,8 +192,36 @@ static size_t pending(const struct debuginfod *d)
 	return n;
 }
 
+/* How long the wait lets nothing move: the client's DEBUGINFOD_TIMEOUT, else 30 s. */
+static uint64_t stall_ns(void)
+{
+	const char *env = getenv("DEBUGINFOD_TIMEOUT");
+	long s = env ? atol(env) : 0;
+
+	return (uint64_t)(s > 0 ? s : 30) * 1000000000ull;
+}
+
+/* Lock held. Nothing moved for too long: what is still pending is had without. */
+static void give_up(struct debuginfod *d, uint64_t stall)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		if (d->reqs[i].state == DEBUGINFOD_PENDING) {
+			d->reqs[i].state = DEBUGINFOD_NONE;
+			n++;
+		}
+	__atomic_store_n(&d->stop, true, __ATOMIC_RELAXED);	/* the transfer is cancelled */
+	pthread_cond_broadcast(&d->work);
+	n += d->failed;		/* one warning for all */
+	d->failed = 0;
+	mt_warn("debuginfod at %s: no answer for %llu s: %zu object%s without debug info, named by offset",
+		d->urls, (unsigned long long)(stall / 1000000000ull), n, n == 1 ? "" : "s");
+}
+
 void debuginfod__wait(struct debuginfod *d)
 {
+	uint64_t stall = stall_ns();
 	size_t n;
 
 	if (!d)
@@ -183,8 +231,17 @@ void debuginfod__wait(struct debuginfod *d)
 	if (n)
 		fprintf(stderr, "memtrace: fetching debug info of %zu object%s from debuginfod (%s)...\n",
 			n, n == 1 ? "" : "s", d->urls);
-	while (pending(d))
-		pthread_cond_wait(&d->done, &d->lock);
+	while (pending(d)) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250000000;
+		ts.tv_sec += ts.tv_nsec / 1000000000;
+		ts.tv_nsec %= 1000000000;
+		pthread_cond_timedwait(&d->done, &d->lock, &ts);
+		if (pending(d) && mt_now_ns() - __atomic_load_n(&d->active_ns, __ATOMIC_RELAXED) > stall)
+			give_up(d, stall);
+	}
 	if (d->failed) {
 		mt_warn("debuginfod at %s: %s: %zu object%s without debug info, named by offset",
 			d->urls, strerror(-d->net_err), d->failed, d->failed == 1 ? "" : "s");
