@@ -130,8 +130,8 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 	{ "no-demangle", OPT_NO_DEMANGLE, NULL, 0,                                                  \
 	  "Show C++ and Rust function names as the objects spell them (_Z...), not demangled", 4 }, \
 	{ "debuginfod", OPT_DEBUGINFOD, "URL", 0,                                                   \
-	  "Fetch debug info objects lack from these debuginfod servers (space-separated; default: " \
-	  "$DEBUGINFOD_URLS, which sudo drops: see --help)", 4 }
+	  "Fetch the debug info objects lack from these debuginfod servers (space-separated; "    \
+	  "default $DEBUGINFOD_URLS, which sudo drops without --preserve-env=DEBUGINFOD_URLS)", 4 }
 #define O_RESIDENT                                                                                  \
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0,                                                      \
 	  "Do not trace page faults (resident memory by stack and by mapping)", 3 }
