@@ -4,11 +4,13 @@
 # a workload built with -g, stripped, its debug file moved into the directory the server serves.
 # Without a server its frames are offsets; with one (DEBUGINFOD_URLS or --debuginfod) they carry
 # function and file:line, live, recorded, and in the report of a recording without symbols; a
-# killed server gives one clear warning and offsets, never a hang.
+# killed server gives one clear warning and offsets, never a hang. Distributions' debug files are
+# dwz-compressed, their shared part in a file of its own: that one is fetched too.
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
 need_pkg objcopy binutils
 need_pkg debuginfod debuginfod
+need_pkg dwz dwz
 
 LK=$TMP/lk	# the stripped workload
 mkdir -p "$TMP/served"
@@ -18,6 +20,19 @@ objcopy --only-keep-debug "$LK" "$TMP/served/lk.debug" && objcopy --strip-all "$
 BUILD_ID=$(readelf -n "$LK" | awk '/Build ID/ { print $3 }')
 [ -n "$BUILD_ID" ] || bail "the workload has no build id"
 ! readelf -S "$LK" | grep -qE '\.(symtab|debug_info)'; ok $? "the workload is stripped: no symbols, no DWARF"
+
+# dwz: inline_alloc and a variant of it share make_record's name, which goes to a common file
+# that is nowhere on this machine but on the server.
+IA=$TMP/ia
+sed 's/i < 4/i < 3/' tests/workloads/inline_alloc.c >"$TMP/ib.c"
+cp "$WL/inline_alloc" "$IA"
+gcc -g -O2 -fno-omit-frame-pointer -Itests/workloads "$TMP/ib.c" -o "$TMP/ib" &&
+	dwz -m "$TMP/served/common.debug" -M "/usr/lib/debug/.dwz/memtrace-test-$$.debug" "$IA" "$TMP/ib" &&
+	objcopy --only-keep-debug "$IA" "$TMP/served/ia.debug" && objcopy --strip-all "$IA" ||
+	bail "could not build the dwz-compressed workload"
+ALT_ID=$(readelf -n "$TMP/served/common.debug" | awk '/Build ID/ { print $3 }')
+readelf --debug-dump=info "$TMP/served/ia.debug" 2>/dev/null | grep -q 'DW_AT_name *: (alt indirect string'
+ok $? "dwz moved names of ia's DWARF to the common file"
 
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
@@ -96,6 +111,15 @@ env DEBUGINFOD_URLS="$URL" DEBUGINFOD_CACHE_PATH="$TMP/cache-bare" "$MEMTRACE" r
 	--json "$TMP/bare.json" -o /dev/null 2>"$TMP/bare.err"
 is "$(leaks "$TMP/bare.json")" "$LEAKS" "the same with a server: named at report time"
 noted "$TMP/bare.err" "report"
+
+HELPER=$(grep -n -m1 -F "the allocation's line" tests/workloads/inline_alloc.h | cut -d: -f1)
+env DEBUGINFOD_URLS="$URL" DEBUGINFOD_CACHE_PATH="$TMP/cache-dwz" timeout 300 "$MEMTRACE" \
+	--json "$TMP/dwz.json" -o /dev/null -- "$IA" >/dev/null 2>"$TMP/dwz.err"
+is "$(jpy "[(f['function'], f['file'].rsplit('/', 1)[-1], f['line'], f.get('inlined')) for s in d['processes'][0]['stacks'] if s['outstanding_bytes'] == 4000 for f in s['frames'][s['site']:s['site'] + 2]]" "$TMP/dwz.json")" \
+	"[('make_record', 'inline_alloc.h', $HELPER, True), ('build_table', 'inline_alloc.c', $(grep -n -m1 -F "the call's line" tests/workloads/inline_alloc.c | cut -d: -f1), None)]" \
+	"dwz: the inlined helper named from the common file, fetched too"
+[ -s "$TMP/cache-dwz/$ALT_ID/debuginfo" ]; ok $? "dwz: the common file is in the client's cache"
+noted "$TMP/dwz.err" "dwz"
 
 # A server that is gone: one line says so, the frames stay offsets, and the run ends.
 kill -9 "$server"

@@ -64,7 +64,8 @@ struct objfile_dw {
 	enum debug_state debug;
 	Dwfl *dbg_dwfl;			/* DEBUG_FETCHED: the debug file as a module of its own */
 	Dwfl_Module *dbg_mod;
-	char *alt_path;			/* its dwz file, fetched as well */
+	char *alt_id;			/* the fetched file's dwz file's build id; "" for none */
+	char *alt_path;			/* that dwz file, fetched as well */
 	struct inlines *inl;		/* NULL until an address needs it */
 	struct inline_call *calls;	/* scratch for inlines__at() */
 	size_t cap_calls;
@@ -378,6 +379,7 @@ void objfile__close(struct objfile *o)
 	free(dw->loads);
 	free(dw->opened);
 	free(dw->link);
+	free(dw->alt_id);
 	free(dw->alt_path);
 	free(dw);
 	o->dw = NULL;
@@ -469,7 +471,6 @@ static bool poll_fetch(struct objfile *o, struct debuginfod *d)
 {
 	struct objfile_dw *dw = o->dw;
 	const char *path, *alt_path;
-	char *alt;
 
 	switch (debuginfod__get(d, o->build_id, &path)) {
 	case DEBUGINFOD_PENDING:
@@ -480,11 +481,16 @@ static bool poll_fetch(struct objfile *o, struct debuginfod *d)
 	case DEBUGINFOD_FOUND:
 		break;
 	}
-	alt = alt_build_id(path);
-	if (alt && !have_local(alt)) {
-		switch (debuginfod__get(d, alt, &alt_path)) {
-		case DEBUGINFOD_PENDING:
+	if (!dw->alt_id) {	/* read once: this runs at each lookup until the dwz file came */
+		char *alt = alt_build_id(path);
+
+		dw->alt_id = alt && !have_local(alt) ? alt : xstrdup("");
+		if (dw->alt_id != alt)
 			free(alt);
+	}
+	if (*dw->alt_id) {
+		switch (debuginfod__get(d, dw->alt_id, &alt_path)) {
+		case DEBUGINFOD_PENDING:
 			return false;
 		case DEBUGINFOD_FOUND:
 			dw->alt_path = xstrdup(alt_path);
@@ -493,7 +499,6 @@ static bool poll_fetch(struct objfile *o, struct debuginfod *d)
 			break;	/* the DWARF without what it shares: most names still read */
 		}
 	}
-	free(alt);
 	open_fetched(o, path);
 	dw->debug = dw->dbg_mod ? DEBUG_FETCHED : DEBUG_NONE;
 	return true;
