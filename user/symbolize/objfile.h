@@ -13,22 +13,7 @@
 
 #include "lib/procmaps.h"
 
-struct debuginfod;
-
-/* Everything the symbolizer hands out: it lives as long as the store. */
-struct symstore;
-
-/* fetch: where missing debug info comes from; NULL: nowhere. */
-struct symstore *symstore__new(struct debuginfod *fetch);
-void symstore__free(struct symstore *st);
-const char *symstore__keep(struct symstore *st, const char *s);	/* a copy; NULL stays NULL */
-void *symstore__alloc(struct symstore *st, size_t size);	/* zeroed */
-
-/* A function's name as its object spells it, and as people read it (NULL: the same). */
-struct sym_name {
-	const char *raw, *demangled;
-};
-struct sym_name symstore__name(struct symstore *st, const char *raw);
+#include "symbolize/symstore.h"
 
 /* One frame of an address, as in struct mt_frame. */
 struct sym_line {
@@ -63,9 +48,5 @@ bool objfile__vaddr(const struct objfile *o, uint64_t file_offset, uint64_t *vad
  */
 uint32_t objfile__lookup(struct objfile *o, struct symstore *st, uint64_t vaddr,
 			 const struct sym_line **lines, bool *pending);
-
-/* Whether st fetches debug info, and waiting until what it asked for has come. */
-bool symstore__fetches(const struct symstore *st);
-void symstore__wait(struct symstore *st);
 
 #endif

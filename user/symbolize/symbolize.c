@@ -17,6 +17,7 @@
 #include "symbolize/debuginfod.h"
 #include "symbolize/demangle.h"
 #include "symbolize/objfile.h"
+#include "symbolize/symstore.h"
 #include "symbolize/symbolize.h"
 #include "lib/util.h"
 
@@ -493,7 +494,7 @@ bool sym__pending(struct symbolizer *s, int pid, uint64_t addr)
 
 bool sym__fetches(const struct symbolizer *s)
 {
-	return symstore__fetches(s->store);
+	return symstore__fetcher(s->store) != NULL;
 }
 
 void sym__wait(struct symbolizer *s)
