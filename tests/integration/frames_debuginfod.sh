@@ -65,14 +65,7 @@ frames() {	# the workload's own frames, as (function, file) pairs
 # _start is assembly: a symbol, no line.
 NAMED="[('_start', None), ('churn', 'leaky.c'), ('leak_aligned_alloc', 'leaky.c'), ('leak_calloc', 'leaky.c'), ('leak_malloc', 'leaky.c'), ('leak_memalign', 'leaky.c'), ('leak_mmap', 'leaky.c'), ('leak_posix_memalign', 'leaky.c'), ('leak_realloc', 'leaky.c'), ('leak_reallocarray', 'leaky.c'), ('leak_strdup', 'leaky.c'), ('main', 'leaky.c')]"
 # Its leaks as core_leaky.sh knows them (strdup's caller found through libc's CFI).
-LEAKS="leak_aligned_alloc 4096 2
-leak_calloc 8400 4
-leak_malloc 10000 10
-leak_memalign 9692 3
-leak_posix_memalign 9000 3
-leak_realloc 20000 1
-leak_reallocarray 300 1
-leak_strdup 600 6"
+LEAKS=$(grep -v '^#' tests/workloads/leaky.sites)
 leaks() { python3 tests/lib/site.py "$1" | grep '^leak_'; }
 noted() {	# err what: nothing on stderr but the fetch note (when it had to wait) and kernel notes
 	is_empty "$(grep -v -e '^memtrace: warning: .* on this kernel' \
