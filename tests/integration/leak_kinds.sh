@@ -114,5 +114,7 @@ is "$(site cxx still_reachable _Z12kept_derivedv)" "40 1" "C++: reached through 
 is "$(site cxx still_reachable _Z12kept_countedv)" "88 1" "C++: reached past new[]'s element count (newarray heuristic)"
 is "$(jpy "d['processes'][0]['leak_check']['reachable_via_heuristic']['bytes']" "$TMP/cxx.json")" 128 \
 	"C++: 128 bytes reached through a heuristic, as valgrind says"
+grep -A1 '^120 bytes in 1 block is definitely lost' "$TMP/cxx.txt" | grep -q '^  -> lost_object() (leak_cxx.cc:'
+ok $? "C++: the text report's loss record names lost_object() demangled"
 agree cxx "$WL/leak_cxx" '_Z[0-9]+(lost|kept)_[a-z]+v|_ZNSt15__new_allocatorIlE8allocateEmPKv'
 done_testing

@@ -4,7 +4,8 @@
   python3 leaks.py vg VG.xml BINARY        valgrind --leak-check=full --show-leak-kinds=all --xml
   python3 leaks.py summary VG.log          valgrind's LEAK SUMMARY (text log)
 mt and vg print 'category function bytes blocks' lines, sorted, summed by call-site function
-(valgrind's: the first frame inside BINARY, memtrace's: the stack's site frame); summary and
+(valgrind's: the first frame inside BINARY, memtrace's: the stack's site frame), names as the
+object spells them (mangled: run valgrind with --demangle=no); summary and
 'mt --totals' print 'category bytes blocks' per category."""
 import json
 import re
@@ -23,7 +24,8 @@ def mt(path):
             lc = s.get("leak_check")
             if not lc:
                 continue
-            f = (s["frames"][s["site"]]["function"] if s["frames"] else None) or "?"
+            fr = s["frames"][s["site"]] if s["frames"] else {}
+            f = fr.get("mangled") or fr.get("function") or "?"  # as valgrind --demangle=no
             for k in KINDS:
                 if lc[k]["blocks"]:
                     b = by.setdefault((k, f), [0, 0])
