@@ -120,6 +120,11 @@ struct mt_gc {
 	uint64_t reclaimed_bytes, reclaimed_blocks;	/* of blocks memtrace saw allocated */
 };
 
+/* What fleets group a process by; each NULL when unknown (model/proc.h). */
+struct mt_labels {
+	const char *exe, *cgroup, *container_id, *service_name;
+};
+
 struct mt_proc {
 	uint32_t pid;
 	char comm[16];
@@ -139,6 +144,7 @@ struct mt_proc {
 	uint64_t sample_bytes;		/* heap sampled at this mean interval, counts estimated; 0: all */
 	uint64_t rss_bytes;		/* resident now (a live trace's snapshot); 0: unknown */
 	struct mt_gc gc;
+	struct mt_labels labels;
 };
 
 /* The CFI unwinder's tables (--unwind dwarf|auto): what they cost. Counts are over the trace. */

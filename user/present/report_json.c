@@ -103,6 +103,13 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	json__str(j, NULL, p->comm);
 	json__end_array(j);
 	json__str(j, "cmdline", p->cmdline);
+	/* What fleets group by, as the pprof labels and metric series carry it (null: unknown). */
+	json__begin_object(j, "labels");
+	json__str(j, "exe", p->labels.exe);
+	json__str(j, "cgroup", p->labels.cgroup);
+	json__str(j, "container_id", p->labels.container_id);
+	json__str(j, "service_name", p->labels.service_name);
+	json__end_object(j);
 	json__bool(j, "exited", p->exited);
 	/* Sampled heap figures are estimates; sample_bytes says at what mean interval (0: exact). */
 	json__bool(j, "sampled", p->sample_bytes != 0);

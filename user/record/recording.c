@@ -294,6 +294,17 @@ void rec_writer__sample(struct rec_writer *w, const struct rec_sample *s)
 	end(w);
 }
 
+void rec_writer__labels(struct rec_writer *w, const struct rec_labels *l)
+{
+	begin(w, REC_LABELS);
+	put_u32(w, l->pid);
+	put_str(w, l->exe);
+	put_str(w, l->cgroup);
+	put_str(w, l->container_id);
+	put_str(w, l->service_name);
+	end(w);
+}
+
 void rec_writer__fault_file(struct rec_writer *w, const struct rec_fault_file *f)
 {
 	begin(w, REC_FAULT_FILE);

@@ -40,6 +40,7 @@ enum rec_type {
 	REC_PYTHON,	/* a CPython process: what its Python frames are (struct mt_py_info) */
 	REC_SAMPLE,	/* one point of a process's memory over time (struct mt_sample, VmHWM) */
 	REC_FAULT_FILE,	/* the path file faults at a mapping's start are counted under, from here on */
+	REC_LABELS,	/* what fleets group a process by (struct proc_labels); a later one replaces it */
 	REC__COUNT,
 };
 
@@ -96,6 +97,11 @@ struct rec_sample {
 	uint64_t hwm_bytes;
 };
 
+struct rec_labels {
+	uint32_t pid;
+	const char *exe, *cgroup, *container_id, *service_name;	/* NULL when unknown */
+};
+
 struct rec_fault_file {
 	uint32_t pid;
 	uint64_t start;
@@ -117,6 +123,7 @@ struct rec_record {
 		struct rec_python python;
 		struct rec_sample sample;
 		struct rec_fault_file fault_file;
+		struct rec_labels labels;
 	};
 };
 
@@ -136,6 +143,7 @@ void rec_writer__unwind(struct rec_writer *w, const struct mt_unwind_stats *u);
 void rec_writer__python(struct rec_writer *w, const struct rec_python *p);
 void rec_writer__sample(struct rec_writer *w, const struct rec_sample *s);
 void rec_writer__fault_file(struct rec_writer *w, const struct rec_fault_file *f);
+void rec_writer__labels(struct rec_writer *w, const struct rec_labels *l);
 /* Compress and write what is buffered as one block. 0, or the first write error (-errno). */
 int rec_writer__flush(struct rec_writer *w);
 /* Bytes written to the file so far and events recorded. */

@@ -284,6 +284,16 @@ static bool decode_fault_file(struct cursor *c, struct rec_fault_file *f)
 	return f->path && !c->bad;
 }
 
+static bool decode_labels(struct cursor *c, struct rec_labels *l)
+{
+	l->pid = get_u32(c);
+	l->exe = get_str(c);
+	l->cgroup = get_str(c);
+	l->container_id = get_str(c);
+	l->service_name = get_str(c);
+	return !c->bad;
+}
+
 static bool decode_clock(struct cursor *c, struct rec_clock *k)
 {
 	uint32_t n;
@@ -325,6 +335,8 @@ static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *re
 		return decode_sample(c, &rec->sample);
 	case REC_FAULT_FILE:
 		return decode_fault_file(c, &rec->fault_file);
+	case REC_LABELS:
+		return decode_labels(c, &rec->labels);
 	case REC_CLOCK:
 	case REC_END:
 		return decode_clock(c, &rec->clock);

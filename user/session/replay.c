@@ -96,6 +96,14 @@ static void apply_proc(struct loader *l, const struct rec_proc *rp)
 	p->exited = rp->exited;
 }
 
+static void apply_labels(struct loader *l, const struct rec_labels *rl)
+{
+	struct proc_labels labels = { dup_or_null(rl->exe), dup_or_null(rl->cgroup),
+				      dup_or_null(rl->container_id), dup_or_null(rl->service_name) };
+
+	procs__set_labels(procs__get(l->r->m->procs, rl->pid), &labels, true);
+}
+
 static void apply_mapping(struct loader *l, const struct rec_mapping *rm)
 {
 	struct mt_mapping m = { rm->start, rm->end, rm->file_offset, rm->path, rm->build_id };
@@ -172,6 +180,9 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		break;
 	case REC_PROC:
 		apply_proc(l, &rec->proc);
+		break;
+	case REC_LABELS:
+		apply_labels(l, &rec->labels);
 		break;
 	case REC_MAPS:
 		keep_maps(l, &rec->maps);

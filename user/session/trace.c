@@ -18,7 +18,7 @@
 #include "probe/faults.h"
 #include "probe/kfeat.h"
 #include "present/live.h"
-#include "present/metrics.h"
+#include "session/metrics_http.h"
 #include "session/output.h"
 #include "session/pprof_dir.h"
 #include "probe/probe.h"
@@ -30,6 +30,7 @@
 #include "model/series.h"
 #include "symbolize/snapshot_build.h"
 #include "symbolize/symbolize.h"
+#include "session/labels.h"
 #include "session/machine.h"
 #include "session/target.h"
 #include "session/follow.h"
@@ -117,6 +118,7 @@ static void renew(struct session *s, uint32_t pid)
 	if (p) {
 		free(p->cmdline);
 		p->cmdline = procmem__cmdline((int)pid);
+		labels__read(p, true);
 	}
 	pytrace__forget(s->py, (int)pid);
 	if (s->system)
@@ -229,6 +231,7 @@ static void capture_process(struct session *s, struct target *t)
 		p->cmdline = cmdline;
 	}
 	memcpy(p->comm, t->comm, sizeof(p->comm));
+	labels__read(p, false);
 	sym__refresh(s->sym, t->pid);
 	recorder__process(s->rec, p);
 	series__sample(s->m->series, s->m->agg, t->pid, mt_now_ns());

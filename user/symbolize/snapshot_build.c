@@ -189,6 +189,8 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 	p->peak.heap_ts_ns = ap->sum[MT_KIND_HEAP].peak_ts_ns;
 	p->python = python_info(meta, ap->pid);
 	p->gc = ap->gc;
+	p->labels = (struct mt_labels){ proc->labels.exe, proc->labels.cgroup,
+					proc->labels.container_id, proc->labels.service_name };
 }
 
 /* A truncated or partly unwound stack still carries its event: those count frames, not events. */

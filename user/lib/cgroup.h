@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A process's cgroups: its v2 path, the container it runs in. */
+#ifndef MT_CGROUP_H
+#define MT_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where cgroup v2 is mounted: /sys/fs/cgroup, or /sys/fs/cgroup/unified on a hybrid system. */
+const char *cgroup__v2_root(void);
+
+/* pid's cgroup v2 path ("/system.slice/ssh.service"), malloc'd; NULL when unknown or gone. */
+char *cgroup__v2_path(int pid);
+
+/*
+ * The container id a cgroup path carries, malloc'd; NULL when none. The last path component
+ * that holds 64 hex digits, as Docker ("/docker/ID", "docker-ID.scope"), containerd
+ * ("cri-containerd-ID.scope", "/kubepods/.../ID") and CRI-O ("crio-ID.scope") name them.
+ */
+char *cgroup__container_id(const char *path);
+
+#endif
