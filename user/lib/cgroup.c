@@ -10,6 +10,7 @@
 #include "lib/util.h"
 
 #define CGROUP_FS "/sys/fs/cgroup"
+#define V1_MEMORY CGROUP_FS "/memory"
 #define CONTAINER_ID_LEN 64
 
 const char *cgroup__v2_root(void)
@@ -79,4 +80,74 @@ char *cgroup__container_id(const char *path)
 		c = *end ? end + 1 : end;
 	}
 	return found ? xasprintf("%.*s", CONTAINER_ID_LEN, found) : NULL;
+}
+
+static bool v2_has_memory(const char *root)
+{
+	char *file = xasprintf("%s/cgroup.controllers", root), line[512] = "";
+	FILE *f = fopen(file, "re");
+	bool yes = false;
+
+	if (f && fgets(line, sizeof(line), f))
+		for (char *w = strtok(line, " \n"); w && !yes; w = strtok(NULL, " \n"))
+			yes = !strcmp(w, "memory");
+	if (f)
+		fclose(f);
+	free(file);
+	return yes;
+}
+
+char *cgroup__memory_dir(int pid)
+{
+	const char *root = cgroup__v2_root();
+	char *path, *dir = NULL;
+
+	if (v2_has_memory(root)) {
+		path = cgroup__v2_path(pid);
+		dir = path ? xasprintf("%s%s", root, strcmp(path, "/") ? path : "") : NULL;
+	} else {
+		path = proc_cgroup(pid, "memory");	/* v1: the memory hierarchy's own line */
+		dir = path ? xasprintf("%s%s", V1_MEMORY, strcmp(path, "/") ? path : "") : NULL;
+	}
+	free(path);
+	if (dir && access(dir, F_OK)) {
+		free(dir);
+		dir = NULL;
+	}
+	return dir;
+}
+
+/* A limit file's value: 0 for none ("max", v1's near-2^63 page-counter maximum, unreadable). */
+static uint64_t read_limit(const char *dir, const char *name)
+{
+	char *file = xasprintf("%s/%s", dir, name), line[64] = "";
+	unsigned long long v = 0;
+	FILE *f = fopen(file, "re");
+
+	if (f && fgets(line, sizeof(line), f) && sscanf(line, "%llu", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	free(file);
+	return v >= (1ull << 62) ? 0 : v;
+}
+
+uint64_t cgroup__memory_limit(const char *dir)
+{
+	char *d = dir ? xstrdup(dir) : NULL;
+	uint64_t least = 0;
+
+	/* Up to the file system's root, which has no limit of its own. */
+	while (d && strlen(d) > strlen(CGROUP_FS) && !strncmp(d, CGROUP_FS "/", strlen(CGROUP_FS) + 1)) {
+		uint64_t v = read_limit(d, "memory.max");
+		char *slash = strrchr(d, '/');
+
+		if (!v)
+			v = read_limit(d, "memory.limit_in_bytes");
+		if (v && (!least || v < least))
+			least = v;
+		*slash = 0;
+	}
+	free(d);
+	return least;
 }

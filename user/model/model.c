@@ -5,6 +5,7 @@
 
 #include "lib/util.h"
 #include "model/model.h"
+#include "model/oom.h"
 
 struct model *model__new(void)
 {
@@ -14,6 +15,7 @@ struct model *model__new(void)
 	m->agg = agg__new(m->procs);
 	m->res = resident__new(m->procs);
 	m->series = series__new(m->procs);
+	oom__own(m->procs);
 	return m;
 }
 
@@ -59,6 +61,10 @@ bool model__apply(struct model *m, const struct mt_event *e)
 
 	if (e->op == MT_OP_EXEC) {
 		exec_renew(m, e);
+		return false;
+	}
+	if (e->op == MT_OP_OOM) {
+		oom__apply(m->procs, m->agg, e);
 		return false;
 	}
 	agg__apply(m->agg, e);

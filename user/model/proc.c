@@ -95,6 +95,7 @@ static void labels_release(struct proc *p)
 	free(p->labels.cgroup);
 	free(p->labels.container_id);
 	free(p->labels.service_name);
+	free(p->memcg);
 }
 
 /* The entries keep their order of first sight: the later ones move down one. */

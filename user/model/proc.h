@@ -23,6 +23,7 @@ enum proc_part {
 	PROC_SYMBOLS,		/* symbolize/symbolize.c: mappings and their objects */
 	PROC_PYTHON,		/* symbolize/pytrace.c: the interpreter found in it */
 	PROC_EXIT_MAPS,		/* session/machine.c: mappings reported as it exits */
+	PROC_OOM,		/* model/oom.c: what it held when the OOM killer chose it */
 	PROC__PARTS,
 };
 
@@ -43,6 +44,7 @@ struct proc {
 	bool exited;
 	uint64_t sample_bytes;		/* sampled by libmemtrace-sample.so at this mean; 0: traced */
 	struct proc_labels labels;	/* owned */
+	char *memcg;			/* its memory cgroup's directory, for an OOM kill's limit; owned */
 	void *part[PROC__PARTS];	/* each module's state, owned by that module */
 };
 

@@ -11,11 +11,13 @@
 int report__text(const struct mt_snapshot *s, FILE *f, int top_n);
 int report__json(const struct mt_snapshot *s, FILE *f);
 
-/* The memory sections of a process (report_memory.c): resident, peak, timeline. */
+/* The memory sections of a process (report_memory.c): resident, peak, OOM kill, timeline. */
 void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_proc *p, int top_n);
 void report__json_memory(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p);
 /* The trace's fault totals, as "resident". */
 void report__json_faults(struct json *j, const struct mt_faults *total);
+/* A summary's counters as the object key (report_json.c). */
+void report__json_summary(struct json *j, const char *key, const struct mt_summary *m);
 /* One frame as a JSON object (report_json.c). */
 void report__json_frame(struct json *j, const struct mt_frame *fr);
 /* The process's stacks that held memory at its heap peak, most first; free the array. */

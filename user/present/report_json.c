@@ -9,7 +9,7 @@
 #include "present/label.h"
 #include "present/report.h"
 
-static void summary(struct json *j, const char *key, const struct mt_summary *m)
+void report__json_summary(struct json *j, const char *key, const struct mt_summary *m)
 {
 	json__begin_object(j, key);
 	json__u64(j, "allocations", m->allocations);
@@ -114,8 +114,8 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	/* Sampled heap figures are estimates; sample_bytes says at what mean interval (0: exact). */
 	json__bool(j, "sampled", p->sample_bytes != 0);
 	json__u64(j, "sample_bytes", p->sample_bytes);
-	summary(j, "summary", &p->kind[MT_KIND_HEAP]);
-	summary(j, "mmap_summary", &p->kind[MT_KIND_MMAP]);
+	report__json_summary(j, "summary", &p->kind[MT_KIND_HEAP]);
+	report__json_summary(j, "mmap_summary", &p->kind[MT_KIND_MMAP]);
 	json__begin_array(j, "stacks");
 	for (size_t k = 0; k < p->nstacks; k++)
 		stack(j, s, &p->stacks[k]);
@@ -158,8 +158,8 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 	for (size_t i = 0; i < s->nprocs; i++)
 		process(&j, s, &s->procs[i]);
 	json__end_array(&j);
-	summary(&j, "summary", &s->total[MT_KIND_HEAP]);
-	summary(&j, "mmap_summary", &s->total[MT_KIND_MMAP]);
+	report__json_summary(&j, "summary", &s->total[MT_KIND_HEAP]);
+	report__json_summary(&j, "mmap_summary", &s->total[MT_KIND_MMAP]);
 	gc_total(&j, s);
 	report__json_faults(&j, &s->faults);
 	json__end_object(&j);

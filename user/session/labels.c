@@ -13,6 +13,7 @@
 void labels__read(struct proc *p, bool all)
 {
 	struct proc_labels l = { 0 };
+	char *memcg = cgroup__memory_dir((int)p->pid);
 
 	l.exe = procmem__exe((int)p->pid);
 	l.cgroup = cgroup__v2_path((int)p->pid);
@@ -20,4 +21,8 @@ void labels__read(struct proc *p, bool all)
 	/* OpenTelemetry's own name for a service: what the process was started with. */
 	l.service_name = procmem__env((int)p->pid, "OTEL_SERVICE_NAME");
 	procs__set_labels(p, &l, all);
+	if (memcg || all) {
+		free(p->memcg);
+		p->memcg = memcg;
+	}
 }

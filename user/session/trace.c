@@ -32,6 +32,7 @@
 #include "symbolize/symbolize.h"
 #include "session/labels.h"
 #include "session/machine.h"
+#include "session/oom_kill.h"
 #include "session/target.h"
 #include "session/follow.h"
 #include "session/trace.h"
@@ -59,6 +60,8 @@ struct session {
 	uint64_t drain_until_ns;	/* -a: reading what is left, until then */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
+	uint32_t oom_pids[16];		/* OOM victims not yet said and saved */
+	int noom;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -184,6 +187,23 @@ static void hold_execs(struct session *s, struct target *t)
 	t->exec_ctx = s;
 }
 
+/*
+ * The OOM killer chose a process: completed, applied (the model freezes what it held) and
+ * recorded now, before its exit event; said and saved after this batch (oom_tick).
+ */
+static void oom_seen(struct session *s, const struct mt_event *raw)
+{
+	struct mt_event e;
+
+	if (!oomkill__complete(s->m, raw, &e))
+		return;
+	model__apply(s->m, &e);
+	recorder__event(s->rec, &e);
+	if (s->noom < (int)(sizeof(s->oom_pids) / sizeof(s->oom_pids[0])))
+		s->oom_pids[s->noom++] = e.pid;
+	s->events++;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -192,6 +212,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < MT_EVENT_HDR_SIZE || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
+		return 0;
+	}
+	if (raw->op == MT_OP_OOM) {
+		oom_seen(s, raw);
 		return 0;
 	}
 	if (s->system) {
@@ -457,6 +481,20 @@ static int exports_open(struct session *s)
 	return 0;
 }
 
+/* OOM kills seen in the last batch: said (not over the live view) and written to --pprof-dir. */
+static void oom_tick(struct session *s)
+{
+	struct mt_snapshot *snap;
+
+	if (!s->noom)
+		return;
+	snap = snapshot_now(s);
+	for (int i = 0; i < s->noom; i++)
+		oomkill__report(snap, s->oom_pids[i], s->pdir, !s->live);
+	snapshot__free(snap);
+	s->noom = 0;
+}
+
 /* Scrapes and periodic profiles: each builds its own snapshot, only when one is asked for. */
 static void exports_tick(struct session *s)
 {
@@ -487,6 +525,7 @@ static int poll_loop(struct session *s)
 		series__tick(s->m->series, s->m->agg, mt_now_ns());
 		if (s->live)
 			live_tick(s);
+		oom_tick(s);
 		exports_tick(s);
 	}
 	return 0;
@@ -508,6 +547,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 			capture_process(s, &s->targets[i]);
 	s->drain_until_ns = mt_now_ns() + 3000000000ull;
 	ring_buffer__consume(s->rb);
+	oom_tick(s);	/* a kill read in the last drain is said and saved too */
 	probe__losses(s->probe, meta.loss);
 	probe__log_stats(s->probe);
 	meta.unwind = unwind_stats(s->unw);
