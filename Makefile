@@ -17,6 +17,8 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 LIBDIR    ?= $(PREFIX)/lib
 MANDIR    ?= $(PREFIX)/share/man
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS    ?= -g -O2
@@ -244,19 +246,27 @@ vmtest: tests
 	$(Q)scripts/vmtest $(VMTEST_ARGS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging root]: memtrace, its sampling library where
-# memtrace looks for it (built in: LIBDIR at build time), and the man page.
+# memtrace looks for it (built in: LIBDIR at build time), the man page, and the service
+# (dist/memtrace.service, not enabled: `systemctl enable --now memtrace`) with its state
+# directory's cleanup rule.
 INSTALLED := $(DESTDIR)$(BINDIR)/memtrace $(DESTDIR)$(LIBDIR)/memtrace/libmemtrace-sample.so \
-	     $(DESTDIR)$(MANDIR)/man8/memtrace.8
-install: docs/memtrace.8 $(OUT)/memtrace $(SAMPLE_LIB)
+	     $(DESTDIR)$(MANDIR)/man8/memtrace.8 $(DESTDIR)$(UNITDIR)/memtrace.service \
+	     $(DESTDIR)$(TMPFILESDIR)/memtrace.conf
+install: docs/memtrace.8 $(OUT)/memtrace $(SAMPLE_LIB) dist/memtrace.service dist/memtrace.tmpfiles
 	$(call msg,INSTALL,$(DESTDIR)$(BINDIR)/memtrace)
 	$(Q)install -D -m 0755 $(OUT)/memtrace $(DESTDIR)$(BINDIR)/memtrace
 	$(call msg,INSTALL,$(DESTDIR)$(LIBDIR)/memtrace/libmemtrace-sample.so)
 	$(Q)install -D -m 0644 $(SAMPLE_LIB) $(DESTDIR)$(LIBDIR)/memtrace/libmemtrace-sample.so
 	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/memtrace.8)
 	$(Q)install -D -m 0644 docs/memtrace.8 $(DESTDIR)$(MANDIR)/man8/memtrace.8
+	$(call msg,INSTALL,$(DESTDIR)$(UNITDIR)/memtrace.service)
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|@BINDIR@|$(BINDIR)|g' dist/memtrace.service >$(DESTDIR)$(UNITDIR)/memtrace.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/memtrace.service
+	$(Q)install -D -m 0644 dist/memtrace.tmpfiles $(DESTDIR)$(TMPFILESDIR)/memtrace.conf
 
 uninstall:
-	$(call msg,RM,$(DESTDIR)$(BINDIR)/memtrace and its library and man page)
+	$(call msg,RM,$(DESTDIR)$(BINDIR)/memtrace and its library and man page and service)
 	$(Q)rm -f $(INSTALLED)
 	$(Q)! [ -d $(DESTDIR)$(LIBDIR)/memtrace ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBDIR)/memtrace
 
