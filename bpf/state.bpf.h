@@ -113,6 +113,10 @@ struct mt_ustate {
 	bool exact_ip;			/* ip was interrupted, not a return address (a fault, a signal frame) */
 	bool fault;			/* a page fault's stack: its unwinding losses are not counted */
 	bool truncated;
+	bool undo;			/* the frame just stored was the uretprobe trampoline: replace it */
+	bool tramp_read;		/* tramp and ri read (once a walk, when first needed) */
+	__u64 tramp;			/* this process's uretprobe trampoline */
+	__u64 ri;			/* the next return instance to take the real address from */
 	struct mt_walk_rec rec;
 	__u64 chunk_base;		/* where chunk was read from in this walk (0: not yet) */
 	__u64 chunk[MT_STACK_CHUNK / 8];

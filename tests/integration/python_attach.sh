@@ -26,7 +26,7 @@ is "$(heap blobs)" 50000050 "the bytearrays made after attach, exactly, at their
 is "$(heap thread)" 60000030 "the threads' bytearrays at the worker's line"
 is "$(heap nogil)" 16666665 "the GIL-released mallocs at the thread's line"
 bl=$(jpy "d['lines']['blobs']" "$TMP/wl.json")
-grep -Eq "^ +47\.[0-9] MiB in +5[0-9] blocks  .*/py_lines.py:$bl blobs" "$TMP/report.txt"
+grep -Eq "^ +47\.[0-9] MiB in +5[0-9] blocks, avg .*/py_lines.py:$bl blobs" "$TMP/report.txt"
 ok $? "the text report's top lines show py_lines.py:$bl"
 
 # Native frames only: the Python program is still known, its stacks carry no Python frame.

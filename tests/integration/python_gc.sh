@@ -99,6 +99,13 @@ release_and_wait "$TMP/go" "$mt" "$wl"
 is "$?" 0 "memtrace -p ends when the interpreter does"
 cycles_check pid "$TMP/pid.json" "$TMP/wl-pid.json" 1
 
+# The kernel matrix (scripts/vmtest) checks the collector's probes on Debian's python3 above;
+# the interpreters' differences and the objects per line are the host's to check.
+if [ -n "${VMTEST_MODROOT:-}" ]; then
+	skip "in the kernel matrix's guest: pyenv's interpreters and objects per line are checked on the host"
+	done_testing
+fi
+
 # 3. pyenv's interpreters (shared libpython, symbols): each version's collector.
 n=0
 for py in "$PYENV_DIR"/versions/3.1[123]*/bin/python3.1[123]; do

@@ -103,7 +103,7 @@ struct mt_peak {
 	uint64_t rss_hwm_bytes;			/* VmHWM: the kernel's exact high-water mark, undated */
 };
 
-/* What memtrace knows of the CPython a process runs (README: "Python programs"). */
+/* What memtrace knows of the CPython a process runs (docs/python.md). */
 struct mt_py_info {
 	const char *version;		/* "3.11.2" */
 	const char *path;		/* the object holding the interpreter */

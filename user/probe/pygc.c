@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lib/util.h"
+#include "probe/elfsym.h"
 #include "probe/pygc.h"
 #include "probe/unwind_table.h"
 
@@ -91,27 +92,10 @@ static bool extent(const struct object *o, uint64_t addr, uint64_t *start, uint6
 	return true;
 }
 
-/* The file offset of a virtual address in an executable segment; 0 when none holds it. */
-static uint64_t file_offset(Elf *elf, uint64_t vaddr)
-{
-	size_t n;
-
-	if (elf_getphdrnum(elf, &n))
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X) &&
-		    vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz)
-			return vaddr - ph.p_vaddr + ph.p_offset;
-	}
-	return 0;
-}
-
 /* The direct calls and tail jumps of the function at addr, into out (at most max). */
 static size_t calls_of(const struct object *o, uint64_t addr, uint64_t *out, size_t max)
 {
-	uint64_t start, end, off = file_offset(o->elf, addr), at;
+	uint64_t start, end, off = elfsym__file_offset(o->elf, addr), at;
 	size_t n = 0, len;
 	uint8_t *code;
 	const uint8_t *p;
@@ -189,7 +173,7 @@ int pygc__find(const char *path, bool by_symbol, uint64_t *offset)
 		else if (o.gc_api)
 			vaddr = collector_by_calls(&o);
 		if (vaddr)
-			*offset = file_offset(o.elf, vaddr);
+			*offset = elfsym__file_offset(o.elf, vaddr);
 	}
 	free(o.starts);
 	if (o.elf)
