@@ -11,7 +11,9 @@ need_pprof
 
 CG=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 [ -n "$CG" ] && [ -w "$CG" ] || skip_all "no writable cgroup v2 file system mounted (see /proc/mounts)"
-ID=$(printf '%064x' $$)			# what a container id looks like: 64 hex digits
+# What a container id looks like: 64 hex digits, some of them letters (go tool pprof's -tagfocus
+# takes a value of digits alone for a number, not a label's text).
+ID=$(printf 'c0ffee%058x' $$)
 GROUP=/mt-labels-$$
 WEB=$GROUP/web DOCKER=$GROUP/docker-$ID.scope
 
