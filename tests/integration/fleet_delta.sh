@@ -10,14 +10,7 @@ need_root
 need_pkg curl curl
 need_pprof
 
-PIDS=()
-cleanup() {
-	touch "$TMP/go1" "$TMP/go2" "$TMP/stop"
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+RELEASE=("$TMP/go1" "$TMP/go2" "$TMP/stop")
 
 "$WL/window" "$TMP/go1" "$TMP/go2" "$TMP/stop" >"$TMP/window.out" &
 W=$!

@@ -17,13 +17,10 @@ ID=$(printf 'c0ffee%058x' $$)
 GROUP=/mt-labels-$$
 WEB=$GROUP/web DOCKER=$GROUP/docker-$ID.scope
 
-PIDS=()
+RELEASE=("$TMP/stop")
 cleanup() {
-	touch "$TMP/stop"
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	end_all
 	rmdir "$CG$WEB" "$CG$DOCKER" "$CG$GROUP" 2>/dev/null
-	rm -rf "$TMP"
 }
 trap cleanup EXIT
 mkdir -p "$CG$WEB" "$CG$DOCKER" || bail "create cgroups under $CG"

@@ -9,14 +9,7 @@ need_root
 need_pkg curl curl
 need_pprof
 
-PIDS=()
-cleanup() {
-	touch "$TMP/stop"
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+RELEASE=("$TMP/stop")
 
 for n in 30 10; do
 	"$WL/hold" "$n" "$TMP/go" "$TMP/stop" >"$TMP/hold$n.out" &

@@ -9,14 +9,7 @@ need_pkg prometheus prometheus
 need_pkg curl curl
 need_pkg jq jq
 
-PIDS=()
-cleanup() {
-	touch "$TMP/stop"
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+RELEASE=("$TMP/stop")
 
 # Three holders of 30, 20 and 10 blocks of 1000 B, started before the trace, leaking after it.
 for n in 30 20 10; do

@@ -3,6 +3,18 @@
 # listening, and `go tool pprof` set up to fetch from it.
 source "$(dirname "${BASH_SOURCE[0]}")/tap.sh"
 
+# The test's background processes (workloads, memtrace, servers), ended when it exits: first
+# the files in RELEASE are made (what the workloads wait for), then each is killed and waited
+# for, then $TMP goes. A test with more to undo calls end_all from its own EXIT trap.
+PIDS=() RELEASE=()
+end_all() {
+	[ ${#RELEASE[@]} -eq 0 ] || touch "${RELEASE[@]}"
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap end_all EXIT
+
 port() { echo $((20000 + RANDOM % 40000)); }
 
 wait_for() {	# wait_for SECONDS COMMAND...: until COMMAND succeeds

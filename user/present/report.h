@@ -18,6 +18,8 @@ void report__json_memory(struct json *j, const struct mt_snapshot *s, const stru
 void report__json_faults(struct json *j, const struct mt_faults *total);
 /* A summary's counters as the object key (report_json.c). */
 void report__json_summary(struct json *j, const char *key, const struct mt_summary *m);
+/* A stack's id, kind and counts, into the open object (report_json.c). */
+void report__json_stack_figures(struct json *j, const struct mt_stack *st);
 /* One frame as a JSON object (report_json.c). */
 void report__json_frame(struct json *j, const struct mt_frame *fr);
 /* The process's stacks that held memory at its heap peak, most first; free the array. */

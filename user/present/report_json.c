@@ -40,15 +40,20 @@ void report__json_frame(struct json *j, const struct mt_frame *fr)
 	json__end_object(j);
 }
 
-static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_stack *st)
+void report__json_stack_figures(struct json *j, const struct mt_stack *st)
 {
-	json__begin_object(j, NULL);
 	json__u64(j, "id", st->id);
 	json__str(j, "kind", label__kind(st->kind));
 	json__u64(j, "outstanding_bytes", st->outstanding_bytes);
 	json__u64(j, "outstanding_allocations", st->outstanding_allocations);
 	json__u64(j, "allocated_bytes", st->allocated_bytes);
 	json__u64(j, "allocations", st->allocations);
+}
+
+static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_stack *st)
+{
+	json__begin_object(j, NULL);
+	report__json_stack_figures(j, st);
 	json__u64(j, "oldest_age_ms", mt_stack_age_ms(s, st));
 	json__int(j, "site", st->site);
 	json__u64(j, "peak_bytes", st->peak_bytes);	/* held at the heap peak */

@@ -267,12 +267,7 @@ static void oom_json(struct json *j, const struct mt_snapshot *s, const struct m
 		const struct mt_stack *st = &o->stacks[i];
 
 		json__begin_object(j, NULL);
-		json__u64(j, "id", st->id);
-		json__str(j, "kind", label__kind(st->kind));
-		json__u64(j, "outstanding_bytes", st->outstanding_bytes);
-		json__u64(j, "outstanding_allocations", st->outstanding_allocations);
-		json__u64(j, "allocated_bytes", st->allocated_bytes);
-		json__u64(j, "allocations", st->allocations);
+		report__json_stack_figures(j, st);
 		frames_json(j, st->frames, st->nframes, st->site);
 		json__end_object(j);
 	}
