@@ -4,7 +4,8 @@
 # by 1 MiB blocks in grow_until_killed() until the kernel's OOM killer chooses it. memtrace -p
 # sees oom:mark_victim before the victim is reaped: the "at OOM kill" section (text and JSON) and
 # DIR/oom-<pid>-<time>.pb.gz hold exactly the blocks it said it held, by grow_until_killed, and
-# the cgroup's limit. cgroup v2's memory.max where v2 has the memory controller; on a hybrid
+# the cgroup's limit; then the same with -a (--comm oom_grow), which sees any process's kill.
+# cgroup v2's memory.max where v2 has the memory controller; on a hybrid
 # machine whose memory controller is v1's, memory.limit_in_bytes (the same kill, the same tracepoint).
 source "$(dirname "$0")/../lib/metrics.sh"
 need_root
@@ -37,56 +38,85 @@ mkdir "$G" && echo "$LIMIT" >"$G/$MAXFILE" || bail "create $G with a $LIMIT B li
 # Without swap the limit is the memory it may use: the kill comes soon, and the same way.
 [ -e "$G/$SWAPFILE" ] && { echo "$LIMIT" >"$G/$SWAPFILE" 2>/dev/null || echo 0 >"$G/$SWAPFILE"; } 2>/dev/null
 
-sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$G" "$WL/oom_grow" "$TMP/go" "$BLOCK" >"$TMP/count" &
-W=$!
-VICTIM=$W
-mkdir "$TMP/pp"
-"$MEMTRACE" -p "$W" --no-live --pprof-dir "$TMP/pp" --json "$TMP/r.json" -o "$TMP/report.txt" \
-	2>"$TMP/mt.err" &
-MT=$!
-wait_tracing "$TMP/mt.err" 30 || { sed 's/^/#   memtrace: /' "$TMP/mt.err"; bail "memtrace -p $W traces"; }
-grep -q "OOM kills unseen" "$TMP/mt.err" &&
-	bail "this kernel has no oom:mark_victim tracepoint: $(grep 'OOM kills' "$TMP/mt.err")"
+# grow: oom_grow started in the group, growing once $TMP/go exists; sets W, its pid.
+grow() {
+	rm -f "$TMP/go"
+	sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$G" "$WL/oom_grow" "$TMP/go" "$BLOCK" >"$TMP/count" &
+	W=$!
+}
 
-touch "$TMP/go"
-timeout 60 tail --pid="$W" -f /dev/null
-wait "$W"
-is $? 137 "oom_grow is killed by SIGKILL"
-W=
+# trace NAME MEMTRACE-ARGS...: memtrace in the background, its outputs under $TMP/NAME; sets MT.
+trace() {
+	local d=$TMP/$1
+	shift
+	mkdir -p "$d/pp"
+	"$MEMTRACE" "$@" --no-live --pprof-dir "$d/pp" --json "$d/r.json" -o "$d/report.txt" 2>"$d/mt.err" &
+	MT=$!
+	for _ in $(seq 600); do grep -q "memtrace: tracing" "$d/mt.err" && break; sleep 0.1; done
+	grep -q "memtrace: tracing" "$d/mt.err" || { sed 's/^/#   memtrace: /' "$d/mt.err"; bail "memtrace $* traces"; }
+	grep -q "OOM kills unseen" "$d/mt.err" &&
+		bail "this kernel has no oom:mark_victim tracepoint: $(grep 'OOM kills' "$d/mt.err")"
+}
+
+# kill_it: release oom_grow and wait for the kernel to kill it; sets VICTIM, N and HELD.
+kill_it() {
+	touch "$TMP/go"
+	timeout 60 tail --pid="$W" -f /dev/null
+	wait "$W"
+	is $? 137 "oom_grow is killed by SIGKILL"
+	VICTIM=$W W=
+	N=$(tail -1 "$TMP/count")
+	HELD=$((N * BLOCK))
+	echo "# oom_grow said it held $N blocks of $BLOCK B: $HELD B, under a limit of $LIMIT B"
+	[ "$N" -gt 8 ] 2>/dev/null
+	ok $? "it grew ($N blocks) before the kill"
+}
+
+# snapshot NAME: what memtrace's outputs under $TMP/NAME say of VICTIM at its kill.
+snapshot() {
+	local d=$TMP/$1 o="[p for p in d['processes'] if p['pid'] == $VICTIM][0]['oom_kill']" rss pb st
+	grep -q "pid $VICTIM (oom_grow) chosen by the OOM killer: it held $N.0 MiB of heap in $N blocks" "$d/mt.err"
+	ok $? "$1: memtrace says at once that the OOM killer chose it, and what it held"
+	grep 'at OOM kill' "$d/report.txt" | sed 's/^/#   /'
+	grep -q "^at OOM kill: .*memory limit 48.0 MiB" "$d/report.txt"
+	ok $? "$1: the text report has an \"at OOM kill\" section with the cgroup's 48 MiB limit"
+	grep -q "^  at OOM kill: $N.0 MiB heap in $N blocks by grow_until_killed" "$d/report.txt"
+	ok $? "$1: its first stack: $N MiB in $N blocks by grow_until_killed"
+	is "$(jpy "sum(s['outstanding_bytes'] for s in $o['stacks'] if s['frames'][s['site']]['function'] == 'grow_until_killed')" "$d/r.json")" \
+		"$HELD" "$1: JSON oom_kill: grow_until_killed held exactly $HELD B"
+	is "$(jpy "$o['memory_limit_bytes']" "$d/r.json")" "$LIMIT" "$1: JSON oom_kill: the memory limit"
+	rss=$(jpy "$o['rss_bytes']" "$d/r.json")
+	echo "# rss at the kill: $rss B ($(jpy "$o['rss_sampled']" "$d/r.json") sampled)"
+	[ "${rss:-0}" -ge $((HELD - BLOCK)) ] && [ "$rss" -le $((LIMIT + (8 << 20))) ]
+	ok $? "$1: JSON oom_kill: the rss ($rss B) is within a block of what it held, and near the limit"
+	pb=$(ls "$d/pp"/oom-"$VICTIM"-*.pb.gz 2>/dev/null | head -1)
+	nonempty "$pb"
+	ok $? "$1: --pprof-dir has oom-$VICTIM-<time>.pb.gz"
+	pprof -top -nodefraction=0 -sample_index=inuse_space -unit=B "$pb" >"$d/top.txt"
+	top_has "${HELD}B" grow_until_killed <"$d/top.txt"
+	st=$?
+	ok $st "$1: go tool pprof reads it: grow_until_killed holds ${HELD}B"
+	[ $st -eq 0 ] || sed 's/^/#   /' "$d/top.txt" | head -20
+}
+
+# -p: the process is traced from before it grows; memtrace ends when it is killed.
+grow
+trace pid -p "$W"
+kill_it
 timeout 30 tail --pid="$MT" -f /dev/null
 wait "$MT"
-is $? 0 "memtrace ends cleanly when its process is killed"
+is $? 0 "memtrace -p ends cleanly when its process is killed"
 MT=
-N=$(tail -1 "$TMP/count")
-HELD=$((N * BLOCK))
-echo "# oom_grow said it held $N blocks of $BLOCK B: $HELD B, under a limit of $LIMIT B"
-[ "$N" -gt 8 ] 2>/dev/null
-ok $? "it grew ($N blocks) before the kill"
+snapshot pid
 
-grep -q "pid [0-9]* (oom_grow) chosen by the OOM killer: it held" "$TMP/mt.err"
-ok $? "memtrace says at once that the OOM killer chose it"
-grep '^at OOM kill' "$TMP/report.txt" | sed 's/^/#   /'
-grep -q "^at OOM kill: .*memory limit 48.0 MiB" "$TMP/report.txt"
-ok $? "the text report has an \"at OOM kill\" section with the cgroup's 48 MiB limit"
-grep -q "^  at OOM kill: $N.0 MiB heap in $N blocks by grow_until_killed" "$TMP/report.txt"
-ok $? "its first stack: $N MiB in $N blocks by grow_until_killed"
-
-at_kill() { jpy "$1" "$TMP/r.json"; }
-O="[p for p in d['processes'] if p['pid'] == $VICTIM][0]['oom_kill']"
-is "$(at_kill "sum(s['outstanding_bytes'] for s in $O['stacks'] if s['frames'][s['site']]['function'] == 'grow_until_killed')")" \
-	"$HELD" "JSON oom_kill: grow_until_killed held exactly $HELD B"
-is "$(at_kill "$O['memory_limit_bytes']")" "$LIMIT" "JSON oom_kill: the memory limit"
-RSS=$(at_kill "$O['rss_bytes']")
-echo "# rss at the kill: $RSS B ($(at_kill "$O['rss_sampled']") sampled)"
-[ "${RSS:-0}" -ge $((HELD - BLOCK)) ] && [ "$RSS" -le $((LIMIT + (8 << 20))) ]
-ok $? "JSON oom_kill: the rss ($RSS B) is within a block of what it held, and near the limit"
-
-PB=$(ls "$TMP/pp"/oom-"$VICTIM"-*.pb.gz 2>/dev/null | head -1)
-nonempty "$PB"
-ok $? "--pprof-dir has oom-$VICTIM-<time>.pb.gz"
-pprof -top -nodefraction=0 -sample_index=inuse_space -unit=B "$PB" >"$TMP/top.txt"
-top_has "${HELD}B" grow_until_killed <"$TMP/top.txt"
-st=$?
-ok $st "go tool pprof reads it: grow_until_killed holds ${HELD}B"
-[ $st -eq 0 ] || sed 's/^/#   /' "$TMP/top.txt" | head -20
+# -a: any process on the machine (--comm keeps the events to oom_grow's); ended by SIGINT.
+trace all -a --comm oom_grow --no-faults
+grow
+kill_it
+sleep 1
+kill -INT "$MT"
+wait "$MT"
+is $? 0 "memtrace -a ends cleanly on SIGINT"
+MT=
+snapshot all
 done_testing
