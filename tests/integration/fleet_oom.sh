@@ -17,10 +17,10 @@ V1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mo
 if [ -n "$V2" ] && grep -qw memory "$V2/cgroup.controllers" 2>/dev/null; then
 	grep -qw memory "$V2/cgroup.subtree_control" || echo +memory >"$V2/cgroup.subtree_control" ||
 		bail "enable the memory controller for $V2's children"
-	G=$V2/mt-oom-$$ MAXFILE=memory.max SWAPFILE=memory.swap.max
+	G=$V2/mt-oom-$$ MAXFILE=memory.max SWAPFILE=memory.swap.max SWAP=0
 elif [ -n "$V1" ] && [ -w "$V1" ]; then
 	echo "# cgroup v2 has no memory controller here (it is bound to v1 at $V1): using v1's limit"
-	G=$V1/mt-oom-$$ MAXFILE=memory.limit_in_bytes SWAPFILE=memory.memsw.limit_in_bytes
+	G=$V1/mt-oom-$$ MAXFILE=memory.limit_in_bytes SWAPFILE=memory.memsw.limit_in_bytes SWAP=$LIMIT
 else
 	skip_all "no cgroup memory control: cgroup v2 lacks the memory controller and no writable v1 memory hierarchy"
 fi
@@ -35,8 +35,9 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$G" && echo "$LIMIT" >"$G/$MAXFILE" || bail "create $G with a $LIMIT B limit"
-# Without swap the limit is the memory it may use: the kill comes soon, and the same way.
-[ -e "$G/$SWAPFILE" ] && { echo "$LIMIT" >"$G/$SWAPFILE" 2>/dev/null || echo 0 >"$G/$SWAPFILE"; } 2>/dev/null
+# No swap beyond the limit (v2 counts swap apart: none; v1 counts both together: the same
+# limit), so the kill comes soon and the same way on every machine.
+[ -e "$G/$SWAPFILE" ] && echo "$SWAP" >"$G/$SWAPFILE"
 
 # grow: oom_grow started in the group, growing once $TMP/go exists; sets W, its pid.
 grow() {
