@@ -2,7 +2,7 @@
 /*
  * Writes a small recording by hand, with every record type, for tests that need no root and
  * as the fuzzer's seed: pid 500 ("app") allocates 3 x 2048 B in serve() and frees one, so serve
- * holds 4096 B in 2 blocks. Usage: make_recording FILE
+ * holds 4096 B in 2 blocks; serve is called from run(), inlined into main. Usage: make_recording FILE
  */
 #include <stdio.h>
 
@@ -41,6 +41,9 @@ int main(int argc, char **argv)
 						      "00112233445566778899" });
 	rec_writer__symbol(w, &(struct rec_symbol){ 500, 12, 0x401010, 0x1010, 7, "serve", "app.c" });
 	rec_writer__symbol(w, &(struct rec_symbol){ 500, 30, 0x401110, 0x1110, 7, "main", "app.c" });
+	/* main's address holds run(), inlined: two frames there */
+	rec_writer__frames(w, &(struct rec_frames){ 500, 7, 0x401110, 0x1110, 2, (const struct rec_frame[]){
+		{ 25, true, "_Z3runv", "app.c" }, { 30, false, "main", "app.c" } } });
 	rec_writer__proc(w, &(struct rec_proc){ 500, true, "app", "app --serve" });
 	clock.now_ns = 3000000000;
 	rec_writer__clock(w, &clock, true);
