@@ -298,12 +298,13 @@ static void stack_table(void)
 /* Hand-made STACK and EVENT records: what the fuzzer's corpus says, asserted. */
 static void stack_refs(void)
 {
-	/* STACK id 0 of 1 word; an EVENT (malloc, pid 7, stack 0); STACK id 0 again (a new table
-	 * of 2 words); an EVENT naming stack 0 (now 2 frames) */
-	unsigned char good[] = { REC_STACK, 10, 0, 1, 0x11, 0, 0, 0, 0, 0, 0, 0,
-				 REC_EVENT, 4, 0x09, MT_OP_MALLOC, 7, 0,
-				 REC_STACK, 18, 0, 2, 0x22, 0, 0, 0, 0, 0, 0, 0, 0x33, 0, 0, 0, 0, 0, 0, 0,
-				 REC_EVENT, 3, 0x08, MT_OP_MALLOC, 0 };
+	/* STACK id 0 of 1 word (0x11, coded as a difference from 0, zigzag); an EVENT (malloc, pid
+	 * 7, stack 0; no length); STACK id 0 again (a new table: 0x22, then 0x33 from 0x22); an
+	 * EVENT naming stack 0 (now 2 frames) */
+	unsigned char good[] = { REC_STACK, 3, 0, 1, 0x22,
+				 REC_EVENT, 0x09, MT_OP_MALLOC << 2, 7, 0,
+				 REC_STACK, 4, 0, 2, 0x44, 0x22,
+				 REC_EVENT, 0x08, MT_OP_MALLOC << 2, 0 };
 	unsigned char buf[512], raw[64];
 	uint64_t trunc;
 	struct rec_reader *r;
@@ -316,27 +317,25 @@ static void stack_refs(void)
 	   rec.event->nframes == 1 && rec.event->frames[0] == 0x11, "an event gets its stack's frames");
 	ok(rec_reader__next(r, &rec) == 1 && rec.event->nframes == 2 && rec.event->frames[1] == 0x33 &&
 	   rec.event->pid == 7, "a STACK of id 0 starts the table over");
+	ok(rec_reader__next(r, &rec) == 0, "and the block ends there");
 	rec_reader__free(r);
 	fclose(f);
 
-	memcpy(raw, good, 18);
-	raw[17] = 1;	/* the event names stack 1: never defined */
-	len = hand_file(raw, 18, buf, sizeof(buf), 0);
+	memcpy(raw, good, 10);
+	raw[9] = 1;	/* the event names stack 1: never defined */
+	len = hand_file(raw, 10, buf, sizeof(buf), 0);
 	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "an event naming a stack defined nowhere: an error");
-	memcpy(raw, good, 12);
+	memcpy(raw, good, 5);
 	raw[2] = 5;	/* a first stack of id 5 */
-	len = hand_file(raw, 12, buf, sizeof(buf), 0);
+	len = hand_file(raw, 5, buf, sizeof(buf), 0);
 	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "a STACK out of order: an error");
-	memcpy(raw, good, 12);
-	raw[1] = 9;	/* its length says 8 bytes of words for 1 word claimed + 1 spare... */
-	raw[3] = 2;	/* ...and 2 words claimed */
-	len = hand_file(raw, 11, buf, sizeof(buf), 0);
+	memcpy(raw, good, 5);
+	raw[3] = 2;	/* 2 words claimed, 1 there */
+	len = hand_file(raw, 5, buf, sizeof(buf), 0);
 	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "a STACK shorter than its words: an error");
-	memcpy(raw, good + 12, 6);
-	raw[1] = 5;	/* trailing byte after the event */
-	raw[6] = 0;
-	len = hand_file(raw, 7, buf, sizeof(buf), 0);
-	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "an event record longer than its fields: an error");
+	memcpy(raw, good, 9);	/* the first event without its stack id */
+	len = hand_file(raw, 9, buf, sizeof(buf), 0);
+	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "an event cut short by its block's end: an error");
 }
 
 /* Every op, random bodies, threads and times: coded then decoded, byte for byte. */
@@ -359,17 +358,19 @@ static void codec_round_trip(void)
 			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
 			w[k] = (x & 3) == 0 ? 0 : (x & 3) == 1 ? x >> (x & 63) : x;
 		}
-		e.op = (uint32_t)(w[0] % (MT_OP__COUNT + 2));
+		e.op = i % 1000 ? (uint32_t)(w[0] % (MT_OP__COUNT + 2)) : (uint32_t)w[0];
 		e.pid = i % 7 ? 1000 : (uint32_t)w[1];
 		e.tid = i % 3 ? e.pid : (uint32_t)w[2];
 		e.ts_ns = i % 4 ? 1000000 * (uint64_t)i + (w[3] & 0xfff) : i % 8 ? 0 : w[3];
 		stack = i % 5 ? (uint32_t)(w[1] % 100000) : i % 10 ? 0 : UINT32_MAX;
 		memcpy((uint8_t *)&e + 24, w, 32);
+		if (i % 3 == 0)	/* heap addresses: differences of a multiple of 16 */
+			e.addr = 0x5500000000 + 16 * (w[1] % 100000);
 		if (i % 11 == 0)
 			memset((uint8_t *)&e + 24, 0, 32);
 		n = codec__encode_event(&enc, &e, stack, buf);
 		longest = n > (size_t)longest ? (int)n : longest;
-		if (!codec__decode_event(&dec, buf, n, &got, &got_stack) || got_stack != stack ||
+		if (codec__decode_event(&dec, buf, n, &got, &got_stack) != n || got_stack != stack ||
 		    memcmp(&got, &e, MT_EVENT_HDR_SIZE) ||
 		    codec__decode_event(&(struct codec_ctx){ 0 }, buf, n - 1, &got, &got_stack))
 			bad++;

@@ -171,6 +171,25 @@ static uint64_t hash_words(const uint64_t *p, uint32_t n, uint64_t seed)
 	return h ? h : 1;
 }
 
+/*
+ * A STACK's words are coded as differences from a prediction: the word at the same distance
+ * from the outer end of the stack defined just before (stacks share their outer frames: main,
+ * the thread's start), else the word before it in this stack (a module's code is together).
+ */
+static uint64_t stack_word_diff(const struct rec_writer *w, uint32_t id, const uint64_t *p,
+				uint32_t n, uint32_t i)
+{
+	uint64_t pred = i ? p[i - 1] : 0;
+
+	if (id) {
+		uint32_t at = w->stack_at[id - 1], len = w->stack_at[id] - at;
+
+		if (i + len >= n)
+			pred = w->words[at + i + len - n];
+	}
+	return codec__zigzag(p[i] - pred);
+}
+
 static void stacks_clear(struct rec_writer *w)
 {
 	htab__free(w->stack_ids);
@@ -209,7 +228,8 @@ static uint32_t stack_ref(struct rec_writer *w, const uint64_t *p, uint32_t n)
 		begin(w, REC_STACK);
 		put_varint(w, ref - 1);
 		put_varint(w, n);
-		put(w, p, 8 * n);
+		for (uint32_t i = 0; i < n; i++)
+			put_varint(w, stack_word_diff(w, ref - 1, p, n, i));
 		end(w);		/* may flush: the event goes after it, in this block or the next */
 		w->stacks++;
 		return ref;
@@ -220,16 +240,16 @@ void rec_writer__event(struct rec_writer *w, const struct mt_event *e)
 {
 	uint32_t n = e->nframes <= MT_MAX_FRAMES ? e->nframes : MT_MAX_FRAMES;
 	uint32_t stack = 0;
-	uint8_t rec[2 + CODEC_EVENT_MAX];
+	uint8_t rec[1 + CODEC_EVENT_MAX];
 	size_t k;
 
 	if (n)
 		stack = stack_ref(w, (const uint64_t *)e->frames, n);
-	k = codec__encode_event(&w->ctx, e, stack, rec + 2);
-	_Static_assert(REC_EVENT < 0x80 && CODEC_EVENT_MAX < 0x80, "an event's header is 2 bytes");
+	/* An event record has no length: it is the one record that says its own end (codec.c). */
+	k = codec__encode_event(&w->ctx, e, stack, rec + 1);
+	_Static_assert(REC_EVENT < 0x80, "an event's type is a byte");
 	rec[0] = REC_EVENT;
-	rec[1] = (uint8_t)k;
-	put(w, rec, 2 + k);
+	put(w, rec, 1 + k);
 	w->events++;
 	if (w->len >= REC_BLOCK_TARGET)
 		rec_writer__flush(w);

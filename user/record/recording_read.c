@@ -180,39 +180,58 @@ static int read_block(struct rec_reader *r)
 	return 1;
 }
 
-/* A STACK record: the next id (or 0, which starts the table over), then its words. */
+/* A STACK record: the next id (or 0, which starts the table over), then its words coded as
+ * recording.c's stack_word_diff() says. */
 static bool decode_stack(struct rec_reader *r, struct cursor *c)
 {
-	uint64_t id, n;
-	size_t k;
-	const void *p;
+	uint64_t id, n, v;
+	size_t k, prev_at = 0, prev_len = 0;
 
 	if (!(k = codec__get_varint(c->p, c->left, &id)) || !take(c, k) ||
 	    !(k = codec__get_varint(c->p, c->left, &n)) || !take(c, k))
 		return false;
 	if (id && id != r->nstacks)
 		return false;
-	if (!n || n > MT_MAX_FRAMES || c->left != 8 * n || !(p = take(c, 8 * n)))
+	if (!n || n > MT_MAX_FRAMES)
 		return false;
 	if (!id) {
 		r->nstacks = 0;
 		r->nwords = 0;
+	} else {
+		prev_at = r->stack_at[id - 1];
+		prev_len = r->stack_at[id] - prev_at;
 	}
 	xgrow(&r->words, &r->cap_words, r->nwords + n, sizeof(*r->words));
-	memcpy(r->words + r->nwords, p, 8 * n);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t *p = r->words + r->nwords, pred = i ? p[i - 1] : 0;
+
+		if (!(k = codec__get_varint(c->p, c->left, &v)) || !take(c, k))
+			return false;
+		if (id && i + prev_len >= n)
+			pred = r->words[prev_at + i + prev_len - n];
+		p[i] = pred + codec__unzigzag(v);
+	}
+	if (c->left)
+		return false;
 	r->nwords += n;
 	xgrow(&r->stack_at, &r->cap_stacks, r->nstacks + 2, sizeof(*r->stack_at));
 	r->stack_at[++r->nstacks] = (uint32_t)r->nwords;
 	return true;
 }
 
-/* 1 decoded, 0 malformed, -EBADMSG having said that it names a stack never defined. */
-static int decode_event(struct rec_reader *r, struct cursor *c, struct rec_record *rec, size_t at)
+/*
+ * An event record at p (it says its own end): the bytes it took, or 0 when malformed, or
+ * -EBADMSG having said that it names a stack never defined.
+ */
+static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n,
+			    struct rec_record *rec, size_t at)
 {
 	uint32_t stack;
+	size_t len;
 
 	memset(&r->ev, 0, sizeof(r->ev));
-	if (!codec__decode_event(&r->ctx, c->p, c->left, &r->ev, &stack))
+	len = codec__decode_event(&r->ctx, p, n, &r->ev, &stack);
+	if (!len)
 		return 0;
 	if (stack > r->nstacks) {
 		mt_err("the file was damaged after it was written",
@@ -228,7 +247,7 @@ static int decode_event(struct rec_reader *r, struct cursor *c, struct rec_recor
 		memcpy(r->ev.frames, r->words + from, 8 * (size_t)r->ev.nframes);
 	}
 	rec->event = &r->ev;
-	return 1;
+	return (ssize_t)len;
 }
 
 static bool decode_proc(struct cursor *c, struct rec_proc *p)
@@ -409,6 +428,18 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 			continue;
 		}
 		k1 = codec__get_varint(r->raw + at, r->raw_len - at, &type);
+		if (k1 && type == REC_EVENT) {	/* the one record without a length */
+			ssize_t len;
+
+			memset(rec, 0, sizeof(*rec));
+			len = decode_event(r, r->raw + at + k1, r->raw_len - at - k1, rec, at);
+
+			if (len <= 0)
+				return len < 0 ? (int)len : bad_record(r, type, at);
+			rec->type = REC_EVENT;
+			r->pos = at + k1 + (size_t)len;
+			return 1;
+		}
 		k2 = k1 ? codec__get_varint(r->raw + at + k1, r->raw_len - at - k1, &len) : 0;
 		if (!k2)
 			return corrupt(r, "record header in block", r->block_off);
@@ -426,12 +457,6 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 			continue;
 		memset(rec, 0, sizeof(*rec));
 		rec->type = (enum rec_type)type;
-		if (type == REC_EVENT) {
-			err = decode_event(r, &c, rec, at);
-			if (err <= 0)
-				return err < 0 ? err : bad_record(r, type, at);
-			return 1;
-		}
 		if (!decode(r, &c, rec))
 			return bad_record(r, type, at);
 		return 1;
