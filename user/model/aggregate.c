@@ -96,6 +96,19 @@ static bool same_stack(const struct agg_stack *s, uint32_t pid, enum mt_kind kin
 	       !memcmp(s->frames, frames, n * sizeof(*frames));
 }
 
+/* A stack's frames hashed a word at a time: every event carrying a stack is hashed here. */
+static uint64_t hash_frames(const uint64_t *frames, uint32_t n, uint64_t seed)
+{
+	uint64_t h = (seed + n) * 0x9e3779b97f4a7c15ull;
+
+	for (uint32_t i = 0; i < n; i++) {
+		h = (h ^ frames[i]) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	h ^= h >> 29;
+	return h;
+}
+
 /*
  * Stacks are found by a hash of their whole content and then compared in full: a collision
  * rehashes with the next seed instead of merging two stacks (the BPF stack map's failure mode).
@@ -104,7 +117,7 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
 			 uint32_t n)
 {
 	for (uint64_t seed = 0;; seed++) {
-		uint64_t h = mt_hash(frames, n * sizeof(*frames), seed ^ ((uint64_t)pid << 8 | kind));
+		uint64_t h = hash_frames(frames, n, seed ^ ((uint64_t)pid << 8 | kind));
 		uint32_t *id;
 		bool existed;
 

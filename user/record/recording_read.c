@@ -226,10 +226,11 @@ static bool decode_stack(struct rec_reader *r, struct cursor *c)
 static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n,
 			    struct rec_record *rec, size_t at)
 {
-	uint32_t stack;
+	uint32_t stack, was = r->ev.nframes, now = 0;
 	size_t len;
 
-	memset(&r->ev, 0, sizeof(r->ev));
+	/* The decoder sets every byte of the header but nframes. Frames past nframes are zero:
+	 * only those the event before set are cleared, not the whole 2 KiB. */
 	len = codec__decode_event(&r->ctx, p, n, &r->ev, &stack);
 	if (!len)
 		return 0;
@@ -243,9 +244,12 @@ static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n,
 	if (stack) {
 		uint32_t from = r->stack_at[stack - 1];
 
-		r->ev.nframes = r->stack_at[stack] - from;
-		memcpy(r->ev.frames, r->words + from, 8 * (size_t)r->ev.nframes);
+		now = r->stack_at[stack] - from;
+		memcpy(r->ev.frames, r->words + from, 8 * (size_t)now);
 	}
+	if (was > now)
+		memset(r->ev.frames + now, 0, 8 * (size_t)(was - now));
+	r->ev.nframes = now;
 	rec->event = &r->ev;
 	return (ssize_t)len;
 }
