@@ -19,6 +19,15 @@ expect_bad() {	# desc file message-regex: exit 5, one line, the regex in it
 	[ "$(wc -l <"$TMP/err")" -eq 1 ]; ok $? "$desc: in one line"
 }
 
+# On a terminal, a progress line (at once here, not after a second), erased at the end; never
+# when stderr is not a terminal.
+MEMTRACE_PROGRESS_AFTER_MS=0 script -qec "'$MEMTRACE' report '$TMP/good.mtr' -o /dev/null" /dev/null >"$TMP/tty" 2>&1
+grep -aEq "^.memtrace: reading $TMP/good.mtr: [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B \([0-9]+%\), [0-9.]+ M events/s" "$TMP/tty"
+ok $? "on a terminal: a progress line, bytes read of the file's and events/s"
+tail -c 6 "$TMP/tty" | od -c | grep -q '\\r 033   \[   K'; ok $? "erased at the end"
+MEMTRACE_PROGRESS_AFTER_MS=0 "$MEMTRACE" report "$TMP/good.mtr" -o /dev/null 2>"$TMP/err"
+is_empty "$(cat "$TMP/err")" "not on a terminal: nothing on stderr"
+
 cp "$TMP/good.mtr" "$TMP/crc.mtr"
 printf '\xff' | dd of="$TMP/crc.mtr" bs=1 seek=40 conv=notrunc 2>/dev/null
 expect_bad "flipped byte" "$TMP/crc.mtr" "recording $TMP/crc.mtr: corrupt block \(crc32 mismatch\) at offset 16"
