@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# memtrace: `make` builds, `make test` runs every test, `make fuzz` fuzzes, `make bench` measures overhead.
+# memtrace: `make` builds, `make test` runs every test, `make fuzz` fuzzes, `make bench` measures overhead
+# (`make bench-scale`: how costs grow with the work).
 .DELETE_ON_ERROR:
 # Keep generated skeletons and BPF objects: deleting them as intermediates forces a relink each run.
 .SECONDARY:
@@ -194,6 +195,10 @@ $(OUT)/bench/libstopwatch.so: bench/stopwatch.c
 bench: all $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
 	$(Q)scripts/bench $(BENCH_ARGS)
 
+# How costs grow with the work, beside heaptrack: x1, x10, x100 (bench/SCALE.md; ~15 min).
+bench-scale: all
+	$(Q)scripts/bench-scale $(BENCH_SCALE_ARGS)
+
 # The kernel matrix: the tests in Debian's 6.1 and 6.12 kernels under qemu (scripts/vmtest --help),
 # e.g. make vmtest VMTEST_ARGS='--kernel 6.12 core_leaky'.
 vmtest: all
@@ -209,5 +214,5 @@ format:
 clean:
 	rm -rf $(OUT)
 
-.PHONY: all test fuzz bench vmtest install format clean
+.PHONY: all test fuzz bench bench-scale vmtest install format clean
 -include $(shell find $(OUT) -path $(OUT)/vm -prune -o -name '*.d' -print 2>/dev/null)

@@ -11,7 +11,7 @@
  *   bench_scale hold STACKS LIVE
  *       LIVE blocks of 32 B left allocated, spread over STACKS distinct stacks, then exit.
  *   bench_scale procs N CONC
- *       N short-lived processes, CONC alive at once: each is this program run again ("child"),
+ *       N short-lived processes, CONC alive at once: each is this program's file run again ("child"),
  *       which makes 30 calls at 3 stacks, says it is ready and waits; when all CONC of a wave
  *       are ready they are let go, they exit and the next wave starts. No timing involved.
  *
@@ -190,8 +190,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "hold") && argc == 4)
 		return hold((unsigned)atol(argv[2]), atol(argv[3]));
-	if (!strcmp(mode, "procs") && argc == 4)
-		return procs("/proc/self/exe", atol(argv[2]), atol(argv[3]));
+	if (!strcmp(mode, "procs") && argc == 4) {
+		char self[4096];	/* the file itself: its name is the children's comm */
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n <= 0)
+			return 1;
+		self[n] = 0;
+		return procs(self, atol(argv[2]), atol(argv[3]));
+	}
 	if (!strcmp(mode, "child"))
 		return child();
 	fprintf(stderr, "usage: bench_scale churn CALLS [STACKS] [LIVE] [SEED] | hold STACKS LIVE | procs N CONC\n");
