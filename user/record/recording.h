@@ -112,6 +112,9 @@ struct rec_fault_file {
 /* One record; pointers stay valid until the next rec_reader__next() call. */
 struct rec_record {
 	enum rec_type type;
+	/* REC_EVENT: its frames' key, the same for the same frames throughout the file (the stack
+	 * table's id, and how many times the table started over); 0 for no frames */
+	uint64_t stack_key;
 	union {
 		uint64_t start_ns;
 		const struct mt_event *event;	/* whole struct, frames from the stack table; the

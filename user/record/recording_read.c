@@ -31,6 +31,7 @@ struct rec_reader {
 	size_t nwords, cap_words;
 	uint32_t *stack_at;	/* stack id -> where its words start; [n] is where the next would */
 	size_t nstacks, cap_stacks;
+	uint32_t tables;	/* times the stack table started over */
 	struct rec_map *maps;
 	size_t mapscap;
 	struct mt_event ev;
@@ -195,6 +196,7 @@ static bool decode_stack(struct rec_reader *r, struct cursor *c)
 	if (!n || n > MT_MAX_FRAMES)
 		return false;
 	if (!id) {
+		r->tables += r->nstacks > 0;
 		r->nstacks = 0;
 		r->nwords = 0;
 	} else {
@@ -251,6 +253,7 @@ static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n,
 		memset(r->ev.frames + now, 0, 8 * (size_t)(was - now));
 	r->ev.nframes = now;
 	rec->event = &r->ev;
+	rec->stack_key = stack ? (uint64_t)r->tables << 32 | stack : 0;
 	return (ssize_t)len;
 }
 
