@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# memtrace: `make` builds, `make test` runs every test, `make fuzz` fuzzes, `make bench` measures overhead
-# (`make bench-scale`: how costs grow with the work).
+# memtrace: `make` builds memtrace and the sampling library; `make tests` the unit tests, tools and
+# workloads; `make check` runs what needs no root (include rules, unit and golden tests), `make
+# check-root` the integration tests, `make test` every test; `make install`/`uninstall` (PREFIX,
+# DESTDIR); `make format`, `make fuzz`, `make bench`, `make bench-scale`, `make vmtest`, `make
+# clean`. V=1 shows commands.
 .DELETE_ON_ERROR:
 # Keep generated skeletons and BPF objects: deleting them as intermediates forces a relink each run.
 .SECONDARY:
@@ -10,7 +13,11 @@ OUT       ?= build
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
+AR        ?= ar
 PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+LIBDIR    ?= $(PREFIX)/lib
+MANDIR    ?= $(PREFIX)/share/man
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS    ?= -g -O2
@@ -39,8 +46,11 @@ CXX       ?= g++
 SKEL       := $(OUT)/memtrace.skel.h
 
 SAMPLE_LIB := $(OUT)/libmemtrace-sample.so
+LIB_A      := $(OUT)/libmemtrace.a
 
-all: $(OUT)/memtrace.stack $(OUT)/memtrace $(SAMPLE_LIB) $(UNIT_BIN) $(TOOLS) $(WORKLOADS)
+all: $(OUT)/memtrace.stack $(OUT)/memtrace $(SAMPLE_LIB)
+
+tests: all $(UNIT_BIN) $(TOOLS) $(WORKLOADS)
 
 $(OUT)/vmlinux.h:
 	$(call msg,BTF,$@)
@@ -79,6 +89,13 @@ $(OUT)/memtrace: $(USER_OBJ)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# Every user object but main(): tests, tools and the bench link it, and each takes only the objects
+# it reaches (memtrace itself links the objects, all of them).
+$(LIB_A): $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
 # The sampling library preloaded into programs (README: "Sampling mode"): libc only, no libm.
 # Frame pointers: memtrace starts a sampled stack at the caller of the wrapper's frame. Sibling
 # calls off, so no wrapper leaves its frame before the hook that is handed it.
@@ -94,16 +111,29 @@ $(SAMPLE_LIB): $(SAMPLE_SRC) $(wildcard sample/*.h)
 # Fixtures spell snapshot structs positionally: fields appended to them since are zero, as meant.
 TEST_WARN  := $(WARN) -Wno-missing-field-initializers
 
-$(OUT)/tests/%: tests/unit/%.c $(LIB_OBJ)
+# A unit test or tool links the archive and only the libraries of the objects it takes from it:
+# none for a pure module. When a link fails here, the module under test (or one it reaches) has
+# grown a dependency: take it out, or name the library below if it belongs.
+TEST_LIBS :=
+$(OUT)/tests/test_aggregate $(OUT)/tests/test_resident: TEST_LIBS := -lm
+$(OUT)/tests/test_pprof $(OUT)/tools/export_fixture: TEST_LIBS := -lz
+$(OUT)/tools/make_recording: TEST_LIBS := -lz -lzstd
+$(OUT)/tests/test_probesite: TEST_LIBS := -lcapstone -lelf
+$(OUT)/tests/test_symbols $(OUT)/tests/test_unwind_table: TEST_LIBS := -ldw -lelf
+$(OUT)/tools/pygc_find: TEST_LIBS := -lcapstone -ldw -lelf
+# Replaying a recording reaches symbolize/pytrace.o and probe/pyproc.o, which call BPF maps.
+$(OUT)/tests/test_recording: TEST_LIBS := -lbpf -ldw -lelf -lz -lzstd -lm
+
+$(OUT)/tests/%: tests/unit/%.c $(LIB_A)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $< $(LIB_A) $(TEST_LIBS) -o $@
 
 # Test helpers: small programs linked like unit tests that integration tests drive.
-$(OUT)/tools/%: tests/tools/%.c $(LIB_OBJ)
+$(OUT)/tools/%: tests/tools/%.c $(LIB_A)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(TEST_WARN) $(CPPFLAGS) -Itests/unit $< $(LIB_A) $(TEST_LIBS) -o $@
 
 # HTML pages are kept as plain HTML and compiled in as C strings.
 HTML_H     := $(OUT)/flamegraph_html.h $(OUT)/timeline_html.h
@@ -114,7 +144,13 @@ $(HTML_H): $(OUT)/%_html.h: user/present/%.html
 
 $(OUT)/user/present/flamegraph.o: $(OUT)/flamegraph_html.h
 # Where `make install` puts the sampling library: memtrace looks there when none is beside it.
-$(OUT)/user/probe/sampler.o: CPPFLAGS += -DMT_LIBDIR='"$(PREFIX)/lib/memtrace"'
+# The directory is kept in a file rewritten only when it changes, so that `make install` with
+# another PREFIX rebuilds the memtrace it installs.
+$(OUT)/user/probe/sampler.o: CPPFLAGS += -DMT_LIBDIR='"$(LIBDIR)/memtrace"'
+$(OUT)/user/probe/sampler.o: $(OUT)/libdir
+$(OUT)/libdir: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '$(LIBDIR)/memtrace' | cmp -s - $@ || echo '$(LIBDIR)/memtrace' > $@
 $(OUT)/user/present/timeline.o: $(OUT)/timeline_html.h
 
 # Workloads are built the way the programs users trace usually are: with frame pointers and -O1.
@@ -142,7 +178,16 @@ $(OUT)/workloads/%: tests/workloads/%.cc
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CXX) -g -O1 -fno-omit-frame-pointer -fno-inline -pthread $(WARN) $< -o $@
 
-test: all
+# The test tiers (tests/run): include rules, unit tests and golden reports need neither root nor
+# BPF (some unit tests read the workloads' binaries); the integration tests load BPF, as root.
+# `make test` runs them all, as scripts/test does.
+check: tests
+	$(Q)tests/run lint/ unit/ golden/
+
+check-root: tests
+	$(Q)tests/run integration/
+
+test: tests
 	$(Q)tests/run
 
 # Fuzzing, apart from `make test`: user objects rebuilt with clang, libFuzzer, ASan and UBSan.
@@ -182,9 +227,9 @@ $(OUT)/bench/%.skel.h: $(OUT)/bench/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-$(OUT)/bench/floor: bench/floor.c $(LIB_OBJ) | $(OUT)/bench/probe_floor.skel.h
+$(OUT)/bench/floor: bench/floor.c $(LIB_A) | $(OUT)/bench/probe_floor.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -I$(OUT)/bench $< $(LIB_OBJ) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -I$(OUT)/bench $< $(LIB_A) $(LDLIBS) -o $@
 
 $(OUT)/bench/libstopwatch.so: bench/stopwatch.c
 	$(call msg,CC,$@)
@@ -192,27 +237,51 @@ $(OUT)/bench/libstopwatch.so: bench/stopwatch.c
 	$(Q)$(CC) $(CFLAGS) $(WARN) -D_GNU_SOURCE -shared -fPIC $< -o $@
 
 
-bench: all $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
+bench: tests $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
 	$(Q)scripts/bench $(BENCH_ARGS)
 
-# How costs grow with the work, beside heaptrack: x1, x10, x100 (bench/SCALE.md; ~15 min).
-bench-scale: all
+# How costs grow with the work, beside heaptrack: x1, x10, x100 (bench/RESULTS.md; ~15 min).
+bench-scale: tests
 	$(Q)scripts/bench-scale $(BENCH_SCALE_ARGS)
 
 # The kernel matrix: the tests in Debian's 6.1 and 6.12 kernels under qemu (scripts/vmtest --help),
 # e.g. make vmtest VMTEST_ARGS='--kernel 6.12 core_leaky'.
-vmtest: all
+vmtest: tests
 	$(Q)scripts/vmtest $(VMTEST_ARGS)
 
-install: $(OUT)/memtrace $(SAMPLE_LIB)
-	install -D -m 0755 $(OUT)/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
-	install -D -m 0644 $(SAMPLE_LIB) $(DESTDIR)$(PREFIX)/lib/memtrace/libmemtrace-sample.so
+# make install [PREFIX=/usr/local] [DESTDIR=staging root]: memtrace, its sampling library where
+# memtrace looks for it (built in: LIBDIR at build time), and the man page.
+INSTALLED := $(DESTDIR)$(BINDIR)/memtrace $(DESTDIR)$(LIBDIR)/memtrace/libmemtrace-sample.so \
+	     $(DESTDIR)$(MANDIR)/man8/memtrace.8
+install: docs/memtrace.8 $(OUT)/memtrace $(SAMPLE_LIB)
+	$(call msg,INSTALL,$(DESTDIR)$(BINDIR)/memtrace)
+	$(Q)install -D -m 0755 $(OUT)/memtrace $(DESTDIR)$(BINDIR)/memtrace
+	$(call msg,INSTALL,$(DESTDIR)$(LIBDIR)/memtrace/libmemtrace-sample.so)
+	$(Q)install -D -m 0644 $(SAMPLE_LIB) $(DESTDIR)$(LIBDIR)/memtrace/libmemtrace-sample.so
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/memtrace.8)
+	$(Q)install -D -m 0644 docs/memtrace.8 $(DESTDIR)$(MANDIR)/man8/memtrace.8
 
+uninstall:
+	$(call msg,RM,$(DESTDIR)$(BINDIR)/memtrace and its library and man page)
+	$(Q)rm -f $(INSTALLED)
+	$(Q)! [ -d $(DESTDIR)$(LIBDIR)/memtrace ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBDIR)/memtrace
+
+# The man page is written by hand, not built: without it there is nothing to install.
+docs/memtrace.8:
+	@echo "memtrace: docs/memtrace.8 is missing: the man page is written by hand, not built -- check it out (git checkout docs/memtrace.8)" >&2
+	@exit 1
+
+# Formats the sources by .clang-format (not run by any other target).
+FORMAT_SRC := $(wildcard bpf/*.c bpf/*.h user/*/*.c user/*/*.h sample/*.c sample/*.h)
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*/*.c user/*/*.h sample/*.c sample/*.h
+	$(Q)command -v clang-format >/dev/null || { echo "memtrace: clang-format not found -- apt-get install clang-format" >&2; exit 1; }
+	$(Q)clang-format -i $(FORMAT_SRC)
 
 clean:
-	rm -rf $(OUT)
+	$(call msg,CLEAN,$(OUT))
+	$(Q)rm -rf $(OUT)
 
-.PHONY: all test fuzz bench bench-scale vmtest install format clean
+FORCE:
+
+.PHONY: all tests check check-root test fuzz bench bench-scale vmtest install uninstall format clean FORCE
 -include $(shell find $(OUT) -path $(OUT)/vm -prune -o -name '*.d' -print 2>/dev/null)

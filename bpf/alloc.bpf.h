@@ -106,6 +106,22 @@ static __always_inline int leave(struct pt_regs *ctx, __u64 ret)
 	return 0;
 }
 
+/* A block the cycle collector freed: a free, and which collection freed it. */
+static __always_inline void send_gc_free(__u64 id, __u64 addr, const struct mt_thread *t)
+{
+	struct mt_event *e = bpf_ringbuf_reserve(&events, MT_EVENT_HDR_SIZE, 0);
+
+	if (!e) {
+		count_loss(MT_LOSS_RINGBUF_FULL);
+		return;
+	}
+	event_header(e, MT_OP_GC_FREE, id);
+	e->addr = addr;
+	e->size = 0;
+	e->old_addr = (id << 32) | t->gc_count;
+	bpf_ringbuf_submit(e, wakeup_flag(MT_EVENT_HDR_SIZE));
+}
+
 /* Frees and unmaps report at entry: they need no result and no stack. */
 static __always_inline int release(struct pt_regs *ctx, __u32 op, __u64 addr, __u64 size)
 {
@@ -118,7 +134,53 @@ static __always_inline int release(struct pt_regs *ctx, __u32 op, __u64 addr, __
 		return 0;
 	if (in_outer_call(t, PT_REGS_SP(ctx)))
 		return 0;	/* the allocator's own plumbing (realloc -> free, free -> munmap) */
+	if (op == MT_OP_FREE && t->in_gc) {	/* garbage of a reference cycle */
+		send_gc_free(bpf_get_current_pid_tgid(), addr, t);
+		return 0;
+	}
 	send_release(op, bpf_get_current_pid_tgid(), addr, size);
+	return 0;
+}
+
+/*
+ * CPython's cycle collector (gc_collect_main, found per interpreter by user/probe/pyproc.c):
+ * while it runs on a thread, the blocks that thread frees are the collector's garbage. It runs
+ * once at a time per interpreter (gcstate->collecting), never nested.
+ */
+static __always_inline int gc_begin(__u64 generation)
+{
+	struct mt_thread *t = traced_thread(true);
+
+	if (!t)
+		return 0;
+	t->in_gc = true;
+	t->gc_count++;
+	t->gc_generation = generation;
+	t->gc_start_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+static __always_inline int gc_end(__u64 result)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mt_thread *t = traced_thread(false);
+	struct mt_event *e;
+
+	if (!t || !t->in_gc)
+		return 0;
+	t->in_gc = false;
+	e = bpf_ringbuf_reserve(&events, MT_EVENT_HDR_SIZE, 0);
+	if (!e) {
+		count_loss(MT_LOSS_RINGBUF_FULL);
+		return 0;
+	}
+	event_header(e, MT_OP_GC, id);
+	e->ts_ns = t->gc_start_ns;
+	e->gc.id = (id << 32) | t->gc_count;
+	e->gc.duration_ns = bpf_ktime_get_ns() - t->gc_start_ns;
+	e->gc.generation = t->gc_generation;
+	e->gc.result = result;
+	bpf_ringbuf_submit(e, wakeup_flag(MT_EVENT_HDR_SIZE));
 	return 0;
 }
 

@@ -65,6 +65,12 @@ int BPF_KPROBE(free_call_enter, __u64 p) { return enter(ctx, MT_OP_FREE, p, 0, 0
 SEC("uprobe")
 int BPF_KPROBE(munmap_enter, __u64 addr, __u64 len) { return release(ctx, MT_OP_MUNMAP, addr, len); }
 
+/* CPython's cycle collector: gc_collect_main(tstate, generation, ...) and its return. */
+SEC("uprobe")
+int BPF_KPROBE(gc_enter, __u64 tstate, __u64 generation) { return gc_begin(generation); }
+SEC("uretprobe")
+int BPF_KRETPROBE(gc_return, __u64 ret) { return gc_end(ret); }
+
 /* Sampling mode: libmemtrace-sample.so's two hooks (sample/hooks.h). */
 SEC("uprobe")
 int BPF_KPROBE(sample_alloc, __u64 addr, __u64 size, __u64 mean) { return sampled(ctx, addr, size, mean); }

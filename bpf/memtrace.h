@@ -57,6 +57,13 @@ enum mt_op {
 	 * MT_OP_EXIT; body: map, and file in place of the frames).
 	 */
 	MT_OP_EXIT_MAP,
+	/*
+	 * A block freed while CPython's cycle collector ran on this thread (body: call; old_addr =
+	 * the collection's id): garbage only the collector could reclaim. No stack.
+	 */
+	MT_OP_GC_FREE,
+	/* A collection by CPython's cycle collector ended (body: gc). No stack. */
+	MT_OP_GC,
 	MT_OP__COUNT,
 };
 
@@ -132,6 +139,12 @@ struct mt_event {
 			char comm[16];		/* NUL-padded: the process's, or the new program's */
 			char old_comm[16];	/* exec: the program's before (set by user space) */
 		} proc;
+		struct {			/* gc: a collection of CPython's cycle collector */
+			__u64 id;		/* tid << 32 | the thread's count of collections */
+			__u64 duration_ns;	/* from gc_collect_main's entry to its return */
+			__u64 generation;	/* the oldest generation collected (0-2) */
+			__u64 result;		/* what gc_collect_main returned: objects collected */
+		} gc;
 		struct {			/* map: one file mapping of an exiting process */
 			__u64 start, size;
 			__u64 offset;		/* in the file */

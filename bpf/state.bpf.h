@@ -19,8 +19,12 @@ struct mt_thread {
 	struct mt_call call;	/* valid while in_call */
 	__u64 outer_sp;		/* stack pointer at the outer call's entry */
 	__u64 fault_bytes;	/* bytes mapped by the fault in progress (valid while in_fault) */
+	__u64 gc_start_ns;	/* when the collection in progress began (valid while in_gc) */
+	__u64 gc_generation;
+	__u32 gc_count;		/* collections this thread has run */
 	bool in_call;
 	bool in_fault;
+	bool in_gc;		/* CPython's cycle collector runs on this thread: frees are its */
 };
 
 /* The fine clock as it read at this CPU's first allocation in the current scheduler tick. */
@@ -109,6 +113,10 @@ struct mt_ustate {
 	bool exact_ip;			/* ip was interrupted, not a return address (a fault, a signal frame) */
 	bool fault;			/* a page fault's stack: its unwinding losses are not counted */
 	bool truncated;
+	bool undo;			/* the frame just stored was the uretprobe trampoline: replace it */
+	bool tramp_read;		/* tramp and ri read (once a walk, when first needed) */
+	__u64 tramp;			/* this process's uretprobe trampoline */
+	__u64 ri;			/* the next return instance to take the real address from */
 	struct mt_walk_rec rec;
 	__u64 chunk_base;		/* where chunk was read from in this walk (0: not yet) */
 	__u64 chunk[MT_STACK_CHUNK / 8];

@@ -248,8 +248,40 @@ static __always_inline int fp_step(struct mt_ustate *st)
 	return STEP_OK;
 }
 
+/*
+ * A function whose return is probed (an allocator, CPython's collector) returns into the kernel's
+ * uretprobe trampoline: while it runs, the trampoline's address stands in its return slot and the
+ * real one is in the thread's list of return instances, innermost first (a chained instance, a
+ * probed tail call, shares its caller's slot). A walk from inside such a function (a page fault
+ * in calloc's memset, an allocation during a collection) meets the trampoline, which has no
+ * table; then, and only then, the list is read: 1 when st->ip was the trampoline and is now the
+ * real return address. The real address is not on the stack, so the walk is not kept for replay.
+ */
+__noinline int uretprobe_return(struct mt_ustate *st)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct return_instance *ri;
+
+	if (!st)
+		return 0;
+	if (!st->tramp_read) {
+		st->tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+		st->ri = (__u64)BPF_CORE_READ(task, utask, return_instances);
+		st->tramp_read = true;
+	}
+	if (!st->tramp || st->ip != st->tramp || !st->ri)
+		return 0;
+	ri = (void *)st->ri;
+	st->ip = BPF_CORE_READ(ri, orig_ret_vaddr);
+	for (int i = 0; i < 8 && ri && BPF_CORE_READ(ri, chained); i++)
+		ri = BPF_CORE_READ(ri, next);
+	st->ri = ri ? (__u64)BPF_CORE_READ(ri, next) : 0;
+	st->rec.lossy = true;
+	return st->ip != 0;
+}
+
 /* Count a frame the unwinder could not step. A page fault's are not: they would blur the figures
- * of the allocations' stacks, which README's unwinding section reports. */
+ * of the allocations' stacks, which docs/design.md's unwinding section reports. */
 static __always_inline void unwind_loss(struct mt_ustate *st, __u32 reason)
 {
 	st->rec.lossy = true;
@@ -271,6 +303,10 @@ __noinline int unwind_step(struct mt_ustate *st)
 		return 1;
 	old_sp = st->sp;
 	err = cfi_step(st);
+	if (err == MT_LOSS_UNWIND_NO_TABLE && uretprobe_return(st)) {
+		st->undo = true;	/* the real address takes the trampoline's place */
+		return 0;
+	}
 	if (err > 0) {
 		if (err < MT_LOSS__COUNT)
 			unwind_loss(st, err);
@@ -301,6 +337,10 @@ static long unwind_frame(__u32 i, void *ctx)
 	st->n = n + 1;
 	if (unwind_step(st))
 		return 1;
+	if (st->undo) {
+		st->undo = false;
+		st->n = n;
+	}
 	st->truncated = st->n == MT_MAX_FRAMES;
 	return 0;
 }
@@ -321,6 +361,8 @@ static __always_inline void ustate_init(struct mt_ustate *st, const struct mt_us
 	st->exact_ip = fault;
 	st->fault = fault;
 	st->truncated = false;
+	st->undo = false;
+	st->tramp_read = false;
 	st->chunk_base = 0;
 	st->rec.nreads = 0;
 	st->rec.on = false;

@@ -50,7 +50,7 @@ check "--folded-value blocks: leak_malloc's line is 10" \
 	grep -qxE 'leaky;(_start;__libc_start_main[^;]*;)?__libc_start_call_main;main;leak_malloc 10' "$TMP/blocks.folded"
 "$MEMTRACE" --folded-value bytes -- true >/dev/null 2>"$TMP/stderr"
 is "$?" 2 "--folded-value with an unknown value is a usage error"
-check "and says which values exist" grep -q "unknown folded value 'bytes' -- outstanding, allocated or blocks" "$TMP/stderr"
+check "and says which values exist" grep -q "unknown folded value 'bytes' -- outstanding, allocated, blocks or gc" "$TMP/stderr"
 
 headless --window-size=1200,400 --dump-dom "file://$TMP/fg.html" >"$TMP/dom.html"
 check "flame graph: leak_malloc's frame carries its 10000 bytes and 10 blocks" \

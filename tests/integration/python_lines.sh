@@ -99,7 +99,7 @@ is "$(q around_blobs)" \
 is "$(q around_thread) $(q around_nogil)" " False  False" "no eval-loop frame left in the threads' stacks either"
 
 # The text report: the Python view grouped by function, and the visible kinds of allocation.
-grep -q "^top functions by outstanding bytes (heap and mmap), and the heap each held at the peak:" "$TMP/report.txt"; ok $? "text report groups by function"
+grep -q "^top functions by outstanding bytes (heap and mmap), the average heap block, and the heap each held at the peak:" "$TMP/report.txt"; ok $? "text report groups by function"
 grep -Eq "^ +57\.[0-9] MiB .*py_lines.py worker$" "$TMP/report.txt"; ok $? "worker holds 57.2 MiB in the text report"
 grep -q "^Python frames: mixed; seen: pymalloc: objects over 512 bytes" "$TMP/report.txt"
 ok $? "the report says which allocations this interpreter lets memtrace see"

@@ -6,8 +6,8 @@
 source "$(dirname "$0")/../lib/tap.sh"
 need_root
 for v in 3.11 3.12 3.13; do
-	py=$(ls -d /root/.pyenv/versions/$v.*/bin/python$v 2>/dev/null | head -1)
-	[ -n "$py" ] || { skip "no CPython $v under /root/.pyenv"; continue; }
+	py=$(ls -d $PYENV_DIR/versions/$v.*/bin/python$v 2>/dev/null | head -1)
+	[ -n "$py" ] || { skip "no CPython $v under $PYENV_DIR"; continue; }
 	"$MEMTRACE" --no-live --json "$TMP/$v.json" -o /dev/null -- \
 		"$py" "$ROOT/tests/workloads/py_lines.py" "$TMP/wl$v.json" --no-tracemalloc >/dev/null 2>&1
 	# pylines.py reads the report's Python view alone: its lines, then "python VERSION FRAMES UNAVAILABLE".

@@ -66,9 +66,11 @@ ok $? "the text report says which programs exec'd the interpreter"
 
 # The same chain ending in each pyenv interpreter found (shared libpython, its own extension
 # modules loaded by dlopen: their first frames may miss a table, which is not an event lost).
+# In the kernel matrix's guest one is enough: what differs by kernel is the exec, not the version.
 n=0
-for py in "$HOME"/.pyenv/versions/3.1[123]*/bin/python3.1[123]; do
+for py in "$PYENV_DIR"/versions/3.1[123]*/bin/python3.1[123]; do
 	[ -x "$py" ] || continue
+	[ -n "${VMTEST_MODROOT:-}" ] && [ "$n" -ge 1 ] && break
 	n=$((n + 1))
 	shims "$py"
 	python_run "pyenv$n" "$(basename "$py") shim1 shim2 $(basename "$py")" "$TMP/shim1"

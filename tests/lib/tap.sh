@@ -90,6 +90,9 @@ need_deb() {	# package...: install the packages not installed (libraries, debug 
 	[ ${#missing[@]} -eq 0 ] || _apt_install "${missing[@]}"
 }
 
+# pyenv's interpreters, wherever its root is (the kernel matrix's guest has HOME=/tmp).
+PYENV_DIR=${PYENV_ROOT:-$HOME/.pyenv}
+
 # python3 found through pyenv's shim runs a bash script resolving the version first: ~0.7 s a
 # call on a busy machine, and tests call it dozens of times. Resolve it once; later calls run
 # the same interpreter directly.

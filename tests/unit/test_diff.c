@@ -29,6 +29,45 @@ static char *output(int (*fn)(const struct diff *, FILE *), const struct diff *d
 }
 
 static int json(const struct diff *d, FILE *f) { return diff__json(d, "a", "b", f); }
+static int text(const struct diff *d, FILE *f) { return diff__text(d, "a", "b", 10, f); }
+
+/* Python lines: count and average object, what the collector freed, and its summary. */
+static void python_lines(void)
+{
+	struct diff *d = diff__new();
+	struct mt_gc before = { .collections = 80, .pause_ns = 150000000, .reclaimed_bytes = 52000000 },
+		     after = { .collections = 14, .pause_ns = 4000000, .reclaimed_bytes = 230000 };
+	const struct diff_stack **v;
+	char *s;
+	size_t n;
+
+	diff__add_py_line(d, 0, strdup("instances (app.py:9)"), 1040000, 20000, 0);	/* plain */
+	diff__add_py_line(d, 1, strdup("instances (app.py:9)"), 640000, 10000, 0);	/* __slots__ */
+	diff__add_py_line(d, 0, strdup("Node.__init__ (app.py:10)"), 0, 0, 52000000);	/* cycles */
+	diff__add_py_line(d, 0, strdup("same (app.py:1)"), 100, 1, 0);
+	diff__add_py_line(d, 1, strdup("same (app.py:1)"), 100, 1, 0);
+	diff__add_gc(d, 0, &before);
+	diff__add_gc(d, 1, &after);
+	n = diff__changed(d->py_lines, &v);
+	is_u64(n, 2, "two Python lines changed");
+	is_str(v[0]->labels[0], "Node.__init__ (app.py:10)", "the cycle garbage's 52 MB change comes first");
+	ok(diff__average(v[1], 0) == 52 && diff__average(v[1], 1) == 64,
+	   "instances: average object 52 B before, 64 B after");
+	free(v);
+	s = output(text, d);
+	ok(strstr(s, "cycle collector: 80 -> 14 collections, 150.000 -> 4.000 ms of pauses") != NULL,
+	   "text: the collector's summary");
+	ok(strstr(s, "    20000     10000       52 B       64 B        0 B        0 B  shrank   instances (app.py:9)\n") != NULL,
+	   "text: the line's count and average before and after");
+	ok(strstr(s, "  49.6 MiB        0 B  gc down  Node.__init__ (app.py:10)\n") != NULL,
+	   "text: the line whose cycle garbage went away");
+	free(s);
+	s = output(json, d);
+	ok(strstr(s, "\"before_average\": 52,") && strstr(s, "\"after_average\": 64,") &&
+	   strstr(s, "\"delta_collections\": -66,"), "JSON: averages and the collector's change");
+	free(s);
+	diff__free(d);
+}
 
 int main(void)
 {
@@ -86,5 +125,6 @@ int main(void)
 	is_str(label, "[unknown]", "label: never an address");
 	free(label);
 	diff__free(d);
+	python_lines();
 	return done_testing();
 }

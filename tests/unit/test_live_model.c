@@ -40,6 +40,8 @@ static const struct mt_snapshot *at(int t)
 		*st = (struct mt_stack){ .id = i, .outstanding_bytes = b,
 					 .outstanding_allocations = b ? b / 50 + 1 : 0,
 					 .oldest_ts_ns = b ? born : 0, .nframes = 2, .frames = frames[i] };
+		if (i == CHURN)	/* all of it freed, some by Python's cycle collector */
+			st->gc_reclaimed_bytes = 5000, st->gc_reclaimed_blocks = 5;
 		n++;
 	}
 	proc.nstacks = n;
@@ -114,6 +116,9 @@ static void sorts_and_filters(struct live_model *m)
 			break;
 	n = live_model__rows(m, LIVE_SORT_BLOCKS, NULL, &rows);
 	ok(rows[0].stack->id == BUFFER, "sorted by blocks: the buffer (201 blocks) first");
+	n = live_model__rows(m, LIVE_SORT_GC, NULL, &rows);
+	ok(n >= 1 && rows[0].stack->id == CHURN && rows[0].stack->gc_reclaimed_bytes == 5000,
+	   "sorted by what the cycle collector freed: churn, which holds nothing now, first");
 	n = live_model__rows(m, LIVE_SORT_AGE, NULL, &rows);
 	ok(rows[n - 1].stack->id == CACHE, "sorted by age: the cache's young block last");
 	n = live_model__rows(m, LIVE_SORT_GROWTH, "leak", &rows);

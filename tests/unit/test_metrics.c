@@ -46,6 +46,12 @@ static const char fixture_top1[] =
 	"# HELP memtrace_rss_bytes Resident set size (VmRSS) of running processes.\n"
 	"# TYPE memtrace_rss_bytes gauge\n"
 	"memtrace_rss_bytes{pid=\"4242\",comm=\"leaky\"} 4096000\n"
+	"# HELP memtrace_python_gc_collections_total Collections by Python's cycle collector since tracing began.\n"
+	"# TYPE memtrace_python_gc_collections_total counter\n"
+	"# HELP memtrace_python_gc_pause_seconds_total Time Python's cycle collector spent collecting since tracing began.\n"
+	"# TYPE memtrace_python_gc_pause_seconds_total counter\n"
+	"# HELP memtrace_python_gc_reclaimed_bytes_total Heap bytes Python's cycle collector had to free since tracing began.\n"
+	"# TYPE memtrace_python_gc_reclaimed_bytes_total counter\n"
 	"# HELP memtrace_lost_events_total Events the probes could not deliver or complete, by reason.\n"
 	"# TYPE memtrace_lost_events_total counter\n"
 	"memtrace_lost_events_total{reason=\"ringbuf_full\"} 3\n"
@@ -91,6 +97,27 @@ static void test_fixture_top20(void)
 	free(got);
 }
 
+/* A Python process's collector: counts, pause seconds with nanoseconds, reclaimed bytes. */
+static void test_gc(void)
+{
+	static const struct mt_proc procs[] = {
+		{ .pid = 7, .comm = "python3",
+		  .gc = { .collections = 3, .pause_ns = 1500000123, .reclaimed_bytes = 4097000 } },
+		{ .pid = 8, .comm = "c" },
+	};
+	static const struct mt_snapshot s = { .nprocs = 2, .procs = procs };
+	char *got = format(&s, NULL, 20);
+
+	ok(strstr(got, "memtrace_python_gc_collections_total{pid=\"7\",comm=\"python3\"} 3\n") != NULL,
+	   "collections counted");
+	ok(strstr(got, "memtrace_python_gc_pause_seconds_total{pid=\"7\",comm=\"python3\"} 1.500000123\n") != NULL,
+	   "pauses in seconds, to the nanosecond");
+	ok(strstr(got, "memtrace_python_gc_reclaimed_bytes_total{pid=\"7\",comm=\"python3\"} 4097000\n") != NULL,
+	   "reclaimed bytes");
+	ok(strstr(got, "gc_collections_total{pid=\"8\"") == NULL, "a process without collections has no GC sample");
+	free(got);
+}
+
 /* Three processes, top 1: the other two are summed; ties in bytes are broken by pid. */
 static void test_other_sums_and_escapes(void)
 {
@@ -108,7 +135,7 @@ static void test_other_sums_and_escapes(void)
 	   "the rest sum to 105 B under pid=\"other\"");
 	ok(strstr(got, "memtrace_heap_frees_total{pid=\"other\",comm=\"other\"} 2\n") != NULL,
 	   "counters are summed too");
-	ok(strstr(got, "# TYPE memtrace_rss_bytes gauge\n# HELP memtrace_lost_events_total") != NULL,
+	ok(strstr(got, "# TYPE memtrace_rss_bytes gauge\n# HELP memtrace_python_gc_collections_total") != NULL,
 	   "no RSS known: the family has no samples");
 	free(got);
 	got = format(&s, NULL, 3);
@@ -119,6 +146,7 @@ static void test_other_sums_and_escapes(void)
 
 int main(void)
 {
+	test_gc();
 	test_fixture_top1();
 	test_fixture_top20();
 	test_other_sums_and_escapes();

@@ -45,6 +45,19 @@ static uint64_t func_vaddr(const char *path, const struct unwind_table *t, const
 	return elfsym__offsets(path, &name, 1, &off) == 1 ? off + t->vaddr_adjust : 0;
 }
 
+/* The table of a workload (PATH, freed when it fails): a check of its own; the workloads are
+ * built by `make tests`, and the checks on a table that is not there would only crash. */
+static bool built(char *path, struct unwind_table *t)
+{
+	int err = unwind_table__build_file(path, t);
+
+	if (ok(!err, "table of %s", path))
+		return true;
+	printf("#   %s (make tests builds the workloads)\n", strerror(-err));
+	free(path);
+	return false;
+}
+
 static void test_nofp(void)
 {
 	char *path = NULL;
@@ -54,7 +67,8 @@ static void test_nofp(void)
 
 	if (asprintf(&path, "%s/workloads/nofp_chain", out_dir()) < 0)
 		abort();
-	is_u64(unwind_table__build_file(path, &t), 0, "table of %s", path);
+	if (!built(path, &t))
+		return;
 	ok(t.n > 10 && sorted(&t), "%zu rows, strictly sorted", t.n);
 	ok(!t.has_fp, "-fomit-frame-pointer code is seen as lacking frame pointers");
 	ok(!t.nunsupported, "every row of a plain C program is supported");
@@ -94,7 +108,8 @@ static void test_fp(void)
 
 	if (asprintf(&path, "%s/workloads/leaky", out_dir()) < 0)
 		abort();
-	is_u64(unwind_table__build_file(path, &t), 0, "table of %s", path);
+	if (!built(path, &t))
+		return;
 	ok(t.has_fp, "-fno-omit-frame-pointer code is seen as keeping frame pointers");
 	ok(count_rule(&t, MT_CFA_RBP) > 5, "its functions switch the CFA to rbp");
 	unwind_table__release(&t);

@@ -53,9 +53,10 @@ static const char doc[] =
 	"\n"
 	"Live view: with stdout on a terminal (and no --no-live), a top-like\n"
 	"screen shows the stacks holding memory, refreshed every -i SECONDS. Keys:\n"
-	"b/g/c/a sort by bytes, growth, blocks, age; Up/Down move; Enter shows\n"
-	"the whole stack; p pauses the display (tracing goes on); / filters by a\n"
-	"substring of any frame; q quits as Ctrl-C does, then the report follows.\n"
+	"b/g/c/a/r sort by bytes, growth, blocks, age, or by what Python's cycle\n"
+	"collector had to free (r); Up/Down move; Enter shows the whole stack;\n"
+	"p pauses the display (tracing goes on); / filters by a substring of any\n"
+	"frame; q quits as Ctrl-C does, then the report follows.\n"
 	"A row marked '!' is a suspected leak: over the last 10 intervals its\n"
 	"outstanding bytes grew (rising in at least half of them, never falling\n"
 	"below where they began) while its oldest block, born before them, was\n"
@@ -99,7 +100,8 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 #define O_FOLDED { "folded", OPT_FOLDED, "FILE", 0, "Write folded stacks (flamegraph.pl, speedscope) to FILE", 3 }
 #define O_FOLDED_VALUE                                                                              \
 	{ "folded-value", OPT_FOLDED_VALUE, "VALUE", 0,                                             \
-	  "What --folded counts: outstanding (bytes, default), allocated (bytes) or blocks", 3 }
+	  "What --folded counts: outstanding (bytes, default), allocated (bytes), blocks, or gc "   \
+	  "(bytes Python's cycle collector had to free)", 3 }
 #define O_PPROF { "pprof", OPT_PPROF, "FILE", 0, "Write a gzip pprof heap profile to FILE (go tool pprof)", 3 }
 #define O_FLAMEGRAPH { "flamegraph", OPT_FLAMEGRAPH, "FILE", 0, "Write an interactive HTML flame graph to FILE", 3 }
 #define O_LIVE                                                                                      \

@@ -310,16 +310,54 @@ static void heap_alloc(struct agg *a, struct agg_proc *p, const struct mt_event 
 	count_alloc(a, p, MT_KIND_HEAP, stack, bytes, b->count, e->ts_ns);
 }
 
-static void heap_free(struct agg *a, struct agg_proc *p, uint64_t addr)
+/* Frees addr; returns its stack id, or UINT32_MAX when the block was not known. */
+static uint32_t heap_free(struct agg *a, struct agg_proc *p, uint64_t addr)
 {
 	struct agg_block b;
 
 	if (!htab__remove(p->blocks, addr, &b)) {
 		p->sum[MT_KIND_HEAP].unknown_frees++;
 		a->total[MT_KIND_HEAP].unknown_frees++;
-		return;
+		return UINT32_MAX;
 	}
 	count_free(a, p, MT_KIND_HEAP, b.stack, b.size, b.count);
+	return b.stack;
+}
+
+/*
+ * A free by CPython's cycle collector (collection e->old_addr): charged to the stack that
+ * allocated the block, which is the line the garbage came from, not to the collector's.
+ */
+static void gc_free(struct agg *a, struct agg_proc *p, const struct mt_event *e)
+{
+	uint64_t bytes = 0, blocks = 0;
+	struct agg_block *b = htab__lookup(p->blocks, e->addr);
+	uint32_t id;
+
+	if (b) {
+		bytes = b->size;
+		blocks = b->count;
+	}
+	id = heap_free(a, p, e->addr);
+	if (id == UINT32_MAX)
+		return;
+	a->stacks[id].gc_bytes += bytes;
+	a->stacks[id].gc_blocks += blocks;
+	p->gc.reclaimed_bytes += bytes;
+	p->gc.reclaimed_blocks += blocks;
+	if (a->stacks[id].gc_last != e->old_addr) {
+		a->stacks[id].gc_last = e->old_addr;
+		a->stacks[id].gc_collections++;
+	}
+}
+
+/* A collection ended: its pause. */
+static void gc_pause(struct agg_proc *p, const struct mt_event *e)
+{
+	p->gc.collections++;
+	p->gc.pause_ns += e->gc.duration_ns;
+	if (e->gc.duration_ns > p->gc.longest_pause_ns)
+		p->gc.longest_pause_ns = e->gc.duration_ns;
 }
 
 /* realloc and reallocarray: glibc's meaning of each outcome. */
@@ -452,6 +490,12 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 		break;
 	case MT_OP_FREE:
 		heap_free(a, p, e->addr);
+		break;
+	case MT_OP_GC_FREE:
+		gc_free(a, p, e);
+		break;
+	case MT_OP_GC:
+		gc_pause(p, e);
 		break;
 	case MT_OP_SAMPLED_ALLOC:
 		p->proc->sample_bytes = e->sampled.mean;

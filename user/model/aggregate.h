@@ -25,6 +25,10 @@ struct agg_stack {
 	uint64_t hash;			/* its key in the stack table, to forget it */
 	uint64_t made;			/* agg__stacks_made() when it was made: which stack a slot holds */
 	uint64_t keyed;			/* its entry in the keyed cache (agg__apply_keyed), or 0 */
+	/* What CPython's cycle collector freed of it: garbage only the collector could reclaim. */
+	uint64_t gc_bytes, gc_blocks;
+	uint64_t gc_collections;	/* the collections that freed any of it */
+	uint64_t gc_last;		/* the id of the last of them */
 };
 
 /* A process's part of the aggregate (its PROC_AGG part in the registry). */
@@ -38,6 +42,7 @@ struct agg_proc {
 	uint64_t peak_epoch;		/* bumped each time outstanding heap reaches a new peak */
 	uint32_t *stack_ids;		/* its stacks */
 	size_t nstack_ids, cap_stack_ids;
+	struct mt_gc gc;		/* CPython's cycle collector in it: pauses and what it freed */
 };
 
 struct agg_block {

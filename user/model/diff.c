@@ -11,6 +11,7 @@
 #include "lib/htab.h"
 #include "lib/util.h"
 #include "model/diff.h"
+#include "python.h"
 
 struct diff *diff__new(void)
 {
@@ -18,6 +19,26 @@ struct diff *diff__new(void)
 
 	d->index = htab__new(sizeof(uint32_t));
 	return d;
+}
+
+static struct diff_stack *find(struct diff *d, enum mt_kind kind, char **labels, uint32_t n);
+
+static struct diff *py_lines(struct diff *d)
+{
+	if (!d->py_lines)
+		d->py_lines = diff__new();
+	return d->py_lines;
+}
+
+void diff__add_py_line(struct diff *d, int side, char *label, uint64_t bytes, uint64_t blocks,
+		       uint64_t gc_bytes)
+{
+	struct diff_stack *st = find(py_lines(d), MT_KIND_HEAP, &label, 1);
+
+	st->bytes[side] += bytes;
+	st->blocks[side] += blocks;
+	st->gc_bytes[side] += gc_bytes;
+	free(label);
 }
 
 void diff__free(struct diff *d)
@@ -32,6 +53,7 @@ void diff__free(struct diff *d)
 	}
 	free(d->stacks);
 	htab__free(d->index);
+	diff__free(d->py_lines);
 	free(d);
 }
 
@@ -101,7 +123,9 @@ static int by_change(const void *x, const void *y)
 {
 	const struct diff_stack *a = *(const struct diff_stack *const *)x;
 	const struct diff_stack *b = *(const struct diff_stack *const *)y;
-	uint64_t ma = magnitude(diff__delta(a->bytes)), mb = magnitude(diff__delta(b->bytes));
+	/* Python lines weigh what the collector freed too (0 in any other stack) */
+	uint64_t ma = magnitude(diff__delta(a->bytes)) + magnitude(diff__delta(a->gc_bytes));
+	uint64_t mb = magnitude(diff__delta(b->bytes)) + magnitude(diff__delta(b->gc_bytes));
 
 	if (ma != mb)
 		return ma < mb ? 1 : -1;
@@ -118,7 +142,8 @@ size_t diff__changed(const struct diff *d, const struct diff_stack ***out)
 	size_t n = 0;
 
 	for (size_t i = 0; i < d->n; i++)
-		if (diff__delta(d->stacks[i].bytes) || diff__delta(d->stacks[i].blocks))
+		if (diff__delta(d->stacks[i].bytes) || diff__delta(d->stacks[i].blocks) ||
+		    diff__delta(d->stacks[i].gc_bytes))
 			v[n++] = &d->stacks[i];
 	qsort(v, n, sizeof(*v), by_change);
 	*out = v;
@@ -162,9 +187,38 @@ void diff__add_owned(struct diff *d, int side, enum mt_kind kind, char **labels,
 	free(labels);
 }
 
+void diff__add_gc(struct diff *d, int side, const struct mt_gc *gc)
+{
+	struct mt_gc *g = &d->gc[side];
+
+	g->collections += gc->collections;
+	g->pause_ns += gc->pause_ns;
+	if (gc->longest_pause_ns > g->longest_pause_ns)
+		g->longest_pause_ns = gc->longest_pause_ns;
+	g->reclaimed_bytes += gc->reclaimed_bytes;
+	g->reclaimed_blocks += gc->reclaimed_blocks;
+}
+
+static void add_py_line(struct diff *d, int side, const struct mt_stack *st)
+{
+	if (st->kind != MT_KIND_HEAP)
+		return;	/* pymalloc's arenas are not objects */
+	for (uint32_t f = 0; f < st->nframes; f++) {
+		const struct mt_frame *fr = &st->frames[f];
+
+		if (mt_py_is_frame(fr->addr)) {
+			diff__add_py_line(d, side, diff__label(fr->function, fr->file, fr->line, NULL, 0),
+					  st->outstanding_bytes, st->outstanding_allocations,
+					  st->gc_reclaimed_bytes);
+			return;
+		}
+	}
+}
+
 void diff__add_snapshot(struct diff *d, int side, const struct mt_snapshot *s)
 {
 	for (size_t i = 0; i < s->nprocs; i++) {
+		diff__add_gc(d, side, &s->procs[i].gc);
 		for (size_t k = 0; k < s->procs[i].nstacks; k++) {
 			const struct mt_stack *st = &s->procs[i].stacks[k];
 			uint32_t first = diff__first_frame(st->site, st->nframes), n = st->nframes - first;
@@ -179,6 +233,7 @@ void diff__add_snapshot(struct diff *d, int side, const struct mt_snapshot *s)
 			}
 			diff__add_owned(d, side, st->kind, labels, n, st->outstanding_bytes,
 				   st->outstanding_allocations);
+			add_py_line(d, side, st);
 		}
 	}
 	for (int k = 0; k < MT_KIND__COUNT; k++) {

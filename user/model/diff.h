@@ -18,6 +18,7 @@ struct diff_stack {
 	uint32_t nlabels;
 	char **labels;			/* call site first */
 	uint64_t bytes[2], blocks[2];	/* outstanding */
+	uint64_t gc_bytes[2];		/* Python lines: what the cycle collector had to free */
 };
 
 struct diff {
@@ -25,6 +26,10 @@ struct diff {
 	struct diff_stack *stacks;
 	size_t n, cap;
 	uint64_t bytes[2], blocks[2];	/* total outstanding, heap + mmap */
+	/* Python's view: outstanding heap by the innermost Python frame's line, one label each. Its
+	 * bytes over blocks is the average object there, as tracemalloc's statistics show it. */
+	struct diff *py_lines;
+	struct mt_gc gc[2];		/* Python's cycle collector, over all processes */
 };
 
 struct diff *diff__new(void);
@@ -38,6 +43,17 @@ char *diff__label(const char *function, const char *file, int line, const char *
 /* The same, taking the labels and each string in them (freed here). */
 void diff__add_owned(struct diff *d, int side, enum mt_kind kind, char **labels, uint32_t n,
 		     uint64_t bytes, uint64_t blocks);
+/* Add one process's cycle collector to run side (longest pause: the longest of all). */
+void diff__add_gc(struct diff *d, int side, const struct mt_gc *gc);
+/* Add a stack's outstanding heap, and what the cycle collector freed of it, to its innermost
+ * Python line; label is taken (freed here). */
+void diff__add_py_line(struct diff *d, int side, char *label, uint64_t bytes, uint64_t blocks,
+		       uint64_t gc_bytes);
+/* A side's average block, bytes over blocks (0 without blocks). */
+static inline uint64_t diff__average(const struct diff_stack *st, int side)
+{
+	return st->blocks[side] ? st->bytes[side] / st->blocks[side] : 0;
+}
 /* Where a stack's own frames begin: its call site, when it has one in range. */
 uint32_t diff__first_frame(int site, uint32_t nframes);
 /* Add every stack and the totals of a snapshot, or of a whole input file, as run side. */

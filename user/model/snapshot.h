@@ -52,6 +52,9 @@ struct mt_stack {
 	int site;			/* index of the call site: first frame outside allocator plumbing */
 	uint64_t peak_bytes;		/* outstanding when its process's heap peaked (struct mt_peak) */
 	uint64_t peak_allocations;
+	/* What CPython's cycle collector freed of what it allocated: reference-cycle garbage. */
+	uint64_t gc_reclaimed_bytes, gc_reclaimed_blocks;
+	uint64_t gc_collections;	/* the collections that freed any of it */
 };
 
 /* Page faults and the memory they made resident (what the machine pays, beside what was asked). */
@@ -100,7 +103,7 @@ struct mt_peak {
 	uint64_t rss_hwm_bytes;			/* VmHWM: the kernel's exact high-water mark, undated */
 };
 
-/* What memtrace knows of the CPython a process runs (README: "Python programs"). */
+/* What memtrace knows of the CPython a process runs (docs/python.md). */
 struct mt_py_info {
 	const char *version;		/* "3.11.2" */
 	const char *path;		/* the object holding the interpreter */
@@ -108,6 +111,13 @@ struct mt_py_info {
 	const char *why;		/* why Python frames are unavailable; NULL when they are shown */
 	const char *coverage;		/* which allocations of Python objects memtrace sees */
 	bool complete;			/* every object allocation is seen (PYTHONMALLOC=malloc) */
+};
+
+/* CPython's cycle collector in a process: its collections and what they freed. */
+struct mt_gc {
+	uint64_t collections;
+	uint64_t pause_ns, longest_pause_ns;
+	uint64_t reclaimed_bytes, reclaimed_blocks;	/* of blocks memtrace saw allocated */
 };
 
 struct mt_proc {
@@ -128,6 +138,7 @@ struct mt_proc {
 	const struct mt_py_info *python; /* NULL unless the process runs CPython */
 	uint64_t sample_bytes;		/* heap sampled at this mean interval, counts estimated; 0: all */
 	uint64_t rss_bytes;		/* resident now (a live trace's snapshot); 0: unknown */
+	struct mt_gc gc;
 };
 
 /* The CFI unwinder's tables (--unwind dwarf|auto): what they cost. Counts are over the trace. */

@@ -2,7 +2,8 @@
 /*
  * memtrace diff's outputs: the table, JSON, differential folded stacks and a flame graph of
  * growth. A stack is "new" when BEFORE held nothing there and AFTER does, "vanished" the other
- * way round, else it "grew" or "shrank" (by bytes, then blocks).
+ * way round, else it "grew" or "shrank" (by bytes, then blocks). A Python line that holds the same
+ * but whose cycle garbage changed went "gc up" or "gc down".
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,7 +27,9 @@ static const char *status(const struct diff_stack *st)
 		return "vanished";
 	if (diff__delta(st->bytes) != 0)
 		return diff__delta(st->bytes) > 0 ? "grew" : "shrank";
-	return diff__delta(st->blocks) > 0 ? "grew" : "shrank";
+	if (diff__delta(st->blocks) != 0)
+		return diff__delta(st->blocks) > 0 ? "grew" : "shrank";
+	return diff__delta(st->gc_bytes) > 0 ? "gc up" : "gc down";	/* a Python line */
 }
 
 struct counts {
@@ -55,6 +58,48 @@ static struct counts count(const struct diff *d)
 	return c;
 }
 
+/* Python's cycle collector in both runs: a fix that breaks reference cycles shows here. */
+static void gc_text(const struct mt_gc gc[2], FILE *f)
+{
+	char a[16], b[16];
+
+	if (!gc[0].collections && !gc[1].collections)
+		return;
+	fprintf(f, "cycle collector: %" PRIu64 " -> %" PRIu64 " collections, %.3f -> %.3f ms of pauses, "
+		   "freed %s -> %s of reference cycles\n", gc[0].collections, gc[1].collections,
+		gc[0].pause_ns / 1e6, gc[1].pause_ns / 1e6, mt_fmt_bytes(gc[0].reclaimed_bytes, a),
+		mt_fmt_bytes(gc[1].reclaimed_bytes, b));
+}
+
+/* Python lines: the objects there, counted and averaged, as tracemalloc's statistics give them;
+ * a __slots__ class shows as the same count at a smaller average. */
+static void py_lines_text(const struct diff *d, int top, FILE *f)
+{
+	const struct diff_stack **v = NULL;
+	size_t n = d->py_lines ? diff__changed(d->py_lines, &v) : 0;
+	char a[16], b[16], c[16], e[16];
+
+	if (!n) {
+		free(v);
+		return;
+	}
+	fprintf(f, "\nPython lines: heap objects (count, average size) and the cycle garbage they made\n");
+	fprintf(f, "%12s %9s %19s %21s %21s  %-8s %s\n", "bytes", "blocks", "count before/after",
+		"average before/after", "cycle garbage b/a", "status", "line");
+	for (size_t i = 0; i < n && i < (size_t)top; i++) {
+		const struct diff_stack *st = v[i];
+
+		fprintf(f, "%+12" PRId64 " %+9" PRId64 " %9" PRIu64 " %9" PRIu64 " %10s %10s %10s %10s  %-8s %s\n",
+			diff__delta(st->bytes), diff__delta(st->blocks), st->blocks[0], st->blocks[1],
+			mt_fmt_bytes(diff__average(st, 0), a), mt_fmt_bytes(diff__average(st, 1), b),
+			mt_fmt_bytes(st->gc_bytes[0], c), mt_fmt_bytes(st->gc_bytes[1], e), status(st),
+			st->labels[0]);
+	}
+	if (n > (size_t)top)
+		fprintf(f, "... and %zu more Python lines\n", n - (size_t)top);
+	free(v);
+}
+
 int diff__text(const struct diff *d, const char *before, const char *after, int top, FILE *f)
 {
 	const struct diff_stack **v;
@@ -67,6 +112,7 @@ int diff__text(const struct diff *d, const char *before, const char *after, int 
 		d->bytes[0], d->blocks[0], d->bytes[1], d->blocks[1], diff__delta(d->bytes), diff__delta(d->blocks));
 	fprintf(f, "stacks: %zu grew, %zu shrank, %zu new, %zu vanished, %zu unchanged\n", c.grew,
 		c.shrank, c.new_, c.vanished, c.unchanged);
+	gc_text(d->gc, f);
 	if (n)
 		fprintf(f, "\n%12s %9s %12s %12s  %-8s %s\n", "bytes", "blocks", "before", "after",
 			"status", "stack (call site first)");
@@ -83,6 +129,7 @@ int diff__text(const struct diff *d, const char *before, const char *after, int 
 	if (n > (size_t)top)
 		fprintf(f, "... and %zu more (-n to show more, --json for all)\n", n - (size_t)top);
 	free(v);
+	py_lines_text(d, top, f);
 	return ferror(f) ? -EIO : 0;
 }
 
@@ -96,6 +143,46 @@ static void json_side(struct json *j, const char *key, const uint64_t v[2])
 	json__u64(j, k, v[1]);
 	snprintf(k, sizeof(k), "delta_%s", key);
 	json__int(j, k, diff__delta(v));
+}
+
+static void gc_json(struct json *j, const struct mt_gc gc[2])
+{
+	uint64_t v[2];
+
+	json__begin_object(j, "gc");
+#define GC_SIDE(field)                                                                             \
+	v[0] = gc[0].field, v[1] = gc[1].field, json_side(j, #field, v)
+	GC_SIDE(collections);
+	GC_SIDE(pause_ns);
+	GC_SIDE(longest_pause_ns);
+	GC_SIDE(reclaimed_bytes);
+	GC_SIDE(reclaimed_blocks);
+#undef GC_SIDE
+	json__end_object(j);
+}
+
+static void py_lines_json(struct json *j, const struct diff *d)
+{
+	const struct diff_stack **v;
+	size_t n = d->py_lines ? diff__changed(d->py_lines, &v) : 0;
+
+	if (!d->py_lines)
+		return;
+	json__begin_array(j, "python_lines");
+	for (size_t i = 0; i < n; i++) {
+		uint64_t avg[2] = { diff__average(v[i], 0), diff__average(v[i], 1) };
+
+		json__begin_object(j, NULL);
+		json__str(j, "line", v[i]->labels[0]);
+		json__str(j, "status", status(v[i]));
+		json_side(j, "bytes", v[i]->bytes);
+		json_side(j, "blocks", v[i]->blocks);
+		json_side(j, "average", avg);
+		json_side(j, "gc_reclaimed_bytes", v[i]->gc_bytes);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	free(v);
 }
 
 int diff__json(const struct diff *d, const char *before, const char *after, FILE *f)
@@ -121,6 +208,7 @@ int diff__json(const struct diff *d, const char *before, const char *after, FILE
 	json__u64(&j, "vanished", c.vanished);
 	json__u64(&j, "unchanged", c.unchanged);
 	json__end_object(&j);
+	gc_json(&j, d->gc);
 	json__begin_array(&j, "stacks");
 	for (size_t i = 0; i < n; i++) {
 		json__begin_object(&j, NULL);
@@ -135,6 +223,7 @@ int diff__json(const struct diff *d, const char *before, const char *after, FILE
 		json__end_object(&j);
 	}
 	json__end_array(&j);
+	py_lines_json(&j, d);
 	json__end_object(&j);
 	free(v);
 	return ferror(f) ? -EIO : 0;

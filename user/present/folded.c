@@ -20,6 +20,7 @@ int mt_folded_value_parse(const char *s, enum mt_folded_value *out)
 		[MT_FOLDED_OUTSTANDING] = "outstanding",
 		[MT_FOLDED_ALLOCATED] = "allocated",
 		[MT_FOLDED_BLOCKS] = "blocks",
+		[MT_FOLDED_GC] = "gc",
 	};
 	size_t i;
 
@@ -29,7 +30,7 @@ int mt_folded_value_parse(const char *s, enum mt_folded_value *out)
 			return 0;
 		}
 	}
-	mt_err("outstanding, allocated or blocks", "unknown folded value '%s'", s);
+	mt_err("outstanding, allocated, blocks or gc", "unknown folded value '%s'", s);
 	return -EINVAL;
 }
 
@@ -40,6 +41,8 @@ static uint64_t stack_value(const struct mt_stack *st, enum mt_folded_value v)
 		return st->allocated_bytes;
 	case MT_FOLDED_BLOCKS:
 		return st->outstanding_allocations;
+	case MT_FOLDED_GC:
+		return st->gc_reclaimed_bytes;
 	default:
 		return st->outstanding_bytes;
 	}

@@ -11,6 +11,7 @@ enum mt_folded_value {
 	MT_FOLDED_OUTSTANDING,	/* bytes still allocated */
 	MT_FOLDED_ALLOCATED,	/* bytes ever allocated */
 	MT_FOLDED_BLOCKS,	/* blocks still allocated */
+	MT_FOLDED_GC,		/* bytes Python's cycle collector had to free */
 };
 
 /* "outstanding", "allocated" or "blocks"; -EINVAL (after an mt_err) for anything else. */

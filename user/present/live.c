@@ -144,7 +144,7 @@ static void bar(int y, attr_t attr)
 
 static const char *const sort_name[] = {
 	[LIVE_SORT_BYTES] = "bytes", [LIVE_SORT_GROWTH] = "growth",
-	[LIVE_SORT_BLOCKS] = "blocks", [LIVE_SORT_AGE] = "age",
+	[LIVE_SORT_BLOCKS] = "blocks", [LIVE_SORT_AGE] = "age", [LIVE_SORT_GC] = "gc freed",
 };
 
 static void draw_title(const struct live *lv)
@@ -247,12 +247,17 @@ static void draw_table_head(const struct live *lv, int y)
 {
 	char gi[24], gw[24];
 
-	snprintf(gi, sizeof(gi), "GROW/%gs", lv->interval_s);
-	snprintf(gw, sizeof(gw), "GROW/%.1fs", live_model__window_s(lv->model));
+	if (lv->sort == LIVE_SORT_GC) {	/* the growth columns give way to the collector's */
+		snprintf(gi, sizeof(gi), "GC FREED");
+		snprintf(gw, sizeof(gw), "GC BLOCKS");
+	} else {
+		snprintf(gi, sizeof(gi), "GROW/%gs", lv->interval_s);
+		snprintf(gw, sizeof(gw), "GROW/%.1fs", live_model__window_s(lv->model));
+	}
 	bar(y, A_REVERSE);
 	if (compact())
 		put(y, 0, A_REVERSE, "  %s%10s %11s %6s  CALL SITE", many_procs(lv) ? "    PID " : "",
-		    "BYTES", gw, "AGE");
+		    "BYTES", lv->sort == LIVE_SORT_GC ? gi : gw, "AGE");
 	else
 		put(y, 0, A_REVERSE, "  %s%10s %7s %11s %11s %6s  CALL SITE",
 		    many_procs(lv) ? "    PID " : "", "BYTES", "BLOCKS", gi, gw, "AGE");
@@ -275,15 +280,21 @@ static void draw_row(const struct live *lv, int y, const struct live_row *r, boo
 		snprintf(pid, sizeof(pid), "%7u ", r->proc->pid);
 	if (selected)
 		bar(y, attr);
+	if (lv->sort == LIVE_SORT_GC) {
+		snprintf(b, sizeof(b), "%s", mt_fmt_bytes(st->gc_reclaimed_bytes, a));
+		snprintf(c, sizeof(c), "%llu", (unsigned long long)st->gc_reclaimed_blocks);
+	} else {
+		fmt_growth(r->growth_interval, b);
+		fmt_growth(r->growth_window, c);
+	}
 	if (compact())
 		put(y, 0, attr, "%c %s%10s %11s %6s  %s", r->suspect ? '!' : ' ', pid,
-		    mt_fmt_bytes(st->outstanding_bytes, a), fmt_growth(r->growth_window, c),
+		    mt_fmt_bytes(st->outstanding_bytes, a), lv->sort == LIVE_SORT_GC ? b : c,
 		    fmt_age(r->age_ms, d, sizeof(d)), site_label(st, label, sizeof(label)));
 	else
 		put(y, 0, attr, "%c %s%10s %7llu %11s %11s %6s  %s", r->suspect ? '!' : ' ', pid,
 		    mt_fmt_bytes(st->outstanding_bytes, a),
-		    (unsigned long long)st->outstanding_allocations, fmt_growth(r->growth_interval, b),
-		    fmt_growth(r->growth_window, c), fmt_age(r->age_ms, d, sizeof(d)),
+		    (unsigned long long)st->outstanding_allocations, b, c, fmt_age(r->age_ms, d, sizeof(d)),
 		    site_label(st, label, sizeof(label)));
 }
 
@@ -353,8 +364,8 @@ static void draw_help(const struct live *lv)
 		put(y, 0, A_REVERSE, "filter (a substring of any frame): %s_   Enter keep  Esc clear",
 		    lv->filter);
 	else
-		put(y, 0, A_REVERSE, "q quit  sort: b bytes g growth c blocks a age  Enter stack  "
-		    "p pause  / filter");
+		put(y, 0, A_REVERSE, "q quit  sort: b bytes g growth c blocks a age r gc freed  "
+		    "Enter stack  p pause  / filter");
 }
 
 static void draw(struct live *lv)
@@ -496,6 +507,7 @@ static void key(struct live *lv, int ch)
 	case 'g': sort_by(lv, LIVE_SORT_GROWTH); break;
 	case 'c': sort_by(lv, LIVE_SORT_BLOCKS); break;
 	case 'a': sort_by(lv, LIVE_SORT_AGE); break;
+	case 'r': sort_by(lv, LIVE_SORT_GC); break;
 	case KEY_UP: case 'k': move_selection(lv, -1); break;
 	case KEY_DOWN: case 'j': move_selection(lv, 1); break;
 	case KEY_PPAGE: move_selection(lv, -page); break;

@@ -260,6 +260,14 @@ static int by_blocks(const void *x, const void *y)
 	return c ? c : tie(a, b);
 }
 
+static int by_gc(const void *x, const void *y)
+{
+	const struct live_row *a = x, *b = y;
+	int c = cmp_u64(a->stack->gc_reclaimed_bytes, b->stack->gc_reclaimed_bytes);
+
+	return c ? c : tie(a, b);
+}
+
 static int by_age(const void *x, const void *y)
 {
 	const struct live_row *a = x, *b = y;
@@ -273,7 +281,7 @@ size_t live_model__rows(struct live_model *m, enum live_sort sort, const char *f
 {
 	static int (*const cmp[])(const void *, const void *) = {
 		[LIVE_SORT_BYTES] = by_bytes, [LIVE_SORT_GROWTH] = by_growth,
-		[LIVE_SORT_BLOCKS] = by_blocks, [LIVE_SORT_AGE] = by_age,
+		[LIVE_SORT_BLOCKS] = by_blocks, [LIVE_SORT_AGE] = by_age, [LIVE_SORT_GC] = by_gc,
 	};
 	const struct mt_snapshot *s = m->snap;
 	size_t n = 0;
@@ -284,7 +292,8 @@ size_t live_model__rows(struct live_model *m, enum live_sort sort, const char *f
 		for (size_t k = 0; k < p->nstacks; k++) {
 			const struct mt_stack *st = &p->stacks[k];
 
-			if (!st->outstanding_bytes && !st->outstanding_allocations)
+			if (!st->outstanding_bytes && !st->outstanding_allocations &&
+			    !(sort == LIVE_SORT_GC && st->gc_reclaimed_bytes))
 				continue;
 			if (!matches(st, filter))
 				continue;

@@ -12,7 +12,9 @@
 /* The long growth window, in refresh intervals; the leak rule judges a whole window. */
 #define LIVE_WINDOW 10
 
-enum live_sort { LIVE_SORT_BYTES, LIVE_SORT_GROWTH, LIVE_SORT_BLOCKS, LIVE_SORT_AGE };
+/* LIVE_SORT_GC: by bytes Python's cycle collector had to free; it also shows stacks that hold
+ * nothing now, since what the collector frees is gone. */
+enum live_sort { LIVE_SORT_BYTES, LIVE_SORT_GROWTH, LIVE_SORT_BLOCKS, LIVE_SORT_AGE, LIVE_SORT_GC };
 
 struct live_row {
 	const struct mt_proc *proc;

@@ -9,7 +9,10 @@
 #include "present/metrics.h"
 #include "lib/util.h"
 
-enum { V_OUT_BYTES, V_OUT_BLOCKS, V_ALLOCS, V_FREES, V_ALLOC_BYTES, V_FREED_BYTES, V_RSS, V__COUNT };
+enum {
+	V_OUT_BYTES, V_OUT_BLOCKS, V_ALLOCS, V_FREES, V_ALLOC_BYTES, V_FREED_BYTES, V_RSS,
+	V_GC_COLLECTIONS, V_GC_PAUSE, V_GC_RECLAIMED, V__COUNT
+};
 
 /* One labelled row: a process, or the sum of those past the top N. */
 struct row {
@@ -35,6 +38,12 @@ static const struct family {
 			    "Heap bytes freed since tracing began." },
 	[V_RSS] = { "memtrace_rss_bytes", "gauge",
 		    "Resident set size (VmRSS) of running processes." },
+	[V_GC_COLLECTIONS] = { "memtrace_python_gc_collections_total", "counter",
+			       "Collections by Python's cycle collector since tracing began." },
+	[V_GC_PAUSE] = { "memtrace_python_gc_pause_seconds_total", "counter",
+			 "Time Python's cycle collector spent collecting since tracing began." },
+	[V_GC_RECLAIMED] = { "memtrace_python_gc_reclaimed_bytes_total", "counter",
+			     "Heap bytes Python's cycle collector had to free since tracing began." },
 };
 
 static const struct mt_snapshot *sort_snap;
@@ -62,6 +71,28 @@ static void row_add(struct row *r, const struct mt_proc *p, uint64_t rss)
 	r->v[V_ALLOC_BYTES] += h->allocated_bytes;
 	r->v[V_FREED_BYTES] += h->freed_bytes;
 	r->v[V_RSS] += rss;
+	r->v[V_GC_COLLECTIONS] += p->gc.collections;
+	r->v[V_GC_PAUSE] += p->gc.pause_ns;
+	r->v[V_GC_RECLAIMED] += p->gc.reclaimed_bytes;
+}
+
+/* No sample rather than a 0: an exited process has no RSS, and one not running Python (or
+ * whose collector never ran) no collections. */
+static bool has_sample(const struct row *r, int k)
+{
+	if (k == V_RSS)
+		return r->v[V_RSS] != 0;
+	if (k >= V_GC_COLLECTIONS)
+		return r->v[V_GC_COLLECTIONS] != 0;
+	return true;
+}
+
+static void put_value(FILE *f, int k, uint64_t v)
+{
+	if (k == V_GC_PAUSE)
+		fprintf(f, "%" PRIu64 ".%09" PRIu64 "\n", v / 1000000000, v % 1000000000);
+	else
+		fprintf(f, "%" PRIu64 "\n", v);
 }
 
 /* At most top + 1 rows; returns how many. */
@@ -118,11 +149,12 @@ void metrics__format(const struct mt_snapshot *s, const uint64_t *rss_bytes, int
 	for (int k = 0; k < V__COUNT; k++) {
 		put_header(f, families[k].name, families[k].type, families[k].help);
 		for (size_t i = 0; i < nrows; i++) {
-			if (k == V_RSS && !rows[i].v[V_RSS])	/* exited: no RSS, rather than 0 */
+			if (!has_sample(&rows[i], k))
 				continue;
 			fprintf(f, "%s{pid=\"%s\",comm=\"", families[k].name, rows[i].pid);
 			put_label(f, rows[i].comm);
-			fprintf(f, "\"} %" PRIu64 "\n", rows[i].v[k]);
+			fputs("\"} ", f);
+			put_value(f, k, rows[i].v[k]);
 		}
 	}
 	put_header(f, "memtrace_lost_events_total", "counter",

@@ -109,8 +109,13 @@ static void add(struct pygroup *g, const struct mt_stack *st)
 		g->mmap_bytes += st->outstanding_bytes;
 	} else {
 		g->heap_bytes += st->outstanding_bytes;
+		g->heap_blocks += st->outstanding_allocations;
 		g->peak_bytes += st->peak_bytes;
 	}
+	g->gc_bytes += st->gc_reclaimed_bytes;
+	g->gc_blocks += st->gc_reclaimed_blocks;
+	if (st->gc_collections > g->gc_collections)
+		g->gc_collections = st->gc_collections;
 }
 
 size_t pygroup__build(const struct mt_proc *p, enum mt_py_group g, struct pygroup **out)
@@ -166,6 +171,34 @@ static void label(FILE *f, const struct pygroup *gr, enum mt_py_group g)
 	}
 }
 
+static int by_gc(const void *x, const void *y)
+{
+	const struct pygroup *a = x, *b = y;
+
+	if (a->gc_bytes != b->gc_bytes)
+		return a->gc_bytes < b->gc_bytes ? 1 : -1;
+	return a->stack->id < b->stack->id ? -1 : a->stack->id > b->stack->id;
+}
+
+/* Where the cycle garbage came from: the lines that allocated what the collector freed. */
+static void gc_groups_text(FILE *f, struct pygroup *groups, size_t n, enum mt_py_group g, int top_n)
+{
+	char a[16];
+	int shown = 0;
+
+	qsort(groups, n, sizeof(*groups), by_gc);
+	for (size_t i = 0; i < n && shown < top_n && groups[i].gc_bytes; i++) {
+		if (!shown)
+			fprintf(f, "top %ss by what the cycle collector had to free (reference cycles):\n",
+				group_names[g]);
+		fprintf(f, "  %10s in %6" PRIu64 " blocks, in %3" PRIu64 " collection%s  ",
+			mt_fmt_bytes(groups[i].gc_bytes, a), groups[i].gc_blocks, groups[i].gc_collections,
+			groups[i].gc_collections == 1 ? " " : "s");
+		label(f, &groups[i], g);
+		shown++;
+	}
+}
+
 static void process_text(FILE *f, const struct mt_proc *p, enum mt_py_group g, int top_n)
 {
 	const struct mt_py_info *py = p->python;
@@ -184,19 +217,21 @@ static void process_text(FILE *f, const struct mt_proc *p, enum mt_py_group g, i
 	fprintf(f, "current %s heap + %s mmap; peak %s heap, %s mmap\n",
 		mt_fmt_bytes(h->outstanding_bytes, a), mt_fmt_bytes(m->outstanding_bytes, b),
 		mt_fmt_bytes(h->peak_outstanding_bytes, c), mt_fmt_bytes(m->peak_outstanding_bytes, d));
-	fprintf(f, "top %ss by outstanding bytes (heap and mmap), and the heap each held at the peak:\n", group_names[g]);
+	fprintf(f, "top %ss by outstanding bytes (heap and mmap), the average heap block, and the heap "
+		   "each held at the peak:\n", group_names[g]);
 	n = pygroup__build(p, g, &groups);
 	for (size_t i = 0; i < n && shown < top_n; i++) {
 		if (!groups[i].outstanding_bytes)
 			continue;
-		fprintf(f, "  %10s in %6" PRIu64 " blocks  %10s heap at peak  ",
+		fprintf(f, "  %10s in %6" PRIu64 " blocks, avg %9s  %10s heap at peak  ",
 			mt_fmt_bytes(groups[i].outstanding_bytes, a), groups[i].outstanding_allocations,
-			mt_fmt_bytes(groups[i].peak_bytes, b));
+			mt_fmt_bytes(pygroup__average(&groups[i]), c), mt_fmt_bytes(groups[i].peak_bytes, b));
 		label(f, &groups[i], g);
 		shown++;
 	}
 	if (!shown)
 		fprintf(f, "  no outstanding allocations\n");
+	gc_groups_text(f, groups, n, g, top_n);
 	free(groups);
 }
 
@@ -231,9 +266,14 @@ static void group_json(struct json *j, const struct pygroup *gr, enum mt_py_grou
 	json__u64(j, "outstanding_allocations", gr->outstanding_allocations);
 	json__u64(j, "heap_outstanding_bytes", gr->heap_bytes);
 	json__u64(j, "mmap_outstanding_bytes", gr->mmap_bytes);
+	json__u64(j, "heap_outstanding_blocks", gr->heap_blocks);
+	json__u64(j, "average_block_bytes", pygroup__average(gr));
 	json__u64(j, "heap_bytes_at_peak", gr->peak_bytes);
 	json__u64(j, "allocated_bytes", gr->allocated_bytes);
 	json__u64(j, "allocations", gr->allocations);
+	json__u64(j, "gc_reclaimed_bytes", gr->gc_bytes);
+	json__u64(j, "gc_reclaimed_blocks", gr->gc_blocks);
+	json__u64(j, "gc_collections", gr->gc_collections);
 	if (g == MT_PY_GROUP_TRACEBACK) {
 		json__begin_array(j, "traceback");
 		for (uint32_t i = 0; i < gr->stack->nframes; i++)

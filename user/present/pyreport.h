@@ -27,8 +27,17 @@ struct pygroup {
 	uint64_t outstanding_bytes, outstanding_allocations;
 	uint64_t allocated_bytes, allocations;
 	uint64_t heap_bytes, mmap_bytes; /* outstanding, by kind */
+	uint64_t heap_blocks;		/* outstanding heap blocks: bytes / blocks is the average object */
 	uint64_t peak_bytes;		/* heap held when the process's heap peaked (tracemalloc's peak) */
+	uint64_t gc_bytes, gc_blocks;	/* freed by the cycle collector: reference-cycle garbage */
+	uint64_t gc_collections;	/* the most collections any one of its stacks was freed in */
 };
+
+/* The group's average outstanding heap block, in bytes (0 when it holds none). */
+static inline uint64_t pygroup__average(const struct pygroup *g)
+{
+	return g->heap_blocks ? g->heap_bytes / g->heap_blocks : 0;
+}
 
 /* The process's groups, largest outstanding first; free() the array. */
 size_t pygroup__build(const struct mt_proc *p, enum mt_py_group g, struct pygroup **out);

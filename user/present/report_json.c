@@ -52,11 +52,43 @@ static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_s
 	json__u64(j, "oldest_age_ms", mt_stack_age_ms(s, st));
 	json__int(j, "site", st->site);
 	json__u64(j, "peak_bytes", st->peak_bytes);	/* held at the heap peak */
+	json__u64(j, "gc_reclaimed_bytes", st->gc_reclaimed_bytes);	/* freed by CPython's cycle collector */
+	json__u64(j, "gc_reclaimed_blocks", st->gc_reclaimed_blocks);
+	json__u64(j, "gc_collections", st->gc_collections);
 	json__begin_array(j, "frames");
 	for (uint32_t i = 0; i < st->nframes; i++)
 		report__json_frame(j, &st->frames[i]);
 	json__end_array(j);
 	json__end_object(j);
+}
+
+/* CPython's cycle collector: its collections and pauses, and what it freed of seen blocks. */
+static void gc(struct json *j, const char *key, const struct mt_gc *g)
+{
+	json__begin_object(j, key);
+	json__u64(j, "collections", g->collections);
+	json__u64(j, "pause_ns", g->pause_ns);
+	json__u64(j, "longest_pause_ns", g->longest_pause_ns);
+	json__u64(j, "reclaimed_bytes", g->reclaimed_bytes);
+	json__u64(j, "reclaimed_blocks", g->reclaimed_blocks);
+	json__end_object(j);
+}
+
+static void gc_total(struct json *j, const struct mt_snapshot *s)
+{
+	struct mt_gc t = { 0 };
+
+	for (size_t i = 0; i < s->nprocs; i++) {
+		const struct mt_gc *g = &s->procs[i].gc;
+
+		t.collections += g->collections;
+		t.pause_ns += g->pause_ns;
+		if (g->longest_pause_ns > t.longest_pause_ns)
+			t.longest_pause_ns = g->longest_pause_ns;
+		t.reclaimed_bytes += g->reclaimed_bytes;
+		t.reclaimed_blocks += g->reclaimed_blocks;
+	}
+	gc(j, "gc_summary", &t);
 }
 
 static void process(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p)
@@ -81,6 +113,7 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	for (size_t k = 0; k < p->nstacks; k++)
 		stack(j, s, &p->stacks[k]);
 	json__end_array(j);
+	gc(j, "gc", &p->gc);
 	pyreport__json(j, p);
 	report__json_memory(j, s, p);
 	json__end_object(j);
@@ -120,6 +153,7 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 	json__end_array(&j);
 	summary(&j, "summary", &s->total[MT_KIND_HEAP]);
 	summary(&j, "mmap_summary", &s->total[MT_KIND_MMAP]);
+	gc_total(&j, s);
 	report__json_faults(&j, &s->faults);
 	json__end_object(&j);
 	return ferror(f) ? -1 : 0;

@@ -9,6 +9,20 @@
 #include "present/report.h"
 #include "lib/util.h"
 
+/* CPython's cycle collector, when it ran or freed anything. */
+static void gc_line(FILE *f, const struct mt_gc *gc)
+{
+	char a[16], b[16];
+
+	if (!gc->collections && !gc->reclaimed_blocks)
+		return;
+	fprintf(f, "cycle collector: %" PRIu64 " collection%s, %.3f ms of pauses (longest %.3f ms); "
+		   "freed %s of reference cycles in %" PRIu64 " blocks, %s a collection\n",
+		gc->collections, gc->collections == 1 ? "" : "s", gc->pause_ns / 1e6,
+		gc->longest_pause_ns / 1e6, mt_fmt_bytes(gc->reclaimed_bytes, a), gc->reclaimed_blocks,
+		mt_fmt_bytes(gc->collections ? gc->reclaimed_bytes / gc->collections : 0, b));
+}
+
 static void summary(FILE *f, const char *title, const struct mt_summary *m)
 {
 	char a[16], b[16], c[16], d[16];
@@ -61,6 +75,10 @@ static void stack(FILE *f, const struct mt_snapshot *s, const struct mt_stack *s
 		rank, mt_fmt_bytes(st->outstanding_bytes, a), st->outstanding_allocations,
 		label__kind(st->kind), mt_stack_age_ms(s, st) / 1000.0,
 		mt_fmt_bytes(st->allocated_bytes, b), st->allocations);
+	if (st->gc_reclaimed_blocks)
+		fprintf(f, "    the cycle collector freed %s of it in %" PRIu64 " blocks, in %" PRIu64
+			   " collections: reference cycles\n", mt_fmt_bytes(st->gc_reclaimed_bytes, a),
+			st->gc_reclaimed_blocks, st->gc_collections);
 	if (!st->nframes)
 		fprintf(f, "    [stack not captured]\n");
 	for (uint32_t i = 0; i < st->nframes; i++)
@@ -146,6 +164,7 @@ int report__text(const struct mt_snapshot *s, FILE *f, int top_n)
 		exec_chain(f, p);
 		fprintf(f, "%s\n", p->exited ? ", exited" : "");
 		sampled_line(f, p);
+		gc_line(f, &p->gc);
 		summary(f, "heap", &p->kind[MT_KIND_HEAP]);
 		if (p->kind[MT_KIND_MMAP].allocations)
 			summary(f, "mmap", &p->kind[MT_KIND_MMAP]);

@@ -10,7 +10,7 @@
 #include "probe/elfsym.h"
 
 /* A uprobe is placed by file offset: map the symbol's address through its loadable segment. */
-static uint64_t vaddr_to_offset(Elf *elf, uint64_t vaddr)
+uint64_t elfsym__file_offset(Elf *elf, uint64_t vaddr)
 {
 	size_t n;
 
@@ -45,7 +45,7 @@ static int scan_symtab(Elf *elf, Elf_Scn *scn, const char *const *names, size_t 
 		name = elf_strptr(elf, sh.sh_link, sym.st_name);
 		for (size_t k = 0; name && k < n; k++) {
 			if (!out[k].off && !strcmp(name, names[k])) {
-				out[k].off = vaddr_to_offset(elf, sym.st_value);
+				out[k].off = elfsym__file_offset(elf, sym.st_value);
 				out[k].size = out[k].off ? sym.st_size : 0;
 				found += out[k].off != 0;
 			}

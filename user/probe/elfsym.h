@@ -45,4 +45,9 @@ bool elfsym__is_static(const char *path);
 /* The program interpreter (PT_INTERP) of an executable, malloc'd; NULL for a static one. */
 char *elfsym__interp(const char *path);
 
+/* A uprobe is placed by file offset: vaddr mapped through the loadable segment holding it; 0
+ * when none does. */
+struct Elf;
+uint64_t elfsym__file_offset(struct Elf *elf, uint64_t vaddr);
+
 #endif

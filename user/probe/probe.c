@@ -17,6 +17,7 @@
 #include "probe/loader.h"
 #include "memtrace.skel.h"
 #include "probe/probe.h"
+#include "probe/pygc.h"
 #include "probe/probesite.h"
 #include "lib/util.h"
 
@@ -202,6 +203,29 @@ static bool attached_before(struct probe *p, int pid, const struct alloc_obj *o)
 	return existed;
 }
 
+/*
+ * CPython's cycle collector, probed at its entry and return so that the blocks it frees are told
+ * apart. With the allocators: a plan is made before the program runs (at its exec), so even the
+ * collections of the interpreter's start are seen. Optional: a failure is said, not fatal.
+ */
+static void attach_collector(struct probe *p, int pid, const struct alloc_obj *o)
+{
+	uint64_t off;
+	int err;
+
+	if (pygc__find(o->open_path, true, &off))
+		return;		/* no CPython in this object */
+	err = attach_one(p, p->skel->progs.gc_return, pid, o->open_path, off, true);
+	if (!err)
+		err = attach_one(p, p->skel->progs.gc_enter, pid, o->open_path, off, false);
+	if (err)
+		mt_warn("pid %d: cannot probe Python's cycle collector in %s: %s", pid, o->path,
+			strerror(-err));
+	else
+		mt_debug("attached %s+0x%llx (gc_collect_main) for pid %d", o->path,
+			 (unsigned long long)off, pid);
+}
+
 int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan)
 {
 	int err = pid > 0 ? probe__target(p, pid) : 0;
@@ -215,6 +239,8 @@ int probe__attach_plan(struct probe *p, int pid, const struct alloc_plan *plan)
 		for (size_t i = 0; i < plan->nsites && !err; i++)
 			if (plan->sites[i].obj == o)
 				err = attach_site(p, pid, plan, &plan->sites[i], at[i]);
+		if (!err)
+			attach_collector(p, pid, &plan->objs[o]);
 	}
 	free(at);
 	return err;

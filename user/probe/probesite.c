@@ -436,12 +436,16 @@ static void resolve(const char *obj, const char *const *names, const uint64_t *e
 	struct probesite *s = xcalloc(n ? n : 1, sizeof(*s));
 	struct disasm d;
 	int err = -ENOENT;
+	bool any = false;
 
 	for (size_t i = 0; i < n; i++) {
 		sites[i] = entries[i];
+		any |= entries[i] != 0;
 		if (err && entries[i])
 			err = elfsym__read_text(obj, entries[i], &text);
 	}
+	if (!any)
+		goto out;	/* no allocator function here: nothing to place */
 	if (!err && !disasm_open(&d, text.bytes, text.off, text.len))
 		err = -ENOSYS;
 	if (err) {

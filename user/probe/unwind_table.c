@@ -319,6 +319,13 @@ static void read_segments(Elf *elf, struct unwind_table *t)
 		}
 }
 
+int unwind_table__starts(Elf *elf, uint64_t **starts, size_t *n)
+{
+	int err = read_fde_starts(elf, starts, n);
+
+	return err == -ENOENT ? read_symbol_starts(elf, starts, n) : err;
+}
+
 int unwind_table__build(Elf *elf, struct unwind_table *t)
 {
 	uint64_t *starts = NULL;
@@ -328,9 +335,7 @@ int unwind_table__build(Elf *elf, struct unwind_table *t)
 	int err;
 
 	memset(t, 0, sizeof(*t));
-	err = read_fde_starts(elf, &starts, &n);
-	if (err == -ENOENT)
-		err = read_symbol_starts(elf, &starts, &n);
+	err = unwind_table__starts(elf, &starts, &n);
 	if (err)
 		return err;
 	cfi = dwarf_getcfi_elf(elf);

@@ -29,6 +29,12 @@ int unwind_table__build(Elf *elf, struct unwind_table *t);
 int unwind_table__build_file(const char *path, struct unwind_table *t);
 void unwind_table__release(struct unwind_table *t);
 
+/*
+ * The start address of every function the object's CFI describes, sorted (from .eh_frame_hdr's
+ * search table, or the symbol table of a static executable); free *starts. 0 or -errno.
+ */
+int unwind_table__starts(Elf *elf, uint64_t **starts, size_t *n);
+
 /* The row in force at ELF address vaddr (the BPF unwinder's binary search, in C); NULL if none. */
 const struct mt_unwind_row *unwind_table__find(const struct unwind_table *t, uint64_t vaddr);
 

@@ -12,7 +12,7 @@
 #include "model/snapshot.h"
 
 /*
- * A file is a 16-byte header then blocks; see the README, "File format", for the byte layout.
+ * A file is a 16-byte header then blocks; see docs/recording.md for the byte layout.
  *   header: "MTRACE\r\n" | u32 version | u32 flags                 (little-endian throughout)
  *   block:  u32 len | u32 raw_len | u32 crc32(zstd frame) | zstd frame of raw_len bytes
  *   a block's raw bytes are whole records: varint type | varint len | payload of len bytes

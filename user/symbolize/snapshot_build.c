@@ -156,6 +156,9 @@ static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct
 	st->frames = snapshot__frames(sym, as->pid, as->frames, as->nframes, false, &st->site);
 	resolve_python(py, sym, as, (struct mt_frame *)st->frames, &st->site);
 	agg__stack_at_peak(a, id, &st->peak_bytes, &st->peak_allocations);
+	st->gc_reclaimed_bytes = as->gc_bytes;
+	st->gc_reclaimed_blocks = as->gc_blocks;
+	st->gc_collections = as->gc_collections;
 }
 
 static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct snapshot_meta *meta,
@@ -185,6 +188,7 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 	p->peak.heap_bytes = ap->sum[MT_KIND_HEAP].peak_outstanding_bytes;
 	p->peak.heap_ts_ns = ap->sum[MT_KIND_HEAP].peak_ts_ns;
 	p->python = python_info(meta, ap->pid);
+	p->gc = ap->gc;
 }
 
 /* A truncated or partly unwound stack still carries its event: those count frames, not events. */
