@@ -106,19 +106,6 @@ static bool same_stack(const struct agg_stack *s, uint32_t pid, enum mt_kind kin
 	       !memcmp(s->frames, frames, n * sizeof(*frames));
 }
 
-/* A stack's frames hashed a word at a time: every event carrying a stack is hashed here. */
-static uint64_t hash_frames(const uint64_t *frames, uint32_t n, uint64_t seed)
-{
-	uint64_t h = (seed + n) * 0x9e3779b97f4a7c15ull;
-
-	for (uint32_t i = 0; i < n; i++) {
-		h = (h ^ frames[i]) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	h ^= h >> 29;
-	return h;
-}
-
 /*
  * Stacks are found by a hash of their whole content and then compared in full: a collision
  * rehashes with the next seed instead of merging two stacks (the BPF stack map's failure mode).
@@ -127,11 +114,11 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
 			 uint32_t n)
 {
 	for (uint64_t seed = 0;; seed++) {
-		uint64_t h = hash_frames(frames, n, seed ^ ((uint64_t)pid << 8 | kind));
+		/* every event carrying a stack is hashed here */
+		uint64_t h = htab__hash_words(frames, n, seed ^ ((uint64_t)pid << 8 | kind));
 		uint32_t *id;
 		bool existed;
 
-		h = h ? h : 1;
 		id = htab__insert(a->stack_ids, h, &existed);
 		if (existed && !same_stack(&a->stacks[*id - 1], pid, kind, frames, n))
 			continue;
@@ -175,7 +162,7 @@ static uint32_t stack_of(struct agg *a, const struct mt_event *e, enum mt_kind k
 
 	if (!a->key)
 		return stack_id(a, e->pid, kind, frames, e->nframes);
-	h = hash_frames(&a->key, 1, (uint64_t)e->pid << 8 | kind) | 1;
+	h = htab__hash_words(&a->key, 1, (uint64_t)e->pid << 8 | kind) | 1;
 	k = htab__lookup(a->keyed, h);
 	if (k && k->key == a->key && k->pid == e->pid && k->kind == kind &&
 	    a->stacks[k->id].made == k->made)

@@ -158,19 +158,6 @@ void rec_writer__start(struct rec_writer *w, uint64_t start_ns)
 	end(w);
 }
 
-/* Stack words hashed a word at a time: this runs for every event the daemon records. */
-static uint64_t hash_words(const uint64_t *p, uint32_t n, uint64_t seed)
-{
-	uint64_t h = (seed + n) * 0x9e3779b97f4a7c15ull;
-
-	for (uint32_t i = 0; i < n; i++) {
-		h = (h ^ p[i]) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	h ^= h >> 29;
-	return h ? h : 1;
-}
-
 /*
  * A STACK's words are coded as differences from a prediction: the word at the same distance
  * from the outer end of the stack defined just before (stacks share their outer frames: main,
@@ -206,7 +193,7 @@ static uint32_t stack_ref(struct rec_writer *w, const uint64_t *p, uint32_t n)
 {
 	for (uint64_t seed = 0;; seed++) {
 		bool existed;
-		uint32_t ref, *id = htab__insert(w->stack_ids, hash_words(p, n, seed), &existed);
+		uint32_t ref, *id = htab__insert(w->stack_ids, htab__hash_words(p, n, seed), &existed);
 
 		if (existed) {
 			uint32_t at = w->stack_at[*id - 1], len = w->stack_at[*id] - at;
