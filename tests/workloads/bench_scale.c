@@ -78,7 +78,7 @@ static uint64_t next(void)
  * Mostly small, some up to 4 KiB: a service's mix (bench_malloc's sizes). Most call sites
  * allocate one size (a struct); one in four any of them (strings, buffers). Every size at every
  * site would be no service, and Debian's heaptrack 1.4 runs out of memory on it: its
- * (size, trace) hash set clusters and grows without end (see bench/SCALE.md).
+ * (size, trace) hash set clusters and grows without end (see bench/RESULTS.md).
  */
 static const size_t sizes[] = { 16, 24, 32, 48, 64, 100, 128, 200, 256, 512, 1000, 4000 };
 #define NSIZES (sizeof(sizes) / sizeof(sizes[0]))
