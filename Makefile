@@ -23,7 +23,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -g -O2
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  := -D_GNU_SOURCE -Ibpf -Iuser -I$(OUT) -MMD -MP
-LDLIBS    := -lbpf -lelf -ldw -lz -lzstd -lncursesw -lpthread -lcapstone -lm
+LDLIBS    := -lbpf -lelf -ldw -ldebuginfod -liberty -lz -lzstd -lncursesw -lpthread -lcapstone -lm
 BPF_FLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -Wall -Werror
 
 ifeq ($(V),1)
@@ -117,12 +117,15 @@ TEST_WARN  := $(WARN) -Wno-missing-field-initializers
 TEST_LIBS :=
 $(OUT)/tests/test_aggregate $(OUT)/tests/test_resident: TEST_LIBS := -lm
 $(OUT)/tests/test_pprof $(OUT)/tools/export_fixture: TEST_LIBS := -lz
-$(OUT)/tools/make_recording: TEST_LIBS := -lz -lzstd
+$(OUT)/tools/make_recording $(OUT)/tools/rec_strip_symbols: TEST_LIBS := -lz -lzstd
 $(OUT)/tests/test_probesite: TEST_LIBS := -lcapstone -lelf
-$(OUT)/tests/test_symbols $(OUT)/tests/test_unwind_table: TEST_LIBS := -ldw -lelf
+# The symbolizer: libdw, debuginfod's client, libiberty's demangler, zlib's crc32 for debuglinks.
+SYM_LIBS := -ldw -lelf -ldebuginfod -liberty -lz
+$(OUT)/tests/test_symbols: TEST_LIBS := $(SYM_LIBS)
+$(OUT)/tests/test_unwind_table: TEST_LIBS := -ldw -lelf
 $(OUT)/tools/pygc_find: TEST_LIBS := -lcapstone -ldw -lelf
 # Replaying a recording reaches symbolize/pytrace.o and probe/pyproc.o, which call BPF maps.
-$(OUT)/tests/test_recording: TEST_LIBS := -lbpf -ldw -lelf -lz -lzstd -lm
+$(OUT)/tests/test_recording: TEST_LIBS := -lbpf $(SYM_LIBS) -lzstd -lm
 
 $(OUT)/tests/%: tests/unit/%.c $(LIB_A)
 	$(call msg,CC,$@)
@@ -159,6 +162,13 @@ $(OUT)/workloads/nofp_%: tests/workloads/nofp_%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -g -O2 -fomit-frame-pointer -pthread $(WARN) -Wno-unused-result $< -o $@
+
+# inline_* workloads are built optimized, so that static inline helpers of their headers are
+# inlined: the frames of those calls come from DWARF (frames_inline.sh).
+$(OUT)/workloads/inline_%: tests/workloads/inline_%.c tests/workloads/inline_%.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -g -O2 -fno-omit-frame-pointer $(WARN) $< -o $@
 
 # One library built twice: the same code at the same offsets, different stack frames (nofp_reload).
 $(OUT)/workloads/libreload_a.so: FRAME := 512

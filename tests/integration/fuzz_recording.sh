@@ -47,17 +47,53 @@ write("magic.mtr", hdr + block(bytes([frame[0] ^ 0x20]) + frame[1:], raw_len) + 
 write("cutframe.mtr", hdr + block(frame[:-1], raw_len) + rest)
 write("othersize.mtr", hdr + block(frame, raw_len + 1) + rest)
 start = record(1, struct.pack("<Q", 1000))
-MALLOC, HAS_PID, HAS_STACK = 1, 1, 8
+MALLOC, HAS_PID, HAS_STACK, STACK = 1, 1, 8, 14
 event = lambda stack: bytes([2, HAS_PID | HAS_STACK]) + varint(MALLOC << 2) + varint(42) + varint(stack)
-stack = lambda sid, words: record(13, varint(sid) + varint(len(words)) + b"".join(varint(w) for w in words))
+stack = lambda sid, words: record(STACK, varint(sid) + varint(len(words)) + b"".join(varint(w) for w in words))
 for name, raw in (("nowhere.mtr", start + event(7)),
                   ("nowhere1.mtr", start + stack(0, [0x401000]) + event(1)),
                   ("stackorder.mtr", start + stack(3, [0x401000])),
-                  ("stackshort.mtr", start + record(13, varint(0) + varint(3) + varint(0x401000))),
+                  ("stackshort.mtr", start + record(STACK, varint(0) + varint(3) + varint(0x401000))),
                   ("stacknone.mtr", start + stack(0, [])),
                   ("fine.mtr", start + stack(0, [0x401000]) + event(0))):
     write(name, hdr + block(compressed(raw), len(raw)))
 EOF
+
+# The fuzzer's seed (make_recording's file) holds every record type recording.h names, so that
+# mutations start from each decoder: an EVENT is walked by its flags, every other by its length.
+python3 - "$TMP/good.mtr" >"$TMP/types" 2>&1 <<'EOF'
+import re, subprocess, struct, sys
+names = re.search(r"enum rec_type \{(.*?)REC__COUNT", open("user/record/recording.h").read(), re.S).group(1)
+names = re.findall(r"^\s*REC_([A-Z_]+)", names, re.M)
+data, at, seen = open(sys.argv[1], "rb").read(), 16, set()
+def varint(b, i):
+    v = s = 0
+    while True:
+        v |= (b[i] & 0x7f) << s
+        s += 7
+        i += 1
+        if not b[i - 1] & 0x80:
+            return v, i
+while at < len(data):
+    zlen, raw_len, _ = struct.unpack_from("<III", data, at)
+    raw = subprocess.run(["zstd", "-dqc"], input=data[at + 12:at + 12 + zlen], stdout=subprocess.PIPE, check=True).stdout
+    at += 12 + zlen
+    i = 0
+    while i < len(raw):
+        t, i = varint(raw, i)
+        seen.add(t)
+        if names[t - 1] == "EVENT":	# flags, op, then a varint per field the flags name
+            flags, i = raw[i], i + 1
+            for _ in range(1 + bin(flags).count("1")):
+                _, i = varint(raw, i)
+        else:
+            n, i = varint(raw, i)
+            i += n
+missing = [n for k, n in enumerate(names, 1) if k not in seen]
+print("missing: " + " ".join(missing) if missing else "all %d" % len(names))
+EOF
+is "$(cat "$TMP/types")" "all $(sed -n '/^enum rec_type {/,/REC__COUNT/p' user/record/recording.h | grep -c '^	REC_[A-Z]')" \
+	"the seed holds every record type of recording.h"
 
 expect_bad() {	# desc file message-regex: exit 5, one line, the regex in it
 	local desc=$1 file=$TMP/$2 re=$3
@@ -74,9 +110,9 @@ expect_bad "zstd frame cut by a byte" cutframe.mtr "corrupt block \(does not dec
 expect_bad "block length not the frame's" othersize.mtr "corrupt block \(zstd frame of another size\) at offset 16"
 expect_bad "event naming a stack, none defined" nowhere.mtr "event at byte [0-9]+ of the block at offset 16 names stack 7, but the stack table holds 0"
 expect_bad "event naming stack 1 of a table of 1" nowhere1.mtr "event at byte [0-9]+ of the block at offset 16 names stack 1, but the stack table holds 1"
-expect_bad "STACK 3 first" stackorder.mtr "corrupt record \(type 13\) at byte [0-9]+ of the block at offset 16"
-expect_bad "STACK shorter than it says" stackshort.mtr "corrupt record \(type 13\) at byte [0-9]+ of the block at offset 16"
-expect_bad "STACK of no words" stacknone.mtr "corrupt record \(type 13\) at byte [0-9]+ of the block at offset 16"
+expect_bad "STACK 3 first" stackorder.mtr "corrupt record \(type 14\) at byte [0-9]+ of the block at offset 16"
+expect_bad "STACK shorter than it says" stackshort.mtr "corrupt record \(type 14\) at byte [0-9]+ of the block at offset 16"
+expect_bad "STACK of no words" stacknone.mtr "corrupt record \(type 14\) at byte [0-9]+ of the block at offset 16"
 
 # The fuzzer: these files as they are, then mutations of them and of the seed.
 FUZZ=$OUT/fuzz/fuzz_recording

@@ -4,10 +4,12 @@
 # leak_grow, a one-time 120000 B buffer), sends keys and reads the screen back. Asserts the sorts,
 # the leak mark, the expanded stack, that the paused screen agrees with the final JSON, that q
 # exits 0 leaving the report and a sane terminal, and that the heap sparkline rises (Unicode
-# blocks under a UTF-8 locale, the ASCII ramp under C); then three processes, ended by Ctrl-C.
+# blocks under a UTF-8 locale, the ASCII ramp under C); then three processes, ended by Ctrl-C;
+# then C++ names, demangled in the table, the filter and the stack.
 source "$(dirname "$0")/../lib/tap.sh"
 MT=$(realpath -m "$MEMTRACE")	# absolute: tmux runs commands elsewhere
 GROW=$(realpath -m "$WL/grow")
+CXX=$(realpath -m "$WL/cxx_leaky")
 
 need_root
 need_pkg tmux tmux
@@ -198,6 +200,27 @@ check "the report covers the three processes" grep -q 'memtrace report: .* 3 pro
 check "the terminal is back on its normal screen after Ctrl-C" \
 	bash -c "[ \"\$(\"\$@\" display -p -t live '#{alternate_on}')\" = 0 ]" _ "${T[@]}"
 check "the traced processes live on after memtrace -p ends" kill -0 "${pids[@]}"
+
+# --- C++ names, and stacks that hold still: cxx_leaky leaks, exits, its parent lives on ---
+# Each table row: [!] PID BYTES BLOCKS GROW GROW AGE SITE, a growth being 0 or a signed size.
+rows_sane() {	# screen: every row's growth columns readable, and some row that holds still
+	local g='(0|[+-][0-9.]+ [KMG]?i?B)' rows
+	rows=$(sed -n '/CALL SITE/,/^q quit/{/CALL SITE/d;/^q quit/d;p}' <<<"$1")
+	[ -n "$rows" ] && ! grep -Evq "^[! ] +[0-9]+ +[0-9.]+ [KMG]?i?B +[0-9]+ +$g +$g +[0-9.]+[smhd]  " <<<"$rows" &&
+		grep -Eq ' 0 +0 +[0-9.]+[smhd]  ' <<<"$rows" && return 0
+	echo "# the rows:"; sed 's/^/#   /' <<<"$rows"; return 1
+}
+start "LC_ALL=C $MT -i 0.25 -f -- sh -c '$CXX; exec sleep 30'"
+check "C++: the live view shows cxx_leaky" wait_for '^ +[0-9]+ cxx_leaky ' 20
+sleep 3	# past the 10-interval window: cxx_leaky's stacks hold still
+check "stacks that hold still: 0 in both growth columns, every row readable" rows_sane "$(screen)"
+"${T[@]}" send-keys -t live / P o o l Enter
+check "C++: / filters by a demangled name" wait_for 'filter Pool' 5
+"${T[@]}" send-keys -t live Enter
+check "C++: the expanded stack names the template's member as people write it" \
+	wait_for '-> Pool<Big, 2>::fill\(\) \(cxx_leaky\.cc:[0-9]+\)' 5
+"${T[@]}" send-keys -t live Escape q
+check "q ends the C++ trace" wait_file "$tmp/exit" 'EXIT=' 20
 
 # --- no terminal on stdout: no live view, no escape codes ---
 "$MT" -d 1 -- "$GROW" "$tmp/state4" 20 >"$tmp/stdout" 2>"$tmp/stderr"

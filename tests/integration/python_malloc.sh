@@ -38,7 +38,7 @@ ok $? "'transient' holds nothing now and held its 30 x 1,000,001 B at the peak (
 read -r now peak < <(line blobs)
 [ "$now" -eq "$peak" ] && [ "$now" -ge 50000050 ] && [ "$now" -le $((50000050 + 4096)) ]
 ok $? "'blobs', kept, held the same at the peak as now ($now, $peak)"
-grep -Eq "^ +47\.[0-9] MiB in +[0-9]+ blocks +47\.[0-9] MiB heap at peak .*py_lines.py:$tag_blobs blobs" "$TMP/report.txt"
+grep -Eq "^ +47\.[0-9] MiB in +[0-9]+ blocks, avg +[0-9.]+ [KMG]?i?B +47\.[0-9] MiB heap at peak .*py_lines.py:$tag_blobs blobs" "$TMP/report.txt"
 ok $? "the text report gives each line's bytes now and at the peak"
 
 # Measure, change, measure again: the same program keeping 5 instead of 20 bytearray(100_000) at

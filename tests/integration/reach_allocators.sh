@@ -10,22 +10,20 @@ need_deb libjemalloc2 libtcmalloc-minimal4 libgoogle-perftools4 libmimalloc2.0 l
 need_pkg go golang-go
 
 # Expected per function (tests/workloads/leaky.c and cxx_leaky.cc): function bytes blocks.
-LEAKY="leak_aligned_alloc 4096 2
-leak_calloc 8400 4
-leak_malloc 10000 10
-leak_memalign 9692 3
-leak_posix_memalign 9000 3
-leak_realloc 20000 1
-leak_reallocarray 300 1
-leak_strdup 600 6"
-CXX="_Z14leak_new_arrayv 9000 3
-_Z15leak_cxx_mallocv 2000 4
-_Z16leak_new_alignedv 256 2
-_Z16leak_new_nothrowv 1400 2
-_Z8leak_newv 1000 5"
+LEAKY=$(grep -v '^#' tests/workloads/leaky.sites)
+CXX="Bag::operator+=(int) 700 2
+Pool<Big, 2>::fill() 3000 2
+leak_cxx_malloc() 2000 4
+leak_lambda()::{lambda(int)#1}::operator()(int) const 1000 4
+leak_new() 1000 5
+leak_new_aligned() 256 2
+leak_new_array() 9000 3
+leak_new_nothrow() 1400 2
+store::leak_in_namespace() 600 2"
 
 # Each report is read once, by one python3: its sums per call-site function (tests/lib/site.py)
-# as "site FUNCTION BYTES BLOCKS" lines, then "summary UNKNOWN_FREES LOST_EVENTS FREES".
+# as "site FUNCTION BYTES BLOCKS" lines, tab-separated (C++ names have spaces), then
+# "summary UNKNOWN_FREES LOST_EVENTS FREES".
 cat >"$TMP/facts.py" <<'PY'
 import importlib.util, json, sys
 spec = importlib.util.spec_from_file_location("site_sums", sys.argv[2])
@@ -33,17 +31,17 @@ site_sums = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(site_sums)
 d = json.load(open(sys.argv[1]))
 for f, b, n in site_sums.by_site(d):
-	print("site", f, b, n)
-print("summary", d["summary"]["unknown_frees"], d["summary"]["lost_events"], d["summary"]["frees"])
+	print("site\t%s\t%d\t%d" % (f, b, n))
+print("summary\t%d\t%d\t%d" % (d["summary"]["unknown_frees"], d["summary"]["lost_events"], d["summary"]["frees"]))
 PY
 facts() { python3 "$TMP/facts.py" "$1" "$ROOT/tests/lib/site.py" >"$1.facts"; }	# report
-sites() { awk '$1 == "site" { print $2, $3, $4 }' "$1.facts" | grep -E '^_Z[0-9]+leak|^leak_'; }
-frees() { awk '$1 == "summary" { print $4 }' "$1.facts"; }
+sites() { awk -F'\t' '$1 == "site" { print $2, $3, $4 }' "$1.facts" | grep -E '^(leak_|Bag::|Pool<|store::)'; }
+frees() { awk -F'\t' '$1 == "summary" { print $4 }' "$1.facts"; }
 clean() {	# report name: every free matched, nothing lost, no churn held
-	is "$(awk '$1 == "summary" { print $2, $3 }' "$1.facts")" "0 0" "$2: every free matched, none lost"
+	is "$(awk -F'\t' '$1 == "summary" { print $2, $3 }' "$1.facts")" "0 0" "$2: every free matched, none lost"
 	# (mimalloc's realloc(p, 0) frees p but returns a new 0-byte block: bytes, not blocks, are 0)
 	# (no summary line: the report was not read, and there is nothing to sum)
-	is "$(awk '$1 == "site" && $2 ~ /^(churn|_Z5churnv)$/ {b += $3} $1 == "summary" {s = 1}
+	is "$(awk -F'\t' '$1 == "site" && $2 ~ /^churn(\(\))?$/ {b += $3} $1 == "summary" {s = 1}
 		END {print s ? b + 0 : "no report"}' "$1.facts")" 0 "$2: churn holds no bytes"
 }
 
@@ -53,8 +51,8 @@ facts "$TMP/cxx.json"
 is "$(sites "$TMP/cxx.json")" "$CXX" "C++ on glibc: new, new[], nothrow, aligned new and malloc, exact per function"
 clean "$TMP/cxx.json" "C++ on glibc"
 is "$(frees "$TMP/cxx.json")" 3000 "C++ on glibc: 3000 deletes (sized, unsized, aligned), each counted once"
-is "$(jpy "[s['frames'][0]['function'] for s in d['processes'][0]['stacks'] if s['outstanding_allocations'] and s['frames'][s['site']]['function'] == '_Z8leak_newv'][0]" "$TMP/cxx.json")" \
-	"_Z8leak_newv" "C++ on glibc: the first frame is the caller of operator new, not libstdc++"
+is "$(jpy "[s['frames'][0]['function'] for s in d['processes'][0]['stacks'] if s['outstanding_allocations'] and s['frames'][s['site']]['function'] == 'leak_new()'][0]" "$TMP/cxx.json")" \
+	"leak_new()" "C++ on glibc: the first frame is the caller of operator new, not libstdc++"
 
 for lib in libjemalloc.so.2 libtcmalloc_minimal.so.4 libtcmalloc.so.4 libmimalloc.so.2; do
 	rm -f "$TMP/c.json" "$TMP/x.json"	# no report of the library before read for this one

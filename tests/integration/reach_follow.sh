@@ -30,14 +30,14 @@ for p in d["processes"]:
     for s in p["stacks"]:
         if s["kind"] == "heap" and s["outstanding_allocations"] and s["frames"]:
             f = s["frames"][s["site"]]["function"] or "?"
-            if "leak" in f:
+            if "leak" in f or "::" in f:
                 b = by.setdefault(f, [0, 0]); b[0] += s["outstanding_bytes"]; b[1] += s["outstanding_allocations"]
 print(" ".join(f"{f}={b[0]}/{b[1]}" for f, b in sorted(by.items())))
 PY
 }
 is "$(per leaky)" "leak_aligned_alloc=4096/2 leak_calloc=8400/4 leak_malloc=10000/10 leak_memalign=9692/3 leak_posix_memalign=9000/3 leak_realloc=20000/1 leak_reallocarray=300/1 leak_strdup=600/6" \
 	"background child (fork + exec of a C program): exact leaks per function"
-is "$(per cxx_leaky)" "_Z14leak_new_arrayv=9000/3 _Z15leak_cxx_mallocv=2000/4 _Z16leak_new_alignedv=256/2 _Z16leak_new_nothrowv=1400/2 _Z8leak_newv=1000/5" \
+is "$(per cxx_leaky)" "Bag::operator+=(int)=700/2 Pool<Big, 2>::fill()=3000/2 leak_cxx_malloc()=2000/4 leak_lambda()::{lambda(int)#1}::operator()(int) const=1000/4 leak_new()=1000/5 leak_new_aligned()=256/2 leak_new_array()=9000/3 leak_new_nothrow()=1400/2 store::leak_in_namespace()=600/2" \
 	"foreground child (C++): exact leaks per function"
 is "$(jpy "d['summary']['outstanding_bytes'] == sum(p['summary']['outstanding_bytes'] for p in d['processes'])" "$TMP/f.json")" True \
 	"the tree total is the sum of its processes"

@@ -40,7 +40,8 @@ compare() {	# name
 	$PY - "$tmp/$1.gdb" "$tmp/$1.json" <<'PYCHECK'
 import json, sys
 samples = [l.split() for l in open(sys.argv[1]) if l.strip()]
-stacks = [tuple("%s:%s" % (f["module"], f["module_offset"]) for f in s["frames"])
+# One entry per physical frame: an address's inlined calls are frames of their own in the report.
+stacks = [tuple("%s:%s" % (f["module"], f["module_offset"]) for f in s["frames"] if not f.get("inlined"))
           for p in json.load(open(sys.argv[2]))["processes"] for s in p["stacks"]]
 exact = set(stacks)
 bad = 0

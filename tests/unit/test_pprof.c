@@ -178,9 +178,81 @@ static void test_file_is_gzip(void)
 	ok(pprof__write(&fix_snapshot, "/nonexistent/dir/x.pb.gz") < 0, "an unwritable path fails");
 }
 
+/* The string of a function's field (2: name, 3: system_name) among the profile's functions. */
+static const char *function_str(const struct field *f, size_t n, const char **strings, size_t nstr,
+				uint64_t id, uint32_t num)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i].num == 5 && value_of(&f[i], 1, 0, false) == id) {
+			uint64_t s = value_of(&f[i], num, 0, false);
+
+			return s < nstr ? strings[s] : NULL;
+		}
+	return NULL;
+}
+
+/*
+ * An address where inner() was inlined into outer(): one Location with two Lines, innermost
+ * first, as profile.proto says; names demangled, system names as the object spells them.
+ */
+static void test_inlined(void)
+{
+	static const struct mt_mapping map = { 0x1000, 0x2000, 0, "/x", NULL };
+	static const struct mt_frame fr[] = {
+		{ 0x1234, 0x234, "ns::inner(int)", "h.h", 5, &map, "_ZN2ns5innerEi", true },
+		{ 0x1234, 0x234, "outer", "o.c", 9, &map },
+		{ 0x1400, 0x400, "main", "o.c", 20, &map },
+	};
+	static const struct mt_stack st[] = { { 1, MT_KIND_HEAP, 16, 1, 48, 2, 0, 3, fr, 0 } };
+	static const struct mt_proc procs[] = { { .pid = 7, .comm = "a", .nstacks = 1, .stacks = st } };
+	static const struct mt_snapshot s = { .nprocs = 1, .procs = procs };
+	static struct field f[256];
+	const char *strings[64];
+	const struct field *loc = NULL, *sample = NULL;
+	struct field lf[16];
+	size_t n, i, nlf, nlines = 0, nlocs = 0, nstr = 0;
+	uint64_t fn[2] = { 0 }, line[2] = { 0 };
+	struct pb b = { 0 };
+
+	pprof__encode(&s, &b);
+	n = fields(b.data, b.len, f, 256);
+	for (i = 0; i < n; i++) {
+		if (f[i].num == 6 && nstr < 64)
+			strings[nstr++] = strndup((const char *)f[i].p, f[i].v);
+		if (f[i].num == 2)
+			sample = &f[i];
+		if (f[i].num == 4 && nlocs++ == 0)
+			loc = &f[i];
+	}
+	is_u64(nlocs, 2, "three frames at two addresses: two locations");
+	nlf = sample ? fields(sample->p, sample->v, lf, 16) : 0;
+	ok(nlf && lf[0].num == 1 && lf[0].v == 2 && value_of(sample, 1, 0, true) == 1 &&
+	   value_of(sample, 1, 1, true) == 2, "the sample lists the two (packed, 2 bytes), leaf first");
+	nlf = loc ? fields(loc->p, loc->v, lf, 16) : 0;
+	for (i = 0; i < nlf; i++)
+		if (lf[i].num == 4 && nlines < 2) {
+			fn[nlines] = value_of(&lf[i], 1, 0, false);
+			line[nlines++] = value_of(&lf[i], 2, 0, false);
+		}
+	is_u64(nlines, 2, "the inlined address is one location with two lines");
+	is_u64(value_of(loc, 3, 0, false), 0x1234, "at the address");
+	is_str(function_str(f, n, strings, nstr, fn[0], 2), "ns::inner(int)",
+	       "first line: the inlined function, demangled");
+	is_u64(line[0], 5, "at its own line");
+	is_str(function_str(f, n, strings, nstr, fn[0], 3), "_ZN2ns5innerEi",
+	       "its system_name is the mangled name");
+	is_str(function_str(f, n, strings, nstr, fn[1], 2), "outer", "second line: the function it is in");
+	is_u64(line[1], 9, "at the line of the call");
+	is_str(function_str(f, n, strings, nstr, fn[1], 3), "outer", "a C name is its own system_name");
+	for (i = 0; i < nstr; i++)
+		free((char *)strings[i]);
+	pb__free(&b);
+}
+
 int main(void)
 {
 	test_tiny_exact();
+	test_inlined();
 	test_fixture_structure();
 	test_file_is_gzip();
 	return done_testing();

@@ -15,6 +15,7 @@
 #include "record/codec.h"
 #include "record/recording.h"
 #include "session/replay.h"
+#include "symbolize/demangle.h"
 #include "tap.h"
 
 static char path[] = "/tmp/test_recording.XXXXXX";
@@ -465,6 +466,93 @@ static void python_replay(void)
 	unlink(py_path);
 }
 
+/*
+ * Inlined calls: REC_FRAMES replaces its address's REC_SYMBOL with every frame; names recorded as
+ * the objects spell them are demangled on replay (a C++ and a Rust v0 name), or not with
+ * --no-demangle; the reader hands back what was written.
+ */
+static void inline_replay(void)
+{
+	char in_path[] = "/tmp/test_recording_inl.XXXXXX";
+	int fd = mkstemp(in_path);
+	struct mt_event e = event(MT_OP_MALLOC, 0x6000, 64, 3);
+	const struct rec_frame chain[] = {
+		{ 5, true, "_ZN5store6helperEi", "/src/h.h" },
+		{ 12, false, "_ZN5store4keepEv", "/src/k.cc" },
+	};
+	struct rec_writer *w;
+	struct rec_reader *rd;
+	struct rec_record rec;
+	struct replay *r;
+	const struct mt_stack *st;
+	int frames_seen = 0;
+	FILE *f;
+
+	close(fd);
+	rec_writer__create(in_path, &w);
+	rec_writer__start(w, 1000);
+	rec_writer__proc(w, &(struct rec_proc){ .pid = 77, .comm = "app" });
+	rec_writer__event(w, &e);
+	rec_writer__mapping(w, &(struct rec_mapping){ 3, 0x400000, 0x402000, 0, "/usr/bin/app", NULL });
+	/* 0x401000: store::helper() inlined into store::keep(); its REC_SYMBOL has the outer alone */
+	rec_writer__symbol(w, &(struct rec_symbol){ 77, 12, 0x401000, 0x1000, 3, "_ZN5store4keepEv", "/src/k.cc" });
+	rec_writer__frames(w, &(struct rec_frames){ 77, 3, 0x401000, 0x1000, 2, chain });
+	rec_writer__symbol(w, &(struct rec_symbol){ 77, 30, 0x401010, 0x1010, 3, "_RNvCs1234_7mycrate4main", "/src/main.rs" });
+	rec_writer__symbol(w, &(struct rec_symbol){ 77, 0, 0x401020, 0x1020, 3, "_start", NULL });
+	rec_writer__clock(w, &(struct rec_clock){ .now_ns = 3000 }, true);
+	ok(rec_writer__close(w) == 0, "a recording with an inline chain is written");
+
+	f = fopen(in_path, "rb");
+	rec_reader__open(f, in_path, &rd);
+	while (rec_reader__next(rd, &rec) == 1)
+		if (rec.type == REC_FRAMES) {
+			frames_seen++;
+			ok(rec.frames.pid == 77 && rec.frames.mapping == 3 && rec.frames.addr == 0x401000 &&
+			   rec.frames.module_offset == 0x1000 && rec.frames.n == 2,
+			   "REC_FRAMES reads back: pid, mapping, address, offset, count");
+			ok(rec.frames.frames[0].line == 5 && rec.frames.frames[0].inlined &&
+			   !strcmp(rec.frames.frames[0].function, "_ZN5store6helperEi") &&
+			   !strcmp(rec.frames.frames[0].file, "/src/h.h") &&
+			   rec.frames.frames[1].line == 12 && !rec.frames.frames[1].inlined &&
+			   !strcmp(rec.frames.frames[1].function, "_ZN5store4keepEv"),
+			   "and its frames, innermost first");
+		}
+	is_u64(frames_seen, 1, "one REC_FRAMES");
+	rec_reader__free(rd);
+	fclose(f);
+
+	f = fopen(in_path, "rb");
+	ok(replay__load(f, in_path, false, &r) == 0, "it replays");
+	fclose(f);
+	st = &replay__snapshot(r)->procs[0].stacks[0];
+	is_u64(st->nframes, 4, "three addresses, four frames: the inlined call is a frame of its own");
+	is_str(st->frames[0].function, "store::helper(int)", "the inlined function first, demangled");
+	is_str(st->frames[0].mangled, "_ZN5store6helperEi", "its mangled name beside");
+	ok(st->frames[0].inlined && st->frames[0].line == 5 && !strcmp(st->frames[0].file, "/src/h.h"),
+	   "marked inlined, at its own line");
+	is_str(st->frames[1].function, "store::keep()", "then the function it was inlined into");
+	ok(!st->frames[1].inlined && st->frames[1].line == 12 && st->frames[1].addr == 0x401000 &&
+	   st->frames[1].module_offset == 0x1000 && st->frames[1].mapping &&
+	   !strcmp(st->frames[1].mapping->path, "/usr/bin/app"),
+	   "at the call's line, same address, offset and mapping");
+	is_str(st->frames[2].function, "mycrate::main", "a Rust v0 name in a REC_SYMBOL is demangled");
+	is_str(st->frames[3].function, "_start", "a C name stays");
+	ok(!st->frames[3].mangled, "and has no mangled name");
+	replay__free(r);
+
+	mt_demangle = false;	/* --no-demangle */
+	f = fopen(in_path, "rb");
+	replay__load(f, in_path, false, &r);
+	fclose(f);
+	st = &replay__snapshot(r)->procs[0].stacks[0];
+	ok(st->nframes == 4 && !strcmp(st->frames[0].function, "_ZN5store6helperEi") &&
+	   !st->frames[0].mangled && !strcmp(st->frames[2].function, "_RNvCs1234_7mycrate4main"),
+	   "--no-demangle: names as the objects spell them, no mangled beside");
+	replay__free(r);
+	mt_demangle = true;
+	unlink(in_path);
+}
+
 int main(void)
 {
 	size_t len;
@@ -485,6 +573,7 @@ int main(void)
 	codec_round_trip();
 	replay();
 	python_replay();
+	inline_replay();
 	free(buf);
 	unlink(path);
 	return done_testing();

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-/* ELF symbol offsets (what uprobes attach to) and symbolization, on this very binary. */
+/*
+ * ELF symbol offsets (what uprobes attach to) and symbolization, on this very binary: a call
+ * inlined into its caller (always_inline: whatever CFLAGS say), and functions whose ELF symbols
+ * carry C++ and Rust mangled names (asm labels: no Rust toolchain needed).
+ */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,12 +11,124 @@
 #include "probe/elfsym.h"
 #include "lib/json.h"
 #include "lib/procmaps.h"
+#include "symbolize/demangle.h"
 #include "symbolize/symbolize.h"
 #include "tap.h"
 
 __attribute__((noinline)) void *known_function(void)
 {
 	return __builtin_return_address(0);
+}
+
+void *volatile sink;
+
+/* The line of known_function()'s call in inlined_helper(), and of inlined_helper()'s. */
+enum { HELPER_LINE = __LINE__ + 3, CALLER_LINE = __LINE__ + 8 };
+static inline __attribute__((always_inline)) void *inlined_helper(void)
+{
+	return known_function();
+}
+
+__attribute__((noinline)) void *calls_inlined(void)
+{
+	void *r = inlined_helper();
+
+	sink = r;	/* after the call: no tail call */
+	return r;
+}
+
+/* Functions named as rustc (v0, legacy) and g++ would name them. */
+void *rust_v0(void) __asm__("_RNvCs1234_7mycrate9rust_leak");
+void *rust_legacy(void) __asm__("_ZN7mycrate11legacy_leak17h0123456789abcdefE");
+void *cxx_fn(void) __asm__("_ZN2ns7cxx_fooEi");
+#define CALLS_KNOWN(fn)					\
+	__attribute__((noinline)) void *fn(void)		\
+	{						\
+		void *r = known_function();		\
+							\
+		sink = r;				\
+		return r;				\
+	}
+CALLS_KNOWN(rust_v0)
+CALLS_KNOWN(rust_legacy)
+CALLS_KNOWN(cxx_fn)
+
+/* An inlined call: two frames at one address, each named after the function its line is in. */
+static void inlined(struct symbolizer *s)
+{
+	uint64_t ret = (uint64_t)(uintptr_t)calls_inlined();
+	struct mt_frame f[4];
+	uint32_t n = sym__resolve(s, getpid(), ret, f, 4);
+
+	is_u64(n, 2, "a return address in inlined code is two frames");
+	is_str(f[0].function, "inlined_helper", "the inlined function first");
+	ok(f[0].inlined && f[0].line == HELPER_LINE && f[0].file && strstr(f[0].file, "test_symbols.c"),
+	   "marked inlined, at the line of its call to known_function (%d)", f[0].line);
+	is_str(f[1].function, "calls_inlined", "then the function it was inlined into");
+	ok(!f[1].inlined && f[1].line == CALLER_LINE, "at the line where it called inlined_helper (%d)",
+	   f[1].line);
+	ok(f[0].addr == ret && f[1].addr == ret && f[0].module_offset == f[1].module_offset &&
+	   f[0].mapping == f[1].mapping, "both at the address, in its mapping");
+	is_u64(sym__resolve(s, getpid(), ret, f, 1), 2, "room for one: says two, writes one");
+	is_str(f[0].function, "inlined_helper", "the innermost");
+}
+
+/* Mangled ELF symbol names, demangled; --no-demangle (mt_demangle) shows them as spelled. */
+static void mangled(struct symbolizer *s)
+{
+	static const struct { void *(*fn)(void); const char *name, *raw; } want[] = {
+		{ rust_v0, "mycrate::rust_leak", "_RNvCs1234_7mycrate9rust_leak" },
+		{ rust_legacy, "mycrate::legacy_leak", "_ZN7mycrate11legacy_leak17h0123456789abcdefE" },
+		{ cxx_fn, "ns::cxx_foo(int)", "_ZN2ns7cxx_fooEi" },
+	};
+	struct mt_frame f;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		uint64_t ret = (uint64_t)(uintptr_t)want[i].fn();
+
+		sym__resolve(s, getpid(), ret, &f, 1);
+		is_str(f.function, want[i].name, "%s demangled", want[i].raw);
+		is_str(f.mangled, want[i].raw, "its mangled name beside");
+		mt_demangle = false;
+		sym__resolve(s, getpid(), ret, &f, 1);
+		ok(f.function && !strcmp(f.function, want[i].raw) && !f.mangled,
+		   "--no-demangle: %s as spelled", want[i].raw);
+		mt_demangle = true;
+	}
+	sym__resolve(s, getpid(), (uint64_t)(uintptr_t)known_function(), &f, 1);
+	ok(f.function && !strcmp(f.function, "main") && !f.mangled, "a C name has no mangled name");
+}
+
+/* The demangler itself: C++ of every kind the reports meet, both Rust manglings, and C. */
+static void demangler(void)
+{
+	static const char *const cases[][2] = {
+		{ "_Z14leak_new_arrayv", "leak_new_array()" },
+		{ "_ZN5store17leak_in_namespaceEv", "store::leak_in_namespace()" },
+		{ "_ZN4PoolI3BigLi2EE4fillEv", "Pool<Big, 2>::fill()" },
+		{ "_ZZ11leak_lambdavENKUliE_clEi", "leak_lambda()::{lambda(int)#1}::operator()(int) const" },
+		{ "_ZN3BagpLEi", "Bag::operator+=(int)" },
+		{ "_Znam", "operator new[](unsigned long)" },
+		{ "_Z3foov.cold", "foo() [clone .cold]" },
+		{ "_ZN4core3ptr13drop_in_place17h0123456789abcdefE", "core::ptr::drop_in_place" },
+		{ "_RNvMs_NtCs1234_7mycrate3modNtB4_6Holder3new", "<mycrate::mod::Holder>::new" },
+		{ "_RINvCs1234_7mycrate7genericlE", "mycrate::generic::<i32>" },
+	};
+	static const char *const plain[] = { "main", "leak_malloc", "_Zbogus", "_R", "_", "" };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *d = demangle(cases[i][0]);
+
+		is_str(d, cases[i][1], "demangle %s", cases[i][0]);
+		free(d);
+	}
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		char *d = demangle(plain[i]);
+
+		ok(!d, "'%s' is not mangled: no demangled name", plain[i]);
+		free(d);
+	}
+	ok(!demangle(NULL), "NULL: none");
 }
 
 /* One code mapping as MT_OP_EXIT_MAP brings it: pm's file with the given inode, at start. */
@@ -45,19 +161,19 @@ static void exit_maps(struct symbolizer *s, uint64_t ret)
 	x = one_map(pm, pm->start, pm->inode);
 	sym__load_exit_maps(s, gone, &x);
 	ok(!x.maps && !x.n, "the exit mappings are taken");
-	sym__resolve(s, gone, ret, &f);
+	sym__resolve(s, gone, ret, &f, 1);
 	is_str(f.function, "main", "a process gone before its maps were read: resolved from its exit mappings");
 	x = one_map(pm, pm->start, pm->inode + 1);
 	sym__load_exit_maps(s, replaced, &x);
-	sym__resolve(s, replaced, ret, &f);
+	sym__resolve(s, replaced, ret, &f, 1);
 	ok(!f.function && f.mapping && !strcmp(f.mapping->path, pm->path),
 	   "a path that is no longer the mapped inode: the object named, its symbols not used");
 	/* 64 KiB: below mmap_min_addr, so this process has nothing there. */
 	x = one_map(pm, 0x10000, pm->inode);
 	sym__load_exit_maps(s, getpid(), &x);
-	sym__resolve(s, getpid(), 0x10000 + (ret - pm->start), &f);
+	sym__resolve(s, getpid(), 0x10000 + (ret - pm->start), &f, 1);
 	is_str(f.function, "main", "a mapping /proc's list lacked is added to it");
-	sym__resolve(s, getpid(), ret, &f);
+	sym__resolve(s, getpid(), ret, &f, 1);
 	is_str(f.function, "main", "the mappings it had still resolve");
 	procmaps__release(&m);
 }
@@ -89,16 +205,19 @@ int main(void)
 	uint64_t ret = (uint64_t)(uintptr_t)known_function();	/* a return address inside main */
 
 	ok(sym__refresh(s, getpid()) == 0, "symbolizer reads this process");
-	sym__resolve(s, getpid(), ret, &f);
+	sym__resolve(s, getpid(), ret, &f, 1);
 	is_str(f.function, "main", "a return address resolves to its caller");
 	ok(f.file && strstr(f.file, "test_symbols.c"), "with its source file (%s)", f.file ? f.file : "null");
 	ok(f.line > 0, "and a line (%d)", f.line);
 	ok(f.mapping && f.mapping->build_id && strlen(f.mapping->build_id) == 40, "build id read");
-	sym__resolve(s, getpid(), 0x10, &f);
+	sym__resolve(s, getpid(), 0x10, &f, 1);
 	ok(!f.function && !f.mapping, "an unmapped address resolves to nothing, without crashing");
+	inlined(s);
+	mangled(s);
 	exit_maps(s, ret);
 	procs__free(procs);
 	sym__free(s);
+	demangler();
 
 	char *buf = NULL;
 	size_t len = 0;

@@ -15,6 +15,8 @@
 #include "probe/sampler.h"
 #include "session/trace.h"
 #include "probe/unwind.h"
+#include "symbolize/demangle.h"
+#include "symbolize/symbolize.h"
 #include "lib/util.h"
 
 #define MT_VERSION "0.1.0"
@@ -51,6 +53,14 @@ static const char doc[] =
 	"stays the command's) or to -o FILE. With -- CMD, memtrace waits for the\n"
 	"command and exits with its status, as time(1) does.\n"
 	"\n"
+	"Frames: C++ and Rust names are demangled (--no-demangle: as spelled);\n"
+	"calls inlined at an address show as frames of their own, marked\n"
+	"[inlined]. Objects without local debug info (stripped system libraries)\n"
+	"get it from debuginfod when $DEBUGINFOD_URLS or --debuginfod names a\n"
+	"server: fetched into elfutils' cache while tracing, waited for before\n"
+	"the report. sudo drops the environment: keep it with\n"
+	"  sudo --preserve-env=DEBUGINFOD_URLS memtrace ...\n"
+	"\n"
 	"Live view: with stdout on a terminal (and no --no-live), a top-like\n"
 	"screen shows the stacks holding memory, refreshed every -i SECONDS. Keys:\n"
 	"b/g/c/a/r sort by bytes, growth, blocks, age, or by what Python's cycle\n"
@@ -76,7 +86,7 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
        OPT_UNWIND, OPT_FAIL_IF_GROWS, OPT_METRICS, OPT_METRICS_TOP, OPT_PPROF_DIR, OPT_PPROF_EVERY,
        OPT_NO_FAULTS, OPT_TIMELINE, OPT_PY_FRAMES, OPT_GROUP_BY, OPT_COMM, OPT_CGROUP,
        OPT_MIN_BYTES, OPT_PROBE_SITES,
-       OPT_SAMPLE_BYTES };
+       OPT_SAMPLE_BYTES, OPT_NO_DEMANGLE, OPT_DEBUGINFOD };
 
 /* Option entries, shared by the subcommands' tables. */
 #define O_TARGETS                                                                                   \
@@ -117,6 +127,13 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 #define O_OTHER                                                                                     \
 	{ NULL, 0, NULL, 0, "Other:", 4 },                                                          \
 	{ "verbose", 'v', NULL, 0, "Show the BPF loader's diagnostics and memtrace's own", 4 }
+/* How frames are named. */
+#define O_FRAMES                                                                                    \
+	{ "no-demangle", OPT_NO_DEMANGLE, NULL, 0,                                                  \
+	  "Show C++ and Rust function names as the objects spell them (_Z...), not demangled", 4 }, \
+	{ "debuginfod", OPT_DEBUGINFOD, "URL", 0,                                                   \
+	  "Fetch the debug info objects lack from these debuginfod servers (space-separated; "    \
+	  "default $DEBUGINFOD_URLS, which sudo drops without --preserve-env=DEBUGINFOD_URLS)", 4 }
 #define O_RESIDENT                                                                                  \
 	{ "no-faults", OPT_NO_FAULTS, NULL, 0,                                                      \
 	  "Do not trace page faults (resident memory by stack and by mapping)", 3 }
@@ -146,7 +163,7 @@ static const struct argp_option options[] = {
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
 	O_TOP, O_TEXT, O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_LIVE,
 	O_EXPORTS, O_RESIDENT, O_TIMELINE,
-	O_OTHER, O_UNWIND,
+	O_OTHER, O_UNWIND, O_FRAMES,
 	O_PY_FRAMES, O_GROUP_BY,
 	{ 0 },
 };
@@ -156,7 +173,7 @@ static const struct argp_option record_options[] = {
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
 	{ "output", 'o', "FILE", 0, "Write the recording to FILE (required)", 3 },
 	O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_TIMELINE, O_LIVE, O_RESIDENT,
-	O_OTHER, O_UNWIND,
+	O_OTHER, O_UNWIND, O_FRAMES,
 	O_PY_FRAMES,
 	{ 0 },
 };
@@ -164,7 +181,7 @@ static const struct argp_option record_options[] = {
 static const struct argp_option report_options[] = {
 	{ NULL, 0, NULL, 0, "What to write:", 3 },
 	O_TOP, O_TEXT, O_JSON, O_FOLDED, O_FOLDED_VALUE, O_PPROF, O_FLAMEGRAPH, O_TIMELINE,
-	O_OTHER,
+	O_OTHER, O_FRAMES,
 	{ NULL, 0, NULL, 0, "Python:", 5 },
 	O_GROUP_BY,
 	{ 0 },
@@ -182,7 +199,7 @@ static const struct argp_option diff_options[] = {
 	{ NULL, 0, NULL, 0, "When to fail:", 2 },
 	{ "fail-if-grows", OPT_FAIL_IF_GROWS, "BYTES", 0,
 	  "Exit with status 6 when outstanding bytes (heap + mmap) grew by more than BYTES", 2 },
-	O_OTHER,
+	O_OTHER, O_FRAMES,
 	{ 0 },
 };
 
@@ -462,6 +479,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'v':
 		mt_verbose = 1;
+		break;
+	case OPT_NO_DEMANGLE:
+		mt_demangle = false;
+		break;
+	case OPT_DEBUGINFOD:
+		sym_debuginfod_urls = arg;
 		break;
 	case OPT_PROBE_SITES:
 		probesite_mode = probesite__parse_mode(arg);

@@ -97,6 +97,14 @@ uint64_t mt_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t mt_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 const char *mt_fmt_bytes(uint64_t n, char *buf)
 {
 	static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };

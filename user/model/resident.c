@@ -407,7 +407,7 @@ void resident__fill(const struct resident *r, uint32_t pid, struct mt_resident *
 		st->id = id;
 		st->map = rs->map;
 		st->faults = rs->faults;
-		st->nframes = rs->nframes;
+		st->naddrs = st->nframes = rs->nframes;	/* until symbolized */
 		st->addrs = rs->frames;
 		n++;
 	}

@@ -30,13 +30,20 @@ struct mt_mapping {
 	const char *build_id;		/* lower-case hex, or NULL */
 };
 
+/*
+ * One function of a stack. An address where calls were inlined is several frames, innermost
+ * first, all with its addr: each inlined function (inlined set) at the line the next one in
+ * reached, then the function the code lies in, at the line of the outermost inlined call.
+ */
 struct mt_frame {
 	uint64_t addr;			/* return address as captured */
 	uint64_t module_offset;		/* addr as an ELF virtual address in its module */
-	const char *function;		/* NULL when unknown */
+	const char *function;		/* demangled (unless --no-demangle); NULL when unknown */
 	const char *file;		/* NULL when no debug info */
 	int line;			/* 0 when unknown */
 	const struct mt_mapping *mapping; /* NULL when the address is in no known mapping */
+	const char *mangled;		/* the name as the object spells it, when not function */
+	bool inlined;			/* inlined into the next frame, which has the same addr */
 };
 
 struct mt_stack {
@@ -48,7 +55,7 @@ struct mt_stack {
 	uint64_t allocations;
 	uint64_t oldest_ts_ns;		/* birth of the oldest outstanding block; 0 when none */
 	uint32_t nframes;
-	const struct mt_frame *frames;	/* innermost first */
+	const struct mt_frame *frames;	/* innermost first, inlined calls expanded */
 	int site;			/* index of the call site: first frame outside allocator plumbing */
 	uint64_t peak_bytes;		/* outstanding when its process's heap peaked (struct mt_peak) */
 	uint64_t peak_allocations;
@@ -69,9 +76,11 @@ struct mt_fault_stack {
 	uint32_t id;
 	uint32_t map;			/* enum mt_map: the kind of mapping touched */
 	struct mt_faults faults;
-	uint32_t nframes;
+	uint32_t naddrs;
 	const uint64_t *addrs;		/* the stack as captured, innermost first (the model's) */
-	const struct mt_frame *frames;	/* the same, named (NULL until symbolized) */
+	uint32_t nframes;
+	const struct mt_frame *frames;	/* the same, named, inlined calls expanded (NULL until
+					 * symbolized: nframes is naddrs until then) */
 	int site;			/* first frame outside the C library (memset and friends) */
 };
 

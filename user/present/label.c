@@ -18,13 +18,14 @@ static const char *base(const char *path)
 const char *label__frame(const struct mt_frame *f, enum label_style style, char *buf, size_t size)
 {
 	bool mapped = f->mapping && f->mapping->path;
+	const char *inl = f->inlined ? " [inlined]" : "";
 
 	if (style == LABEL_NAME && f->function)
 		return f->function;
 	if (f->function && f->file)
-		snprintf(buf, size, "%s (%s:%d)", f->function, base(f->file), f->line);
+		snprintf(buf, size, "%s (%s:%d)%s", f->function, base(f->file), f->line, inl);
 	else if (f->function)
-		snprintf(buf, size, "%s (%s)", f->function, base(mapped ? f->mapping->path : NULL));
+		snprintf(buf, size, "%s (%s)%s", f->function, base(mapped ? f->mapping->path : NULL), inl);
 	else if (mapped)
 		snprintf(buf, size, "%s+0x%" PRIx64, base(f->mapping->path), f->module_offset);
 	else

@@ -9,8 +9,9 @@
 
 enum label_style {
 	LABEL_NAME,	/* the function, else "module+0xoffset", else "0xaddress" (exports) */
-	LABEL_WHERE,	/* "function (file.c:12)" or "function (module)", else "module+0xoffset",
-			 * else "[unknown] 0xaddress" (reports, the live view) */
+	LABEL_WHERE,	/* "function (file.c:12)" or "function (module)", with " [inlined]" after
+			 * an inlined call's, else "module+0xoffset", else "[unknown] 0xaddress"
+			 * (reports, the live view) */
 };
 
 /* The frame as style says; returns buf, or the name itself. */

@@ -91,13 +91,16 @@ static const char *fmt_age(uint64_t ms, char *buf, size_t len)
 	return buf;
 }
 
+/* Into buf always: the table's callers print buf, not what this returns. */
 static const char *fmt_growth(int64_t d, char *buf)
 {
 	char b[16];
 
 	if (!d)
-		return "0";
-	snprintf(buf, 16, "%c%s", d > 0 ? '+' : '-', mt_fmt_bytes(d > 0 ? (uint64_t)d : -(uint64_t)d, b));
+		snprintf(buf, 16, "0");
+	else
+		snprintf(buf, 16, "%c%s", d > 0 ? '+' : '-',
+			 mt_fmt_bytes(d > 0 ? (uint64_t)d : -(uint64_t)d, b));
 	return buf;
 }
 

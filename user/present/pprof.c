@@ -26,10 +26,14 @@ enum {
 	FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
 };
 
-/* Interned tuples: all uint64_t, so no padding bytes reach the hash. */
-struct fn_key { uint64_t name, file; };
+/*
+ * Interned tuples: all uint64_t, so no padding bytes reach the hash. A location's key is its
+ * mapping and address, then a function id and a line for each of its frames (several when calls
+ * were inlined at the address), innermost first.
+ */
+struct fn_key { uint64_t name, system_name, file; };
 struct map_key { uint64_t start, limit, offset, file, build_id; };
-struct loc_key { uint64_t mapping, addr, function, line; };
+enum { LOC_MAPPING, LOC_ADDR, LOC_LINES };
 
 enum { HAS_FUNCTIONS = 1, HAS_FILENAMES = 2, HAS_LINE_NUMBERS = 4 };
 
@@ -86,24 +90,38 @@ static uint64_t function_id(struct builder *b, const struct mt_frame *f)
 
 	if (!f->function)
 		return 0;
-	k = (struct fn_key){ str(b, f->function), f->file ? str(b, f->file) : 0 };
+	/* system_name: as the object spells it (mangled), name as people read it (demangled) */
+	k = (struct fn_key){ str(b, f->function), str(b, f->mangled ? f->mangled : f->function),
+			     f->file ? str(b, f->file) : 0 };
 	return intern__id(b->functions, &k, sizeof(k), NULL);
 }
 
-static uint64_t location_id(struct builder *b, const struct mt_frame *f)
+/* One address: its n frames (n > 1: calls inlined there), each a Line, innermost first. */
+static uint64_t location_id(struct builder *b, const struct mt_frame *f, uint32_t n)
 {
-	struct loc_key k = { mapping_id(b, f->mapping), f->addr, function_id(b, f), 0 };
-	uint64_t has = 0;
+	uint64_t *k = xcalloc(LOC_LINES + 2 * (size_t)n, sizeof(*k)), has = 0, id;
+	size_t len = LOC_LINES;
 
-	k.line = k.function && f->line > 0 ? (uint64_t)f->line : 0;
-	if (k.mapping) {
-		has |= f->function ? HAS_FUNCTIONS : 0;
-		has |= f->file ? HAS_FILENAMES : 0;
-		has |= f->line > 0 ? HAS_LINE_NUMBERS : 0;
-		xgrow(&b->map_has, &b->cap_map_has, k.mapping + 1, sizeof(*b->map_has));
-		b->map_has[k.mapping] |= has;
+	k[LOC_MAPPING] = mapping_id(b, f->mapping);
+	k[LOC_ADDR] = f->addr;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t fn = function_id(b, &f[i]);
+
+		if (!fn)
+			continue;
+		k[len++] = fn;
+		k[len++] = f[i].line > 0 ? (uint64_t)f[i].line : 0;
+		has |= HAS_FUNCTIONS;
+		has |= f[i].file ? HAS_FILENAMES : 0;
+		has |= f[i].line > 0 ? HAS_LINE_NUMBERS : 0;
 	}
-	return intern__id(b->locations, &k, sizeof(k), NULL);
+	if (k[LOC_MAPPING]) {
+		xgrow(&b->map_has, &b->cap_map_has, k[LOC_MAPPING] + 1, sizeof(*b->map_has));
+		b->map_has[k[LOC_MAPPING]] |= has;
+	}
+	id = intern__id(b->locations, k, len * sizeof(*k), NULL);
+	free(k);
+	return id;
 }
 
 static void label(struct builder *b, const char *key, const char *s, uint64_t num)
@@ -122,12 +140,17 @@ static void sample(struct builder *b, const struct mt_proc *p, const struct mt_s
 {
 	uint64_t values[4] = { st->allocations, st->allocated_bytes, st->outstanding_allocations,
 			       st->outstanding_bytes };
-	uint32_t i, first = label__first_frame(st), n = st->nframes - first;
-	uint64_t *locs = xcalloc(n, sizeof(*locs));
+	uint32_t i, j, n = 0;
+	uint64_t *locs = xcalloc(st->nframes + 1, sizeof(*locs));
 	size_t m;
 
-	for (i = 0; i < n; i++)		/* pprof also wants the leaf first */
-		locs[i] = location_id(b, &st->frames[first + i]);
+	/* pprof also wants the leaf first; an address's inlined frames go in one location */
+	for (i = label__first_frame(st); i < st->nframes; i = j + 1) {
+		for (j = i; j + 1 < st->nframes && st->frames[j].inlined &&
+			    st->frames[j + 1].addr == st->frames[i].addr; j++)
+			;
+		locs[n++] = location_id(b, &st->frames[i], j - i + 1);
+	}
 	m = pb__begin(b->out, PROFILE_SAMPLE);
 	pb__packed(b->out, SAMPLE_LOCATION_ID, locs, n);
 	pb__packed(b->out, SAMPLE_VALUE, values, 4);
@@ -166,16 +189,18 @@ static void locations(struct builder *b)
 	size_t id, n = intern__count(b->locations), m, l;
 
 	for (id = 1; id <= n; id++) {
-		const struct loc_key *k = intern__key(b->locations, id, NULL);
+		size_t len;
+		const uint64_t *k = intern__key(b->locations, id, &len);
 
+		len /= sizeof(*k);
 		m = pb__begin(b->out, PROFILE_LOCATION);
 		pb__uint(b->out, LOCATION_ID, id);
-		pb__uint(b->out, LOCATION_MAPPING_ID, k->mapping);
-		pb__uint(b->out, LOCATION_ADDRESS, k->addr);
-		if (k->function) {
+		pb__uint(b->out, LOCATION_MAPPING_ID, k[LOC_MAPPING]);
+		pb__uint(b->out, LOCATION_ADDRESS, k[LOC_ADDR]);
+		for (size_t i = LOC_LINES; i + 1 < len; i += 2) {
 			l = pb__begin(b->out, LOCATION_LINE);
-			pb__uint(b->out, LINE_FUNCTION_ID, k->function);
-			pb__uint(b->out, LINE_LINE, k->line);
+			pb__uint(b->out, LINE_FUNCTION_ID, k[i]);
+			pb__uint(b->out, LINE_LINE, k[i + 1]);
 			pb__end(b->out, l);
 		}
 		pb__end(b->out, m);
@@ -192,7 +217,7 @@ static void functions(struct builder *b)
 		m = pb__begin(b->out, PROFILE_FUNCTION);
 		pb__uint(b->out, FUNCTION_ID, id);
 		pb__uint(b->out, FUNCTION_NAME, k->name);
-		pb__uint(b->out, FUNCTION_SYSTEM_NAME, k->name);
+		pb__uint(b->out, FUNCTION_SYSTEM_NAME, k->system_name);
 		pb__uint(b->out, FUNCTION_FILENAME, k->file);
 		pb__end(b->out, m);
 	}

@@ -31,6 +31,10 @@ void report__json_frame(struct json *j, const struct mt_frame *fr)
 	snprintf(addr, sizeof(addr), "0x%" PRIx64, fr->addr);
 	json__begin_object(j, NULL);
 	json__str(j, "function", fr->function);
+	if (fr->mangled)	/* the name as the object spells it, when not function's */
+		json__str(j, "mangled", fr->mangled);
+	if (fr->inlined)	/* inlined into the next frame, at the same address */
+		json__bool(j, "inlined", true);
 	json__str(j, "module", fr->mapping ? fr->mapping->path : NULL);
 	json__str(j, "file", fr->file);
 	json__int(j, "line", fr->line);

@@ -177,36 +177,77 @@ static uint32_t mapping_id(struct recorder *r, const struct mt_mapping *m)
 	return *id - 1;
 }
 
+/* A name as its object spells it: the recording keeps those, and a replay demangles. */
+static const char *raw_name(const struct mt_frame *f)
+{
+	return f->mangled ? f->mangled : f->function;
+}
+
+/*
+ * The frames of an address: REC_SYMBOL for the outermost (the only one, mostly), and REC_FRAMES
+ * for all of them when calls were inlined there.
+ */
+static void write_frames(struct recorder *r, uint32_t pid, uint64_t addr, const struct mt_frame *fr,
+			 uint32_t n)
+{
+	const struct mt_frame *out = &fr[n - 1];
+	uint32_t mapping = mapping_id(r, out->mapping);
+	struct rec_frame *rf;
+
+	rec_writer__symbol(r->w, &(struct rec_symbol){ pid, out->line, addr, out->module_offset,
+							mapping, raw_name(out), out->file });
+	r->symbols++;
+	if (n == 1)
+		return;
+	rf = xcalloc(n, sizeof(*rf));
+	for (uint32_t i = 0; i < n; i++)
+		rf[i] = (struct rec_frame){ fr[i].line, fr[i].inlined, raw_name(&fr[i]), fr[i].file };
+	rec_writer__frames(r->w, &(struct rec_frames){ pid, mapping, addr, out->module_offset, n, rf });
+	free(rf);
+}
+
 /*
  * Each (pid, address) of a stack not yet written, resolved as the snapshot will look it up: a
- * page fault's first frame is an instruction pointer, looked up one byte on (snapshot__frames).
+ * page fault's first frame is an instruction pointer, looked up one byte on (snapshot_build.c).
+ * An address whose object's debug info is still being fetched waits for the end.
  */
 static void stack_symbols(struct recorder *r, uint32_t pid, const uint64_t *frames, uint32_t n,
 			  bool first_is_ip, struct symbolizer *sym)
 {
 	struct htab *done = written(r, pid);
+	struct mt_frame one, *fr = NULL;
+	uint32_t cap = 0;
 
 	for (uint32_t f = 0; f < n; f++) {
 		uint64_t addr = frames[f] + (first_is_ip && f == 0);
-		struct mt_frame fr;
-		bool existed;
+		uint32_t k;
 
 		if (frames[f] == UINT64_MAX)		/* in no mapping: replay resolves it alike */
 			continue;
-		htab__insert(done, addr + 1, &existed);
-		if (existed)
+		if (htab__lookup(done, addr + 1))
 			continue;
-		if (!mt_py_is_frame(addr))
-			sym__resolve(sym, (int)pid, addr, &fr);
-		else if (r->py)	/* by code id, which only this session's Python tracer knows */
-			pytrace__resolve(r->py, addr, &fr);
-		else
+		if (mt_py_is_frame(addr)) {
+			if (!r->py)
+				continue;
+			/* by code id, which only this session's Python tracer knows */
+			pytrace__resolve(r->py, addr, &one);
+			htab__insert(done, addr + 1, NULL);
+			write_frames(r, pid, addr, &one, 1);
 			continue;
-		rec_writer__symbol(r->w, &(struct rec_symbol){ pid, fr.line, addr, fr.module_offset,
-								mapping_id(r, fr.mapping), fr.function,
-								fr.file });
-		r->symbols++;
+		}
+		if (sym__pending(sym, (int)pid, addr))
+			continue;
+		k = sym__resolve(sym, (int)pid, addr, &one, 1);
+		if (k > cap) {
+			free(fr);
+			fr = xcalloc(cap = k, sizeof(*fr));
+		}
+		if (k > 1)
+			sym__resolve(sym, (int)pid, addr, fr, k);
+		htab__insert(done, addr + 1, NULL);
+		write_frames(r, pid, addr, k > 1 ? fr : &one, k);
 	}
+	free(fr);
 }
 
 void recorder__symbols(struct recorder *r, const struct model *m, struct symbolizer *sym, int pid)

@@ -296,6 +296,23 @@ void rec_writer__symbol(struct rec_writer *w, const struct rec_symbol *s)
 	end(w);
 }
 
+void rec_writer__frames(struct rec_writer *w, const struct rec_frames *f)
+{
+	begin(w, REC_FRAMES);
+	put_u32(w, f->pid);
+	put_u32(w, f->mapping);
+	put_u64(w, f->addr);
+	put_u64(w, f->module_offset);
+	put_u32(w, f->n);
+	for (uint32_t i = 0; i < f->n; i++) {
+		put_u32(w, (uint32_t)f->frames[i].line);
+		put_u32(w, f->frames[i].inlined);
+		put_str(w, f->frames[i].function);
+		put_str(w, f->frames[i].file);
+	}
+	end(w);
+}
+
 void rec_writer__clock(struct rec_writer *w, const struct rec_clock *c, bool last)
 {
 	begin(w, last ? REC_END : REC_CLOCK);

@@ -49,6 +49,7 @@ enum rec_type {
 	REC_PYTHON,	/* a CPython process: what its Python frames are (struct mt_py_info) */
 	REC_SAMPLE,	/* one point of a process's memory over time (struct mt_sample, VmHWM) */
 	REC_FAULT_FILE,	/* the path file faults at a mapping's start are counted under, from here on */
+	REC_FRAMES,	/* one (pid, address) that is several frames (inlined calls), all of them */
 	REC_STACK,	/* varint id, varint n, n u64 words: a stack events name by id (the reader's) */
 	REC__COUNT,
 };
@@ -95,6 +96,27 @@ struct rec_symbol {
 	const char *function, *file;	/* NULL when unknown */
 };
 
+/*
+ * The frames of one (pid, address) where calls were inlined, innermost first, names as their
+ * objects spell them. Written after the address's REC_SYMBOL, which holds the outermost frame
+ * alone for readers that do not know this record; it replaces that one.
+ *   u32 pid | u32 mapping | u64 addr | u64 module_offset | u32 n |
+ *   n x (u32 line | u32 flags (1: inlined) | string function | string file)
+ */
+struct rec_frame {
+	int32_t line;
+	bool inlined;
+	const char *function, *file;	/* NULL when unknown */
+};
+
+struct rec_frames {
+	uint32_t pid;
+	uint32_t mapping;		/* a REC_MAPPING id, or REC_NO_MAPPING */
+	uint64_t addr, module_offset;
+	uint32_t n;
+	const struct rec_frame *frames;
+};
+
 struct rec_python {
 	uint32_t pid;
 	struct mt_py_info info;		/* strings NULL when absent */
@@ -125,6 +147,7 @@ struct rec_record {
 		struct rec_proc proc;
 		struct rec_maps maps;
 		struct rec_symbol symbol;
+		struct rec_frames frames;
 		struct rec_mapping mapping;
 		struct rec_clock clock;		/* REC_CLOCK and REC_END */
 		struct mt_unwind_stats unwind;	/* mode NULL when not recorded */
@@ -145,6 +168,7 @@ void rec_writer__proc(struct rec_writer *w, const struct rec_proc *p);
 void rec_writer__maps(struct rec_writer *w, const struct rec_maps *m);
 void rec_writer__mapping(struct rec_writer *w, const struct rec_mapping *m);
 void rec_writer__symbol(struct rec_writer *w, const struct rec_symbol *s);
+void rec_writer__frames(struct rec_writer *w, const struct rec_frames *f);
 void rec_writer__clock(struct rec_writer *w, const struct rec_clock *c, bool end);
 void rec_writer__unwind(struct rec_writer *w, const struct mt_unwind_stats *u);
 void rec_writer__python(struct rec_writer *w, const struct rec_python *p);

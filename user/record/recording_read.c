@@ -34,6 +34,8 @@ struct rec_reader {
 	uint32_t tables;	/* times the stack table started over */
 	struct rec_map *maps;
 	size_t mapscap;
+	struct rec_frame *frames;	/* REC_FRAMES' frames, until the next record */
+	size_t framescap;
 	struct mt_event ev;
 };
 
@@ -310,6 +312,31 @@ static bool decode_symbol(struct cursor *c, struct rec_symbol *s)
 	return !c->bad;
 }
 
+static bool decode_frames(struct rec_reader *r, struct cursor *c, struct rec_frames *f)
+{
+	uint32_t n;
+
+	f->pid = get_u32(c);
+	f->mapping = get_u32(c);
+	f->addr = get_u64(c);
+	f->module_offset = get_u64(c);
+	n = get_u32(c);
+	if (c->bad || !n || n > c->left / (4 * 4))	/* each frame takes at least that much */
+		return false;
+	xgrow(&r->frames, &r->framescap, n, sizeof(*r->frames));
+	for (uint32_t i = 0; i < n; i++) {
+		struct rec_frame *e = &r->frames[i];
+
+		e->line = (int32_t)get_u32(c);
+		e->inlined = get_u32(c) & 1;
+		e->function = get_str(c);
+		e->file = get_str(c);
+	}
+	f->n = n;
+	f->frames = r->frames;
+	return !c->bad;
+}
+
 static bool decode_mapping(struct cursor *c, struct rec_mapping *m)
 {
 	m->id = get_u32(c);
@@ -394,6 +421,8 @@ static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *re
 		return decode_maps(r, c, &rec->maps);
 	case REC_SYMBOL:
 		return decode_symbol(c, &rec->symbol);
+	case REC_FRAMES:
+		return decode_frames(r, c, &rec->frames);
 	case REC_MAPPING:
 		return decode_mapping(c, &rec->mapping);
 	case REC_UNWIND:
@@ -483,6 +512,7 @@ void rec_reader__free(struct rec_reader *r)
 	free(r->words);
 	free(r->stack_at);
 	free(r->maps);
+	free(r->frames);
 	free(r->name);
 	free(r);
 }

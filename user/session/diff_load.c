@@ -12,6 +12,7 @@
 #include "python.h"
 #include "session/diff.h"
 #include "lib/jsonread.h"
+#include "symbolize/demangle.h"
 #include "record/recording.h"
 #include "session/replay.h"
 #include "lib/util.h"
@@ -46,13 +47,15 @@ static int frame_label(const struct jr_value *fr, char **out)
 {
 	const struct jr_value *line = jr__get(fr, "line");
 	const char *off = jr__str(jr__get(fr, "module_offset"));
+	const char *fn = jr__str(jr__get(fr, "function")), *raw = jr__str(jr__get(fr, "mangled"));
 	uint64_t ln = 0, moff = off ? strtoull(off, NULL, 16) : 0;
 
 	if (!fr || fr->type != JR_OBJECT)
 		return -EBADMSG;
 	if (line && !jr__u64(line, &ln))
 		ln = 0;
-	*out = diff__label(jr__str(jr__get(fr, "function")), jr__str(jr__get(fr, "file")),
+	/* --no-demangle: names as the objects spell them, as a recording's would read */
+	*out = diff__label(!mt_demangle && raw ? raw : fn, jr__str(jr__get(fr, "file")),
 			   (int)ln, jr__str(jr__get(fr, "module")), moff);
 	return 0;
 }

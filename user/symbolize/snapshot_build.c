@@ -75,30 +75,6 @@ static int by_outstanding(const void *x, const void *y)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/*
- * Python frames are named by the Python tracer, or in a replay by the symbols recorded for them
- * (preloaded into the symbolizer); the call site is the innermost of them.
- */
-static bool resolve_python(const struct pytrace *py, struct symbolizer *sym,
-			   const struct agg_stack *as, struct mt_frame *frames, int *site)
-{
-	bool any = false;
-
-	for (uint32_t f = 0; f < as->nframes; f++) {
-		if (!mt_py_is_frame(as->frames[f]))
-			continue;
-		if (py)
-			pytrace__resolve(py, as->frames[f], &frames[f]);
-		else
-			sym__resolve(sym, (int)as->pid, as->frames[f], &frames[f]);
-		frames[f].addr = as->frames[f];
-		if (!any)
-			*site = (int)f;
-		any = true;
-	}
-	return any;
-}
-
 static const struct mt_py_info *python_info(const struct snapshot_meta *meta, uint32_t pid)
 {
 	if (meta->py)
@@ -109,25 +85,97 @@ static const struct mt_py_info *python_info(const struct snapshot_meta *meta, ui
 	return NULL;
 }
 
-const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, const uint64_t *addrs,
-					uint32_t n, bool first_is_ip, int *site)
+struct frames {
+	struct mt_frame *v;
+	size_t n, cap;
+};
+
+/* The frames of one address, each with the address as captured. */
+static void add_address(struct symbolizer *sym, uint32_t pid, uint64_t addr, bool ip,
+			struct frames *fr)
 {
-	struct mt_frame *frames = xcalloc(n ? n : 1, sizeof(*frames));
+	size_t room;
+	uint32_t k;
 
+	xgrow(&fr->v, &fr->cap, fr->n + 4, sizeof(*fr->v));
+	room = fr->cap - fr->n;
+	/* Lookups step back one byte into the call; an instruction pointer needs none. */
+	k = sym__resolve(sym, (int)pid, addr + ip, fr->v + fr->n, (uint32_t)room);
+	if (k > room) {
+		xgrow(&fr->v, &fr->cap, fr->n + k, sizeof(*fr->v));
+		sym__resolve(sym, (int)pid, addr + ip, fr->v + fr->n, k);
+	}
+	for (size_t i = fr->n; i < fr->n + k; i++) {
+		fr->v[i].addr = addr;
+		fr->v[i].module_offset -= ip;
+	}
+	fr->n += k;
+}
+
+/*
+ * Symbolize n captured addresses (innermost first) into *nout frames, inlined calls expanded.
+ * *site is the first frame outside allocator and C library plumbing, or the innermost Python
+ * frame. Python frames are named by py, or (replay) by the symbolizer from the recorded symbols;
+ * with name_py false they stay unnamed. first_is_ip: addrs[0] is where the thread was (a
+ * faulting instruction), not a return address. Free the result.
+ */
+static struct mt_frame *symbolize_stack(struct symbolizer *sym, const struct pytrace *py,
+					bool name_py, uint32_t pid, const uint64_t *addrs,
+					uint32_t n, bool first_is_ip, int *site, uint32_t *nout)
+{
+	struct frames fr = { 0 };
+	int py_site = -1;
+
+	xgrow(&fr.v, &fr.cap, n ? n : 1, sizeof(*fr.v));
 	for (uint32_t f = 0; f < n; f++) {
-		/* Lookups step back one byte into the call; an instruction pointer needs none. */
-		bool ip = first_is_ip && f == 0;
+		struct mt_frame *x;
 
-		if (mt_py_is_frame(addrs[f]))
-			continue;	/* named by the Python tracer (fill_stack) */
-		sym__resolve(sym, pid, addrs[f] + ip, &frames[f]);
-		frames[f].addr = addrs[f];
-		frames[f].module_offset -= ip;
+		if (!mt_py_is_frame(addrs[f])) {
+			add_address(sym, pid, addrs[f], first_is_ip && f == 0, &fr);
+			continue;
+		}
+		xgrow(&fr.v, &fr.cap, fr.n + 1, sizeof(*fr.v));
+		x = memset(&fr.v[fr.n++], 0, sizeof(*x));
+		if (!name_py)
+			continue;
+		if (py)
+			pytrace__resolve(py, addrs[f], x);
+		else
+			sym__resolve(sym, (int)pid, addrs[f], x, 1);
+		x->addr = addrs[f];
+		if (py_site < 0)
+			py_site = (int)fr.n - 1;
 	}
 	*site = 0;
-	while (*site + 1 < (int)n && is_plumbing(&frames[*site]))
+	while (*site + 1 < (int)fr.n && is_plumbing(&fr.v[*site]))
 		(*site)++;
-	return frames;
+	if (py_site >= 0)	/* the call site is the innermost Python frame */
+		*site = py_site;
+	*nout = (uint32_t)fr.n;
+	return fr.v;
+}
+
+void snapshot__settle(const struct model *m, struct symbolizer *sym)
+{
+	struct mt_frame scratch[8];
+
+	if (!sym__fetches(sym))
+		return;
+	for (uint32_t id = 0; id < agg__nstacks(m->agg); id++) {
+		const struct agg_stack *st = agg__stack(m->agg, id);
+
+		for (uint32_t f = 0; f < st->nframes; f++)
+			if (!mt_py_is_frame(st->frames[f]))
+				sym__resolve(sym, (int)st->pid, st->frames[f], scratch, 8);
+	}
+	for (size_t i = 0; m->res && i < resident__nstacks(m->res); i++) {
+		uint32_t pid, n;
+		const uint64_t *frames = resident__stack(m->res, i, &pid, &n);
+
+		for (uint32_t f = 0; f < n; f++)
+			sym__resolve(sym, (int)pid, frames[f] + !f, scratch, 8);
+	}
+	sym__wait(sym);
 }
 
 /* The process's faults, their stacks named from the first frame, the faulting instruction. */
@@ -138,7 +186,8 @@ static void fill_resident(const struct resident *r, struct symbolizer *sym, uint
 	for (size_t i = 0; i < out->nstacks; i++) {
 		struct mt_fault_stack *st = (struct mt_fault_stack *)&out->stacks[i];
 
-		st->frames = snapshot__frames(sym, pid, st->addrs, st->nframes, true, &st->site);
+		st->frames = symbolize_stack(sym, NULL, false, pid, st->addrs, st->naddrs, true,
+					     &st->site, &st->nframes);
 	}
 }
 
@@ -152,9 +201,8 @@ static void fill_stack(const struct agg *a, struct symbolizer *sym, const struct
 	st->allocated_bytes = as->allocated_bytes;
 	st->allocations = as->allocations;
 	st->oldest_ts_ns = as->outstanding_allocations ? oldest : 0;
-	st->nframes = as->nframes;
-	st->frames = snapshot__frames(sym, as->pid, as->frames, as->nframes, false, &st->site);
-	resolve_python(py, sym, as, (struct mt_frame *)st->frames, &st->site);
+	st->frames = symbolize_stack(sym, py, true, as->pid, as->frames, as->nframes, false,
+				     &st->site, &st->nframes);
 	agg__stack_at_peak(a, id, &st->peak_bytes, &st->peak_allocations);
 	st->gc_reclaimed_bytes = as->gc_bytes;
 	st->gc_reclaimed_blocks = as->gc_blocks;

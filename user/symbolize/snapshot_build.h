@@ -32,11 +32,10 @@ struct mt_snapshot *snapshot__build(const struct model *m, struct symbolizer *sy
 				    const struct snapshot_meta *meta);
 
 /*
- * Symbolize n captured addresses (innermost first); *site is the first frame outside allocator
- * and C library plumbing. first_is_ip: frames[0] is where the thread was (a faulting
- * instruction), not a return address. Free the result.
+ * Resolve every address of the model's stacks once, so that the debug info they need is asked of
+ * debuginfod, then wait until it came (a note on stderr meanwhile). Nothing when none is fetched.
+ * Before the final snapshot and the recording's symbols: frames then never change after.
  */
-const struct mt_frame *snapshot__frames(struct symbolizer *sym, uint32_t pid, const uint64_t *frames,
-					uint32_t n, bool first_is_ip, int *site);
+void snapshot__settle(const struct model *m, struct symbolizer *sym);
 
 #endif

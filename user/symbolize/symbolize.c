@@ -1,43 +1,38 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * Addresses to function, source file and line. Objects are opened while the process lives and
- * kept open, keyed by (device, inode), so one libc serves every process and a process that has
- * exited still resolves. Lookups are cached per object and address.
+ * Addresses to functions, source files and lines, per process. Objects (objfile.c) are opened
+ * while the process lives and kept open, keyed by (device, inode), so one libc serves every
+ * process and a process that has exited still resolves. Lookups are cached per object and address.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
-#include <elfutils/libdwfl.h>
+#include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "python.h"
 #include "lib/htab.h"
 #include "lib/procmaps.h"
+#include "symbolize/debuginfod.h"
+#include "symbolize/demangle.h"
+#include "symbolize/objfile.h"
+#include "symbolize/symstore.h"
 #include "symbolize/symbolize.h"
 #include "lib/util.h"
 
-struct module {
-	uint64_t dev, inode;
-	char *path;
-	Dwfl *dwfl;		/* NULL when the object could not be opened */
-	Dwfl_Module *mod;
-	GElf_Phdr *loads;	/* PT_LOAD headers, to turn file offsets into ELF addresses */
-	size_t nloads;
-	char *build_id;
-	struct htab *cache;	/* ELF address -> struct sym_entry */
-};
+const char *sym_debuginfod_urls;
 
-struct sym_entry {
-	const char *function, *file;
-	int line;
+/* Replay: the frames of an address as the recording process resolved them. */
+struct chain {
+	uint32_t n;
+	struct mt_frame *v;		/* function demangled, mangled set when it differs */
 };
 
 /* Where an address was when its stack was first seen: valid even after the mapping goes away. */
 struct pin {
 	struct mt_mapping *mapping;
-	struct module *module;		/* NULL for non-file mappings */
+	struct objfile *module;		/* NULL for non-file mappings */
 	uint64_t vaddr;			/* ELF address in module, or the address itself */
 	bool in_module;			/* vaddr is a valid ELF address of module */
 };
@@ -49,32 +44,23 @@ struct proc_maps {
 	struct pmap *maps;		/* sorted */
 	size_t n;
 	struct mt_mapping **mappings;	/* parallel to maps */
-	struct module **modules;	/* parallel to maps; NULL for non-file mappings */
+	struct objfile **modules;	/* parallel to maps; NULL for non-file mappings */
 	uint64_t last_refresh_ns;
-	struct htab *preloaded;		/* replay: address + 1 -> struct mt_frame, as recorded */
+	struct htab *preloaded;		/* replay: address + 1 -> struct chain, as recorded */
 	struct mt_mapping **owned;	/* every mapping made for it, current or pinned */
 	size_t nowned, cap_owned;
 };
 
 struct symbolizer {
-	struct module **mods;
+	struct objfile **mods;
 	size_t nmods, cap_mods;
 	struct procs *procs;
-	char **strings;			/* everything handed out, freed at the end */
-	size_t nstrings, cap_strings;
+	struct symstore *store;		/* everything handed out, freed at the end */
 	struct mt_mapping **mappings;	/* replay's kept mappings; processes own their own */
 	size_t nmappings, cap_mappings;
 	sym_maps_fn on_maps;		/* told of every mapping list read: the recorder keeps them */
 	void *on_maps_ctx;
 };
-
-static const char *keep(struct symbolizer *s, const char *str)
-{
-	if (!str)
-		return NULL;
-	xgrow(&s->strings, &s->cap_strings, s->nstrings + 1, sizeof(char *));
-	return s->strings[s->nstrings++] = xstrdup(str);
-}
 
 static void drop_part(void *owner, struct proc *proc);
 
@@ -83,20 +69,11 @@ struct symbolizer *sym__new(struct procs *procs)
 	struct symbolizer *s = xcalloc(1, sizeof(*s));
 
 	elf_version(EV_CURRENT);
+	s->store = symstore__new(debuginfod__new(sym_debuginfod_urls ? sym_debuginfod_urls :
+						 getenv("DEBUGINFOD_URLS")));
 	s->procs = procs;
 	procs__own(procs, PROC_SYMBOLS, drop_part, s);
 	return s;
-}
-
-static void module_free(struct module *m)
-{
-	if (m->dwfl)
-		dwfl_end(m->dwfl);
-	htab__free(m->cache);
-	free(m->loads);
-	free(m->build_id);
-	free(m->path);
-	free(m);
 }
 
 static void free_mapping(struct mt_mapping *m)
@@ -136,84 +113,13 @@ void sym__free(struct symbolizer *s)
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->nmods; i++)
-		module_free(s->mods[i]);
-	for (size_t i = 0; i < s->nstrings; i++)
-		free(s->strings[i]);
+		objfile__free(s->mods[i]);
 	for (size_t i = 0; i < s->nmappings; i++)
 		free_mapping(s->mappings[i]);
+	symstore__free(s->store);	/* stops a fetch under way */
 	free(s->mods);
-	free(s->strings);
 	free(s->mappings);
 	free(s);
-}
-
-static const Dwfl_Callbacks offline_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-};
-
-static void module_read_loads(struct module *m, Elf *elf)
-{
-	size_t n;
-
-	if (elf_getphdrnum(elf, &n))
-		return;
-	m->loads = xcalloc(n, sizeof(*m->loads));
-	for (size_t i = 0; i < n; i++)
-		if (gelf_getphdr(elf, i, &m->loads[m->nloads]) && m->loads[m->nloads].p_type == PT_LOAD)
-			m->nloads++;
-}
-
-static void module_read_build_id(struct module *m)
-{
-	const unsigned char *bits;
-	GElf_Addr vaddr;
-	int len = dwfl_module_build_id(m->mod, &bits, &vaddr);
-
-	if (len <= 0)
-		return;
-	m->build_id = xmalloc(2 * len + 1);
-	for (int i = 0; i < len; i++)
-		sprintf(m->build_id + 2 * i, "%02x", bits[i]);
-}
-
-static struct module *module_stub(const struct pmap *pm)
-{
-	struct module *m = xcalloc(1, sizeof(*m));
-
-	m->dev = pm->dev;
-	m->inode = pm->inode;
-	m->path = xstrdup(pm->path);
-	m->cache = htab__new(sizeof(struct sym_entry));
-	return m;
-}
-
-/* Open the object behind a mapping at path (freed); one that cannot be opened is a name only. */
-static struct module *module_open(char *path, const struct pmap *pm)
-{
-	struct module *m = module_stub(pm);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	Dwarf_Addr bias;
-
-	if (fd < 0) {
-		mt_debug("cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return m;
-	}
-	m->dwfl = dwfl_begin(&offline_callbacks);
-	/* One Dwfl per object, reported at bias 0: lookups use the object's own ELF addresses. */
-	m->mod = m->dwfl ? dwfl_report_elf(m->dwfl, pm->path, path, fd, 0, false) : NULL;
-	if (!m->mod) {
-		mt_debug("cannot read %s as ELF: %s", path, dwfl_errmsg(-1));
-		close(fd);
-	} else {
-		dwfl_report_end(m->dwfl, NULL, NULL);
-		module_read_loads(m, dwfl_module_getelf(m->mod, &bias));
-		module_read_build_id(m);
-	}
-	free(path);
-	return m;
 }
 
 /*
@@ -221,17 +127,14 @@ static struct module *module_open(char *path, const struct pmap *pm)
  * recording has no resolved symbols for the process) and the local file's build id is the
  * recorded one (both absent counts as the same); otherwise it is a name and a build id.
  */
-static struct module *module_recorded(const struct pmap *pm, const char *build_id, bool open_local)
+static struct objfile *module_recorded(const struct pmap *pm, const char *build_id, bool open_local)
 {
-	struct module *m = open_local ? module_open(xstrdup(pm->path), pm) : module_stub(pm);
+	struct objfile *m = open_local ? objfile__open(xstrdup(pm->path), pm) : objfile__stub(pm);
 
-	if (m->dwfl && !(build_id ? m->build_id && !strcmp(build_id, m->build_id) : !m->build_id)) {
+	if (m->dw && !(build_id ? m->build_id && !strcmp(build_id, m->build_id) : !m->build_id)) {
 		mt_debug("%s: build id %s, recorded %s: not used", pm->path,
 			 m->build_id ? m->build_id : "none", build_id ? build_id : "none");
-		dwfl_end(m->dwfl);
-		m->dwfl = NULL;
-		m->mod = NULL;
-		m->nloads = 0;
+		objfile__close(m);
 	}
 	free(m->build_id);
 	m->build_id = build_id ? xstrdup(build_id) : NULL;
@@ -239,16 +142,16 @@ static struct module *module_recorded(const struct pmap *pm, const char *build_i
 }
 
 /* An exited process's object: the path as it saw it, if that is still the file it mapped. */
-static struct module *module_exited(const struct pmap *pm)
+static struct objfile *module_exited(const struct pmap *pm)
 {
 	struct stat st;
 
 	if (stat(pm->path, &st) || st.st_ino != pm->inode) {
 		mt_debug("%s: not the file an exited process mapped (inode %llu)", pm->path,
 			 (unsigned long long)pm->inode);
-		return module_stub(pm);
+		return objfile__stub(pm);
 	}
-	return module_open(xstrdup(pm->path), pm);
+	return objfile__open(xstrdup(pm->path), pm);
 }
 
 struct module_src {
@@ -257,10 +160,10 @@ struct module_src {
 	bool open_local;
 };
 
-static struct module *module_get(struct symbolizer *s, const struct module_src *src,
+static struct objfile *module_get(struct symbolizer *s, const struct module_src *src,
 				 const struct pmap *pm, size_t i)
 {
-	struct module *m;
+	struct objfile *m;
 
 	for (size_t k = 0; k < s->nmods; k++)
 		if (s->mods[k]->dev == pm->dev && s->mods[k]->inode == pm->inode &&
@@ -271,7 +174,7 @@ static struct module *module_get(struct symbolizer *s, const struct module_src *
 	else if (!src->pid)
 		m = module_exited(pm);
 	else	/* through /proc/PID/root, so objects inside containers are found */
-		m = module_open(xasprintf("/proc/%d/root%s", src->pid, pm->path), pm);
+		m = objfile__open(xasprintf("/proc/%d/root%s", src->pid, pm->path), pm);
 	xgrow(&s->mods, &s->cap_mods, s->nmods + 1, sizeof(*s->mods));
 	return s->mods[s->nmods++] = m;
 }
@@ -418,25 +321,36 @@ const struct mt_mapping *sym__keep_mapping(struct symbolizer *s, const struct mt
 
 	*mm = *m;
 	mm->path = xstrdup(m->path ? m->path : "[anon]");	/* freed with mm */
-	mm->build_id = keep(s, m->build_id);
+	mm->build_id = symstore__keep(s->store, m->build_id);
 	xgrow(&s->mappings, &s->cap_mappings, s->nmappings + 1, sizeof(*s->mappings));
 	s->mappings[s->nmappings++] = mm;
 	return mm;
 }
 
-void sym__preload(struct symbolizer *s, int pid, const struct mt_frame *f)
+void sym__preload(struct symbolizer *s, int pid, const struct mt_frame *f, uint32_t n)
 {
 	struct proc_maps *p = proc_get(s, pid, true);
-	struct mt_frame *e;
+	struct chain *c;
 
-	if (f->addr == UINT64_MAX)	/* no key for it: resolves alike without help, in no mapping */
+	if (!n || f->addr == UINT64_MAX)	/* no key: resolves alike without help, in no mapping */
 		return;
 	if (!p->preloaded)
-		p->preloaded = htab__new(sizeof(struct mt_frame));
-	e = htab__insert(p->preloaded, f->addr + 1, NULL);
-	*e = *f;
-	e->function = keep(s, f->function);
-	e->file = keep(s, f->file);
+		p->preloaded = htab__new(sizeof(struct chain));
+	c = htab__insert(p->preloaded, f->addr + 1, NULL);
+	c->n = n;
+	c->v = symstore__alloc(s->store, n * sizeof(*c->v));
+	for (uint32_t i = 0; i < n; i++) {
+		/* Recorded as the object spells them: Python's names are Python's own. */
+		struct sym_name name = mt_py_is_frame(f->addr) ?
+			(struct sym_name){ symstore__keep(s->store, f[i].function), NULL } :
+			symstore__name(s->store, f[i].function);
+
+		c->v[i] = f[i];
+		c->v[i].addr = f->addr;
+		c->v[i].function = name.demangled ? name.demangled : name.raw;
+		c->v[i].mangled = name.demangled ? name.raw : NULL;
+		c->v[i].file = symstore__keep(s->store, f[i].file);
+	}
 }
 
 void sym__forget(struct symbolizer *s, int pid)
@@ -455,44 +369,6 @@ static ssize_t find_map(const struct proc_maps *p, uint64_t addr)
 	return m ? m - p->maps : -1;
 }
 
-static uint64_t file_offset_to_vaddr(const struct module *m, uint64_t off, bool *ok)
-{
-	for (size_t i = 0; i < m->nloads; i++) {
-		const GElf_Phdr *ph = &m->loads[i];
-
-		if (off >= ph->p_offset && off < ph->p_offset + ph->p_filesz) {
-			*ok = true;
-			return off - ph->p_offset + ph->p_vaddr;
-		}
-	}
-	*ok = false;
-	return off;
-}
-
-static struct sym_entry lookup(struct symbolizer *s, struct module *m, uint64_t vaddr)
-{
-	struct sym_entry *e;
-	bool existed;
-	Dwfl_Line *line;
-	GElf_Off off;
-	GElf_Sym sym;
-
-	e = htab__insert(m->cache, vaddr + 1, &existed);
-	if (existed || !m->mod)
-		return *e;
-	/* A return address points after the call: look up the call instruction itself. */
-	e->function = keep(s, dwfl_module_addrinfo(m->mod, vaddr - 1, &off, &sym, NULL, NULL, NULL));
-	line = dwfl_module_getsrc(m->mod, vaddr - 1);
-	if (line) {
-		int lineno = 0;
-		const char *file = dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL);
-
-		e->file = keep(s, file);
-		e->line = lineno;
-	}
-	return *e;
-}
-
 /* Find addr in the process's current mappings. */
 static bool locate(const struct proc_maps *p, uint64_t addr, struct pin *pin)
 {
@@ -505,8 +381,8 @@ static bool locate(const struct proc_maps *p, uint64_t addr, struct pin *pin)
 	pin->mapping = p->mappings[i];
 	pin->module = p->modules[i];
 	if (pin->module)
-		pin->vaddr = file_offset_to_vaddr(pin->module, addr - p->maps[i].start + p->maps[i].offset,
-						  &pin->in_module);
+		pin->in_module = objfile__vaddr(pin->module, addr - p->maps[i].start + p->maps[i].offset,
+						&pin->vaddr);
 	return true;
 }
 
@@ -543,30 +419,85 @@ void sym__cover(struct symbolizer *s, int pid, const uint64_t *addrs, uint32_t n
 	}
 }
 
-void sym__resolve(struct symbolizer *s, int pid, uint64_t addr, struct mt_frame *out)
+/* The name --no-demangle asks for, or the one people read. */
+static void name_frame(struct mt_frame *f, const char *raw, const char *demangled)
 {
-	struct proc_maps *p = proc_get(s, pid, false);
-	struct pin *pinned = p ? htab__lookup(p->pins, addr) : NULL;
-	struct mt_frame *pre = p && p->preloaded ? htab__lookup(p->preloaded, addr + 1) : NULL;
-	struct pin pin = { .vaddr = addr };
-	struct sym_entry e;
+	f->function = mt_demangle && demangled ? demangled : raw;
+	f->mangled = mt_demangle && demangled ? raw : NULL;
+}
 
-	if (pre) {	/* replay: as the recording process resolved it, mapping and all */
-		*out = *pre;
-		return;
-	}
-	memset(out, 0, sizeof(*out));
+/* Where addr lies in the process, as pinned when its stack was first seen. */
+static struct pin find_pin(struct symbolizer *s, struct proc_maps *p, uint64_t addr)
+{
+	struct pin *pinned = p ? htab__lookup(p->pins, addr) : NULL;
+	struct pin pin = { .vaddr = addr };
+
 	if (pinned)
 		pin = *pinned;
 	else if (p)
 		locate(p, addr, &pin);
-	out->addr = addr;
-	out->module_offset = pin.vaddr;
-	out->mapping = pin.mapping;
-	if (!pin.module || !pin.in_module)
-		return;
-	e = lookup(s, pin.module, pin.vaddr);
-	out->function = e.function;
-	out->file = e.file;
-	out->line = e.line;
+	return pin;
+}
+
+uint32_t sym__resolve(struct symbolizer *s, int pid, uint64_t addr, struct mt_frame *out, uint32_t max)
+{
+	struct proc_maps *p = proc_get(s, pid, false);
+	struct chain *pre = p && p->preloaded ? htab__lookup(p->preloaded, addr + 1) : NULL;
+	const struct sym_line *v = NULL;
+	struct mt_frame base = { .addr = addr };
+	struct pin pin;
+	uint32_t n = 0;
+	bool pending;
+
+	if (pre) {	/* replay: as the recording process resolved it, mapping and all */
+		for (uint32_t i = 0; i < pre->n && i < max; i++) {
+			out[i] = pre->v[i];
+			name_frame(&out[i], pre->v[i].mangled ? pre->v[i].mangled : pre->v[i].function,
+				   pre->v[i].mangled ? pre->v[i].function : NULL);
+		}
+		return pre->n;
+	}
+	pin = find_pin(s, p, addr);
+	base.module_offset = pin.vaddr;
+	base.mapping = pin.mapping;
+	if (pin.module && pin.in_module)
+		n = objfile__lookup(pin.module, s->store, pin.vaddr, &v, &pending);
+	if (!n) {
+		if (max)
+			out[0] = base;
+		return 1;
+	}
+	for (uint32_t i = 0; i < n && i < max; i++) {
+		out[i] = base;
+		name_frame(&out[i], v[i].function.raw, v[i].function.demangled);
+		out[i].file = v[i].file;
+		out[i].line = v[i].line;
+		out[i].inlined = v[i].inlined;
+	}
+	return n;
+}
+
+bool sym__pending(struct symbolizer *s, int pid, uint64_t addr)
+{
+	struct proc_maps *p = proc_get(s, pid, false);
+	const struct sym_line *v;
+	struct pin pin;
+	bool pending = false;
+
+	if (p && p->preloaded && htab__lookup(p->preloaded, addr + 1))
+		return false;
+	pin = find_pin(s, p, addr);
+	if (pin.module && pin.in_module)
+		objfile__lookup(pin.module, s->store, pin.vaddr, &v, &pending);
+	return pending;
+}
+
+bool sym__fetches(const struct symbolizer *s)
+{
+	return symstore__fetcher(s->store) != NULL;
+}
+
+void sym__wait(struct symbolizer *s)
+{
+	symstore__wait(s->store);
 }

@@ -12,6 +12,12 @@
 
 struct symbolizer;
 
+/*
+ * Where debug info an object lacks is fetched from: --debuginfod URL, read by every symbolizer
+ * made after it is set; NULL: $DEBUGINFOD_URLS, the servers elfutils' tools ask.
+ */
+extern const char *sym_debuginfod_urls;
+
 /* The symbolizer keeps each process's mappings in procs' entries (PROC_SYMBOLS). */
 struct symbolizer *sym__new(struct procs *procs);
 void sym__free(struct symbolizer *s);
@@ -51,12 +57,25 @@ void sym__load_maps(struct symbolizer *s, int pid, const struct pmap *maps, size
 /* Replay: a copy of a recorded mapping that lives as long as the symbolizer. */
 const struct mt_mapping *sym__keep_mapping(struct symbolizer *s, const struct mt_mapping *m);
 /*
- * Replay: the frame at f->addr as the recording process resolved it. f->mapping must live as
- * long as the symbolizer (sym__keep_mapping()); the strings are copied.
+ * Replay: the n frames at f->addr (innermost first) as the recording process resolved them,
+ * functions named as their objects spell them. Mappings must live as long as the symbolizer
+ * (sym__keep_mapping()); the strings are copied.
  */
-void sym__preload(struct symbolizer *s, int pid, const struct mt_frame *f);
+void sym__preload(struct symbolizer *s, int pid, const struct mt_frame *f, uint32_t n);
 
-/* Resolve a return address; strings in *out live as long as the symbolizer. */
-void sym__resolve(struct symbolizer *s, int pid, uint64_t addr, struct mt_frame *out);
+/*
+ * Resolve a return address into its frames, innermost first: the calls inlined there (inlined
+ * set), then the function it lies in. Writes at most max (>= 1) frames to out and returns how
+ * many the address has, at least 1: call again with room for them all when that is more than
+ * max. Strings in out live as long as the symbolizer.
+ */
+uint32_t sym__resolve(struct symbolizer *s, int pid, uint64_t addr, struct mt_frame *out, uint32_t max);
+
+/* True while the frames at addr may still improve: its object's debug info is being fetched. */
+bool sym__pending(struct symbolizer *s, int pid, uint64_t addr);
+
+/* Whether debug info is fetched (debuginfod); then waiting until all that was asked for came. */
+bool sym__fetches(const struct symbolizer *s);
+void sym__wait(struct symbolizer *s);
 
 #endif
