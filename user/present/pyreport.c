@@ -223,9 +223,11 @@ static void process_text(FILE *f, const struct mt_proc *p, enum mt_py_group g, i
 	for (size_t i = 0; i < n && shown < top_n; i++) {
 		if (!groups[i].outstanding_bytes)
 			continue;
+		/* A line holding only mmap blocks has no heap block to average: "-", not "0 B". */
 		fprintf(f, "  %10s in %6" PRIu64 " blocks, avg %9s  %10s heap at peak  ",
 			mt_fmt_bytes(groups[i].outstanding_bytes, a), groups[i].outstanding_allocations,
-			mt_fmt_bytes(pygroup__average(&groups[i]), c), mt_fmt_bytes(groups[i].peak_bytes, b));
+			groups[i].heap_blocks ? mt_fmt_bytes(pygroup__average(&groups[i]), c) : "-",
+			mt_fmt_bytes(groups[i].peak_bytes, b));
 		label(f, &groups[i], g);
 		shown++;
 	}
