@@ -55,7 +55,7 @@ static void exec_renew(struct model *m, const struct mt_event *e)
 	memcpy(p->comm, e->proc.comm, 15);
 }
 
-bool model__apply(struct model *m, const struct mt_event *e)
+bool model__apply_keyed(struct model *m, const struct mt_event *e, uint64_t key)
 {
 	uint64_t made = agg__stacks_made(m->agg);
 
@@ -67,6 +67,8 @@ bool model__apply(struct model *m, const struct mt_event *e)
 		oom__apply(m->procs, m->agg, e);
 		return false;
 	}
-	agg__apply(m->agg, e);
+	agg__apply_keyed(m->agg, e, key);
 	return resident__apply(m->res, e) || agg__stacks_made(m->agg) != made;
 }
+
+bool model__apply(struct model *m, const struct mt_event *e) { return model__apply_keyed(m, e, 0); }
