@@ -2,7 +2,8 @@
 # memtrace: `make` builds memtrace and the sampling library; `make tests` the unit tests, tools and
 # workloads; `make check` runs what needs no root (include rules, unit and golden tests), `make
 # check-root` the integration tests, `make test` every test; `make install`/`uninstall` (PREFIX,
-# DESTDIR); `make format`, `make fuzz`, `make bench`, `make vmtest`, `make clean`. V=1 shows commands.
+# DESTDIR); `make format`, `make fuzz`, `make bench`, `make bench-scale`, `make vmtest`, `make
+# clean`. V=1 shows commands.
 .DELETE_ON_ERROR:
 # Keep generated skeletons and BPF objects: deleting them as intermediates forces a relink each run.
 .SECONDARY:
@@ -17,12 +18,14 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 LIBDIR    ?= $(PREFIX)/lib
 MANDIR    ?= $(PREFIX)/share/man
+UNITDIR   ?= $(PREFIX)/lib/systemd/system
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 
 CFLAGS    ?= -g -O2
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  := -D_GNU_SOURCE -Ibpf -Iuser -I$(OUT) -MMD -MP
-LDLIBS    := -lbpf -lelf -ldw -ldebuginfod -liberty -lz -lncursesw -lpthread -lcapstone -lm
+LDLIBS    := -lbpf -lelf -ldw -ldebuginfod -liberty -lz -lzstd -lncursesw -lpthread -lcapstone -lm
 BPF_FLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -Wall -Werror
 
 ifeq ($(V),1)
@@ -115,8 +118,8 @@ TEST_WARN  := $(WARN) -Wno-missing-field-initializers
 # grown a dependency: take it out, or name the library below if it belongs.
 TEST_LIBS :=
 $(OUT)/tests/test_aggregate $(OUT)/tests/test_resident $(OUT)/tests/test_leakcheck: TEST_LIBS := -lm
-$(OUT)/tests/test_pprof $(OUT)/tools/export_fixture $(OUT)/tools/make_recording \
-	$(OUT)/tools/rec_strip_symbols: TEST_LIBS := -lz
+$(OUT)/tests/test_pprof $(OUT)/tools/export_fixture: TEST_LIBS := -lz
+$(OUT)/tools/make_recording $(OUT)/tools/rec_strip_symbols: TEST_LIBS := -lz -lzstd
 $(OUT)/tests/test_probesite: TEST_LIBS := -lcapstone -lelf
 # The symbolizer: libdw, debuginfod's client, libiberty's demangler, zlib's crc32 for debuglinks.
 SYM_LIBS := -ldw -lelf -ldebuginfod -liberty -lz
@@ -124,7 +127,7 @@ $(OUT)/tests/test_symbols: TEST_LIBS := $(SYM_LIBS)
 $(OUT)/tests/test_unwind_table: TEST_LIBS := -ldw -lelf
 $(OUT)/tools/pygc_find: TEST_LIBS := -lcapstone -ldw -lelf
 # Replaying a recording reaches symbolize/pytrace.o and probe/pyproc.o, which call BPF maps.
-$(OUT)/tests/test_recording: TEST_LIBS := -lbpf $(SYM_LIBS) -lm
+$(OUT)/tests/test_recording: TEST_LIBS := -lbpf $(SYM_LIBS) -lzstd -lm
 
 $(OUT)/tests/%: tests/unit/%.c $(LIB_A)
 	$(call msg,CC,$@)
@@ -249,25 +252,37 @@ $(OUT)/bench/libstopwatch.so: bench/stopwatch.c
 bench: tests $(OUT)/bench/floor $(OUT)/bench/libstopwatch.so
 	$(Q)scripts/bench $(BENCH_ARGS)
 
+# How costs grow with the work, beside heaptrack: x1, x10, x100 (bench/RESULTS.md; ~15 min).
+bench-scale: tests
+	$(Q)scripts/bench-scale $(BENCH_SCALE_ARGS)
+
 # The kernel matrix: the tests in Debian's 6.1 and 6.12 kernels under qemu (scripts/vmtest --help),
 # e.g. make vmtest VMTEST_ARGS='--kernel 6.12 core_leaky'.
 vmtest: tests
 	$(Q)scripts/vmtest $(VMTEST_ARGS)
 
 # make install [PREFIX=/usr/local] [DESTDIR=staging root]: memtrace, its sampling library where
-# memtrace looks for it (built in: LIBDIR at build time), and the man page.
+# memtrace looks for it (built in: LIBDIR at build time), the man page, and the service
+# (dist/memtrace.service, not enabled: `systemctl enable --now memtrace`) with its state
+# directory's cleanup rule.
 INSTALLED := $(DESTDIR)$(BINDIR)/memtrace $(DESTDIR)$(LIBDIR)/memtrace/libmemtrace-sample.so \
-	     $(DESTDIR)$(MANDIR)/man8/memtrace.8
-install: docs/memtrace.8 $(OUT)/memtrace $(SAMPLE_LIB)
+	     $(DESTDIR)$(MANDIR)/man8/memtrace.8 $(DESTDIR)$(UNITDIR)/memtrace.service \
+	     $(DESTDIR)$(TMPFILESDIR)/memtrace.conf
+install: docs/memtrace.8 $(OUT)/memtrace $(SAMPLE_LIB) dist/memtrace.service dist/memtrace.tmpfiles
 	$(call msg,INSTALL,$(DESTDIR)$(BINDIR)/memtrace)
 	$(Q)install -D -m 0755 $(OUT)/memtrace $(DESTDIR)$(BINDIR)/memtrace
 	$(call msg,INSTALL,$(DESTDIR)$(LIBDIR)/memtrace/libmemtrace-sample.so)
 	$(Q)install -D -m 0644 $(SAMPLE_LIB) $(DESTDIR)$(LIBDIR)/memtrace/libmemtrace-sample.so
 	$(call msg,INSTALL,$(DESTDIR)$(MANDIR)/man8/memtrace.8)
 	$(Q)install -D -m 0644 docs/memtrace.8 $(DESTDIR)$(MANDIR)/man8/memtrace.8
+	$(call msg,INSTALL,$(DESTDIR)$(UNITDIR)/memtrace.service)
+	$(Q)install -d $(DESTDIR)$(UNITDIR)
+	$(Q)sed 's|@BINDIR@|$(BINDIR)|g' dist/memtrace.service >$(DESTDIR)$(UNITDIR)/memtrace.service
+	$(Q)chmod 0644 $(DESTDIR)$(UNITDIR)/memtrace.service
+	$(Q)install -D -m 0644 dist/memtrace.tmpfiles $(DESTDIR)$(TMPFILESDIR)/memtrace.conf
 
 uninstall:
-	$(call msg,RM,$(DESTDIR)$(BINDIR)/memtrace and its library and man page)
+	$(call msg,RM,$(DESTDIR)$(BINDIR)/memtrace and its library and man page and service)
 	$(Q)rm -f $(INSTALLED)
 	$(Q)! [ -d $(DESTDIR)$(LIBDIR)/memtrace ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(LIBDIR)/memtrace
 
@@ -288,5 +303,5 @@ clean:
 
 FORCE:
 
-.PHONY: all tests check check-root test fuzz bench vmtest install uninstall format clean FORCE
+.PHONY: all tests check check-root test fuzz bench bench-scale vmtest install uninstall format clean FORCE
 -include $(shell find $(OUT) -path $(OUT)/vm -prune -o -name '*.d' -print 2>/dev/null)

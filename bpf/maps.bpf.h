@@ -29,6 +29,7 @@ const volatile __u32 unwind_mode = MT_UNWIND_FP;	/* --unwind */
  */
 const volatile bool have_loop = true;		/* bpf_loop (5.17): DWARF and Python walks, paths */
 const volatile bool have_find_vma = true;	/* bpf_find_vma (5.17): DWARF walks, fault kinds */
+const volatile bool oom_arg_task = true;	/* oom:mark_victim hands over the task, not its pid */
 
 /* Changed while tracing, by user space or by the programs. */
 bool wake_consumer = false;	/* an unwind table to load: wake the consumer now */

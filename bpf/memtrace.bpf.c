@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * memtrace's BPF programs: the handlers only. What each does is in the headers, by stage:
- * alloc (allocator calls), fault (page faults), proc (exit, exec); they send events built in a
- * working record (work) with a stack (stack: unwind, walk, python); maps and settings in maps.
+ * alloc (allocator calls), fault (page faults), proc (exit, exec), oom (the OOM killer's choice);
+ * they send events built in a working record (work) with a stack (stack: unwind, walk, python);
+ * maps and settings in maps.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "alloc.bpf.h"
 #include "fault.bpf.h"
+#include "oom.bpf.h"
 #include "proc.bpf.h"
 
 #define MAP_ANONYMOUS 0x20
@@ -93,6 +95,10 @@ int BPF_PROG(proc_exec) { return exec_seen(); }
 /* --leak-check: _exit, where a process is held before its other threads die. */
 SEC("uprobe")
 int BPF_KPROBE(exit_enter) { return exit_stop(); }
+
+/* The OOM killer's victim, before it is killed and reaped. */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(oom_victim) { return oom_seen(ctx); }
 
 /* Page faults of traced processes. */
 SEC("tp_btf/page_fault_user")

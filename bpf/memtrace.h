@@ -64,6 +64,13 @@ enum mt_op {
 	MT_OP_GC_FREE,
 	/* A collection by CPython's cycle collector ended (body: gc). No stack. */
 	MT_OP_GC,
+	/*
+	 * The kernel's OOM killer chose this process (body: oom), before the kill and the reaper
+	 * free anything. No stack. User space adds the memory cgroup's limit (and, where the kernel
+	 * gave no task to read the resident memory from, its own last sample) before the event is
+	 * applied or recorded, so that a replay sees what the live trace saw.
+	 */
+	MT_OP_OOM,
 	MT_OP__COUNT,
 };
 
@@ -114,7 +121,7 @@ struct mt_event {
 	__u32 pid;		/* thread group id */
 	__u32 tid;
 	__u32 nframes;		/* valid entries in frames[] (for an exit map, 8-byte words of file) */
-	__u64 ts_ns;		/* CLOCK_MONOTONIC, of allocations; 0 for the rest */
+	__u64 ts_ns;		/* CLOCK_MONOTONIC, of allocations and OOM kills; 0 for the rest */
 	union {
 		struct {			/* call: an allocator call */
 			__u64 addr;		/* the block (or mapping) made, freed or moved */
@@ -145,6 +152,13 @@ struct mt_event {
 			__u64 generation;	/* the oldest generation collected (0-2) */
 			__u64 result;		/* what gc_collect_main returned: objects collected */
 		} gc;
+		struct {			/* oom: the OOM killer's victim */
+			__u64 rss_bytes;	/* resident: anonymous, file and shared memory pages */
+			__u64 anon_bytes;	/* of which anonymous */
+			__u64 limit_bytes;	/* its memory cgroup's limit (set by user space); 0: none */
+			__u32 tid;		/* the thread the kernel named */
+			__u32 flags;		/* MT_OOM_* */
+		} oom;
 		struct {			/* map: one file mapping of an exiting process */
 			__u64 start, size;
 			__u64 offset;		/* in the file */
@@ -161,6 +175,9 @@ struct mt_event {
 	};
 };
 
+#define MT_OOM_RSS 1u		/* rss_bytes, anon_bytes: the kernel's counters at the kill */
+#define MT_OOM_RSS_SAMPLED 2u	/* rss_bytes: memtrace's last sample before it (user space) */
+
 #define MT_EVENT_HDR_SIZE 56u		/* header and body: where frames[] begin */
 _Static_assert(sizeof(struct mt_event) == MT_EVENT_HDR_SIZE + 8 * MT_MAX_FRAMES,
 	       "mt_event layout changed: BPF and user space must agree");
@@ -168,6 +185,7 @@ _Static_assert(__builtin_offsetof(struct mt_event, frames) == MT_EVENT_HDR_SIZE,
 _Static_assert(__builtin_offsetof(struct mt_event, fault.map) == __builtin_offsetof(struct mt_event, old_size),
 	       "each body lies in the same 32 bytes");
 _Static_assert(sizeof(((struct mt_event *)0)->proc) == 32, "proc body: two comms");
+_Static_assert(sizeof(((struct mt_event *)0)->oom) == 32, "oom body: within the 32 bytes");
 /* A sampled block is a heap block: the aggregate files it as an allocation's addr and size. */
 _Static_assert(__builtin_offsetof(struct mt_event, sampled.addr) == __builtin_offsetof(struct mt_event, addr) &&
 	       __builtin_offsetof(struct mt_event, sampled.size) == __builtin_offsetof(struct mt_event, size),

@@ -5,10 +5,12 @@
  * or a report, never a crash, a leak or undefined behaviour. Local binaries are never opened.
  *
  * Two shapes of input, by the first byte. Odd (as a file's "M"): the bytes are the file, which
- * tests the framing (header, block lengths, crc, zlib). Even: the rest is raw record bytes in
+ * tests the framing (header, block lengths, crc, zstd). Even: the rest is raw record bytes in
  * chunks, each "u16 length, bytes", which the harness compresses into valid blocks -- otherwise
- * nearly every mutation dies at the crc check and the record decoders and the aggregate are never
- * reached. tests/fuzz/unwrap.py turns a recording into that shape, for a seed.
+ * nearly every mutation dies at the crc check and the record decoders (events, the stack table)
+ * and the aggregate are never reached. Then the chunk length's top bit damages the zstd frame
+ * under a right crc: a magic byte flipped, or its last byte cut, as a hostile file could.
+ * tests/fuzz/unwrap.py turns a recording into that shape, for a seed.
  * Run with `make fuzz` (FUZZ_SECONDS, default 180).
  */
 #include <stdint.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include "record/recording.h"
 #include "session/replay.h"
@@ -31,19 +34,23 @@ static size_t wrap(const uint8_t *data, size_t size, uint8_t **out)
 	memcpy(buf + 8, &v, 4);
 	memcpy(buf + 12, &flags, 4);
 	while (size >= 2) {
-		size_t n = (size_t)(data[0] | data[1] << 8);
-		uLongf zlen;
+		size_t n = (size_t)(data[0] | (data[1] & 0x7f) << 8), zlen;
+		int damage = data[1] >> 7;
 		uint32_t hdr[3];
 
 		data += 2;
 		size -= 2;
 		n = n < size ? n : size;
-		zlen = compressBound(n);
+		zlen = ZSTD_compressBound(n);
 		buf = realloc(buf, cap += REC_BLOCK_HEADER_SIZE + zlen);
-		compress(buf + len + REC_BLOCK_HEADER_SIZE, &zlen, data, n);
+		zlen = ZSTD_compress(buf + len + REC_BLOCK_HEADER_SIZE, zlen, data, n, 1);
+		if (damage && n & 1)
+			buf[len + REC_BLOCK_HEADER_SIZE + n % zlen] ^= 0x20;
+		else if (damage && zlen > 1)
+			zlen--;
 		hdr[0] = (uint32_t)zlen;
 		hdr[1] = (uint32_t)n;
-		hdr[2] = (uint32_t)crc32(0, buf + len + REC_BLOCK_HEADER_SIZE, zlen);
+		hdr[2] = (uint32_t)crc32(0, buf + len + REC_BLOCK_HEADER_SIZE, (uInt)zlen);
 		memcpy(buf + len, hdr, sizeof(hdr));
 		len += REC_BLOCK_HEADER_SIZE + zlen;
 		data += n;

@@ -2,32 +2,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # A real Prometheus server scrapes memtrace --metrics every second while three processes hold
 # known heap bytes; PromQL queries must return exactly those bytes, with the smallest process
-# summed under pid="other" (--metrics-top 2).
-source "$(dirname "$0")/../lib/tap.sh"
+# summed under pid="other" (--metrics-top 2); go tool pprof fetches a heap profile beside it.
+source "$(dirname "$0")/../lib/metrics.sh"
 need_root
 need_pkg prometheus prometheus
 need_pkg curl curl
 need_pkg jq jq
 
-PIDS=()
-cleanup() {
-	touch "$TMP/stop"
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-port() { echo $((20000 + RANDOM % 40000)); }
-
-wait_for() {	# wait_for SECONDS COMMAND...: until COMMAND succeeds
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ "$SECONDS" -lt "$end" ] || return 1
-		sleep 0.1
-	done
-}
+RELEASE=("$TMP/stop")
 
 # Three holders of 30, 20 and 10 blocks of 1000 B, started before the trace, leaking after it.
 for n in 30 20 10; do
@@ -36,20 +18,7 @@ for n in 30 20 10; do
 done
 A=${PIDS[0]} B=${PIDS[1]} C=${PIDS[2]}
 
-# memtrace on a free port: a port someone else holds makes it fail at once, so try another. Any
-# other end of memtrace is a failure of memtrace, shown with what it said.
-for try in 1 2 3 4 5; do
-	MPORT=$(port)
-	"$MEMTRACE" -p "$A,$B,$C" --metrics "127.0.0.1:$MPORT" --metrics-top 2 2>"$TMP/mt.err" &
-	MT=$!
-	wait_for 30 grep -q "tracing pid\|failed to listen" "$TMP/mt.err"
-	grep -q "tracing pid" "$TMP/mt.err" && break
-	kill "$MT" 2>/dev/null
-	wait "$MT"
-	MT=
-	grep -q "failed to listen on .*: Address already in use" "$TMP/mt.err" || break
-done
-[ -n "$MT" ] || { sed 's/^/#   memtrace: /' "$TMP/mt.err"; bail "memtrace -p ... --metrics starts and traces the holders"; }
+listen "$TMP/mt.err" -p "$A,$B,$C" --metrics-top 2
 PIDS+=("$MT")
 touch "$TMP/go"
 ok "$(wait_for 30 grep -qs held "$TMP/hold10.out"; echo $?)" "the holders allocated"
@@ -58,7 +27,7 @@ ok "$(wait_for 30 grep -qs held "$TMP/hold10.out"; echo $?)" "the holders alloca
 exec 3<>"/dev/tcp/127.0.0.1/$MPORT"
 body=$(curl -sS --max-time 10 "http://127.0.0.1:$MPORT/metrics")
 ok $? "a scrape is answered while a silent client holds a connection"
-grep -q "^memtrace_heap_outstanding_bytes{pid=\"$A\",comm=\"hold\"} 30000$" <<<"$body"
+grep -q "^memtrace_heap_outstanding_bytes{pid=\"$A\",comm=\"hold\"[,}].* 30000$" <<<"$body"
 ok $? "curl sees $A's 30000 B"
 exec 3>&-
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/nope")
@@ -121,6 +90,18 @@ query_is 'sum(memtrace_heap_outstanding_bytes)' 60000 "all held bytes"
 query_is "count(memtrace_rss_bytes{pid=\"$A\"} > 100000)" 1 "$A's RSS is reported"
 query_is 'memtrace_processes' 3 "three processes traced"
 query_is 'sum(memtrace_lost_events_total)' 0 "no events lost"
+query_is "count(memtrace_heap_outstanding_bytes{pid=\"$A\",exe=\"$(readlink -f "$WL/hold")\"})" 1 \
+	"$A's series carry its program's path (exe)"
+
+# A profile scraper beside Prometheus: go tool pprof fetches one holder's heap profile.
+need_pprof
+pprof -top -nodefraction=0 -sample_index=inuse_space -unit=B \
+	"http://127.0.0.1:$MPORT/debug/pprof/heap?pid=$A" >"$TMP/top.txt"
+top_has 30000B hold_blocks <"$TMP/top.txt"
+st=$?
+ok $st "go tool pprof fetches $A's heap profile while Prometheus scrapes: hold_blocks holds 30000B"
+[ $st -eq 0 ] || sed 's/^/#   /' "$TMP/top.txt"
+query_is 'up{job="memtrace"}' 1 "Prometheus still scrapes memtrace after the profile"
 
 touch "$TMP/stop"
 wait "$MT"

@@ -19,12 +19,24 @@ expect_bad() {	# desc file message-regex: exit 5, one line, the regex in it
 	[ "$(wc -l <"$TMP/err")" -eq 1 ]; ok $? "$desc: in one line"
 }
 
+# On a terminal, a progress line (at once here, not after a second), erased at the end; never
+# when stderr is not a terminal.
+MEMTRACE_PROGRESS_AFTER_MS=0 script -qec "'$MEMTRACE' report '$TMP/good.mtr' -o /dev/null" /dev/null >"$TMP/tty" 2>&1
+grep -aEq "^.memtrace: reading $TMP/good.mtr: [0-9.]+ [KMG]?i?B of [0-9.]+ [KMG]?i?B \([0-9]+%\), [0-9.]+ M events/s" "$TMP/tty"
+ok $? "on a terminal: a progress line, bytes read of the file's and events/s"
+tail -c 6 "$TMP/tty" | od -c | grep -q '\\r 033   \[   K'; ok $? "erased at the end"
+MEMTRACE_PROGRESS_AFTER_MS=0 "$MEMTRACE" report "$TMP/good.mtr" -o /dev/null 2>"$TMP/err"
+is_empty "$(cat "$TMP/err")" "not on a terminal: nothing on stderr"
+
 cp "$TMP/good.mtr" "$TMP/crc.mtr"
 printf '\xff' | dd of="$TMP/crc.mtr" bs=1 seek=40 conv=notrunc 2>/dev/null
 expect_bad "flipped byte" "$TMP/crc.mtr" "recording $TMP/crc.mtr: corrupt block \(crc32 mismatch\) at offset 16"
-cp "$TMP/good.mtr" "$TMP/v2.mtr"
-printf '\x02' | dd of="$TMP/v2.mtr" bs=1 seek=8 conv=notrunc 2>/dev/null
-expect_bad "version 2" "$TMP/v2.mtr" "recording $TMP/v2.mtr: format version 2 at offset 8, this memtrace reads 1 -- it was written by a newer memtrace"
+cp "$TMP/good.mtr" "$TMP/v3.mtr"
+printf '\x03' | dd of="$TMP/v3.mtr" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect_bad "version 3" "$TMP/v3.mtr" "recording $TMP/v3.mtr: format version 3 at offset 8, this memtrace reads 2 -- it was written by a newer memtrace"
+cp "$TMP/good.mtr" "$TMP/v1.mtr"
+printf '\x01' | dd of="$TMP/v1.mtr" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect_bad "version 1" "$TMP/v1.mtr" "recording $TMP/v1.mtr: format version 1 at offset 8, this memtrace reads 2 -- version 1 \(zlib blocks, no stack table\) is read by memtrace before zstd recordings"
 head -c 10 "$TMP/good.mtr" >"$TMP/short.mtr"
 expect_bad "cut header" "$TMP/short.mtr" "recording $TMP/short.mtr: header cut short at offset 10"
 echo '{"tool": "memtrace"}' >"$TMP/r.json"

@@ -3,6 +3,7 @@
  * Writes a small recording by hand, with every record type, for tests that need no root and
  * as the fuzzer's seed: pid 500 ("app") allocates 3 x 2048 B in serve() and frees one, so serve
  * holds 4096 B in 2 blocks; serve is called from run(), inlined into main. Usage: make_recording FILE
+ * (tests/integration/fuzz_recording.sh checks that it holds every type recording.h names)
  */
 #include <stdio.h>
 
@@ -44,6 +45,13 @@ int main(int argc, char **argv)
 	/* main's address holds run(), inlined: two frames there */
 	rec_writer__frames(w, &(struct rec_frames){ 500, 7, 0x401110, 0x1110, 2, (const struct rec_frame[]){
 		{ 25, true, "_Z3runv", "app.c" }, { 30, false, "main", "app.c" } } });
+	/* the rest of what a session writes: a file fault's path, a memory sample, what a Python
+	 * process's frames are (app embeds CPython, without its symbols), the unwinder's statistics */
+	rec_writer__fault_file(w, &(struct rec_fault_file){ 500, 0x400000, "/nonexistent/app" });
+	rec_writer__sample(w, &(struct rec_sample){ 500, { 1500000000, 1 << 20, 4096, 0 }, 1 << 20 });
+	rec_writer__python(w, &(struct rec_python){ 500, { "3.11.2", "/nonexistent/app", "unavailable",
+							    "no symbols for the interpreter", NULL } });
+	rec_writer__unwind(w, &(struct mt_unwind_stats){ .mode = "fp", .objects = 1, .rows = 10 });
 	rec_writer__proc(w, &(struct rec_proc){ 500, true, "app", "app --serve" });
 	clock.now_ns = 3000000000;
 	rec_writer__clock(w, &clock, true);

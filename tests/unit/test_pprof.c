@@ -46,7 +46,7 @@ static void test_tiny_exact(void)
 	struct pb b = { 0 };
 	size_t i;
 
-	pprof__encode(&s, &b);
+	pprof__encode(&s, NULL, &b);
 	if (ok(b.len == sizeof(tiny_want) - 1 && !memcmp(b.data, tiny_want, b.len),
 	       "one-frame profile is exactly the hand-encoded bytes"))
 		goto out;
@@ -122,7 +122,7 @@ static void test_fixture_structure(void)
 	const struct field *sample[8], *func = NULL;
 	struct pb b = { 0 };
 
-	pprof__encode(&fix_snapshot, &b);
+	pprof__encode(&fix_snapshot, NULL, &b);
 	n = fields(b.data, b.len, f, 1024);
 	for (i = 0; i < n; i++) {
 		if (f[i].num == 2 && counts[2] < 8)
@@ -165,7 +165,7 @@ static void test_file_is_gzip(void)
 	int n;
 
 	close(fd);
-	pprof__encode(&fix_snapshot, &raw);
+	pprof__encode(&fix_snapshot, NULL, &raw);
 	ok(pprof__write(&fix_snapshot, path) == 0, "pprof__write succeeds");
 	gz = gzopen(path, "rb");
 	ok(gz && gzdirect(gz) == 0, "the file is gzip-compressed");
@@ -195,7 +195,7 @@ static void test_lost(void)
 	st.leak[MT_LEAK_INDIRECT] = (struct mt_leak_tally){ 200, 2 };
 	st.leak[MT_LEAK_REACHABLE] = (struct mt_leak_tally){ 400, 1 };
 	proc.leak.asked = proc.leak.done = true;
-	pprof__encode(&s, &b);
+	pprof__encode(&s, NULL, &b);
 	n = fields(b.data, b.len, f, 64);
 	for (size_t i = 0; i < n; i++) {
 		types += f[i].num == 1;
@@ -246,7 +246,7 @@ static void test_inlined(void)
 	uint64_t fn[2] = { 0 }, line[2] = { 0 };
 	struct pb b = { 0 };
 
-	pprof__encode(&s, &b);
+	pprof__encode(&s, NULL, &b);
 	n = fields(b.data, b.len, f, 256);
 	for (i = 0; i < n; i++) {
 		if (f[i].num == 6 && nstr < 64)

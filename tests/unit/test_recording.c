@@ -2,13 +2,17 @@
 /*
  * The recording format: a round trip of every record type, a file cut at every byte offset (a
  * clean error or a partial read, never a crash), a damaged block, another version, an unknown
- * record type skipped, and a replay that symbolizes from recorded symbols alone.
+ * record type skipped, the stack table (each stack written once; an id defined nowhere is an
+ * error), event records coded and decoded exactly for every op, and a replay that symbolizes
+ * from recorded symbols alone.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
+#include "record/codec.h"
 #include "record/recording.h"
 #include "session/replay.h"
 #include "symbolize/demangle.h"
@@ -182,8 +186,11 @@ static void damaged(const char *buf, size_t len)
 	copy[REC_HEADER_SIZE + REC_BLOCK_HEADER_SIZE + 5] ^= 0x40;
 	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "a flipped bit in a block's data: crc mismatch, an error");
 	memcpy(copy, buf, len);
-	copy[8] = 2;
-	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "format version 2: refused");
+	copy[8] = 1;
+	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "format version 1: refused");
+	memcpy(copy, buf, len);
+	copy[8] = 3;
+	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "format version 3: refused");
 	memcpy(copy, buf, len);
 	copy[0] = 'X';
 	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "bad magic: refused");
@@ -193,33 +200,184 @@ static void damaged(const char *buf, size_t len)
 	free(copy);
 }
 
+/*
+ * A file of one block made by hand from raw record bytes. zbad damages its zstd frame under a
+ * crc computed after: 1 its magic, 2 its last byte cut. Returns its length in buf.
+ */
+static size_t hand_file(const void *raw, size_t n, unsigned char *buf, size_t cap, int zbad)
+{
+	uint32_t hdr[3], v = REC_VERSION, flags = 0;
+	size_t zlen = ZSTD_compress(buf + 28, cap - 28, raw, n, 1);
+
+	if (ZSTD_isError(zlen))
+		exit(1);
+	if (zbad == 1)
+		buf[28] ^= 0x55;
+	zlen -= zbad == 2;
+	memcpy(buf, REC_MAGIC, 8);
+	memcpy(buf + 8, &v, 4);
+	memcpy(buf + 12, &flags, 4);
+	hdr[0] = (uint32_t)zlen;
+	hdr[1] = (uint32_t)n;
+	hdr[2] = (uint32_t)crc32(0, buf + 28, (uInt)zlen);
+	memcpy(buf + 16, hdr, 12);
+	return 28 + zlen;
+}
+
 /* A block made by hand: a record of a type from the future, then a START. */
 static void unknown_type(void)
 {
-	uint32_t raw[] = { 99, 4, 0xdeadbeef, REC_START, 8, 1234, 0 };
+	unsigned char raw[] = { 99, 4, 0xef, 0xbe, 0xad, 0xde, REC_START, 8, 0xd2, 0x04, 0, 0, 0, 0, 0, 0 };
 	unsigned char buf[256];
-	uLongf zlen = sizeof(buf) - 28;
-	uint32_t hdr[3], v = REC_VERSION, flags = 0;
+	size_t len = hand_file(raw, sizeof(raw), buf, sizeof(buf), 0);
 	uint64_t trunc;
 	FILE *f;
 	struct rec_reader *r;
 	struct rec_record rec;
 
-	compress(buf + 28, &zlen, (const Bytef *)raw, sizeof(raw));
-	memcpy(buf, REC_MAGIC, 8);
-	memcpy(buf + 8, &v, 4);
-	memcpy(buf + 12, &flags, 4);
-	hdr[0] = (uint32_t)zlen;
-	hdr[1] = sizeof(raw);
-	hdr[2] = (uint32_t)crc32(0, buf + 28, zlen);
-	memcpy(buf + 16, hdr, 12);
-	is_u64(read_all((char *)buf, 28 + zlen, &trunc), 1, "an unknown record type is skipped");
-	f = fmemopen(buf, 28 + zlen, "r");
+	is_u64(read_all((char *)buf, len, &trunc), 1, "an unknown record type is skipped");
+	f = fmemopen(buf, len, "r");
 	rec_reader__open(f, "hand", &r);
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_START && rec.start_ns == 1234,
 	   "and the record after it is read");
 	rec_reader__free(r);
 	fclose(f);
+	len = hand_file(raw, sizeof(raw), buf, sizeof(buf), 1);
+	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1,
+	       "a zstd frame's magic damaged under a right crc: an error");
+	len = hand_file(raw, sizeof(raw), buf, sizeof(buf), 2);
+	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1,
+	       "a zstd frame cut short under a right crc: an error");
+}
+
+/* Stacks: each written once whatever the number of events naming it; the reader gives every
+ * event its frames back; a table that starts over (id 0) is followed. */
+static void stack_table(void)
+{
+	char spath[] = "/tmp/test_recording_st.XXXXXX";
+	int fd = mkstemp(spath), bad = 0;
+	struct rec_writer *w;
+	struct rec_reader *r;
+	struct rec_record rec;
+	struct mt_event e;
+	uint64_t bytes;
+	FILE *f;
+
+	close(fd);
+	rec_writer__create(spath, &w);
+	for (int i = 0; i < 30000; i++) {
+		e = event(i % 5 == 4 ? MT_OP_FREE : MT_OP_MALLOC, 0x1000 + 16 * (uint64_t)i, 24 + i % 7,
+			  i % 5 == 4 ? 0 : 10 + i % 3);
+		e.frames[0] += e.nframes ? (uint64_t)(i % 3) << 20 : 0;
+		rec_writer__event(w, &e);
+	}
+	is_u64(rec_writer__stacks(w), 3, "30,000 events of 3 stacks: 3 stacks written");
+	rec_writer__close(w);
+	f = fopen(spath, "rb");
+	fseek(f, 0, SEEK_END);
+	bytes = (uint64_t)ftell(f);
+	ok(bytes < 30000 * 4, "in %" PRIu64 " bytes, under 4 a event (56 and 80-96 of frames each)",
+	   bytes);
+	rewind(f);
+	rec_reader__open(f, spath, &r);
+	for (int i = 0; i < 30000; i++) {
+		struct mt_event want = event(i % 5 == 4 ? MT_OP_FREE : MT_OP_MALLOC,
+					     0x1000 + 16 * (uint64_t)i, 24 + i % 7, i % 5 == 4 ? 0 : 10 + i % 3);
+
+		want.frames[0] += want.nframes ? (uint64_t)(i % 3) << 20 : 0;
+		if (rec_reader__next(r, &rec) != 1 || rec.type != REC_EVENT ||
+		    memcmp(rec.event, &want, sizeof(want)))
+			bad++;
+	}
+	is_u64(bad, 0, "each event read back whole, header, body and frames");
+	ok(rec_reader__next(r, &rec) == 0, "and nothing after");
+	rec_reader__free(r);
+	fclose(f);
+	unlink(spath);
+}
+
+/* Hand-made STACK and EVENT records: what the fuzzer's corpus says, asserted. */
+static void stack_refs(void)
+{
+	/* STACK id 0 of 1 word (0x11, coded as a difference from 0, zigzag); an EVENT (malloc, pid
+	 * 7, stack 0; no length); STACK id 0 again (a new table: 0x22, then 0x33 from 0x22); an
+	 * EVENT naming stack 0 (now 2 frames) */
+	unsigned char good[] = { REC_STACK, 3, 0, 1, 0x22,
+				 REC_EVENT, 0x09, MT_OP_MALLOC << 2, 7, 0,
+				 REC_STACK, 4, 0, 2, 0x44, 0x22,
+				 REC_EVENT, 0x08, MT_OP_MALLOC << 2, 0 };
+	unsigned char buf[512], raw[64];
+	uint64_t trunc;
+	struct rec_reader *r;
+	struct rec_record rec;
+	size_t len = hand_file(good, sizeof(good), buf, sizeof(buf), 0);
+	FILE *f = fmemopen(buf, len, "r");
+
+	rec_reader__open(f, "hand", &r);
+	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT && rec.event->pid == 7 &&
+	   rec.event->nframes == 1 && rec.event->frames[0] == 0x11, "an event gets its stack's frames");
+	ok(rec_reader__next(r, &rec) == 1 && rec.event->nframes == 2 && rec.event->frames[1] == 0x33 &&
+	   rec.event->pid == 7, "a STACK of id 0 starts the table over");
+	ok(rec_reader__next(r, &rec) == 0, "and the block ends there");
+	rec_reader__free(r);
+	fclose(f);
+
+	memcpy(raw, good, 10);
+	raw[9] = 1;	/* the event names stack 1: never defined */
+	len = hand_file(raw, 10, buf, sizeof(buf), 0);
+	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "an event naming a stack defined nowhere: an error");
+	memcpy(raw, good, 5);
+	raw[2] = 5;	/* a first stack of id 5 */
+	len = hand_file(raw, 5, buf, sizeof(buf), 0);
+	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "a STACK out of order: an error");
+	memcpy(raw, good, 5);
+	raw[3] = 2;	/* 2 words claimed, 1 there */
+	len = hand_file(raw, 5, buf, sizeof(buf), 0);
+	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "a STACK shorter than its words: an error");
+	memcpy(raw, good, 9);	/* the first event without its stack id */
+	len = hand_file(raw, 9, buf, sizeof(buf), 0);
+	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "an event cut short by its block's end: an error");
+}
+
+/* Every op, random bodies, threads and times: coded then decoded, byte for byte. */
+static void codec_round_trip(void)
+{
+	struct codec_ctx enc, dec;
+	uint8_t buf[CODEC_EVENT_MAX];
+	uint64_t x = 88172645463325252ull;
+	int bad = 0, longest = 0;
+
+	codec__reset(&enc);
+	codec__reset(&dec);
+	for (int i = 0; i < 200000; i++) {
+		struct mt_event e = { 0 }, got = { 0 };
+		uint64_t w[4];
+		uint32_t stack = 0, got_stack;
+		size_t n;
+
+		for (int k = 0; k < 4; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			w[k] = (x & 3) == 0 ? 0 : (x & 3) == 1 ? x >> (x & 63) : x;
+		}
+		e.op = i % 1000 ? (uint32_t)(w[0] % (MT_OP__COUNT + 2)) : (uint32_t)w[0];
+		e.pid = i % 7 ? 1000 : (uint32_t)w[1];
+		e.tid = i % 3 ? e.pid : (uint32_t)w[2];
+		e.ts_ns = i % 4 ? 1000000 * (uint64_t)i + (w[3] & 0xfff) : i % 8 ? 0 : w[3];
+		stack = i % 5 ? (uint32_t)(w[1] % 100000) : i % 10 ? 0 : UINT32_MAX;
+		memcpy((uint8_t *)&e + 24, w, 32);
+		if (i % 3 == 0)	/* heap addresses: differences of a multiple of 16 */
+			e.addr = 0x5500000000 + 16 * (w[1] % 100000);
+		if (i % 11 == 0)
+			memset((uint8_t *)&e + 24, 0, 32);
+		n = codec__encode_event(&enc, &e, stack, buf);
+		longest = n > (size_t)longest ? (int)n : longest;
+		if (codec__decode_event(&dec, buf, n, &got, &got_stack) != n || got_stack != stack ||
+		    memcmp(&got, &e, MT_EVENT_HDR_SIZE) ||
+		    codec__decode_event(&(struct codec_ctx){ 0 }, buf, n - 1, &got, &got_stack))
+			bad++;
+	}
+	is_u64(bad, 0, "200,000 events of every op coded and decoded exactly, a byte short refused");
+	ok(longest <= (int)CODEC_EVENT_MAX, "the longest record, %d bytes, within CODEC_EVENT_MAX", longest);
 }
 
 /* Replay with no binary around: names come from the SYMBOL records, modules from MAPS. */
@@ -410,6 +568,9 @@ int main(void)
 	every_cut(buf, len);
 	damaged(buf, len);
 	unknown_type();
+	stack_table();
+	stack_refs();
+	codec_round_trip();
 	replay();
 	python_replay();
 	inline_replay();

@@ -35,6 +35,7 @@ static const char doc[] =
 	"  sudo memtrace --flamegraph fg.html -p 1234  interactive flame graph\n"
 	"  sudo memtrace -p 1234 --group-by function  a Python service by function\n"
 	"  sudo memtrace --metrics 127.0.0.1:9464 -p 1234  Prometheus scrapes /metrics\n"
+	"  go tool pprof -top http://127.0.0.1:9464/debug/pprof/heap?pid=1234\n"
 	"  sudo memtrace --pprof-dir /var/lib/mt --pprof-every 10 -p 1234\n"
 	"  sudo memtrace --timeline mem.html -- ./a  RSS and heap over time, the peak\n"
 	"  sudo memtrace -f -- ./prefork-server      the server and every child it forks\n"
@@ -166,13 +167,15 @@ enum { OPT_JSON = 0x100, OPT_FOLDED, OPT_FOLDED_VALUE, OPT_PPROF, OPT_FLAMEGRAPH
 	  "Python view of the report: line (default), function, file or traceback", 5 }
 #define O_EXPORTS                                                                                   \
 	{ "metrics", OPT_METRICS, "ADDR:PORT", 0,                                                   \
-	  "Serve Prometheus metrics at http://ADDR:PORT/metrics while tracing (binds only there; "  \
+	  "Serve Prometheus metrics at http://ADDR:PORT/metrics and heap profiles at "              \
+	  "/debug/pprof/heap and /allocs (?pid=N, ?seconds=N) while tracing (binds only there; "    \
 	  "anyone who can reach it can read them)", 3 },                                            \
 	{ "metrics-top", OPT_METRICS_TOP, "N", 0,                                                   \
 	  "Processes with their own --metrics series; the rest are summed as pid=\"other\" "        \
 	  "(default 20)", 3 },                                                                      \
 	{ "pprof-dir", OPT_PPROF_DIR, "DIR", 0,                                                     \
-	  "Write a pprof profile into DIR every --pprof-every seconds, and a last one at the end", 3 }, \
+	  "Write a pprof profile into DIR every --pprof-every seconds, a last one at the end, and "  \
+	  "oom-PID-TIME.pb.gz when the OOM killer chooses a traced process", 3 },                   \
 	{ "pprof-every", OPT_PPROF_EVERY, "SECONDS", 0, "How often --pprof-dir gets one (default 60)", 3 }
 
 #define O_LEAKS                                                                                     \

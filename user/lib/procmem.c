@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include "lib/procmem.h"
 #include "lib/util.h"
@@ -95,4 +96,17 @@ char *procmem__cmdline(int pid)
 	for (ssize_t i = 0; i + 1 < n; i++)	/* arguments end in NUL: join them */
 		buf[i] = buf[i] ? buf[i] : ' ';
 	return xstrdup(buf);
+}
+
+char *procmem__exe(int pid)
+{
+	char link[64], path[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return NULL;
+	path[n] = 0;
+	return xstrdup(path);
 }

@@ -21,6 +21,14 @@ struct agg {
 	struct procs *procs;		/* each process's agg_proc is its PROC_AGG part */
 	uint64_t made;			/* stacks made so far (free ids are reused) */
 	struct mt_summary total[MT_KIND__COUNT];
+	struct htab *keyed;		/* hash(key, pid, kind) -> struct keyed: agg__apply_keyed */
+	uint64_t key;			/* the caller's key of the event being applied, or 0 */
+};
+
+/* A caller's stack key as last resolved for one (pid, kind): checked in full before use. */
+struct keyed {
+	uint64_t key, made;
+	uint32_t pid, kind, id;
 };
 
 static uint64_t page_size = 4096;
@@ -37,6 +45,7 @@ struct agg *agg__new(struct procs *procs)
 
 	page_size = ps > 0 ? (uint64_t)ps : 4096;
 	a->stack_ids = htab__new(sizeof(uint32_t));
+	a->keyed = htab__new(sizeof(struct keyed));
 	a->procs = procs;
 	procs__own(procs, PROC_AGG, drop_part, a);
 	return a;
@@ -52,6 +61,7 @@ void agg__free(struct agg *a)
 	free(a->stacks);
 	free(a->free_ids);
 	htab__free(a->stack_ids);
+	htab__free(a->keyed);
 	free(a);
 }
 
@@ -114,11 +124,11 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
 			 uint32_t n)
 {
 	for (uint64_t seed = 0;; seed++) {
-		uint64_t h = mt_hash(frames, n * sizeof(*frames), seed ^ ((uint64_t)pid << 8 | kind));
+		/* every event carrying a stack is hashed here */
+		uint64_t h = htab__hash_words(frames, n, seed ^ ((uint64_t)pid << 8 | kind));
 		uint32_t *id;
 		bool existed;
 
-		h = h ? h : 1;
 		id = htab__insert(a->stack_ids, h, &existed);
 		if (existed && !same_stack(&a->stacks[*id - 1], pid, kind, frames, n))
 			continue;
@@ -142,10 +152,36 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
 			s->frames = xmalloc(n * sizeof(*frames));
 			memcpy(s->frames, frames, n * sizeof(*frames));
 			own_stack(agg__proc(a, pid), *id - 1);
-			a->made++;
+			s->made = ++a->made;
 		}
 		return *id - 1;
 	}
+}
+
+/*
+ * With a caller's key (a replay's): the stack of (key, pid, kind) as found the last time, if its
+ * slot still holds that stack (a process's stacks go at exec and when it is forgotten), else
+ * found by its frames and remembered.
+ */
+static uint32_t stack_of(struct agg *a, const struct mt_event *e, enum mt_kind kind)
+{
+	const uint64_t *frames = (const uint64_t *)e->frames;
+	uint64_t h;
+	struct keyed *k;
+	uint32_t id;
+
+	if (!a->key)
+		return stack_id(a, e->pid, kind, frames, e->nframes);
+	h = htab__hash_words(&a->key, 1, (uint64_t)e->pid << 8 | kind) | 1;
+	k = htab__lookup(a->keyed, h);
+	if (k && k->key == a->key && k->pid == e->pid && k->kind == kind &&
+	    a->stacks[k->id].made == k->made)
+		return k->id;
+	id = stack_id(a, e->pid, kind, frames, e->nframes);
+	k = htab__insert(a->keyed, h, NULL);
+	*k = (struct keyed){ a->key, a->stacks[id].made, e->pid, kind, id };
+	a->stacks[id].keyed = h;
+	return id;
 }
 
 /*
@@ -254,7 +290,7 @@ static void sample_weight(const struct mt_event *e, uint64_t *bytes, uint64_t *b
 
 static void heap_alloc(struct agg *a, struct agg_proc *p, const struct mt_event *e)
 {
-	uint32_t stack = stack_id(a, e->pid, MT_KIND_HEAP, (const uint64_t *)e->frames, e->nframes);
+	uint32_t stack = stack_of(a, e, MT_KIND_HEAP);
 	uint64_t bytes = e->size, blocks = 1;
 	struct agg_block *b;
 	bool existed;
@@ -403,7 +439,7 @@ static void map_region(struct agg *a, struct agg_proc *p, const struct mt_event 
 	struct agg_region r = { .start = e->addr, .end = e->addr + len, .ts_ns = e->ts_ns };
 
 	unmap_range(a, p, r.start, r.end);	/* MAP_FIXED over a tracked region replaces it */
-	r.stack = stack_id(a, e->pid, MT_KIND_MMAP, (const uint64_t *)e->frames, e->nframes);
+	r.stack = stack_of(a, e, MT_KIND_MMAP);
 	region_insert(p, region_search(p, r.start), r);
 	count_alloc(a, p, MT_KIND_MMAP, r.stack, len, 1, e->ts_ns);
 }
@@ -414,6 +450,13 @@ static void unmap(struct agg *a, struct agg_proc *p, uint64_t addr, uint64_t siz
 		p->sum[MT_KIND_MMAP].unknown_frees++;
 		a->total[MT_KIND_MMAP].unknown_frees++;
 	}
+}
+
+void agg__apply_keyed(struct agg *a, const struct mt_event *e, uint64_t key)
+{
+	a->key = key;
+	agg__apply(a, e);
+	a->key = 0;
 }
 
 void agg__apply(struct agg *a, const struct mt_event *e)
@@ -506,6 +549,8 @@ static void drop_part(void *owner, struct proc *proc)
 		struct agg_stack *s = &a->stacks[p->stack_ids[i]];
 
 		htab__remove(a->stack_ids, s->hash, NULL);
+		if (s->keyed)
+			htab__remove(a->keyed, s->keyed, NULL);
 		free(s->frames);
 		memset(s, 0, sizeof(*s));	/* pid 0: no process owns it */
 		xgrow(&a->free_ids, &a->cap_free_ids, a->nfree_ids + 1, sizeof(*a->free_ids));

@@ -23,6 +23,8 @@ struct agg_stack {
 	uint64_t peak_bytes, peak_allocations;	/* saved at its first change after the peak... */
 	uint64_t peak_epoch;			/* ...numbered by its process's peak_epoch */
 	uint64_t hash;			/* its key in the stack table, to forget it */
+	uint64_t made;			/* agg__stacks_made() when it was made: which stack a slot holds */
+	uint64_t keyed;			/* its entry in the keyed cache (agg__apply_keyed), or 0 */
 	/* What CPython's cycle collector freed of it: garbage only the collector could reclaim. */
 	uint64_t gc_bytes, gc_blocks;
 	uint64_t gc_collections;	/* the collections that freed any of it */
@@ -65,6 +67,12 @@ void agg__free(struct agg *a);
 
 /* Apply one allocator event (model/model.c hands them over; exec is the model's). */
 void agg__apply(struct agg *a, const struct mt_event *e);
+/*
+ * The same, for an event whose frames the caller has numbered already (a recording's stack
+ * table): key, not 0, stands for exactly these frames wherever the caller gives it. The stack is
+ * then found by (key, pid, kind) without hashing and comparing the frames again.
+ */
+void agg__apply_keyed(struct agg *a, const struct mt_event *e, uint64_t key);
 
 /* The process's part, created on first use; or NULL when it has none (find). */
 struct agg_proc *agg__proc(struct agg *a, uint32_t pid);

@@ -5,6 +5,7 @@
 
 #include "lib/util.h"
 #include "model/model.h"
+#include "model/oom.h"
 
 struct model *model__new(void)
 {
@@ -14,6 +15,7 @@ struct model *model__new(void)
 	m->agg = agg__new(m->procs);
 	m->res = resident__new(m->procs);
 	m->series = series__new(m->procs);
+	oom__own(m->procs);
 	return m;
 }
 
@@ -53,7 +55,7 @@ static void exec_renew(struct model *m, const struct mt_event *e)
 	memcpy(p->comm, e->proc.comm, 15);
 }
 
-bool model__apply(struct model *m, const struct mt_event *e)
+bool model__apply_keyed(struct model *m, const struct mt_event *e, uint64_t key)
 {
 	uint64_t made = agg__stacks_made(m->agg);
 
@@ -61,6 +63,12 @@ bool model__apply(struct model *m, const struct mt_event *e)
 		exec_renew(m, e);
 		return false;
 	}
-	agg__apply(m->agg, e);
+	if (e->op == MT_OP_OOM) {
+		oom__apply(m->procs, m->agg, e);
+		return false;
+	}
+	agg__apply_keyed(m->agg, e, key);
 	return resident__apply(m->res, e) || agg__stacks_made(m->agg) != made;
 }
+
+bool model__apply(struct model *m, const struct mt_event *e) { return model__apply_keyed(m, e, 0); }

@@ -30,5 +30,10 @@ void model__free(struct model *m);
  * when the event brought a stack not seen before, whose objects the caller may want to name.
  */
 bool model__apply(struct model *m, const struct mt_event *e);
+/*
+ * The same for an event whose frames the caller has numbered (a recording's stack table): key,
+ * not 0, stands for exactly these frames each time it is given, and saves hashing them again.
+ */
+bool model__apply_keyed(struct model *m, const struct mt_event *e, uint64_t key);
 
 #endif

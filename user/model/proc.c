@@ -72,6 +72,32 @@ void procs__drop_part(struct procs *r, struct proc *p, enum proc_part part)
 	p->part[part] = NULL;
 }
 
+static void take(char **field, char **value, bool all)
+{
+	if (!*value && !all)
+		return;
+	free(*field);
+	*field = *value;
+	*value = NULL;
+}
+
+void procs__set_labels(struct proc *p, struct proc_labels *l, bool all)
+{
+	take(&p->labels.exe, &l->exe, all);
+	take(&p->labels.cgroup, &l->cgroup, all);
+	take(&p->labels.container_id, &l->container_id, all);
+	take(&p->labels.service_name, &l->service_name, all);
+}
+
+static void labels_release(struct proc *p)
+{
+	free(p->labels.exe);
+	free(p->labels.cgroup);
+	free(p->labels.container_id);
+	free(p->labels.service_name);
+	free(p->memcg);
+}
+
 /* The entries keep their order of first sight: the later ones move down one. */
 void procs__forget(struct procs *r, uint32_t pid)
 {
@@ -88,6 +114,7 @@ void procs__forget(struct procs *r, uint32_t pid)
 		*(uint32_t *)htab__lookup(r->by_pid, (uint64_t)r->v[j - 1]->pid + 1) = j - 1;
 	}
 	r->n--;
+	labels_release(p);
 	free(p->cmdline);
 	free(p);
 }

@@ -23,7 +23,16 @@ enum proc_part {
 	PROC_SYMBOLS,		/* symbolize/symbolize.c: mappings and their objects */
 	PROC_PYTHON,		/* symbolize/pytrace.c: the interpreter found in it */
 	PROC_EXIT_MAPS,		/* session/machine.c: mappings reported as it exits */
+	PROC_OOM,		/* model/oom.c: what it held when the OOM killer chose it */
 	PROC__PARTS,
+};
+
+/* What fleets group a process by, read from /proc while it lives; each NULL when unknown. */
+struct proc_labels {
+	char *exe;			/* the program's path (/proc/PID/exe) */
+	char *cgroup;			/* its cgroup v2 path */
+	char *container_id;		/* the container its cgroup path names, if any */
+	char *service_name;		/* OTEL_SERVICE_NAME in its environment */
 };
 
 struct proc {
@@ -34,6 +43,8 @@ struct proc {
 	uint32_t nexec;				/* execs seen (only the last MT_EXEC_CHAIN kept) */
 	bool exited;
 	uint64_t sample_bytes;		/* sampled by libmemtrace-sample.so at this mean; 0: traced */
+	struct proc_labels labels;	/* owned */
+	char *memcg;			/* its memory cgroup's directory, for an OOM kill's limit; owned */
 	void *part[PROC__PARTS];	/* each module's state, owned by that module */
 };
 
@@ -57,6 +68,11 @@ struct proc *procs__at(const struct procs *r, size_t i);
 
 /* Give one part of the process back to its module (an exec ends the old program's state). */
 void procs__drop_part(struct procs *r, struct proc *p, enum proc_part part);
+/*
+ * Take l's labels into p (l is left empty). A NULL field keeps what p knew (a read at its exit
+ * that failed), unless all: a new program (exec) has all its labels anew.
+ */
+void procs__set_labels(struct proc *p, struct proc_labels *l, bool all);
 /* Forget the process: every part given back, then the entry. */
 void procs__forget(struct procs *r, uint32_t pid);
 

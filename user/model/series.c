@@ -22,6 +22,7 @@ struct proc_series {
 	uint64_t stride;	/* merge this many raw samples into one (doubles when full) */
 	uint64_t pending;	/* raw samples folded into x[n - 1] so far */
 	struct mt_sample peak_rss;
+	struct mt_sample last;	/* the latest raw sample, merged into nothing */
 	uint64_t hwm;
 };
 
@@ -115,6 +116,7 @@ void series__add(struct series *s, uint32_t pid, const struct mt_sample *x, uint
 
 	if (x->rss_bytes > p->peak_rss.rss_bytes)
 		p->peak_rss = *x;
+	p->last = *x;
 	if (hwm_bytes > p->hwm)
 		p->hwm = hwm_bytes;
 	if (p->n && p->pending < p->stride) {	/* the last point is still gathering its share */
@@ -176,6 +178,16 @@ void series__tick(struct series *s, const struct agg *a, uint64_t now_ns)
 		if (!p->exited && p->part[PROC_AGG])
 			series__sample(s, a, p->pid, now_ns);
 	}
+}
+
+bool series__last(const struct series *s, uint32_t pid, struct mt_sample *out)
+{
+	const struct proc_series *p = find(s, pid);
+
+	if (!p || !p->n)
+		return false;
+	*out = p->last;
+	return true;
 }
 
 void series__fill(const struct series *s, uint32_t pid, struct mt_proc *out)

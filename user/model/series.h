@@ -3,6 +3,7 @@
 #ifndef MT_SERIES_H
 #define MT_SERIES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,9 @@ void series__on_sample(struct series *s, series_sample_fn fn, void *ctx);
 
 /* Add one sample (what sampling does after reading /proc; replay and tests call it directly). */
 void series__add(struct series *s, uint32_t pid, const struct mt_sample *x, uint64_t hwm_bytes);
+
+/* The process's latest sample; false when it has none. */
+bool series__last(const struct series *s, uint32_t pid, struct mt_sample *out);
 
 /* The process's samples and sampled peaks for a snapshot; samples are copied (free them). */
 void series__fill(const struct series *s, uint32_t pid, struct mt_proc *out);

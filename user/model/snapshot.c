@@ -24,6 +24,9 @@ void snapshot__free(struct mt_snapshot *s)
 		free((void *)s->procs[i].stacks);
 		resident_release((struct mt_resident *)&s->procs[i].resident);
 		free((void *)s->procs[i].samples);
+		if (s->procs[i].oom)	/* its stacks' frames are the process's own */
+			free((void *)s->procs[i].oom->stacks);
+		free((void *)s->procs[i].oom);
 	}
 	free((void *)s->procs);
 	free(s);

@@ -163,6 +163,24 @@ struct mt_leak_check {
 					 * pointer that one of memcheck's heuristics accepts */
 };
 
+/* What fleets group a process by; each NULL when unknown (model/proc.h). */
+struct mt_labels {
+	const char *exe, *cgroup, *container_id, *service_name;
+};
+
+/* What a process held when the kernel's OOM killer chose it, frozen before it was reaped. */
+struct mt_oom {
+	uint64_t ts_ns;			/* when it was chosen (CLOCK_MONOTONIC) */
+	uint64_t rss_bytes;		/* resident then: anonymous, file and shared memory; 0: unknown */
+	uint64_t anon_bytes;		/* of which anonymous */
+	bool rss_sampled;		/* rss from memtrace's last sample before the kill, not the kernel's count at it */
+	uint64_t limit_bytes;		/* its memory cgroup's limit (the least up the tree); 0: none */
+	struct mt_summary kind[MT_KIND__COUNT];	/* as they stood then */
+	size_t nstacks;
+	const struct mt_stack *stacks;	/* each stack's figures then, frames shared with the
+					 * process's own stacks; largest outstanding first */
+};
+
 struct mt_proc {
 	uint32_t pid;
 	char comm[16];
@@ -183,6 +201,8 @@ struct mt_proc {
 	uint64_t rss_bytes;		/* resident now (a live trace's snapshot); 0: unknown */
 	struct mt_gc gc;
 	struct mt_leak_check leak;	/* --leak-check; leak.asked false otherwise */
+	struct mt_labels labels;
+	const struct mt_oom *oom;	/* NULL unless the OOM killer chose it */
 };
 
 /* The CFI unwinder's tables (--unwind dwarf|auto): what they cost. Counts are over the trace. */

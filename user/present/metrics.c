@@ -18,6 +18,7 @@ enum {
 struct row {
 	char pid[16];
 	const char *comm;
+	const struct mt_labels *labels;	/* NULL for the rest summed */
 	uint64_t v[V__COUNT];
 };
 
@@ -111,6 +112,7 @@ static size_t make_rows(const struct mt_snapshot *s, const uint64_t *rss, size_t
 		if (i < top) {
 			snprintf(r->pid, sizeof(r->pid), "%" PRIu32, p->pid);
 			r->comm = p->comm;
+			r->labels = &p->labels;
 		} else if (i == top) {
 			snprintf(r->pid, sizeof(r->pid), "other");
 			r->comm = "other";
@@ -135,6 +137,21 @@ static void put_label(FILE *f, const char *v)
 	}
 }
 
+/* A process's labels past pid and comm, each only when known: fleets group by them. */
+static void put_labels(FILE *f, const struct mt_labels *l)
+{
+	const char *keys[] = { "exe", "cgroup", "container_id", "service_name" };
+	const char *values[] = { l->exe, l->cgroup, l->container_id, l->service_name };
+
+	for (int i = 0; i < 4; i++) {
+		if (!values[i])
+			continue;
+		fprintf(f, ",%s=\"", keys[i]);
+		put_label(f, values[i]);
+		fputc('"', f);
+	}
+}
+
 static void put_header(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -153,7 +170,10 @@ void metrics__format(const struct mt_snapshot *s, const uint64_t *rss_bytes, int
 				continue;
 			fprintf(f, "%s{pid=\"%s\",comm=\"", families[k].name, rows[i].pid);
 			put_label(f, rows[i].comm);
-			fputs("\"} ", f);
+			fputc('"', f);
+			if (rows[i].labels)
+				put_labels(f, rows[i].labels);
+			fputs("} ", f);
 			put_value(f, k, rows[i].v[k]);
 		}
 	}

@@ -13,7 +13,7 @@
 /* Field numbers of perftools.profiles (github.com/google/pprof, proto/profile.proto). */
 enum {
 	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
-	PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_DURATION_NANOS = 10,
+	PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_TIME_NANOS = 9, PROFILE_DURATION_NANOS = 10,
 	PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12, PROFILE_DEFAULT_SAMPLE_TYPE = 14,
 	VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
 	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
@@ -36,6 +36,18 @@ struct map_key { uint64_t start, limit, offset, file, build_id; };
 enum { LOC_MAPPING, LOC_ADDR, LOC_LINES };
 
 enum { HAS_FUNCTIONS = 1, HAS_FILENAMES = 2, HAS_LINE_NUMBERS = 4 };
+
+/* One stack's values at the base's moment, in Go's order; bases are sorted by stack id. */
+struct base_stack {
+	uint32_t id;
+	uint64_t v[4];
+};
+
+struct pprof_base {
+	uint64_t now_ns;
+	size_t n;
+	struct base_stack *stacks;
+};
 
 struct builder {
 	struct pb *out;
@@ -60,8 +72,10 @@ static void value_type(struct builder *b, uint32_t field, const char *type, cons
 	pb__end(b->out, m);
 }
 
-static void header(struct builder *b, const struct mt_snapshot *s)
+static void header(struct builder *b, const struct mt_snapshot *s, const struct pprof_opts *o)
 {
+	uint64_t from = o->base ? o->base->now_ns : s->start_ns;
+
 	str(b, "");
 	value_type(b, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
 	value_type(b, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
@@ -73,9 +87,12 @@ static void header(struct builder *b, const struct mt_snapshot *s)
 	}
 	value_type(b, PROFILE_PERIOD_TYPE, "space", "bytes");
 	pb__uint(b->out, PROFILE_PERIOD, 1);	/* every allocation is counted: nothing to scale */
-	if (s->now_ns > s->start_ns)
-		pb__uint(b->out, PROFILE_DURATION_NANOS, s->now_ns - s->start_ns);
-	pb__uint(b->out, PROFILE_DEFAULT_SAMPLE_TYPE, str(b, "inuse_space"));
+	if (o->time_ns)
+		pb__uint(b->out, PROFILE_TIME_NANOS, o->time_ns);
+	if (s->now_ns > from)
+		pb__uint(b->out, PROFILE_DURATION_NANOS, s->now_ns - from);
+	pb__uint(b->out, PROFILE_DEFAULT_SAMPLE_TYPE,
+		 str(b, o->default_type ? o->default_type : "inuse_space"));
 }
 
 static uint64_t mapping_id(struct builder *b, const struct mt_mapping *m)
@@ -141,16 +158,66 @@ static void label(struct builder *b, const char *key, const char *s, uint64_t nu
 	pb__end(b->out, m);
 }
 
-static void sample(struct builder *b, const struct mt_proc *p, const struct mt_stack *st)
+/* Labels fleets group by; the ones not known are left out rather than sent empty. */
+static void proc_labels(struct builder *b, const struct mt_proc *p)
 {
-	uint64_t values[6] = { st->allocations, st->allocated_bytes, st->outstanding_allocations,
-			       st->outstanding_bytes,
-			       st->leak[MT_LEAK_DEFINITE].blocks + st->leak[MT_LEAK_INDIRECT].blocks,
-			       st->leak[MT_LEAK_DEFINITE].bytes + st->leak[MT_LEAK_INDIRECT].bytes };
+	const struct mt_labels *l = &p->labels;
+
+	if (l->exe)
+		label(b, "exe", l->exe, 0);
+	if (l->cgroup)
+		label(b, "cgroup", l->cgroup, 0);
+	if (l->container_id)
+		label(b, "container_id", l->container_id, 0);
+	if (l->service_name)
+		label(b, "service_name", l->service_name, 0);
+}
+
+static int by_base_id(const void *x, const void *y)
+{
+	uint32_t a = ((const struct base_stack *)x)->id, b = ((const struct base_stack *)y)->id;
+
+	return a < b ? -1 : a > b;
+}
+
+/* Go's order of values: alloc_objects, alloc_space, inuse_objects, inuse_space. */
+static void stack_values(const struct mt_stack *st, uint64_t v[4])
+{
+	v[0] = st->allocations;
+	v[1] = st->allocated_bytes;
+	v[2] = st->outstanding_allocations;
+	v[3] = st->outstanding_bytes;
+}
+
+/* The stack's values, less the base's (a delta: negative for what was freed); false when all 0. */
+static bool sample_values(const struct pprof_base *base, const struct mt_stack *st, uint64_t v[4])
+{
+	struct base_stack key = { .id = st->id };
+	const struct base_stack *was;
+
+	stack_values(st, v);
+	if (!base)
+		return true;
+	was = bsearch(&key, base->stacks, base->n, sizeof(key), by_base_id);
+	for (int i = 0; was && i < 4; i++)
+		v[i] -= was->v[i];	/* two's complement: profile.proto's int64 */
+	return v[0] || v[1] || v[2] || v[3];
+}
+
+static void sample(struct builder *b, const struct mt_proc *p, const struct mt_stack *st,
+		   const struct pprof_base *base)
+{
+	uint64_t values[6];
 	uint32_t i, j, n = 0;
-	uint64_t *locs = xcalloc(st->nframes + 1, sizeof(*locs));
+	uint64_t *locs;
 	size_t m;
 
+	if (!sample_values(base, st, values))
+		return;	/* a delta leaves out what did not change, as Go's does */
+	/* --leak-check's two, as --folded-value lost; never a delta (checked once, at the end) */
+	values[4] = st->leak[MT_LEAK_DEFINITE].blocks + st->leak[MT_LEAK_INDIRECT].blocks;
+	values[5] = st->leak[MT_LEAK_DEFINITE].bytes + st->leak[MT_LEAK_INDIRECT].bytes;
+	locs = xcalloc(st->nframes + 1, sizeof(*locs));
 	/* pprof also wants the leaf first; an address's inlined frames go in one location */
 	for (i = label__first_frame(st); i < st->nframes; i = j + 1) {
 		for (j = i; j + 1 < st->nframes && st->frames[j].inlined &&
@@ -164,6 +231,7 @@ static void sample(struct builder *b, const struct mt_proc *p, const struct mt_s
 	label(b, "pid", NULL, p->pid);
 	label(b, "comm", p->comm, 0);
 	label(b, "kind", label__kind(st->kind), 0);
+	proc_labels(b, p);
 	pb__end(b->out, m);
 	free(locs);
 }
@@ -241,8 +309,10 @@ static void string_table(struct builder *b)
 	}
 }
 
-void pprof__encode(const struct mt_snapshot *s, struct pb *out)
+void pprof__encode(const struct mt_snapshot *s, const struct pprof_opts *opts, struct pb *out)
 {
+	static const struct pprof_opts none;
+	const struct pprof_opts *o = opts ? opts : &none;
 	struct builder b = { .out = out };
 	size_t i, j;
 
@@ -252,10 +322,10 @@ void pprof__encode(const struct mt_snapshot *s, struct pb *out)
 	b.locations = intern__new();
 	for (i = 0; i < s->nprocs; i++)
 		b.leaks |= s->procs[i].leak.done;
-	header(&b, s);
+	header(&b, s, o);
 	for (i = 0; i < s->nprocs; i++)
-		for (j = 0; j < s->procs[i].nstacks; j++)
-			sample(&b, &s->procs[i], &s->procs[i].stacks[j]);
+		for (j = 0; j < s->procs[i].nstacks && (!o->pid || s->procs[i].pid == o->pid); j++)
+			sample(&b, &s->procs[i], &s->procs[i].stacks[j], o->base);
 	mappings(&b);
 	locations(&b);
 	functions(&b);
@@ -267,8 +337,34 @@ void pprof__encode(const struct mt_snapshot *s, struct pb *out)
 	free(b.map_has);
 }
 
+struct pprof_base *pprof__base(const struct mt_snapshot *s, uint32_t pid)
+{
+	struct pprof_base *b = xcalloc(1, sizeof(*b));
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->nprocs; i++)
+		n += !pid || s->procs[i].pid == pid ? s->procs[i].nstacks : 0;
+	b->now_ns = s->now_ns;
+	b->stacks = xcalloc(n + 1, sizeof(*b->stacks));
+	for (size_t i = 0; i < s->nprocs; i++)
+		for (size_t k = 0; k < s->procs[i].nstacks && (!pid || s->procs[i].pid == pid); k++) {
+			b->stacks[b->n].id = s->procs[i].stacks[k].id;
+			stack_values(&s->procs[i].stacks[k], b->stacks[b->n++].v);
+		}
+	qsort(b->stacks, b->n, sizeof(*b->stacks), by_base_id);
+	return b;
+}
+
+void pprof__base_free(struct pprof_base *b)
+{
+	if (!b)
+		return;
+	free(b->stacks);
+	free(b);
+}
+
 /* gzip (not zlib) framing, as profile.proto asks of files on disk: windowBits 15 + 16. */
-static int gzip(const struct pb *in, struct pb *out)
+int pprof__gzip(const struct pb *in, struct pb *out)
 {
 	z_stream z = { 0 };
 	int rc;
@@ -292,8 +388,8 @@ int pprof__fwrite(const struct mt_snapshot *s, FILE *f)
 	struct pb raw = { 0 }, gz = { 0 };
 	int err;
 
-	pprof__encode(s, &raw);
-	err = gzip(&raw, &gz);
+	pprof__encode(s, NULL, &raw);
+	err = pprof__gzip(&raw, &gz);
 	if (!err && fwrite(gz.data, 1, gz.len, f) != gz.len)
 		err = errno ? -errno : -EIO;
 	if (!err && fflush(f))

@@ -11,7 +11,7 @@
 int report__text(const struct mt_snapshot *s, FILE *f, int top_n);
 int report__json(const struct mt_snapshot *s, FILE *f);
 
-/* The memory sections of a process (report_memory.c): resident, peak, timeline. */
+/* The memory sections of a process (report_memory.c): resident, peak, OOM kill, timeline. */
 void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_proc *p, int top_n);
 void report__json_memory(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p);
 /* The trace's fault totals, as "resident". */
@@ -25,6 +25,10 @@ void report__text_leak_records(FILE *f, const struct mt_proc *p, int top_n);
 void report__json_leak(struct json *j, const struct mt_proc *p);
 void report__json_stack_leak(struct json *j, const struct mt_proc *p, const struct mt_stack *st);
 
+/* A summary's counters as the object key (report_json.c). */
+void report__json_summary(struct json *j, const char *key, const struct mt_summary *m);
+/* A stack's id, kind and counts, into the open object (report_json.c). */
+void report__json_stack_figures(struct json *j, const struct mt_stack *st);
 /* One frame as a JSON object (report_json.c). */
 void report__json_frame(struct json *j, const struct mt_frame *fr);
 /* The process's stacks that held memory at its heap peak, most first; free the array. */

@@ -9,7 +9,7 @@
 #include "present/label.h"
 #include "present/report.h"
 
-static void summary(struct json *j, const char *key, const struct mt_summary *m)
+void report__json_summary(struct json *j, const char *key, const struct mt_summary *m)
 {
 	json__begin_object(j, key);
 	json__u64(j, "allocations", m->allocations);
@@ -44,16 +44,21 @@ void report__json_frame(struct json *j, const struct mt_frame *fr)
 	json__end_object(j);
 }
 
-static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p,
-		  const struct mt_stack *st)
+void report__json_stack_figures(struct json *j, const struct mt_stack *st)
 {
-	json__begin_object(j, NULL);
 	json__u64(j, "id", st->id);
 	json__str(j, "kind", label__kind(st->kind));
 	json__u64(j, "outstanding_bytes", st->outstanding_bytes);
 	json__u64(j, "outstanding_allocations", st->outstanding_allocations);
 	json__u64(j, "allocated_bytes", st->allocated_bytes);
 	json__u64(j, "allocations", st->allocations);
+}
+
+static void stack(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p,
+		  const struct mt_stack *st)
+{
+	json__begin_object(j, NULL);
+	report__json_stack_figures(j, st);
 	json__u64(j, "oldest_age_ms", mt_stack_age_ms(s, st));
 	json__int(j, "site", st->site);
 	json__u64(j, "peak_bytes", st->peak_bytes);	/* held at the heap peak */
@@ -109,12 +114,19 @@ static void process(struct json *j, const struct mt_snapshot *s, const struct mt
 	json__str(j, NULL, p->comm);
 	json__end_array(j);
 	json__str(j, "cmdline", p->cmdline);
+	/* What fleets group by, as the pprof labels and metric series carry it (null: unknown). */
+	json__begin_object(j, "labels");
+	json__str(j, "exe", p->labels.exe);
+	json__str(j, "cgroup", p->labels.cgroup);
+	json__str(j, "container_id", p->labels.container_id);
+	json__str(j, "service_name", p->labels.service_name);
+	json__end_object(j);
 	json__bool(j, "exited", p->exited);
 	/* Sampled heap figures are estimates; sample_bytes says at what mean interval (0: exact). */
 	json__bool(j, "sampled", p->sample_bytes != 0);
 	json__u64(j, "sample_bytes", p->sample_bytes);
-	summary(j, "summary", &p->kind[MT_KIND_HEAP]);
-	summary(j, "mmap_summary", &p->kind[MT_KIND_MMAP]);
+	report__json_summary(j, "summary", &p->kind[MT_KIND_HEAP]);
+	report__json_summary(j, "mmap_summary", &p->kind[MT_KIND_MMAP]);
 	json__begin_array(j, "stacks");
 	for (size_t k = 0; k < p->nstacks; k++)
 		stack(j, s, p, &p->stacks[k]);
@@ -158,8 +170,8 @@ int report__json(const struct mt_snapshot *s, FILE *f)
 	for (size_t i = 0; i < s->nprocs; i++)
 		process(&j, s, &s->procs[i]);
 	json__end_array(&j);
-	summary(&j, "summary", &s->total[MT_KIND_HEAP]);
-	summary(&j, "mmap_summary", &s->total[MT_KIND_MMAP]);
+	report__json_summary(&j, "summary", &s->total[MT_KIND_HEAP]);
+	report__json_summary(&j, "mmap_summary", &s->total[MT_KIND_MMAP]);
 	gc_total(&j, s);
 	report__json_faults(&j, &s->faults);
 	json__end_object(&j);

@@ -2,7 +2,8 @@
 /*
  * The report's memory sections, text and JSON: resident growth from page faults (by the stack
  * that touched memory, by mapping kind, by file), the heap and RSS peaks with the stacks that
- * held memory at the heap peak, and the memory-over-time samples.
+ * held memory at the heap peak, what it held when the OOM killer chose it, and the
+ * memory-over-time samples.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -61,6 +62,44 @@ static void faults_line(FILE *f, const char *title, const struct mt_faults *m)
 		fprintf(f, ", %" PRIu64 " counted at one page", m->unsized);
 }
 
+/* ", rss 63.8 MiB (anon 63.1 MiB), memory limit 64.0 MiB": what the kernel counted at an OOM kill. */
+static void oom_memory(FILE *f, const struct mt_oom *o)
+{
+	char a[16], b[16];
+
+	if (!o->rss_bytes)
+		fprintf(f, "; rss unknown");
+	else if (o->rss_sampled)	/* the kernel gave no task to read it from */
+		fprintf(f, "; rss %s (sampled before it)", mt_fmt_bytes(o->rss_bytes, a));
+	else
+		fprintf(f, "; rss %s (anon %s)", mt_fmt_bytes(o->rss_bytes, a), mt_fmt_bytes(o->anon_bytes, b));
+	if (o->limit_bytes)
+		fprintf(f, "; memory limit %s", mt_fmt_bytes(o->limit_bytes, a));
+	else
+		fprintf(f, "; no memory limit");
+}
+
+/* The OOM killer chose it: what it held then, frozen before it was reaped. */
+static void oom_text(FILE *f, const struct mt_snapshot *s, const struct mt_oom *o, int top_n)
+{
+	const struct mt_summary *h = &o->kind[MT_KIND_HEAP], *m = &o->kind[MT_KIND_MMAP];
+	char a[16], b[16], label[512];
+
+	fprintf(f, "at OOM kill: %.3fs, chosen by the kernel's OOM killer", rel_s(s, o->ts_ns));
+	oom_memory(f, o);
+	fprintf(f, "\n  held then: heap %s in %" PRIu64 " blocks, mmap %s in %" PRIu64 " regions\n",
+		mt_fmt_bytes(h->outstanding_bytes, a), h->outstanding_allocations,
+		mt_fmt_bytes(m->outstanding_bytes, b), m->outstanding_allocations);
+	for (size_t i = 0; i < o->nstacks && (int)i < top_n; i++) {
+		const struct mt_stack *st = &o->stacks[i];
+
+		fprintf(f, "  at OOM kill: %s %s in %" PRIu64 " blocks by %s\n",
+			mt_fmt_bytes(st->outstanding_bytes, a), label__kind(st->kind),
+			st->outstanding_allocations,
+			site_label(st->frames, st->nframes, st->site, label, sizeof(label)));
+	}
+}
+
 void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_proc *p, int top_n)
 {
 	const struct mt_resident *r = &p->resident;
@@ -81,6 +120,8 @@ void report__text_memory(FILE *f, const struct mt_snapshot *s, const struct mt_p
 			site_label(at_peak[i]->frames, at_peak[i]->nframes, at_peak[i]->site, label,
 				   sizeof(label)));
 	free(at_peak);
+	if (p->oom)
+		oom_text(f, s, p->oom, top_n);
 	if (!r->total.minor && !r->total.major)
 		return;
 	faults_line(f, "resident: +", &r->total);
@@ -209,10 +250,37 @@ static void timeline_json(struct json *j, const struct mt_snapshot *s, const str
 	json__end_array(j);
 }
 
+/* Present only when the OOM killer chose the process. */
+static void oom_json(struct json *j, const struct mt_snapshot *s, const struct mt_oom *o)
+{
+	json__begin_object(j, "oom_kill");
+	json__u64(j, "ts_ns", o->ts_ns);
+	json__double(j, "t_s", rel_s(s, o->ts_ns));
+	json__u64(j, "rss_bytes", o->rss_bytes);
+	json__u64(j, "rss_anon_bytes", o->anon_bytes);
+	json__bool(j, "rss_sampled", o->rss_sampled);
+	json__u64(j, "memory_limit_bytes", o->limit_bytes);
+	report__json_summary(j, "summary", &o->kind[MT_KIND_HEAP]);
+	report__json_summary(j, "mmap_summary", &o->kind[MT_KIND_MMAP]);
+	json__begin_array(j, "stacks");
+	for (size_t i = 0; i < o->nstacks; i++) {
+		const struct mt_stack *st = &o->stacks[i];
+
+		json__begin_object(j, NULL);
+		report__json_stack_figures(j, st);
+		frames_json(j, st->frames, st->nframes, st->site);
+		json__end_object(j);
+	}
+	json__end_array(j);
+	json__end_object(j);
+}
+
 void report__json_memory(struct json *j, const struct mt_snapshot *s, const struct mt_proc *p)
 {
 	resident_json(j, &p->resident);
 	peak_json(j, s, p);
+	if (p->oom)
+		oom_json(j, s, p->oom);
 	timeline_json(j, s, p);
 }
 

@@ -80,11 +80,7 @@ static int attach_events(struct probe *p, int tid, int cpu)
 
 static void turn_on(struct probe *p)
 {
-	struct memtrace *skel = probe__skel(p);
-	long ps = sysconf(_SC_PAGESIZE);
-
-	skel->data->page_size = ps > 0 ? (__u64)ps : 4096;
-	skel->bss->faults_on = true;
+	probe__skel(p)->bss->faults_on = true;	/* page_size: set by the loader */
 }
 
 int faults__attach_all(struct probe *p)

@@ -50,6 +50,9 @@ static const struct {
 				  "each entry probe takes a trap (slower, still exact)", false },
 	[MT_FEAT_UPROBE_MULTI] = { "uprobe_multi", "6.6", "nothing (memtrace attaches one probe at a time)", false },
 	[MT_FEAT_TRACEFS] = { "tracefs", "mounted", "nothing (memtrace does not need it)", false },
+	[MT_FEAT_OOM_TP] = { "oom:mark_victim", "4.13", "no picture of a process at its OOM kill", false },
+	[MT_FEAT_OOM_TASK] = { "mark_victim task", "6.9",
+			       "the RSS at an OOM kill is memtrace's last sample, up to 100 ms before it", false },
 };
 
 const char *kfeat__name(enum mt_feature x) { return table[x].name; }
@@ -139,6 +142,21 @@ static int btf_mm_seq(const struct btf *btf)
 	return id >= 0 && member_is_counter(btf, id, "mm_lock_seq", 0);
 }
 
+/* Does the tracepoint's first argument (after the hook's own data) point to something (a task)? */
+static int tp_first_arg_is_ptr(const struct btf *btf, const char *typedef_name)
+{
+	int id = btf ? btf__find_by_name_kind(btf, typedef_name, BTF_KIND_TYPEDEF) : -1;
+	const struct btf_type *t = id >= 0 ? btf__type_by_id(btf, btf__resolve_type(btf, id)) : NULL;
+
+	if (!t || !btf_is_ptr(t))
+		return 0;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 2)
+		return 0;
+	t = btf__type_by_id(btf, btf__resolve_type(btf, btf_params(t)[1].type));
+	return t && btf_is_ptr(t);
+}
+
 static int at_least(const char *release, int major, int minor)
 {
 	int ma = 0, mi = 0;
@@ -170,6 +188,8 @@ static void probe_btf(struct mt_features *f)
 	set(f, MT_FEAT_URETPROBE_SYSCALL, known < 0 ? -1 : btf_has(btf, "__x64_sys_uretprobe", BTF_KIND_FUNC));
 	set(f, MT_FEAT_UPROBE_NOP5, known < 0 ? -1 : btf_has(btf, "__x64_sys_uprobe", BTF_KIND_FUNC));
 	set(f, MT_FEAT_UPROBE_MULTI, known < 0 ? -1 : btf_has(btf, "bpf_uprobe_multi_link_attach", BTF_KIND_FUNC));
+	set(f, MT_FEAT_OOM_TP, known < 0 ? -1 : btf_has(btf, "btf_trace_mark_victim", BTF_KIND_TYPEDEF));
+	set(f, MT_FEAT_OOM_TASK, known < 0 ? -1 : tp_first_arg_is_ptr(btf, "btf_trace_mark_victim"));
 	btf__free(btf);
 }
 

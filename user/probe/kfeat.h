@@ -28,6 +28,8 @@ enum mt_feature {
 	MT_FEAT_UPROBE_NOP5,	/* entry probes on a 5-byte nop without a trap (6.17, x86) */
 	MT_FEAT_UPROBE_MULTI,	/* uprobe_multi links (6.6) */
 	MT_FEAT_TRACEFS,	/* tracefs mounted (not needed: listed for bug reports) */
+	MT_FEAT_OOM_TP,		/* oom:mark_victim tracepoint (4.13) */
+	MT_FEAT_OOM_TASK,	/* mark_victim hands over the victim's task (6.9; Debian's 6.1 too) */
 	MT_FEAT__COUNT,
 };
 

@@ -76,6 +76,7 @@ static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list 
 struct setup {
 	int mode;
 	bool faults, loop, find_vma, proc_events, fault_tp, page_alloc_tp, mm_seq;
+	bool oom, oom_task;		/* the OOM killer's choice seen; its task handed over */
 	int nsteps;
 };
 
@@ -85,9 +86,15 @@ static void configure(struct memtrace *skel, const struct probe_opts *o, const s
 	struct bpf_program *off[8];
 	int n = 0;
 
+	long ps = sysconf(_SC_PAGESIZE);
+
 	ro->unwind_mode = s->mode;
 	ro->have_loop = s->loop;
 	ro->have_find_vma = s->find_vma;
+	ro->oom_arg_task = s->oom_task;
+	skel->data->page_size = ps > 0 ? (__u64)ps : 4096;	/* fault sizes, an OOM victim's RSS */
+	if (!s->oom)
+		off[n++] = skel->progs.oom_victim;
 	if (!s->faults || !s->fault_tp)
 		off[n++] = skel->progs.fault_user;
 	if (!s->faults || !s->page_alloc_tp)
@@ -130,9 +137,12 @@ static bool step_down(struct setup *s, const struct probe_opts *o, struct loaded
 	static const char *const proc_progs[] = { "thread_exit", "proc_exec", NULL };
 	const char *what;
 
-	if (!failed.prog[0] || s->nsteps >= 3)
+	if (!failed.prog[0] || s->nsteps >= 5)
 		return false;
-	if (s->faults && one_of(failed.prog, fault_progs)) {
+	if (s->oom && !strcmp(failed.prog, "oom_victim")) {
+		s->oom = false;
+		what = "OOM kills are not seen: no picture of a process when the OOM killer chooses it";
+	} else if (s->faults && one_of(failed.prog, fault_progs)) {
 		s->faults = false;
 		what = "page faults are not traced";
 	} else if (s->proc_events && !o->all && one_of(failed.prog, proc_progs)) {
@@ -172,6 +182,9 @@ static void say_lacks(const struct probe_opts *o, const struct setup *s)
 		mt_warn("page-fault stacks stop at the faulting function on this kernel (the unwinder "
 			"needs mm_lock_seq, 6.4+, to look up mappings from a fault); allocation stacks "
 			"are whole");
+	if (!s->oom)
+		mt_warn("OOM kills unseen on this kernel (no oom:mark_victim tracepoint): no picture "
+			"of a process when the OOM killer chooses it");
 	if (s->faults && !(s->fault_tp && s->page_alloc_tp))
 		mt_warn("page-fault sizes unavailable on this kernel (needs the page_fault_user and "
 			"mm_page_alloc tracepoints): faults are counted, not sized");
@@ -257,6 +270,7 @@ int loader__load(const struct probe_opts *o, const struct mt_features *f, struct
 		.loop = f->have[MT_FEAT_LOOP], .find_vma = f->have[MT_FEAT_FIND_VMA],
 		.fault_tp = f->have[MT_FEAT_FAULT_TP], .page_alloc_tp = f->have[MT_FEAT_PAGE_ALLOC_TP],
 		.mm_seq = f->have[MT_FEAT_MM_SEQ],
+		.oom = f->have[MT_FEAT_OOM_TP], .oom_task = f->have[MT_FEAT_OOM_TASK],
 	};
 	struct memtrace *skel;
 	int err;
@@ -287,6 +301,7 @@ int loader__load(const struct probe_opts *o, const struct mt_features *f, struct
 	out->faults = s.faults;
 	out->python = s.loop;
 	out->proc_events = s.proc_events;
+	out->oom = s.oom;
 	*out_skel = skel;
 	return 0;
 }

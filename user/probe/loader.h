@@ -31,7 +31,8 @@ struct loaded {
 	bool faults;			/* the page-fault programs loaded */
 	bool python;			/* Python frames walked */
 	bool proc_events;		/* exit and exec events (needed by -a) */
-	const char *steps[4];		/* each step down, in words; NULL-terminated */
+	bool oom;			/* the OOM killer's choices (oom:mark_victim) */
+	const char *steps[6];		/* each step down, in words; NULL-terminated */
 };
 
 /* One program's verifier statistics (opts.stats). */

@@ -74,6 +74,10 @@ void recorder__process(struct recorder *r, const struct proc *p)
 		return;
 	memcpy(rp.comm, p->comm, sizeof(rp.comm));
 	rec_writer__proc(r->w, &rp);
+	if (p->labels.exe || p->labels.cgroup || p->labels.service_name)
+		rec_writer__labels(r->w, &(struct rec_labels){ p->pid, p->labels.exe, p->labels.cgroup,
+							       p->labels.container_id,
+							       p->labels.service_name });
 	info = r->py ? pytrace__info(r->py, p->pid) : NULL;
 	if (info)
 		rec_writer__python(r->w, &(struct rec_python){ p->pid, *info });

@@ -6,9 +6,13 @@
  * Why blocks: a recording is written while the trace runs and may be cut short by a kill or a
  * crash. Each block is written with one write(2), so a killed writer leaves only whole blocks; a
  * reader decodes block by block, so memory stays bounded by the block size on either side, and a
- * bad block is found by its crc before zlib ever sees it. Records never span blocks.
+ * bad block is found by its crc before zstd ever sees it. Records never span blocks.
  * Why raw events: the file keeps what the probes sent, and replay runs it through the same
  * aggregation code as a live trace, so every present and future report reads recordings for free.
+ * Why a stack table: an hour of a service is hundreds of millions of events from a few thousand
+ * call stacks. Each distinct stack is written once, in a STACK record, before the first event
+ * that names it by id; an event record is then a few bytes (codec.c). The table's memory is the
+ * distinct stacks', bounded: past REC_STACK_WORDS_MAX it starts over from id 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,9 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
-#include "record/recording.h"
+#include "lib/htab.h"
 #include "lib/util.h"
+#include "record/codec.h"
+#include "record/recording.h"
 
 /* Integers are stored little-endian and events as the probes laid them out: both need this. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "recordings are little-endian");
@@ -28,10 +35,17 @@ struct rec_writer {
 	char *path;
 	uint8_t *raw;		/* records of the block being filled */
 	size_t len, cap;
-	size_t rec_at;		/* where the open record's header is */
+	size_t rec_at;		/* where the open record's payload starts */
 	uint8_t *z;
 	size_t zcap;
-	uint64_t bytes, events;
+	ZSTD_CCtx *zc;
+	struct codec_ctx ctx;	/* events are coded against those before them in their block */
+	struct htab *stack_ids;	/* hash of a stack's words -> its id + 1 */
+	uint64_t *words;	/* every stack of the table, one after another */
+	size_t nwords, cap_words;
+	uint32_t *stack_at;	/* stack id -> where its words start; [n] is where the next would */
+	size_t nstacks, cap_stacks;
+	uint64_t bytes, events, stacks;
 	int err;		/* first write error: later writes are skipped */
 };
 
@@ -45,6 +59,13 @@ static void put(struct rec_writer *w, const void *p, size_t n)
 static void put_u32(struct rec_writer *w, uint32_t v) { put(w, &v, 4); }
 static void put_u64(struct rec_writer *w, uint64_t v) { put(w, &v, 8); }
 
+static void put_varint(struct rec_writer *w, uint64_t v)
+{
+	uint8_t b[CODEC_VARINT_MAX];
+
+	put(w, b, codec__put_varint(b, v));
+}
+
 /* u32 length, the bytes, then a NUL the reader checks, so it can hand out pointers in place. */
 static void put_str(struct rec_writer *w, const char *s)
 {
@@ -55,18 +76,26 @@ static void put_str(struct rec_writer *w, const char *s)
 		put(w, s, n + 1);
 }
 
+/* A record's header is its type and length as varints: two bytes for most. */
 static void begin(struct rec_writer *w, enum rec_type type)
 {
+	put_varint(w, type);
+	put(w, "", 1);		/* the length's first byte, made room for and patched by end() */
 	w->rec_at = w->len;
-	put_u32(w, type);
-	put_u32(w, 0);		/* length, patched by end() */
 }
 
 static void end(struct rec_writer *w)
 {
-	uint32_t n = (uint32_t)(w->len - w->rec_at - REC_RECORD_HEADER_SIZE);
+	size_t n = w->len - w->rec_at;
+	uint8_t b[CODEC_VARINT_MAX];
+	size_t k = codec__put_varint(b, n);
 
-	memcpy(w->raw + w->rec_at + 4, &n, 4);
+	if (k > 1) {		/* a long record: its payload moves up to make room */
+		xgrow(&w->raw, &w->cap, w->len + k - 1, 1);
+		memmove(w->raw + w->rec_at + k - 1, w->raw + w->rec_at, n);
+		w->len += k - 1;
+	}
+	memcpy(w->raw + w->rec_at - 1, b, k);
 	if (w->len >= REC_BLOCK_TARGET)
 		rec_writer__flush(w);
 }
@@ -113,6 +142,11 @@ int rec_writer__create(const char *path, struct rec_writer **out)
 	w->fd = fd;
 	w->path = xstrdup(path);
 	w->bytes = sizeof(hdr);
+	w->zc = ZSTD_createCCtx();
+	w->stack_ids = htab__new(sizeof(uint32_t));
+	xgrow(&w->stack_at, &w->cap_stacks, 1, sizeof(*w->stack_at));
+	if (!w->zc)
+		abort();	/* out of memory, as xmalloc */
 	*out = w;
 	return 0;
 }
@@ -124,16 +158,88 @@ void rec_writer__start(struct rec_writer *w, uint64_t start_ns)
 	end(w);
 }
 
+/*
+ * A STACK's words are coded as differences from a prediction: the word at the same distance
+ * from the outer end of the stack defined just before (stacks share their outer frames: main,
+ * the thread's start), else the word before it in this stack (a module's code is together).
+ */
+static uint64_t stack_word_diff(const struct rec_writer *w, uint32_t id, const uint64_t *p,
+				uint32_t n, uint32_t i)
+{
+	uint64_t pred = i ? p[i - 1] : 0;
+
+	if (id) {
+		uint32_t at = w->stack_at[id - 1], len = w->stack_at[id] - at;
+
+		if (i + len >= n)
+			pred = w->words[at + i + len - n];
+	}
+	return codec__zigzag(p[i] - pred);
+}
+
+static void stacks_clear(struct rec_writer *w)
+{
+	htab__free(w->stack_ids);
+	w->stack_ids = htab__new(sizeof(uint32_t));
+	w->nwords = 0;
+	w->nstacks = 0;
+}
+
+/*
+ * The id + 1 of the stack of n words at p, written as a STACK record the first time it is seen.
+ * A hash collision rehashes with the next seed rather than merging two stacks.
+ */
+static uint32_t stack_ref(struct rec_writer *w, const uint64_t *p, uint32_t n)
+{
+	for (uint64_t seed = 0;; seed++) {
+		bool existed;
+		uint32_t ref, *id = htab__insert(w->stack_ids, htab__hash_words(p, n, seed), &existed);
+
+		if (existed) {
+			uint32_t at = w->stack_at[*id - 1], len = w->stack_at[*id] - at;
+
+			if (len == n && !memcmp(w->words + at, p, 8 * n))
+				return *id;
+			continue;
+		}
+		if (w->nwords + n > REC_STACK_WORDS_MAX) {	/* start the table over: see top */
+			stacks_clear(w);
+			return stack_ref(w, p, n);
+		}
+		ref = *id = (uint32_t)++w->nstacks;
+		xgrow(&w->words, &w->cap_words, w->nwords + n, sizeof(*w->words));
+		memcpy(w->words + w->nwords, p, 8 * n);
+		w->nwords += n;
+		xgrow(&w->stack_at, &w->cap_stacks, w->nstacks + 1, sizeof(*w->stack_at));
+		w->stack_at[w->nstacks] = (uint32_t)w->nwords;
+		begin(w, REC_STACK);
+		put_varint(w, ref - 1);
+		put_varint(w, n);
+		for (uint32_t i = 0; i < n; i++)
+			put_varint(w, stack_word_diff(w, ref - 1, p, n, i));
+		end(w);		/* may flush: the event goes after it, in this block or the next */
+		w->stacks++;
+		return ref;
+	}
+}
+
 void rec_writer__event(struct rec_writer *w, const struct mt_event *e)
 {
 	uint32_t n = e->nframes <= MT_MAX_FRAMES ? e->nframes : MT_MAX_FRAMES;
+	uint32_t stack = 0;
+	uint8_t rec[1 + CODEC_EVENT_MAX];
+	size_t k;
 
-	begin(w, REC_EVENT);
-	put(w, e, MT_EVENT_HDR_SIZE);
-	memcpy(w->raw + w->len - MT_EVENT_HDR_SIZE + 12, &n, 4);	/* nframes, clamped */
-	put(w, e->frames, 8 * n);
+	if (n)
+		stack = stack_ref(w, (const uint64_t *)e->frames, n);
+	/* An event record has no length: it is the one record that says its own end (codec.c). */
+	k = codec__encode_event(&w->ctx, e, stack, rec + 1);
+	_Static_assert(REC_EVENT < 0x80, "an event's type is a byte");
+	rec[0] = REC_EVENT;
+	put(w, rec, 1 + k);
 	w->events++;
-	end(w);
+	if (w->len >= REC_BLOCK_TARGET)
+		rec_writer__flush(w);
 }
 
 void rec_writer__proc(struct rec_writer *w, const struct rec_proc *p)
@@ -233,26 +339,28 @@ void rec_writer__unwind(struct rec_writer *w, const struct mt_unwind_stats *u)
 
 int rec_writer__flush(struct rec_writer *w)
 {
-	uLongf zlen;
+	size_t zlen;
 	uint32_t hdr[3];
 	int err;
 
 	if (w->err || !w->len)
 		return w->err;
-	zlen = compressBound(w->len);
+	zlen = ZSTD_compressBound(w->len);
 	xgrow(&w->z, &w->zcap, REC_BLOCK_HEADER_SIZE + zlen, 1);
 	/*
-	 * Level 3: on a recording of tests/workloads/leaky (3.0 MB of records) it compresses at
-	 * 66 MB/s to 263 KB, where the default level 6 manages 27 MB/s for 235 KB. The drain loop
-	 * compresses, and it must keep up with the probes: ~76 B per event at 66 MB/s is ~870k
-	 * events/s, far above what uprobes deliver (~7 us each).
+	 * The drain loop compresses, and it must keep up with the probes. See REC_ZSTD_LEVEL in
+	 * recording.h for what each level costs and gives.
 	 */
-	if (compress2(w->z + REC_BLOCK_HEADER_SIZE, &zlen, w->raw, w->len, 3) != Z_OK)
-		abort();	/* only Z_MEM_ERROR is possible with a big enough buffer: as xmalloc */
+	zlen = ZSTD_compressCCtx(w->zc, w->z + REC_BLOCK_HEADER_SIZE, zlen, w->raw, w->len,
+				 REC_ZSTD_LEVEL);
+	if (ZSTD_isError(zlen))
+		abort();	/* only out of memory is possible with a big enough buffer: as xmalloc */
 	hdr[0] = (uint32_t)zlen;
 	hdr[1] = (uint32_t)w->len;
-	hdr[2] = (uint32_t)crc32(0, w->z + REC_BLOCK_HEADER_SIZE, zlen);
+	hdr[2] = (uint32_t)crc32(0, w->z + REC_BLOCK_HEADER_SIZE, (uInt)zlen);
 	memcpy(w->z, hdr, sizeof(hdr));
+	w->len = 0;
+	codec__reset(&w->ctx);	/* the next block's events decode without this one's */
 	/* One write per block: a writer killed mid-way leaves whole blocks only. */
 	err = write_all(w->fd, w->z, REC_BLOCK_HEADER_SIZE + zlen);
 	if (err) {
@@ -261,12 +369,12 @@ int rec_writer__flush(struct rec_writer *w)
 		return err;
 	}
 	w->bytes += REC_BLOCK_HEADER_SIZE + zlen;
-	w->len = 0;
 	return 0;
 }
 
 uint64_t rec_writer__bytes(const struct rec_writer *w) { return w->bytes; }
 uint64_t rec_writer__events(const struct rec_writer *w) { return w->events; }
+uint64_t rec_writer__stacks(const struct rec_writer *w) { return w->stacks; }
 
 int rec_writer__close(struct rec_writer *w)
 {
@@ -281,6 +389,10 @@ int rec_writer__close(struct rec_writer *w)
 	}
 	free(w->raw);
 	free(w->z);
+	ZSTD_freeCCtx(w->zc);
+	htab__free(w->stack_ids);
+	free(w->words);
+	free(w->stack_at);
 	free(w->path);
 	free(w);
 	return err;
@@ -308,6 +420,17 @@ void rec_writer__sample(struct rec_writer *w, const struct rec_sample *s)
 	put_u64(w, s->x.heap_bytes);
 	put_u64(w, s->x.mmap_bytes);
 	put_u64(w, s->hwm_bytes);
+	end(w);
+}
+
+void rec_writer__labels(struct rec_writer *w, const struct rec_labels *l)
+{
+	begin(w, REC_LABELS);
+	put_u32(w, l->pid);
+	put_str(w, l->exe);
+	put_str(w, l->cgroup);
+	put_str(w, l->container_id);
+	put_str(w, l->service_name);
 	end(w);
 }
 

@@ -1,18 +1,21 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The recording file format, reader side: block by block, each checked (lengths, crc32, inflated
- * size) before its records are decoded through a bounds-checked cursor. A file cut short ends at
- * its last whole block; anything inconsistent is corrupt and said with its offset. Built to be
- * fed hostile bytes: tests/fuzz/fuzz_recording.c does.
+ * The recording file format, reader side: block by block, each checked (lengths, crc32,
+ * decompressed size) before its records are decoded through a bounds-checked cursor. A file cut
+ * short ends at its last whole block; anything inconsistent is corrupt and said with its offset.
+ * The stack table is the reader's: events come out with their frames. Built to be fed hostile
+ * bytes: tests/fuzz/fuzz_recording.c does.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
 
-#include "record/recording.h"
 #include "lib/util.h"
+#include "record/codec.h"
+#include "record/recording.h"
 
 struct rec_reader {
 	FILE *f;
@@ -22,6 +25,13 @@ struct rec_reader {
 	uint64_t truncated;
 	uint8_t *z, *raw;
 	size_t zcap, rawcap, raw_len, pos;
+	ZSTD_DCtx *zd;
+	struct codec_ctx ctx;
+	uint64_t *words;	/* the stack table: every stack's words, one after another */
+	size_t nwords, cap_words;
+	uint32_t *stack_at;	/* stack id -> where its words start; [n] is where the next would */
+	size_t nstacks, cap_stacks;
+	uint32_t tables;	/* times the stack table started over */
 	struct rec_map *maps;
 	size_t mapscap;
 	struct rec_frame *frames;	/* REC_FRAMES' frames, until the next record */
@@ -107,7 +117,9 @@ int rec_reader__open(FILE *f, const char *name, struct rec_reader **out)
 	memcpy(&version, hdr + 8, 4);
 	memcpy(&flags, hdr + 12, 4);
 	if (version != REC_VERSION) {
-		mt_err(version > REC_VERSION ? "it was written by a newer memtrace" : NULL,
+		mt_err(version > REC_VERSION ? "it was written by a newer memtrace" :
+		       version == 1 ? "version 1 (zlib blocks, no stack table) is read by memtrace before "
+				      "zstd recordings: report it with one, or record it again" : NULL,
 		       "failed to read recording %s: format version %u at offset 8, this memtrace reads %u",
 		       name, version, REC_VERSION);
 		return -EBADMSG;
@@ -121,6 +133,10 @@ int rec_reader__open(FILE *f, const char *name, struct rec_reader **out)
 	(*out)->f = f;
 	(*out)->name = xstrdup(name);
 	(*out)->off = sizeof(hdr);
+	(*out)->zd = ZSTD_createDCtx();
+	if (!(*out)->zd)
+		abort();	/* out of memory, as xmalloc */
+	xgrow(&(*out)->stack_at, &(*out)->cap_stacks, 1, sizeof(*(*out)->stack_at));
 	return 0;
 }
 
@@ -135,8 +151,7 @@ static int corrupt(struct rec_reader *r, const char *what, uint64_t at)
 static int read_block(struct rec_reader *r)
 {
 	uint32_t hdr[3];
-	size_t n = fread(hdr, 1, sizeof(hdr), r->f);
-	uLongf raw_len;
+	size_t n = fread(hdr, 1, sizeof(hdr), r->f), raw_len;
 
 	if (!n)
 		return 0;
@@ -145,9 +160,7 @@ static int read_block(struct rec_reader *r)
 		r->truncated = r->off;
 		return 0;
 	}
-	/* deflate shrinks by at most ~1032:1: a larger claim is damage, and not worth allocating */
-	if (!hdr[0] || hdr[0] > REC_BLOCK_MAX || hdr[1] > REC_BLOCK_MAX ||
-	    hdr[1] > (uint64_t)hdr[0] * 1032 + 64)
+	if (!hdr[0] || hdr[0] > REC_BLOCK_MAX || !hdr[1] || hdr[1] > REC_BLOCK_MAX)
 		return corrupt(r, "block header", r->off);
 	xgrow(&r->z, &r->zcap, hdr[0], 1);
 	if (fread(r->z, 1, hdr[0], r->f) < hdr[0]) {
@@ -156,26 +169,94 @@ static int read_block(struct rec_reader *r)
 	}
 	if (crc32(0, r->z, hdr[0]) != hdr[2])
 		return corrupt(r, "block (crc32 mismatch)", r->off);
+	/* a frame says its size: one that says another is damaged, and not worth allocating for */
+	if (ZSTD_getFrameContentSize(r->z, hdr[0]) != hdr[1])
+		return corrupt(r, "block (zstd frame of another size)", r->off);
 	xgrow(&r->raw, &r->rawcap, (size_t)hdr[1] + 1, 1);
-	raw_len = hdr[1];
-	if (uncompress(r->raw, &raw_len, r->z, hdr[0]) != Z_OK || raw_len != hdr[1])
-		return corrupt(r, "block (does not inflate to its length)", r->off);
+	raw_len = ZSTD_decompressDCtx(r->zd, r->raw, hdr[1], r->z, hdr[0]);
+	if (ZSTD_isError(raw_len) || raw_len != hdr[1])
+		return corrupt(r, "block (does not decompress to its length)", r->off);
 	r->raw_len = raw_len;
 	r->pos = 0;
 	r->off += sizeof(hdr) + hdr[0];
+	codec__reset(&r->ctx);
 	return 1;
 }
 
-static bool decode_event(struct rec_reader *r, struct cursor *c, struct rec_record *rec)
+/* A STACK record: the next id (or 0, which starts the table over), then its words coded as
+ * recording.c's stack_word_diff() says. */
+static bool decode_stack(struct rec_reader *r, struct cursor *c)
 {
-	size_t n = c->left;
+	uint64_t id, n, v;
+	size_t k, prev_at = 0, prev_len = 0;
 
-	if (n < MT_EVENT_HDR_SIZE || n > sizeof(r->ev) || (n - MT_EVENT_HDR_SIZE) % 8)
+	if (!(k = codec__get_varint(c->p, c->left, &id)) || !take(c, k) ||
+	    !(k = codec__get_varint(c->p, c->left, &n)) || !take(c, k))
 		return false;
-	memset(&r->ev, 0, sizeof(r->ev));
-	memcpy(&r->ev, take(c, n), n);
+	if (id && id != r->nstacks)
+		return false;
+	if (!n || n > MT_MAX_FRAMES)
+		return false;
+	if (!id) {
+		r->tables += r->nstacks > 0;
+		r->nstacks = 0;
+		r->nwords = 0;
+	} else {
+		prev_at = r->stack_at[id - 1];
+		prev_len = r->stack_at[id] - prev_at;
+	}
+	xgrow(&r->words, &r->cap_words, r->nwords + n, sizeof(*r->words));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t *p = r->words + r->nwords, pred = i ? p[i - 1] : 0;
+
+		if (!(k = codec__get_varint(c->p, c->left, &v)) || !take(c, k))
+			return false;
+		if (id && i + prev_len >= n)
+			pred = r->words[prev_at + i + prev_len - n];
+		p[i] = pred + codec__unzigzag(v);
+	}
+	if (c->left)
+		return false;
+	r->nwords += n;
+	xgrow(&r->stack_at, &r->cap_stacks, r->nstacks + 2, sizeof(*r->stack_at));
+	r->stack_at[++r->nstacks] = (uint32_t)r->nwords;
+	return true;
+}
+
+/*
+ * An event record at p (it says its own end): the bytes it took, or 0 when malformed, or
+ * -EBADMSG having said that it names a stack never defined.
+ */
+static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n,
+			    struct rec_record *rec, size_t at)
+{
+	uint32_t stack, was = r->ev.nframes, now = 0;
+	size_t len;
+
+	/* The decoder sets every byte of the header but nframes. Frames past nframes are zero:
+	 * only those the event before set are cleared, not the whole 2 KiB. */
+	len = codec__decode_event(&r->ctx, p, n, &r->ev, &stack);
+	if (!len)
+		return 0;
+	if (stack > r->nstacks) {
+		mt_err("the file was damaged after it was written",
+		       "failed to read recording %s: event at byte %zu of the block at offset %" PRIu64
+		       " names stack %u, but the stack table holds %zu",
+		       r->name, at, r->block_off, stack - 1, r->nstacks);
+		return -EBADMSG;
+	}
+	if (stack) {
+		uint32_t from = r->stack_at[stack - 1];
+
+		now = r->stack_at[stack] - from;
+		memcpy(r->ev.frames, r->words + from, 8 * (size_t)now);
+	}
+	if (was > now)
+		memset(r->ev.frames + now, 0, 8 * (size_t)(was - now));
+	r->ev.nframes = now;
 	rec->event = &r->ev;
-	return r->ev.nframes == (n - MT_EVENT_HDR_SIZE) / 8;
+	rec->stack_key = stack ? (uint64_t)r->tables << 32 | stack : 0;
+	return (ssize_t)len;
 }
 
 static bool decode_proc(struct cursor *c, struct rec_proc *p)
@@ -311,6 +392,16 @@ static bool decode_fault_file(struct cursor *c, struct rec_fault_file *f)
 	return f->path && !c->bad;
 }
 
+static bool decode_labels(struct cursor *c, struct rec_labels *l)
+{
+	l->pid = get_u32(c);
+	l->exe = get_str(c);
+	l->cgroup = get_str(c);
+	l->container_id = get_str(c);
+	l->service_name = get_str(c);
+	return !c->bad;
+}
+
 static bool decode_clock(struct cursor *c, struct rec_clock *k)
 {
 	uint32_t n;
@@ -334,8 +425,6 @@ static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *re
 	case REC_START:
 		rec->start_ns = get_u64(c);
 		return !c->bad;
-	case REC_EVENT:
-		return decode_event(r, c, rec);
 	case REC_PROC:
 		return decode_proc(c, &rec->proc);
 	case REC_MAPS:
@@ -354,6 +443,8 @@ static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *re
 		return decode_sample(c, &rec->sample);
 	case REC_FAULT_FILE:
 		return decode_fault_file(c, &rec->fault_file);
+	case REC_LABELS:
+		return decode_labels(c, &rec->labels);
 	case REC_CLOCK:
 	case REC_END:
 		return decode_clock(c, &rec->clock);
@@ -362,12 +453,20 @@ static bool decode(struct rec_reader *r, struct cursor *c, struct rec_record *re
 	}
 }
 
+static int bad_record(struct rec_reader *r, uint64_t type, size_t at)
+{
+	mt_err("the file was damaged after it was written",
+	       "failed to read recording %s: corrupt record (type %" PRIu64 ") at byte %zu of the block at offset %" PRIu64,
+	       r->name, type, at, r->block_off);
+	return -EBADMSG;
+}
+
 int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 {
 	for (;;) {
 		struct cursor c;
-		uint32_t hdr[2];
-		size_t at = r->pos;
+		uint64_t type, len;
+		size_t at = r->pos, k1, k2;
 		int err;
 
 		if (r->pos >= r->raw_len) {
@@ -376,24 +475,38 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 				return err;
 			continue;
 		}
-		if (r->raw_len - at < REC_RECORD_HEADER_SIZE)
+		k1 = codec__get_varint(r->raw + at, r->raw_len - at, &type);
+		if (k1 && type == REC_EVENT) {	/* the one record without a length */
+			ssize_t len;
+
+			memset(rec, 0, sizeof(*rec));
+			len = decode_event(r, r->raw + at + k1, r->raw_len - at - k1, rec, at);
+
+			if (len <= 0)
+				return len < 0 ? (int)len : bad_record(r, type, at);
+			rec->type = REC_EVENT;
+			r->pos = at + k1 + (size_t)len;
+			return 1;
+		}
+		k2 = k1 ? codec__get_varint(r->raw + at + k1, r->raw_len - at - k1, &len) : 0;
+		if (!k2)
 			return corrupt(r, "record header in block", r->block_off);
-		memcpy(hdr, r->raw + at, sizeof(hdr));
-		if (hdr[1] > r->raw_len - at - REC_RECORD_HEADER_SIZE)
+		if (len > r->raw_len - at - k1 - k2)
 			return corrupt(r, "record length in block", r->block_off);
-		r->pos = at + REC_RECORD_HEADER_SIZE + hdr[1];
+		r->pos = at + k1 + k2 + len;
+		c = (struct cursor){ r->raw + at + k1 + k2, len, false };
+		if (type == REC_STACK) {
+			if (!decode_stack(r, &c))
+				return bad_record(r, type, at);
+			continue;
+		}
 		/* A type this version does not know came from a newer writer: skip it, as it said how long. */
-		if (hdr[0] == 0 || hdr[0] >= REC__COUNT)
+		if (type == 0 || type >= REC__COUNT)
 			continue;
 		memset(rec, 0, sizeof(*rec));
-		rec->type = (enum rec_type)hdr[0];
-		c = (struct cursor){ r->raw + at + REC_RECORD_HEADER_SIZE, hdr[1], false };
-		if (!decode(r, &c, rec)) {
-			mt_err("the file was damaged after it was written",
-			       "failed to read recording %s: corrupt record (type %u) at byte %zu of the block at offset %" PRIu64,
-			       r->name, hdr[0], at, r->block_off);
-			return -EBADMSG;
-		}
+		rec->type = (enum rec_type)type;
+		if (!decode(r, &c, rec))
+			return bad_record(r, type, at);
 		return 1;
 	}
 }
@@ -407,6 +520,9 @@ void rec_reader__free(struct rec_reader *r)
 		return;
 	free(r->z);
 	free(r->raw);
+	ZSTD_freeDCtx(r->zd);
+	free(r->words);
+	free(r->stack_at);
 	free(r->maps);
 	free(r->frames);
 	free(r->name);

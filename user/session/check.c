@@ -163,8 +163,8 @@ int check__run(const struct env *env)
 	for (int i = 0; i < env->npids && !rc; i++)
 		rc = check_pid(env->pids[i]);
 	printf("\nverdict: memtrace can trace here: unwinding %s (asked: %s), Python frames %s, "
-	       "page faults %s%s\n", mode_name(l.unwind_mode), mode_name(env->unwind),
+	       "page faults %s, OOM kills %s%s\n", mode_name(l.unwind_mode), mode_name(env->unwind),
 	       l.python ? "yes" : "no", !env->faults ? "not asked" : l.faults ? "yes" : "no",
-	       over ? "; some program is over its budget (see above)" : "");
+	       l.oom ? "yes" : "no", over ? "; some program is over its budget (see above)" : "");
 	return rc ? rc : over ? MT_EXIT_FAIL : 0;
 }

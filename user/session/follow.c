@@ -14,6 +14,7 @@
 #include "probe/allocator.h"
 #include "lib/procmem.h"
 #include "session/follow.h"
+#include "session/labels.h"
 #include "lib/util.h"
 
 struct tree {
@@ -48,6 +49,7 @@ static void name_process(struct tree *tr, const struct target *t)
 	memcpy(p->comm, t->comm, sizeof(p->comm));
 	free(p->cmdline);
 	p->cmdline = procmem__cmdline(t->pid);
+	labels__read(p, true);
 }
 
 static void on_event(struct target *t, int event, unsigned long msg, void *ctx)

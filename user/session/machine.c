@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "probe/allocator.h"
+#include "lib/cgroup.h"
 #include "lib/htab.h"
 #include "lib/procmaps.h"
 #include "lib/procmem.h"
 #include "model/model.h"
+#include "session/labels.h"
 #include "session/machine.h"
 #include "lib/util.h"
 
@@ -162,6 +164,7 @@ static void name_process(struct proc *p)
 	}
 	free(p->cmdline);
 	p->cmdline = procmem__cmdline((int)p->pid);
+	labels__read(p, true);
 }
 
 static void forget_at(struct system *sy, size_t i)
@@ -314,9 +317,7 @@ void system__event(struct system *sy, const struct mt_event *e)
 /* cgroup v2: a cgroup's id is its directory's inode; its level, its depth below the root. */
 int system__cgroup(const char *path, uint64_t *id, int *level)
 {
-	/* A hybrid hierarchy (cgroup v1 controllers) mounts v2 at /sys/fs/cgroup/unified. */
-	const char *root = access("/sys/fs/cgroup/cgroup.controllers", F_OK) ?
-				   "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+	const char *root = cgroup__v2_root();
 	size_t rootlen = strlen(root);
 	const char *rel = strncmp(path, root, rootlen) ? path : path + rootlen;
 	char *full = xasprintf("%s/%s", root, rel + strspn(rel, "/"));

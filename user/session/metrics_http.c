@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
- * The --metrics endpoint: HTTP/1.0 on a non-blocking socket, serviced from the poll loop. Each
+ * The --metrics listener: HTTP/1.0 on a non-blocking socket, serviced from the poll loop. Each
  * connection reads one request, gets one answer and is closed; a client that is slow to send or
- * to read is dropped at its deadline, so tracing never waits for a scraper.
+ * to read is dropped at its deadline, so tracing never waits for a scraper. Prometheus' /metrics
+ * is answered at once; the pprof endpoints wait their turn (session/profile_http.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,28 +14,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "present/metrics.h"
 #include "lib/procmaps.h"
-#include "symbolize/snapshot_build.h"
 #include "lib/util.h"
+#include "present/metrics.h"
+#include "present/pprof.h"
+#include "session/http_conn.h"
+#include "session/metrics_http.h"
+#include "session/profile_http.h"
 
-#define MAX_CONNS 8
-#define REQ_MAX 4096
-#define DEADLINE_NS 5000000000ull
-
-struct conn {
-	int fd;				/* -1: free slot */
-	uint64_t deadline_ns;
-	size_t inlen;
-	char in[REQ_MAX];
-	char *out;			/* the whole response once the request is read */
-	size_t outlen, outoff;
-};
+#define MAX_CONNS 16	/* deltas wait seconds: room for them and for the scrapes beside */
 
 struct metrics_server {
 	int fd;
 	int top;
 	struct conn conns[MAX_CONNS];
+	struct profiles *profiles;
 };
 
 /* "host:port", "[v6]:port": split in place. */
@@ -103,18 +97,11 @@ int metrics__listen(struct metrics_server **out, const char *addr_port, int top)
 	m = xcalloc(1, sizeof(*m));
 	m->fd = fd;
 	m->top = top;
+	m->profiles = profiles__new();
 	for (int i = 0; i < MAX_CONNS; i++)
 		m->conns[i].fd = -1;
 	*out = m;
 	return 0;
-}
-
-static void conn_close(struct conn *c)
-{
-	close(c->fd);
-	free(c->out);
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
 }
 
 static void accept_new(struct metrics_server *m)
@@ -127,7 +114,8 @@ static void accept_new(struct metrics_server *m)
 		c->fd = accept4(m->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c->fd < 0)
 			return;		/* EAGAIN: nobody waiting; anything else: try next turn */
-		c->deadline_ns = mt_now_ns() + DEADLINE_NS;
+		c->state = CONN_READ;
+		c->deadline_ns = mt_now_ns() + CONN_DEADLINE_NS;
 	}
 	/* All slots busy: the rest wait in the listen backlog. */
 }
@@ -149,97 +137,122 @@ static char *exposition(const struct metrics_server *m, const struct mt_snapshot
 	return text;
 }
 
-/* Answer a complete request; *snap is built on the first scrape that needs it. */
-static void respond(struct metrics_server *m, struct conn *c, struct mt_snapshot **snap,
-		    metrics_snapshot_fn build, void *ctx)
-{
-	bool head = !strncmp(c->in, "HEAD ", 5), get = !strncmp(c->in, "GET ", 4);
-	const char *path = c->in + (head ? 5 : 4);
-	size_t plen = strcspn(path, " ?\r\n"), blen = 0;
-	char *body = NULL;
-	const char *status = "404 Not Found", *type = "text/plain; charset=utf-8";
+/* The snapshot of one turn of the poll loop, built when a request first needs it. */
+struct turn {
+	metrics_snapshot_fn build;
+	void *ctx;
+	struct mt_snapshot *snap;
+};
 
-	if (!get && !head) {
-		status = "405 Method Not Allowed";
-	} else if (plen == 8 && !strncmp(path, "/metrics", 8)) {
-		if (!*snap)
-			*snap = build(ctx);
-		body = exposition(m, *snap, &blen);
-		status = "200 OK";
-		type = "text/plain; version=0.0.4; charset=utf-8";
+static const struct mt_snapshot *turn_snapshot(void *arg)
+{
+	struct turn *t = arg;
+
+	if (!t->snap)
+		t->snap = t->build(t->ctx);
+	return t->snap;
+}
+
+static void answer_text(struct conn *c, const char *type, char *text, size_t len)
+{
+	conn__answer(c, "200 OK", type, NULL, text, len);
+	free(text);
+}
+
+static void serve_index(struct conn *c, struct turn *t)
+{
+	char *html = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&html, &len);
+
+	if (!f)
+		abort();	/* out of memory: as xmalloc does */
+	pprof__index(turn_snapshot(t), f);
+	fclose(f);
+	answer_text(c, "text/html; charset=utf-8", html, len);
+}
+
+/* Route a whole request to its answer, or to the pprof endpoints' queue. */
+static void route(struct metrics_server *m, struct conn *c, struct turn *t)
+{
+	struct request r;
+	size_t len = 0;
+	char *text;
+
+	if (!conn__request(c, &r)) {
+		conn__error(c, "400 Bad Request", false, "not an HTTP request");
+		return;
 	}
-	if (!body)
-		body = xasprintf("%s\n", status), blen = strlen(body);
-	c->out = xasprintf("HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-			   "Connection: close\r\n\r\n%.*s", status, type, blen,
-			   head ? 0 : (int)blen, body);
-	c->outlen = strlen(c->out);
-	free(body);
+	c->head = !strcmp(r.method, "HEAD");
+	if (strcmp(r.method, "GET") && !c->head) {
+		conn__error(c, "405 Method Not Allowed", false, "%s is not served: use GET", r.method);
+	} else if (!strcmp(r.path, "/metrics")) {
+		text = exposition(m, turn_snapshot(t), &len);
+		answer_text(c, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	} else if (!strcmp(r.path, "/debug/pprof/") || !strcmp(r.path, "/debug/pprof")) {
+		serve_index(c, t);
+	} else if (!strcmp(r.path, "/debug/pprof/heap") || !strcmp(r.path, "/debug/pprof/allocs")) {
+		profiles__request(m->profiles, c, !strcmp(r.path, "/debug/pprof/allocs"), r.query,
+				  turn_snapshot, t);
+	} else if (!strncmp(r.path, "/debug/pprof/", 13)) {
+		conn__error(c, "404 Not Found", true, "Unknown profile: memtrace serves heap and allocs");
+	} else {
+		conn__error(c, "404 Not Found", false, "404 page not found: memtrace serves /metrics "
+			    "and /debug/pprof/");
+	}
 }
 
-static bool request_complete(const struct conn *c)
+/* One connection's turn: read, route, write, or drop it when done, late or hung up. */
+static void service_conn(struct metrics_server *m, struct conn *c, struct turn *t, uint64_t now)
 {
-	return memmem(c->in, c->inlen, "\r\n\r\n", 4) || memmem(c->in, c->inlen, "\n\n", 2);
-}
+	bool alive = true;
 
-/* Read what has arrived; false when the connection is done with (closed by the peer, error). */
-static bool conn_read(struct conn *c)
-{
-	ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, MSG_DONTWAIT);
-
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR;
-	if (n == 0)
-		return false;
-	c->inlen += n;
-	c->in[c->inlen] = 0;
-	return c->inlen < sizeof(c->in) - 1 || request_complete(c);	/* too long: drop it */
-}
-
-static bool conn_write(struct conn *c)
-{
-	ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR;
-	c->outoff += n;
-	return c->outoff < c->outlen;
+	if (c->state == CONN_READ) {
+		alive = conn__read(c);
+		if (alive && conn__complete(c))
+			route(m, c, t);
+	}
+	if (c->state == CONN_WAIT && conn__gone(c)) {
+		profiles__forget(m->profiles, c);
+		alive = false;
+	}
+	if (alive && c->state == CONN_WRITE)
+		alive = conn__write(c);
+	if (!alive || (c->state != CONN_WAIT && now > c->deadline_ns))
+		conn__close(c);
 }
 
 void metrics__service(struct metrics_server *m, metrics_snapshot_fn build, void *ctx)
 {
-	struct mt_snapshot *snap = NULL;
+	struct turn t = { build, ctx, NULL };
 	uint64_t now = mt_now_ns();
 
 	if (!m)
 		return;
 	accept_new(m);
-	for (int i = 0; i < MAX_CONNS; i++) {
-		struct conn *c = &m->conns[i];
-		bool alive;
-
-		if (c->fd < 0)
-			continue;
-		if (!c->out) {
-			alive = conn_read(c);
-			if (alive && request_complete(c))
-				respond(m, c, &snap, build, ctx);
-		}
-		if (c->out)
-			alive = conn_write(c);
-		if (!alive || now > c->deadline_ns)
-			conn_close(c);
-	}
-	snapshot__free(snap);
+	for (int i = 0; i < MAX_CONNS; i++)
+		if (m->conns[i].fd >= 0)
+			service_conn(m, &m->conns[i], &t, now);
+	profiles__service(m->profiles, turn_snapshot, &t);
+	for (int i = 0; i < MAX_CONNS; i++)	/* a profile just made starts out now */
+		if (m->conns[i].fd >= 0 && m->conns[i].state == CONN_WRITE && !conn__write(&m->conns[i]))
+			conn__close(&m->conns[i]);
+	snapshot__free(t.snap);
 }
 
 void metrics__close(struct metrics_server *m)
 {
 	if (!m)
 		return;
-	for (int i = 0; i < MAX_CONNS; i++)
-		if (m->conns[i].fd >= 0)
-			conn_close(&m->conns[i]);
+	profiles__abandon(m->profiles);
+	for (int i = 0; i < MAX_CONNS; i++) {
+		if (m->conns[i].fd < 0)
+			continue;
+		if (m->conns[i].state == CONN_WRITE)
+			conn__write(&m->conns[i]);	/* once, without waiting: a 503 says why */
+		conn__close(&m->conns[i]);
+	}
+	profiles__free(m->profiles);
 	close(m->fd);
 	free(m);
 }

@@ -60,21 +60,17 @@ static void utc_stamp(char *buf, size_t size)
 	snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-int pprof_dir__write(struct pprof_dir *pd, const struct mt_snapshot *s, uint32_t pid)
+/* DIR/<name>-<UTC time>.pb.gz, through a hidden temporary file; its path, or NULL (said). */
+static char *write_named(struct pprof_dir *pd, const struct mt_snapshot *s, const char *name)
 {
-	char stamp[40], who[16];
+	char stamp[40];
 	char *path, *tmp;
 	FILE *f;
 	int rc;
 
-	pd->next_ns = mt_now_ns() + pd->every_ns;
 	utc_stamp(stamp, sizeof(stamp));
-	if (pid)
-		snprintf(who, sizeof(who), "%u", pid);
-	else
-		snprintf(who, sizeof(who), "all");
-	path = xasprintf("%s/memtrace-%s-%s.pb.gz", pd->dir, who, stamp);
-	tmp = xasprintf("%s/.memtrace-%s-%s.pb.gz.tmp", pd->dir, who, stamp);
+	path = xasprintf("%s/%s-%s.pb.gz", pd->dir, name, stamp);
+	tmp = xasprintf("%s/.%s-%s.pb.gz.tmp", pd->dir, name, stamp);
 	f = fopen(tmp, "wbe");
 	rc = f ? pprof__fwrite(s, f) : -errno;
 	if (f && fclose(f) && !rc)
@@ -84,10 +80,36 @@ int pprof_dir__write(struct pprof_dir *pd, const struct mt_snapshot *s, uint32_t
 	if (rc) {
 		mt_err(NULL, "failed to write %s: %s", path, strerror(-rc));
 		unlink(tmp);
+		free(path);
+		path = NULL;
 	}
-	free(path);
 	free(tmp);
+	return path;
+}
+
+int pprof_dir__write(struct pprof_dir *pd, const struct mt_snapshot *s, uint32_t pid)
+{
+	char name[32];
+	char *path;
+	int rc;
+
+	pd->next_ns = mt_now_ns() + pd->every_ns;
+	if (pid)
+		snprintf(name, sizeof(name), "memtrace-%u", pid);
+	else
+		snprintf(name, sizeof(name), "memtrace-all");
+	path = write_named(pd, s, name);
+	rc = path ? 0 : -EIO;
+	free(path);
 	return rc;
+}
+
+char *pprof_dir__write_oom(struct pprof_dir *pd, const struct mt_snapshot *s, uint32_t pid)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "oom-%u", pid);
+	return write_named(pd, s, name);
 }
 
 void pprof_dir__free(struct pprof_dir *pd)

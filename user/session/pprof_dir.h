@@ -18,6 +18,8 @@ bool pprof_dir__due(const struct pprof_dir *pd);
  * name and renamed, so a collector never reads half a profile. Schedules the next one.
  */
 int pprof_dir__write(struct pprof_dir *pd, const struct mt_snapshot *s, uint32_t pid);
+/* DIR/oom-<pid>-<UTC time>.pb.gz, written the same way: its path (free it), or NULL (said). */
+char *pprof_dir__write_oom(struct pprof_dir *pd, const struct mt_snapshot *s, uint32_t pid);
 void pprof_dir__free(struct pprof_dir *pd);
 
 #endif

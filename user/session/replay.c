@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "model/model.h"
 #include "lib/htab.h"
@@ -47,6 +49,54 @@ struct loader {
 	struct htab *has_symbols;	/* pid + 1 of each process with symbol records */
 	struct htab *mappings;		/* REC_MAPPING id + 1 -> const struct mt_mapping * */
 };
+
+/*
+ * A progress line on a terminal, for a file that takes more than a second to read (the delay is
+ * MEMTRACE_PROGRESS_AFTER_MS, for tests): how much is read, of how much, and how fast. Looked at
+ * once a block (about 1 MiB of records), redrawn twice a second, erased at the end.
+ */
+struct progress {
+	const char *name;
+	uint64_t size, start_ns, next_ns, last_off;
+	bool on, shown;
+};
+
+static void progress_start(struct progress *p, FILE *f, const char *name)
+{
+	const char *after = getenv("MEMTRACE_PROGRESS_AFTER_MS");
+	struct stat st;
+
+	*p = (struct progress){ .name = name, .start_ns = mt_now_ns() };
+	p->next_ns = p->start_ns + (after ? strtoull(after, NULL, 10) * 1000000 : 1000000000ull);
+	p->on = isatty(STDERR_FILENO) && !fstat(fileno(f), &st) && S_ISREG(st.st_mode);
+	p->size = p->on ? (uint64_t)st.st_size : 0;
+}
+
+static void progress_tick(struct progress *p, uint64_t off, uint64_t events)
+{
+	char done[16], size[16];
+	uint64_t now;
+	double s;
+
+	if (!p->on || off == p->last_off)
+		return;
+	p->last_off = off;
+	now = mt_now_ns();
+	if (now < p->next_ns)
+		return;
+	p->next_ns = now + 500000000ull;
+	s = (double)(now - p->start_ns) / 1e9;
+	fprintf(stderr, "\rmemtrace: reading %s: %s of %s (%.0f%%), %.1f M events/s\033[K", p->name,
+		mt_fmt_bytes(off, done), mt_fmt_bytes(p->size, size),
+		p->size ? 100.0 * (double)off / (double)p->size : 0.0, s > 0 ? (double)events / s / 1e6 : 0.0);
+	p->shown = true;
+}
+
+static void progress_end(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);	/* the line goes: the warnings and report take its place */
+}
 
 static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
@@ -94,6 +144,14 @@ static void apply_proc(struct loader *l, const struct rec_proc *rp)
 	free(p->cmdline);
 	p->cmdline = dup_or_null(rp->cmdline);
 	p->exited = rp->exited;
+}
+
+static void apply_labels(struct loader *l, const struct rec_labels *rl)
+{
+	struct proc_labels labels = { dup_or_null(rl->exe), dup_or_null(rl->cgroup),
+				      dup_or_null(rl->container_id), dup_or_null(rl->service_name) };
+
+	procs__set_labels(procs__get(l->r->m->procs, rl->pid), &labels, true);
 }
 
 static void apply_mapping(struct loader *l, const struct rec_mapping *rm)
@@ -181,13 +239,16 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		l->have_start = true;
 		break;
 	case REC_EVENT:
-		model__apply(l->r->m, rec->event);
+		model__apply_keyed(l->r->m, rec->event, rec->stack_key);	/* frames hashed once a stack */
 		if (rec->event->ts_ns > l->last_ns)
 			l->last_ns = rec->event->ts_ns;
 		l->events++;
 		break;
 	case REC_PROC:
 		apply_proc(l, &rec->proc);
+		break;
+	case REC_LABELS:
+		apply_labels(l, &rec->labels);
 		break;
 	case REC_MAPS:
 		keep_maps(l, &rec->maps);
@@ -266,16 +327,20 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 			    .mappings = htab__new(sizeof(void *)) };
 	struct rec_reader *rd = NULL;
 	struct rec_record rec;
+	struct progress pr;
 	int err = rec_reader__open(f, name, &rd);
 
 	l.r = xcalloc(1, sizeof(*l.r));
 	l.r->m = model__new();
 	l.r->sym = sym__new(l.r->m->procs);
 	resident__offline(l.r->m->res);
+	progress_start(&pr, f, name);
 	while (!err && (err = rec_reader__next(rd, &rec)) > 0) {
 		apply(&l, &rec);
+		progress_tick(&pr, rec_reader__offset(rd), l.events);
 		err = 0;
 	}
+	progress_end(&pr);
 	if (!err) {
 		uint64_t t0 = mt_now_ns(), cpu0 = mt_cpu_ns();
 

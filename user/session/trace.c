@@ -18,7 +18,7 @@
 #include "probe/faults.h"
 #include "probe/kfeat.h"
 #include "present/live.h"
-#include "present/metrics.h"
+#include "session/metrics_http.h"
 #include "session/output.h"
 #include "session/pprof_dir.h"
 #include "probe/probe.h"
@@ -30,7 +30,9 @@
 #include "model/series.h"
 #include "symbolize/snapshot_build.h"
 #include "symbolize/symbolize.h"
+#include "session/labels.h"
 #include "session/machine.h"
+#include "session/oom_kill.h"
 #include "session/target.h"
 #include "session/follow.h"
 #include "session/freeze.h"
@@ -61,6 +63,8 @@ struct session {
 	uint64_t start_ns;
 	uint64_t events, bad_events;
 	bool leak_failed;		/* a --leak-check asked for could not be done */
+	uint32_t oom_pids[16];		/* OOM victims not yet said and saved */
+	int noom;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -137,6 +141,7 @@ static void renew(struct session *s, uint32_t pid)
 	if (p) {
 		free(p->cmdline);
 		p->cmdline = procmem__cmdline((int)pid);
+		labels__read(p, true);
 	}
 	pytrace__forget(s->py, (int)pid);
 	if (s->system)
@@ -203,6 +208,23 @@ static void hold_execs(struct session *s, struct target *t)
 	t->exec_ctx = s;
 }
 
+/*
+ * The OOM killer chose a process: completed, applied (the model freezes what it held) and
+ * recorded now, before its exit event; said and saved after this batch (oom_tick).
+ */
+static void oom_seen(struct session *s, const struct mt_event *raw)
+{
+	struct mt_event e;
+
+	if (!oomkill__complete(s->m, raw, &e))
+		return;
+	model__apply(s->m, &e);
+	recorder__event(s->rec, &e);
+	if (s->noom < (int)(sizeof(s->oom_pids) / sizeof(s->oom_pids[0])))
+		s->oom_pids[s->noom++] = e.pid;
+	s->events++;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
@@ -211,6 +233,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 
 	if (size < MT_EVENT_HDR_SIZE || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
+		return 0;
+	}
+	if (raw->op == MT_OP_OOM) {
+		oom_seen(s, raw);
 		return 0;
 	}
 	if (s->system) {
@@ -250,6 +276,7 @@ static void capture_process(struct session *s, struct target *t)
 		p->cmdline = cmdline;
 	}
 	memcpy(p->comm, t->comm, sizeof(p->comm));
+	labels__read(p, false);
 	sym__refresh(s->sym, t->pid);
 	recorder__process(s->rec, p);
 	series__sample(s->m->series, s->m->agg, t->pid, mt_now_ns());
@@ -547,6 +574,20 @@ static int exports_open(struct session *s)
 	return 0;
 }
 
+/* OOM kills seen in the last batch: said (not over the live view) and written to --pprof-dir. */
+static void oom_tick(struct session *s)
+{
+	struct mt_snapshot *snap;
+
+	if (!s->noom)
+		return;
+	snap = snapshot_now(s);
+	for (int i = 0; i < s->noom; i++)
+		oomkill__report(snap, s->oom_pids[i], s->pdir, !s->live);
+	snapshot__free(snap);
+	s->noom = 0;
+}
+
 /* Scrapes and periodic profiles: each builds its own snapshot, only when one is asked for. */
 static void exports_tick(struct session *s)
 {
@@ -577,6 +618,7 @@ static int poll_loop(struct session *s)
 		series__tick(s->m->series, s->m->agg, mt_now_ns());
 		if (s->live)
 			live_tick(s);
+		oom_tick(s);
 		exports_tick(s);
 	}
 	return 0;
@@ -622,6 +664,7 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 	leak_check_rest(s);
 	s->drain_until_ns = mt_now_ns() + 3000000000ull;
 	ring_buffer__consume(s->rb);
+	oom_tick(s);	/* a kill read in the last drain is said and saved too */
 	probe__losses(s->probe, meta.loss);
 	probe__log_stats(s->probe);
 	meta.unwind = unwind_stats(s->unw);

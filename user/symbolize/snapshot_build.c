@@ -11,6 +11,7 @@
 #include "lib/procmaps.h"
 #include "lib/util.h"
 #include "model/model.h"
+#include "model/oom.h"
 #include "symbolize/snapshot_build.h"
 
 struct oldest_ctx {
@@ -240,6 +241,57 @@ static void fill_proc(const struct agg *a, struct symbolizer *sym, const struct 
 	p->python = python_info(meta, ap->pid);
 	p->gc = ap->gc;
 	p->leak = ap->leak;
+	p->labels = (struct mt_labels){ proc->labels.exe, proc->labels.cgroup,
+					proc->labels.container_id, proc->labels.service_name };
+}
+
+static int by_id(const void *x, const void *y)
+{
+	const struct mt_stack *a = *(const struct mt_stack *const *)x, *b = *(const struct mt_stack *const *)y;
+
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* The process's stack of that id among sorted (by id), for its frames. */
+static const struct mt_stack *stack_by_id(const struct mt_stack **sorted, size_t n, uint32_t id)
+{
+	struct mt_stack key = { .id = id };
+	const struct mt_stack *k = &key, **found = bsearch(&k, sorted, n, sizeof(*sorted), by_id);
+
+	return found ? *found : NULL;
+}
+
+/* What the process held when the OOM killer chose it: the frozen figures, the live frames. */
+static const struct mt_oom *fill_oom(const struct oom_kill *k, const struct mt_proc *p)
+{
+	struct mt_oom *o = xcalloc(1, sizeof(*o));
+	struct mt_stack *stacks = xcalloc(k->nstacks + 1, sizeof(*stacks));
+	const struct mt_stack **sorted = xcalloc(p->nstacks + 1, sizeof(*sorted));
+
+	for (size_t i = 0; i < p->nstacks; i++)
+		sorted[i] = &p->stacks[i];
+	qsort(sorted, p->nstacks, sizeof(*sorted), by_id);
+	*o = (struct mt_oom){ .ts_ns = k->ts_ns, .rss_bytes = k->rss_bytes, .anon_bytes = k->anon_bytes,
+			      .rss_sampled = k->flags & MT_OOM_RSS_SAMPLED, .limit_bytes = k->limit_bytes };
+	memcpy(o->kind, k->sum, sizeof(o->kind));
+	for (size_t i = 0; i < k->nstacks; i++) {
+		const struct oom_stack *ks = &k->stacks[i];
+		const struct mt_stack *live = stack_by_id(sorted, p->nstacks, ks->id);
+		struct mt_stack *st = &stacks[o->nstacks];
+
+		if (!live)
+			continue;	/* not possible: a process keeps its stacks */
+		*st = (struct mt_stack){ .id = ks->id, .kind = live->kind, .nframes = live->nframes,
+					 .frames = live->frames, .site = live->site };
+		st->outstanding_bytes = ks->outstanding_bytes;
+		st->outstanding_allocations = ks->outstanding_allocations;
+		st->allocated_bytes = ks->allocated_bytes;
+		st->allocations = ks->allocations;
+		o->nstacks++;
+	}
+	o->stacks = stacks;
+	free(sorted);
+	return o;
 }
 
 /* A truncated or partly unwound stack still carries its event: those count frames, not events. */
@@ -287,6 +339,8 @@ struct mt_snapshot *snapshot__build(const struct model *m, struct symbolizer *sy
 		    meta->min_bytes)
 			continue;	/* --min-bytes */
 		fill_proc(a, sym, meta, ap, oldest, out);
+		if (oom__of(ap->proc))
+			out->oom = fill_oom(oom__of(ap->proc), out);
 		out->kind[MT_KIND_HEAP].lost_events = lost;
 		if (meta->faults)
 			fill_resident(m->res, sym, out->pid, &out->resident);
