@@ -31,6 +31,8 @@ int main(int argc, char **argv)
 		return 1;
 	rec_writer__start(w, 1000000000);
 	rec_writer__proc(w, &(struct rec_proc){ 500, false, "app", "app --serve" });
+	rec_writer__labels(w, &(struct rec_labels){ 500, "/nonexistent/app", "/system.slice/app.service",
+						    NULL, "app" });
 	rec_writer__maps(w, &(struct rec_maps){ 500, 2, maps });
 	event(w, MT_OP_MALLOC, 0x7f0000000010, 2048, 1100000000);
 	event(w, MT_OP_MALLOC, 0x7f0000000810, 2048, 1200000000);
