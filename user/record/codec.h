@@ -32,7 +32,7 @@ enum codec_field {
 /* Blocks a program holds, by index (frees name one), and recent frees by size class. */
 #define CODEC_LIVE_MAX (1u << 20)	/* blocks the table holds at the most; later ones are not */
 #define CODEC_CLASSES 330u
-#define CODEC_RECENT_MAX 16u		/* recent frees kept per size class */
+#define CODEC_RECENT_MAX 64u		/* recent frees kept per size class */
 /* Stacks whose last size is kept: ids past it (more than a stack table holds) have none. */
 #define CODEC_STACK_SIZES (1u << 23)
 
