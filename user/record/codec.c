@@ -112,20 +112,28 @@ static uint32_t class_of(uint64_t size)
 }
 _Static_assert(258 + 64 < CODEC_CLASSES, "every size has a class");
 
+/* A class's recent frees are a ring: place j (0 the most recent) is at head + j. */
+#define RECENT(c, k, j) ((c)->recent[k][((c)->head[k] + (j)) & (CODEC_RECENT_MAX - 1)])
+_Static_assert(!(CODEC_RECENT_MAX & (CODEC_RECENT_MAX - 1)), "a ring of a power of two");
+
+/* The freed block goes first; when the ring is full, the oldest is written over. */
 static void recent_push(struct codec *c, uint64_t size, uint64_t addr)
 {
 	uint32_t k = class_of(size);
-	uint64_t *r = c->recent[k];
 
-	memmove(r + 1, r, 8 * (CODEC_RECENT_MAX - 1));
-	r[0] = addr;
+	c->head[k] = (c->head[k] - 1) & (CODEC_RECENT_MAX - 1);
+	c->recent[k][c->head[k]] = addr;
 	if (c->nrecent[k] < CODEC_RECENT_MAX)
 		c->nrecent[k]++;
 }
 
+/* Place j leaves: the more recent ones move up one place (few: the block taken is mostly one of
+ * the most recent). */
 static void recent_take(struct codec *c, uint32_t k, uint32_t j)
 {
-	memmove(c->recent[k] + j, c->recent[k] + j + 1, 8 * (c->nrecent[k] - j - 1));
+	for (; j; j--)
+		RECENT(c, k, j) = RECENT(c, k, j - 1);
+	c->head[k] = (c->head[k] + 1) & (CODEC_RECENT_MAX - 1);
 	c->nrecent[k]--;
 }
 
@@ -319,7 +327,7 @@ size_t codec__encode_event(struct codec *c, const struct mt_event *e, uint32_t s
 		uint32_t k = class_of(w[1]), j = CODEC_RECENT_MAX;
 
 		if (allocates(e->op))
-			for (j = 0; j < c->nrecent[k] && c->recent[k][j] != w[0]; j++)
+			for (j = 0; j < c->nrecent[k] && RECENT(c, k, j) != w[0]; j++)
 				;
 		if (frees(e->op) && (at = live_find(c, e->pid, w[0])) >= 0) {
 			op |= LIVE_0;
@@ -426,7 +434,7 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 		} else if (op & RECENT_0) {
 			if (v >= c->nrecent[k])
 				return 0;
-			w[0] = c->recent[k][v];
+			w[0] = RECENT(c, k, v);
 			recent_take(c, k, (uint32_t)v);
 		} else {
 			w[0] = c->addr + uncode_diff(v, op, ALIGNED_0);

@@ -63,8 +63,8 @@ struct codec {
 	uint32_t *live_pid;	/* writer only */
 	size_t nlive, cap_live;
 	struct htab *live_ids;	/* writer only: hash of (pid, address) -> index */
-	uint64_t recent[CODEC_CLASSES][CODEC_RECENT_MAX];	/* most recent first */
-	uint8_t nrecent[CODEC_CLASSES];
+	uint64_t recent[CODEC_CLASSES][CODEC_RECENT_MAX];	/* rings, most recent at head */
+	uint8_t head[CODEC_CLASSES], nrecent[CODEC_CLASSES];
 	uint64_t *stack_size;	/* stack id -> the word 1 of the last event naming it */
 	size_t cap_stack_size;
 };
