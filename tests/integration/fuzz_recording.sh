@@ -14,9 +14,11 @@ is "$?" 0 "the hand-made recording reports"
 
 # Writes the bad files into $TMP: good.mtr's first block damaged under a right crc, and
 # one-block files of hand-written records (varint type, varint length, payload; an EVENT has
-# no length: flags, op << 2, then the fields its flags name).
+# no length: flags, op << 6) and the columns holding the events' fields (codec.h: a value's low
+# byte in one, the rest as a varint in the next; the pid's pair first, then the time's, the
+# stack's, and more, CODEC_COLUMNS in all).
 python3 - "$TMP" <<'EOF' || bail "writing the bad files"
-import os, struct, subprocess, sys, zlib
+import os, re, struct, subprocess, sys, zlib
 tmp = sys.argv[1]
 good = open(os.path.join(tmp, "good.mtr"), "rb").read()
 hdr, (zlen, raw_len, _) = good[:16], struct.unpack_from("<III", good, 16)
@@ -48,14 +50,23 @@ write("cutframe.mtr", hdr + block(frame[:-1], raw_len) + rest)
 write("othersize.mtr", hdr + block(frame, raw_len + 1) + rest)
 start = record(1, struct.pack("<Q", 1000))
 MALLOC, HAS_PID, HAS_STACK, STACK = 1, 1, 8, 14
-event = lambda stack: bytes([2, HAS_PID | HAS_STACK]) + varint(MALLOC << 2) + varint(42) + varint(stack)
+COLUMNS = 2 * len(re.findall(r"^\tCODEC_[A-Z0-9]+,", open("user/record/codec.h").read(), re.M))
+event = bytes([2, HAS_PID | HAS_STACK]) + varint(MALLOC << 6)
+def raw_block(records, stack=None):	# an event's pid 42 and stack in its columns
+    cols = [b""] * COLUMNS
+    if stack is not None:
+        cols[0:2] = [bytes([42]), varint(0)]
+        cols[4:6] = [bytes([stack & 0xff]), varint(stack >> 8)]
+    return varint(len(records)) + varint(COLUMNS) + b"".join(varint(len(c)) for c in cols) + \
+        records + b"".join(cols)
 stack = lambda sid, words: record(STACK, varint(sid) + varint(len(words)) + b"".join(varint(w) for w in words))
-for name, raw in (("nowhere.mtr", start + event(7)),
-                  ("nowhere1.mtr", start + stack(0, [0x401000]) + event(1)),
-                  ("stackorder.mtr", start + stack(3, [0x401000])),
-                  ("stackshort.mtr", start + record(STACK, varint(0) + varint(3) + varint(0x401000))),
-                  ("stacknone.mtr", start + stack(0, [])),
-                  ("fine.mtr", start + stack(0, [0x401000]) + event(0))):
+for name, raw in (("nowhere.mtr", raw_block(start + event, 7)),
+                  ("nowhere1.mtr", raw_block(start + stack(0, [0x401000]) + event, 1)),
+                  ("stackorder.mtr", raw_block(start + stack(3, [0x401000]))),
+                  ("stackshort.mtr", raw_block(start + record(STACK, varint(0) + varint(3) + varint(0x401000)))),
+                  ("stacknone.mtr", raw_block(start + stack(0, []))),
+                  ("columns.mtr", raw_block(start + stack(0, [0x401000]) + event)),
+                  ("fine.mtr", raw_block(start + stack(0, [0x401000]) + event, 0))):
     write(name, hdr + block(compressed(raw), len(raw)))
 EOF
 
@@ -78,14 +89,16 @@ while at < len(data):
     zlen, raw_len, _ = struct.unpack_from("<III", data, at)
     raw = subprocess.run(["zstd", "-dqc"], input=data[at + 12:at + 12 + zlen], stdout=subprocess.PIPE, check=True).stdout
     at += 12 + zlen
-    i = 0
-    while i < len(raw):
+    nrec, i = varint(raw, 0)	# the records' length, then the columns' count and lengths
+    ncols, i = varint(raw, i)
+    for _ in range(ncols):
+        _, i = varint(raw, i)
+    end = i + nrec
+    while i < end:
         t, i = varint(raw, i)
         seen.add(t)
-        if names[t - 1] == "EVENT":	# flags, op, then a varint per field the flags name
-            flags, i = raw[i], i + 1
-            for _ in range(1 + bin(flags).count("1")):
-                _, i = varint(raw, i)
+        if names[t - 1] == "EVENT":	# flags, op; its fields are in the columns
+            _, i = varint(raw, i + 1)
         else:
             n, i = varint(raw, i)
             i += n
@@ -105,14 +118,15 @@ expect_bad() {	# desc file message-regex: exit 5, one line, the regex in it
 
 "$MEMTRACE" report "$TMP/fine.mtr" -o /dev/null 2>"$TMP/err"
 is "$?" 0 "the hand-written records, well formed, report"
-expect_bad "zstd magic flipped" magic.mtr "corrupt block \(zstd frame of another size\) at offset 16"
-expect_bad "zstd frame cut by a byte" cutframe.mtr "corrupt block \(does not decompress to its length\) at offset 16"
-expect_bad "block length not the frame's" othersize.mtr "corrupt block \(zstd frame of another size\) at offset 16"
+expect_bad "zstd magic flipped" magic.mtr "corrupt block \(zstd frames of another size\) at offset 16"
+expect_bad "zstd frame cut by a byte" cutframe.mtr "corrupt block \(zstd frames of another size\) at offset 16"
+expect_bad "block length not the frame's" othersize.mtr "corrupt block \(zstd frames of another size\) at offset 16"
 expect_bad "event naming a stack, none defined" nowhere.mtr "event at byte [0-9]+ of the block at offset 16 names stack 7, but the stack table holds 0"
 expect_bad "event naming stack 1 of a table of 1" nowhere1.mtr "event at byte [0-9]+ of the block at offset 16 names stack 1, but the stack table holds 1"
 expect_bad "STACK 3 first" stackorder.mtr "corrupt record \(type 14\) at byte [0-9]+ of the block at offset 16"
 expect_bad "STACK shorter than it says" stackshort.mtr "corrupt record \(type 14\) at byte [0-9]+ of the block at offset 16"
 expect_bad "STACK of no words" stacknone.mtr "corrupt record \(type 14\) at byte [0-9]+ of the block at offset 16"
+expect_bad "event whose fields the columns lack" columns.mtr "corrupt record \(type 2\) at byte [0-9]+ of the block at offset 16"
 
 # The fuzzer: these files as they are, then mutations of them and of the seed.
 FUZZ=$OUT/fuzz/fuzz_recording

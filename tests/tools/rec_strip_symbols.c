@@ -5,6 +5,7 @@
  * would be. For scripts/bench-symbolize, which times that. Usage: rec_strip_symbols IN OUT
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "record/recording.h"
 
@@ -14,9 +15,15 @@ static void copy(struct rec_writer *w, const struct rec_record *r)
 	case REC_START:
 		rec_writer__start(w, r->start_ns);
 		break;
-	case REC_EVENT:
-		rec_writer__event(w, r->event);
+	case REC_EVENT: {
+		static struct mt_event e;	/* the reader leaves the frames in its stack table */
+
+		memcpy(&e, r->event, MT_EVENT_HDR_SIZE);
+		if (e.nframes)
+			memcpy(e.frames, r->event_frames, 8 * (size_t)e.nframes);
+		rec_writer__event(w, &e);
 		break;
+	}
 	case REC_PROC:
 		rec_writer__proc(w, &r->proc);
 		break;

@@ -113,10 +113,9 @@ static void round_trip(void)
 	   "MAPS: range, inode, path, build id");
 	ok(!strcmp(rec.maps.maps[1].path, "") && !rec.maps.maps[1].build_id, "MAPS: anonymous, no build id");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT && rec.event->nframes == 3 &&
-	   rec.event->frames[2] == 0x401020 && rec.event->frames[3] == 0 && rec.event->size == 100,
-	   "EVENT with 3 frames, the rest zero");
+	   rec.event_frames[2] == 0x401020 && rec.event->size == 100, "EVENT with 3 frames");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT &&
-	   rec.event->nframes == MT_MAX_FRAMES && rec.event->frames[MT_MAX_FRAMES - 1] ==
+	   rec.event->nframes == MT_MAX_FRAMES && rec.event_frames[MT_MAX_FRAMES - 1] ==
 	   0x401000 + 0x10 * (MT_MAX_FRAMES - 1), "EVENT with the most frames");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_CLOCK && rec.clock.now_ns == 5000 &&
 	   rec.clock.loss[4] == 5, "CLOCK with losses");
@@ -201,14 +200,30 @@ static void damaged(const char *buf, size_t len)
 }
 
 /*
- * A file of one block made by hand from raw record bytes. zbad damages its zstd frame under a
- * crc computed after: 1 its magic, 2 its last byte cut. Returns its length in buf.
+ * A file of one block made by hand: records raw[0..n), then the event columns col[] (NULL: all
+ * empty; each a length, then its bytes), with the zstd frame damaged on purpose before the crc
+ * is computed: 1 its magic, 2 its last byte cut. Returns its length in buf.
  */
-static size_t hand_file(const void *raw, size_t n, unsigned char *buf, size_t cap, int zbad)
+static size_t hand_block(const void *raw, size_t n, const unsigned char *const *col,
+			 unsigned char *buf, size_t cap, int zbad)
 {
 	uint32_t hdr[3], v = REC_VERSION, flags = 0;
-	size_t zlen = ZSTD_compress(buf + 28, cap - 28, raw, n, 1);
+	unsigned char block[1024];
+	size_t at = 0, zlen;
 
+	at += codec__put_varint(block + at, n);
+	at += codec__put_varint(block + at, CODEC_COLUMNS);
+	for (int i = 0; i < CODEC_COLUMNS; i++)
+		at += codec__put_varint(block + at, col && col[i] ? col[i][0] : 0);
+	memcpy(block + at, raw, n);
+	at += n;
+	for (int i = 0; col && i < CODEC_COLUMNS; i++) {
+		if (col[i]) {
+			memcpy(block + at, col[i] + 1, col[i][0]);
+			at += col[i][0];
+		}
+	}
+	zlen = ZSTD_compress(buf + 28, cap - 28, block, at, 1);
 	if (ZSTD_isError(zlen))
 		exit(1);
 	if (zbad == 1)
@@ -218,10 +233,15 @@ static size_t hand_file(const void *raw, size_t n, unsigned char *buf, size_t ca
 	memcpy(buf + 8, &v, 4);
 	memcpy(buf + 12, &flags, 4);
 	hdr[0] = (uint32_t)zlen;
-	hdr[1] = (uint32_t)n;
+	hdr[1] = (uint32_t)at;
 	hdr[2] = (uint32_t)crc32(0, buf + 28, (uInt)zlen);
 	memcpy(buf + 16, hdr, 12);
 	return 28 + zlen;
+}
+
+static size_t hand_file(const void *raw, size_t n, unsigned char *buf, size_t cap, int zbad)
+{
+	return hand_block(raw, n, NULL, buf, cap, zbad);
 }
 
 /* A block made by hand: a record of a type from the future, then a START. */
@@ -286,7 +306,8 @@ static void stack_table(void)
 
 		want.frames[0] += want.nframes ? (uint64_t)(i % 3) << 20 : 0;
 		if (rec_reader__next(r, &rec) != 1 || rec.type != REC_EVENT ||
-		    memcmp(rec.event, &want, sizeof(want)))
+		    memcmp(rec.event, &want, MT_EVENT_HDR_SIZE) ||
+		    (want.nframes && memcmp(rec.event_frames, want.frames, 8 * want.nframes)))
 			bad++;
 	}
 	is_u64(bad, 0, "each event read back whole, header, body and frames");
@@ -299,32 +320,38 @@ static void stack_table(void)
 /* Hand-made STACK and EVENT records: what the fuzzer's corpus says, asserted. */
 static void stack_refs(void)
 {
-	/* STACK id 0 of 1 word (0x11, coded as a difference from 0, zigzag); an EVENT (malloc, pid
-	 * 7, stack 0; no length); STACK id 0 again (a new table: 0x22, then 0x33 from 0x22); an
-	 * EVENT naming stack 0 (now 2 frames) */
+	/* STACK id 0 of 1 word (0x11, coded as a difference from 0, zigzag); an EVENT (flags: pid
+	 * and stack; malloc, above codec.c's 6 bits of how the words are coded); STACK id 0 again
+	 * (a new table: 0x22, then 0x33 from 0x22); an EVENT naming stack 0 (now 2 frames). Their
+	 * fields in the columns: pid 7 (low byte, then the rest), stack 0 twice. */
 	unsigned char good[] = { REC_STACK, 3, 0, 1, 0x22,
-				 REC_EVENT, 0x09, MT_OP_MALLOC << 2, 7, 0,
+				 REC_EVENT, 0x09, MT_OP_MALLOC << 6,
 				 REC_STACK, 4, 0, 2, 0x44, 0x22,
-				 REC_EVENT, 0x08, MT_OP_MALLOC << 2, 0 };
+				 REC_EVENT, 0x08, MT_OP_MALLOC << 6 };
+	unsigned char pid_lo[] = { 1, 7 }, pid_hi[] = { 1, 0 }, stack_lo[] = { 2, 0, 0 },
+		      stack_hi[] = { 2, 0, 0 }, stack_1[] = { 1, 1 };
+	const unsigned char *cols[CODEC_COLUMNS] = {
+		[2 * CODEC_PID] = pid_lo, [2 * CODEC_PID + 1] = pid_hi,
+		[2 * CODEC_STACK] = stack_lo, [2 * CODEC_STACK + 1] = stack_hi,
+	};
 	unsigned char buf[512], raw[64];
 	uint64_t trunc;
 	struct rec_reader *r;
 	struct rec_record rec;
-	size_t len = hand_file(good, sizeof(good), buf, sizeof(buf), 0);
+	size_t len = hand_block(good, sizeof(good), cols, buf, sizeof(buf), 0);
 	FILE *f = fmemopen(buf, len, "r");
 
 	rec_reader__open(f, "hand", &r);
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT && rec.event->pid == 7 &&
-	   rec.event->nframes == 1 && rec.event->frames[0] == 0x11, "an event gets its stack's frames");
-	ok(rec_reader__next(r, &rec) == 1 && rec.event->nframes == 2 && rec.event->frames[1] == 0x33 &&
+	   rec.event->nframes == 1 && rec.event_frames[0] == 0x11, "an event gets its stack's frames");
+	ok(rec_reader__next(r, &rec) == 1 && rec.event->nframes == 2 && rec.event_frames[1] == 0x33 &&
 	   rec.event->pid == 7, "a STACK of id 0 starts the table over");
 	ok(rec_reader__next(r, &rec) == 0, "and the block ends there");
 	rec_reader__free(r);
 	fclose(f);
 
-	memcpy(raw, good, 10);
-	raw[9] = 1;	/* the event names stack 1: never defined */
-	len = hand_file(raw, 10, buf, sizeof(buf), 0);
+	cols[2 * CODEC_STACK] = stack_1;	/* the event names stack 1: never defined */
+	len = hand_block(good, 8, cols, buf, sizeof(buf), 0);
 	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "an event naming a stack defined nowhere: an error");
 	memcpy(raw, good, 5);
 	raw[2] = 5;	/* a first stack of id 5 */
@@ -334,23 +361,30 @@ static void stack_refs(void)
 	raw[3] = 2;	/* 2 words claimed, 1 there */
 	len = hand_file(raw, 5, buf, sizeof(buf), 0);
 	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "a STACK shorter than its words: an error");
-	memcpy(raw, good, 9);	/* the first event without its stack id */
-	len = hand_file(raw, 9, buf, sizeof(buf), 0);
+	cols[2 * CODEC_STACK] = cols[2 * CODEC_STACK + 1] = NULL;	/* no stack id in the columns */
+	len = hand_block(good, 8, cols, buf, sizeof(buf), 0);
+	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "an event whose columns run short: an error");
+	len = hand_block(good, 7, NULL, buf, sizeof(buf), 0);
 	is_u64(read_all((char *)buf, len, &trunc), (uint64_t)-1, "an event cut short by its block's end: an error");
 }
 
-/* Every op, random bodies, threads and times: coded then decoded, byte for byte. */
+/*
+ * Every op, random bodies, threads and times: coded then decoded, byte for byte; frees and
+ * reallocs of blocks made before, so that live blocks and recent frees are named by index.
+ */
 static void codec_round_trip(void)
 {
-	struct codec_ctx enc, dec;
+	struct codec enc, dec;
+	struct codec_out out = { 0 };
 	uint8_t buf[CODEC_EVENT_MAX];
-	uint64_t x = 88172645463325252ull;
-	int bad = 0, longest = 0;
+	uint64_t x = 88172645463325252ull, made[64] = { 0 };
+	int bad = 0, longest = 0, left = 0;
 
-	codec__reset(&enc);
-	codec__reset(&dec);
+	codec__init(&enc, true);
+	codec__init(&dec, false);
 	for (int i = 0; i < 200000; i++) {
 		struct mt_event e = { 0 }, got = { 0 };
+		struct codec_in in;
 		uint64_t w[4];
 		uint32_t stack = 0, got_stack;
 		size_t n;
@@ -367,17 +401,39 @@ static void codec_round_trip(void)
 		memcpy((uint8_t *)&e + 24, w, 32);
 		if (i % 3 == 0)	/* heap addresses: differences of a multiple of 16 */
 			e.addr = 0x5500000000 + 16 * (w[1] % 100000);
+		if (i % 2 && (e.op == MT_OP_FREE || e.op == MT_OP_GC_FREE))
+			e.addr = made[w[2] % 64];
+		if (i % 2 && (e.op == MT_OP_REALLOC))
+			e.old_addr = made[w[2] % 64];
+		if (i % 4 == 1)	/* a site's size again */
+			e.size = 64;
 		if (i % 11 == 0)
 			memset((uint8_t *)&e + 24, 0, 32);
-		n = codec__encode_event(&enc, &e, stack, buf);
+		if (e.addr)
+			made[i % 64] = e.addr;
+		codec__out_clear(&out);
+		n = codec__encode_event(&enc, &e, stack, buf, &out);
 		longest = n > (size_t)longest ? (int)n : longest;
-		if (codec__decode_event(&dec, buf, n, &got, &got_stack) != n || got_stack != stack ||
-		    memcmp(&got, &e, MT_EVENT_HDR_SIZE) ||
-		    codec__decode_event(&(struct codec_ctx){ 0 }, buf, n - 1, &got, &got_stack))
+		for (int k = 0; k < CODEC_COLUMNS; k++) {
+			in.p[k] = out.p[k];
+			in.left[k] = out.n[k];
+		}
+		if (n > 1 && codec__decode_event(&dec, buf, n - 1, &in, UINT32_MAX, &got, &got_stack))
+			bad++;	/* a record a byte short: refused before anything is taken */
+		if (codec__decode_event(&dec, buf, n, &in, UINT32_MAX, &got, &got_stack) != n ||
+		    got_stack != stack || memcmp(&got, &e, MT_EVENT_HDR_SIZE))
 			bad++;
+		for (int k = 0; k < CODEC_COLUMNS; k++)
+			left += in.left[k] != 0;
 	}
 	is_u64(bad, 0, "200,000 events of every op coded and decoded exactly, a byte short refused");
+	is_u64(left, 0, "each took from the columns what it gave them");
+	ok(enc.nlive > 0 && enc.nlive == dec.nlive, "writer and reader hold the same %zu live blocks",
+	   dec.nlive);
 	ok(longest <= (int)CODEC_EVENT_MAX, "the longest record, %d bytes, within CODEC_EVENT_MAX", longest);
+	codec__free(&enc);
+	codec__free(&dec);
+	codec__out_free(&out);
 }
 
 /* Replay with no binary around: names come from the SYMBOL records, modules from MAPS. */

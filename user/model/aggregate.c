@@ -22,6 +22,7 @@ struct agg {
 	uint64_t made;			/* stacks made so far (free ids are reused) */
 	struct mt_summary total[MT_KIND__COUNT];
 	struct htab *keyed;		/* hash(key, pid, kind) -> struct keyed: agg__apply_keyed */
+	const uint64_t *frames;		/* agg__apply_keyed's: the event's frames, else NULL */
 	uint64_t key;			/* the caller's key of the event being applied, or 0 */
 };
 
@@ -165,7 +166,7 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
  */
 static uint32_t stack_of(struct agg *a, const struct mt_event *e, enum mt_kind kind)
 {
-	const uint64_t *frames = (const uint64_t *)e->frames;
+	const uint64_t *frames = a->frames ? a->frames : (const uint64_t *)e->frames;
 	uint64_t h;
 	struct keyed *k;
 	uint32_t id;
@@ -452,11 +453,13 @@ static void unmap(struct agg *a, struct agg_proc *p, uint64_t addr, uint64_t siz
 	}
 }
 
-void agg__apply_keyed(struct agg *a, const struct mt_event *e, uint64_t key)
+void agg__apply_keyed(struct agg *a, const struct mt_event *e, const uint64_t *frames, uint64_t key)
 {
 	a->key = key;
+	a->frames = frames;
 	agg__apply(a, e);
 	a->key = 0;
+	a->frames = NULL;
 }
 
 void agg__apply(struct agg *a, const struct mt_event *e)

@@ -72,7 +72,7 @@ void agg__apply(struct agg *a, const struct mt_event *e);
  * table): key, not 0, stands for exactly these frames wherever the caller gives it. The stack is
  * then found by (key, pid, kind) without hashing and comparing the frames again.
  */
-void agg__apply_keyed(struct agg *a, const struct mt_event *e, uint64_t key);
+void agg__apply_keyed(struct agg *a, const struct mt_event *e, const uint64_t *frames, uint64_t key);
 
 /* The process's part, created on first use; or NULL when it has none (find). */
 struct agg_proc *agg__proc(struct agg *a, uint32_t pid);

@@ -55,7 +55,8 @@ static void exec_renew(struct model *m, const struct mt_event *e)
 	memcpy(p->comm, e->proc.comm, 15);
 }
 
-bool model__apply_keyed(struct model *m, const struct mt_event *e, uint64_t key)
+bool model__apply_keyed(struct model *m, const struct mt_event *e, const uint64_t *frames,
+			uint64_t key)
 {
 	uint64_t made = agg__stacks_made(m->agg);
 
@@ -67,8 +68,13 @@ bool model__apply_keyed(struct model *m, const struct mt_event *e, uint64_t key)
 		oom__apply(m->procs, m->agg, e);
 		return false;
 	}
-	agg__apply_keyed(m->agg, e, key);
-	return resident__apply(m->res, e) || agg__stacks_made(m->agg) != made;
+	if (!frames)
+		frames = (const uint64_t *)e->frames;
+	agg__apply_keyed(m->agg, e, frames, key);
+	return resident__apply_frames(m->res, e, frames) || agg__stacks_made(m->agg) != made;
 }
 
-bool model__apply(struct model *m, const struct mt_event *e) { return model__apply_keyed(m, e, 0); }
+bool model__apply(struct model *m, const struct mt_event *e)
+{
+	return model__apply_keyed(m, e, NULL, 0);
+}

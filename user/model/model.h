@@ -33,7 +33,10 @@ bool model__apply(struct model *m, const struct mt_event *e);
 /*
  * The same for an event whose frames the caller has numbered (a recording's stack table): key,
  * not 0, stands for exactly these frames each time it is given, and saves hashing them again.
+ * frames: the event's e->nframes frames where the caller keeps them (NULL: e->frames), so that
+ * they need not be copied into the event.
  */
-bool model__apply_keyed(struct model *m, const struct mt_event *e, uint64_t key);
+bool model__apply_keyed(struct model *m, const struct mt_event *e, const uint64_t *frames,
+			uint64_t key);
 
 #endif

@@ -139,9 +139,8 @@ static uint64_t stack_key(uint32_t pid, uint32_t map, const uint64_t *frames, si
 
 /* Full-content keys, rehashed on collision (as in aggregate.c): two stacks are never merged. */
 static uint32_t stack_id(struct resident *r, struct res_proc *p, const struct mt_event *e,
-			 uint32_t map, bool *fresh)
+			 const uint64_t *frames, uint32_t map, bool *fresh)
 {
-	const uint64_t *frames = (const uint64_t *)e->frames;
 	size_t len = e->nframes * sizeof(*frames);
 
 	for (uint64_t seed = 0;; seed++) {
@@ -322,6 +321,11 @@ void resident__name_exited(struct resident *r, uint32_t pid, const struct procma
 
 bool resident__apply(struct resident *r, const struct mt_event *e)
 {
+	return resident__apply_frames(r, e, (const uint64_t *)e->frames);
+}
+
+bool resident__apply_frames(struct resident *r, const struct mt_event *e, const uint64_t *frames)
+{
 	uint32_t map = e->fault.map & MT_FAULT_MAP_MASK;
 	struct mt_faults one = { 0 };
 	struct res_proc *p;
@@ -343,7 +347,7 @@ bool resident__apply(struct resident *r, const struct mt_event *e)
 	add(&p->by_map[map], &one);
 	if (map == MT_MAP_FILE)
 		count_file_fault(r, p, e->fault.map_start, &one);
-	id = stack_id(r, p, e, map, &fresh);	/* may move r->stacks */
+	id = stack_id(r, p, e, frames, map, &fresh);	/* may move r->stacks */
 	add(&r->stacks[id].faults, &one);
 	return fresh;
 }

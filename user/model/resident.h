@@ -19,6 +19,8 @@ void resident__free(struct resident *r);
 
 /* Take in one event (others than faults are ignored). True when it brought a stack not seen before. */
 bool resident__apply(struct resident *r, const struct mt_event *e);
+/* The same, the event's frames given where they are kept (e->frames not read). */
+bool resident__apply_frames(struct resident *r, const struct mt_event *e, const uint64_t *frames);
 
 /*
  * Told of the path each file fault is counted under (a recording keeps them, so that replay

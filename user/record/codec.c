@@ -1,18 +1,26 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Event records in a few bytes. A struct mt_event's header and body are 56 bytes, most of them
- * zero or equal to the event before's: the pid and thread repeat, the clock moves by
- * microseconds, addresses sit near the last one. So an event record is a flags byte saying which
- * fields are there, then varints: the op; the pid and thread only when they change; the time as
- * a difference; the stack as an id into the file's stack table (recording.c); each non-zero body
- * word, the first as a difference from the last address. Generic over the ops: a body is four
- * u64 words whatever the op makes of them, so a new op or body needs no change here.
- * Heap blocks are 16-byte aligned: an address difference that is a multiple of 16 is coded
- * divided by 16, as the op's low bits say. The zstd pass over the block (recording.c) then
- * takes what repeats.
+ * zero, equal to the event before's, or known already. An event is a flags byte (which fields
+ * are there) and its op in the record stream; its fields go to columns (codec.h), so that zstd
+ * sees like bytes together: times with times, stack ids with stack ids. The pid and thread only
+ * when they change; the time as a difference; the stack as an id into the file's stack table
+ * (recording.c); each non-zero body word, by what predicts it best:
+ *   - a free names a block still held by its index in the table of live blocks (an index among
+ *     thousands takes fewer bits than an address anywhere in the heap);
+ *   - an allocation at an address freed lately (allocators hand back what was just freed, of the
+ *     same size) names it by its place in that size class's list of recent frees;
+ *   - a size equal to the last one of the same stack is a bit (most call sites allocate one size);
+ *   - else an address as a difference from the last one, divided by 16 when it divides.
+ * Generic over the ops: a body is four u64 words whatever the op makes of them, so a new op or
+ * body needs no change here; which ops allocate and free only chooses the predictions.
+ * The writer and the reader keep the same tables, so the predictions agree.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "lib/htab.h"
+#include "lib/util.h"
 #include "record/codec.h"
 
 enum {
@@ -24,7 +32,12 @@ enum {
 	/* in the op varint, below the op: */
 	ALIGNED_0 = 1 << 0,	/* word 0's difference is coded divided by 16 */
 	ALIGNED_2 = 1 << 1,	/* word 2's too */
-	OP_SHIFT = 2,
+	LIVE_0 = 1 << 2,	/* word 0 is a live block's index (the block leaves the table) */
+	RECENT_0 = 1 << 3,	/* word 0 is an index into its size class's recent frees */
+	LIVE_2 = 1 << 4,	/* word 2 is a live block's index (the block leaves the table) */
+	SAME_1 = 1 << 5,	/* word 1 is the stack's last word 1 */
+	OP_SHIFT = 6,
+	OP_BITS = (1 << OP_SHIFT) - 1,
 };
 
 _Static_assert(MT_EVENT_HDR_SIZE == 24 + 4 * 8, "an event header is 24 bytes, its body 4 words");
@@ -60,11 +73,196 @@ size_t codec__get_varint(const uint8_t *p, size_t n, uint64_t *v)
 #define zigzag codec__zigzag
 #define unzigzag codec__unzigzag
 
-void codec__reset(struct codec_ctx *c) { memset(c, 0, sizeof(*c)); }
-
-static void body_words(const struct mt_event *e, uint64_t w[4])
+void codec__init(struct codec *c, bool writer)
 {
-	memcpy(w, (const uint8_t *)e + 24, 32);
+	memset(c, 0, sizeof(*c));
+	if (writer)
+		c->live_ids = htab__new(sizeof(uint32_t));
+}
+
+void codec__free(struct codec *c)
+{
+	free(c->live_addr);
+	free(c->live_size);
+	free(c->live_pid);
+	if (c->live_ids)
+		htab__free(c->live_ids);
+	free(c->stack_size);
+}
+
+void codec__block(struct codec *c)
+{
+	c->pid = c->tid = 0;
+	c->ts = c->addr = 0;
+}
+
+/* Which ops make a block (word 0, of word 1 bytes) and which free one (word 0). */
+static bool allocates(uint32_t op)
+{
+	return (op >= MT_OP_MALLOC && op <= MT_OP_PVALLOC) || op == MT_OP_SAMPLED_ALLOC;
+}
+
+static bool frees(uint32_t op) { return op == MT_OP_FREE || op == MT_OP_GC_FREE; }
+static bool reallocates(uint32_t op) { return op == MT_OP_REALLOC || op == MT_OP_REALLOCARRAY; }
+
+/* A size class as glibc's are, 16 bytes apart up to 4 KiB, then powers of two. */
+static uint32_t class_of(uint64_t size)
+{
+	return size < 4096 ? (uint32_t)((size + 23) >> 4) : 258 + 64 - (uint32_t)__builtin_clzll(size);
+}
+_Static_assert(258 + 64 < CODEC_CLASSES, "every size has a class");
+
+/* A class's recent frees are a ring: place j (0 the most recent) is at head + j. */
+#define RECENT(c, k, j) ((c)->recent[k][((c)->head[k] + (j)) & (CODEC_RECENT_MAX - 1)])
+_Static_assert(!(CODEC_RECENT_MAX & (CODEC_RECENT_MAX - 1)), "a ring of a power of two");
+
+/* The freed block goes first; when the ring is full, the oldest is written over. */
+static void recent_push(struct codec *c, uint64_t size, uint64_t addr)
+{
+	uint32_t k = class_of(size);
+
+	c->head[k] = (c->head[k] - 1) & (CODEC_RECENT_MAX - 1);
+	c->recent[k][c->head[k]] = addr;
+	if (c->nrecent[k] < CODEC_RECENT_MAX)
+		c->nrecent[k]++;
+}
+
+/* Place j leaves: the more recent ones move up one place (few: the block taken is mostly one of
+ * the most recent). */
+static void recent_take(struct codec *c, uint32_t k, uint32_t j)
+{
+	for (; j; j--)
+		RECENT(c, k, j) = RECENT(c, k, j - 1);
+	c->head[k] = (c->head[k] + 1) & (CODEC_RECENT_MAX - 1);
+	c->nrecent[k]--;
+}
+
+static uint64_t live_key(uint32_t pid, uint64_t addr)
+{
+	uint64_t h = (addr ^ (uint64_t)pid << 44) * 0x9e3779b97f4a7c15ull;
+
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+/* A block made: the table's next index, unless the table is full (then it is not kept). */
+static void live_add(struct codec *c, uint32_t pid, uint64_t addr, uint64_t size)
+{
+	size_t i = c->nlive;
+
+	if (i >= CODEC_LIVE_MAX)
+		return;
+	if (i >= c->cap_live) {
+		size_t cap = c->cap_live;
+
+		xgrow(&c->live_addr, &cap, i + 1, sizeof(*c->live_addr));
+		cap = c->cap_live;
+		xgrow(&c->live_size, &cap, i + 1, sizeof(*c->live_size));
+		if (c->live_ids) {
+			cap = c->cap_live;
+			xgrow(&c->live_pid, &cap, i + 1, sizeof(*c->live_pid));
+		}
+		c->cap_live = cap;
+	}
+	c->live_addr[i] = addr;
+	c->live_size[i] = size;
+	if (c->live_ids) {
+		c->live_pid[i] = pid;
+		*(uint32_t *)htab__insert(c->live_ids, live_key(pid, addr), NULL) = (uint32_t)i;
+	}
+	c->nlive++;
+}
+
+/* Block i freed: the last one takes its index. Its size goes with it, to the recent frees. */
+static void live_remove(struct codec *c, size_t i)
+{
+	size_t last = --c->nlive;
+
+	recent_push(c, c->live_size[i], c->live_addr[i]);
+	if (c->live_ids) {
+		htab__remove(c->live_ids, live_key(c->live_pid[i], c->live_addr[i]), NULL);
+		if (i != last) {
+			uint32_t *at = htab__lookup(c->live_ids, live_key(c->live_pid[last], c->live_addr[last]));
+
+			if (at && *at == last)
+				*at = (uint32_t)i;
+			c->live_pid[i] = c->live_pid[last];
+		}
+	}
+	c->live_addr[i] = c->live_addr[last];
+	c->live_size[i] = c->live_size[last];
+}
+
+/* The writer's: the index of pid's block at addr, or -1. */
+static int64_t live_find(const struct codec *c, uint32_t pid, uint64_t addr)
+{
+	const uint32_t *at = htab__lookup(c->live_ids, live_key(pid, addr));
+
+	if (at && *at < c->nlive && c->live_addr[*at] == addr && c->live_pid[*at] == pid)
+		return *at;
+	return -1;
+}
+
+static uint64_t *stack_size(struct codec *c, uint32_t stack)
+{
+	if (stack > c->cap_stack_size) {
+		size_t was = c->cap_stack_size;
+
+		xgrow(&c->stack_size, &c->cap_stack_size, stack, sizeof(*c->stack_size));
+		memset(c->stack_size + was, 0, 8 * (c->cap_stack_size - was));
+	}
+	return &c->stack_size[stack - 1];
+}
+
+static void put(struct codec_out *o, int col, const void *p, size_t n)
+{
+	xgrow(&o->p[col], &o->cap[col], o->n[col] + n, 1);
+	memcpy(o->p[col] + o->n[col], p, n);
+	o->n[col] += n;
+	o->total += n;
+}
+
+/* A value in its field's two columns: the low byte, then the rest as a varint. */
+static void put_value(struct codec_out *o, enum codec_field f, uint64_t v)
+{
+	uint8_t b[CODEC_VARINT_MAX];
+
+	b[0] = (uint8_t)v;
+	put(o, 2 * f, b, 1);
+	put(o, 2 * f + 1, b, codec__put_varint(b, v >> 8));
+}
+
+static bool get_value(struct codec_in *in, enum codec_field f, uint64_t *v)
+{
+	int lo = 2 * f, hi = lo + 1;
+	size_t k;
+
+	if (in->left[hi] && in->p[hi][0] < 0x80) {	/* most are */
+		k = 1;
+		*v = in->p[hi][0];
+	} else if (!(k = codec__get_varint(in->p[hi], in->left[hi], v)) || *v >> 56) {
+		return false;
+	}
+	if (!in->left[lo])
+		return false;
+	*v = *v << 8 | in->p[lo][0];
+	in->p[lo]++;
+	in->left[lo]--;
+	in->p[hi] += k;
+	in->left[hi] -= k;
+	return true;
+}
+
+void codec__out_clear(struct codec_out *out)
+{
+	memset(out->n, 0, sizeof(out->n));
+	out->total = 0;
+}
+
+void codec__out_free(struct codec_out *out)
+{
+	for (int i = 0; i < CODEC_COLUMNS; i++)
+		free(out->p[i]);
 }
 
 /* An address difference: divided by 16 when it is a multiple (arithmetic shift: exact). */
@@ -83,94 +281,103 @@ static uint64_t uncode_diff(uint64_t v, uint64_t op, uint64_t aligned)
 	return op & aligned ? d << 4 : d;
 }
 
-size_t codec__encode_event(struct codec_ctx *c, const struct mt_event *e, uint32_t stack,
-			   uint8_t *out)
+size_t codec__encode_event(struct codec *c, const struct mt_event *e, uint32_t stack, uint8_t *rec,
+			   struct codec_out *out)
 {
-	uint64_t w[4], v[6], op = (uint64_t)e->op << OP_SHIFT;
+	uint64_t w[4], op = (uint64_t)e->op << OP_SHIFT;
 	uint8_t flags = 0;
-	size_t n = 1, nv = 0;
+	int64_t at;
 
-	body_words(e, w);
+	memcpy(w, (const uint8_t *)e + 24, 32);
+	for (int i = 0; i < 4; i++)
+		flags |= w[i] ? (uint8_t)(HAS_WORD << i) : 0;
 	if (e->pid != c->pid) {
 		flags |= HAS_PID;
-		v[nv++] = e->pid;
+		put_value(out, CODEC_PID, e->pid);
 	}
 	if (e->tid != c->tid) {
 		flags |= HAS_TID;
-		v[nv++] = zigzag((uint64_t)((int64_t)e->tid - (int64_t)e->pid));
+		put_value(out, CODEC_PID, zigzag((uint64_t)((int64_t)e->tid - (int64_t)e->pid)));
 	}
 	if (e->ts_ns) {
 		flags |= HAS_TS;
-		v[nv++] = zigzag(e->ts_ns - c->ts);
+		put_value(out, CODEC_TS, zigzag(e->ts_ns - c->ts));
 		c->ts = e->ts_ns;
 	}
-	n += codec__put_varint(out + n, 0);	/* the op's place: written last, with its bits */
-	for (size_t i = 0; i < nv; i++)
-		n += codec__put_varint(out + n, v[i]);
 	if (stack) {
 		flags |= HAS_STACK;
-		n += codec__put_varint(out + n, stack - 1);
+		put_value(out, CODEC_STACK, stack - 1);
 	}
-	for (int i = 0; i < 4; i++) {
-		if (!w[i])
-			continue;
-		flags |= (uint8_t)(HAS_WORD << i);
-		/* an address from the last one; a second address (realloc's old block, a fault's
-		 * mapping) from the first; sizes and the rest as they are */
-		n += codec__put_varint(out + n, i == 0 ? code_diff(w[0] - c->addr, &op, ALIGNED_0) :
-						 i == 2 ? code_diff(w[2] - w[0], &op, ALIGNED_2) : w[i]);
+	if (stack && stack <= CODEC_STACK_SIZES) {
+		uint64_t *last = stack_size(c, stack);
+
+		if (w[1] && *last == w[1])
+			op |= SAME_1;
+		*last = w[1];
 	}
-	if (w[0])
+	if (w[1] && !(op & SAME_1))
+		put_value(out, CODEC_SIZE, w[1]);
+	/* realloc's old block leaves the table before its new one is looked for: they may be one */
+	if (reallocates(e->op) && w[0] && w[2] && (at = live_find(c, e->pid, w[2])) >= 0) {
+		op |= LIVE_2;
+		put_value(out, CODEC_LIVE, (uint64_t)at);
+		live_remove(c, (size_t)at);
+	}
+	if (w[0]) {
+		uint32_t k = class_of(w[1]), j = CODEC_RECENT_MAX;
+
+		if (allocates(e->op))
+			for (j = 0; j < c->nrecent[k] && RECENT(c, k, j) != w[0]; j++)
+				;
+		if (frees(e->op) && (at = live_find(c, e->pid, w[0])) >= 0) {
+			op |= LIVE_0;
+			put_value(out, CODEC_LIVE, (uint64_t)at);
+			live_remove(c, (size_t)at);
+		} else if (j < c->nrecent[k]) {
+			op |= RECENT_0;
+			put_value(out, CODEC_RECENT, j);
+			recent_take(c, k, j);
+		} else {
+			put_value(out, CODEC_ADDR, code_diff(w[0] - c->addr, &op, ALIGNED_0));
+		}
+		if (allocates(e->op))
+			live_add(c, e->pid, w[0], w[1]);
 		c->addr = w[0];
+	}
+	if (w[2] && !(op & LIVE_2))
+		put_value(out, CODEC_OLD, code_diff(w[2] - w[0], &op, ALIGNED_2));
+	if (w[3])
+		put_value(out, CODEC_WORD3, w[3]);
 	c->pid = e->pid;
 	c->tid = e->tid;
-	out[0] = flags;
-	/* the op goes in its place, the rest moved up when it takes more than its one byte */
-	if (op >= 0x80) {
-		uint8_t b[CODEC_VARINT_MAX];
-		size_t k = codec__put_varint(b, op);
-
-		memmove(out + 1 + k, out + 2, n - 2);
-		memcpy(out + 1, b, k);
-		return n - 1 + k;
-	}
-	out[1] = (uint8_t)op;
-	return n;
+	rec[0] = flags;
+	return 1 + codec__put_varint(rec + 1, op);
 }
 
-size_t codec__decode_event(struct codec_ctx *c, const uint8_t *p, size_t n, struct mt_event *e,
-			   uint32_t *stack)
+size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct codec_in *in,
+			   uint32_t nstacks, struct mt_event *e, uint32_t *stack)
 {
 	uint64_t v, op, w[4] = { 0 };
-	size_t at = 1, k;
+	size_t len;
 	uint8_t flags;
 
-#define NEXT()                                                     \
-	do {                                                       \
-		k = codec__get_varint(p + at, n - at, &v);         \
-		if (!k)                                            \
-			return 0;                                  \
-		at += k;                                           \
-	} while (0)
-
-	if (!n)
+	if (n < 2 || !(len = codec__get_varint(p + 1, n - 1, &op)))
 		return 0;
 	flags = p[0];
-	NEXT();
-	op = v;
-	if (op >> OP_SHIFT > UINT32_MAX || op & ~((uint64_t)UINT32_MAX << OP_SHIFT | ALIGNED_0 | ALIGNED_2))
+	if (op >> OP_SHIFT > UINT32_MAX || ((op & (LIVE_0 | RECENT_0)) && !(flags & HAS_WORD)) ||
+	    (op & LIVE_0 && op & RECENT_0) || ((op & LIVE_2) && !(flags & HAS_WORD << 2)))
 		return 0;
 	e->op = (uint32_t)(op >> OP_SHIFT);
 	if (flags & HAS_PID) {
-		NEXT();
-		if (v > UINT32_MAX)
+		if (!get_value(in, CODEC_PID, &v) || v > UINT32_MAX)
 			return 0;
 		c->pid = (uint32_t)v;
 	}
 	if (flags & HAS_TID) {
 		int64_t t;
 
-		NEXT();
+		if (!get_value(in, CODEC_PID, &v))
+			return 0;
 		t = (int64_t)c->pid + (int64_t)unzigzag(v);
 		if (t < 0 || t > UINT32_MAX)
 			return 0;
@@ -180,27 +387,73 @@ size_t codec__decode_event(struct codec_ctx *c, const uint8_t *p, size_t n, stru
 	e->tid = c->tid;
 	e->ts_ns = 0;
 	if (flags & HAS_TS) {
-		NEXT();
+		if (!get_value(in, CODEC_TS, &v))
+			return 0;
 		c->ts += unzigzag(v);
 		e->ts_ns = c->ts;
 	}
 	*stack = 0;
 	if (flags & HAS_STACK) {
-		NEXT();
-		if (v >= UINT32_MAX)
+		if (!get_value(in, CODEC_STACK, &v) || v >= UINT32_MAX)
 			return 0;
 		*stack = (uint32_t)v + 1;
+		if (*stack > nstacks)
+			return CODEC_BAD_STACK;
 	}
-	for (int i = 0; i < 4; i++) {
-		if (!(flags & (HAS_WORD << i)))
-			continue;
-		NEXT();
-		w[i] = i == 0 ? c->addr + uncode_diff(v, op, ALIGNED_0) :
-		       i == 2 ? w[0] + uncode_diff(v, op, ALIGNED_2) : v;
+	if (flags & HAS_WORD << 1) {
+		if (op & SAME_1) {
+			if (!*stack || *stack > CODEC_STACK_SIZES)
+				return 0;
+			w[1] = *stack_size(c, *stack);
+		} else if (!get_value(in, CODEC_SIZE, &w[1])) {
+			return 0;
+		}
+		if (!w[1])
+			return 0;
+	} else if (op & SAME_1) {
+		return 0;
 	}
-#undef NEXT
-	if (w[0])
+	if (*stack && *stack <= CODEC_STACK_SIZES)
+		*stack_size(c, *stack) = w[1];
+	if (op & LIVE_2) {
+		if (!get_value(in, CODEC_LIVE, &v) || v >= c->nlive)
+			return 0;
+		w[2] = c->live_addr[v];
+		live_remove(c, (size_t)v);
+	}
+	if (flags & HAS_WORD) {
+		uint32_t k = class_of(w[1]);
+
+		if (!get_value(in, op & LIVE_0 ? CODEC_LIVE : op & RECENT_0 ? CODEC_RECENT : CODEC_ADDR, &v))
+			return 0;
+		if (op & LIVE_0) {
+			if (v >= c->nlive)
+				return 0;
+			w[0] = c->live_addr[v];
+			live_remove(c, (size_t)v);
+		} else if (op & RECENT_0) {
+			if (v >= c->nrecent[k])
+				return 0;
+			w[0] = RECENT(c, k, v);
+			recent_take(c, k, (uint32_t)v);
+		} else {
+			w[0] = c->addr + uncode_diff(v, op, ALIGNED_0);
+		}
+		if (!w[0])
+			return 0;
+		if (allocates(e->op))
+			live_add(c, e->pid, w[0], w[1]);
 		c->addr = w[0];
+	}
+	if (flags & HAS_WORD << 2 && !(op & LIVE_2)) {
+		if (!get_value(in, CODEC_OLD, &v))
+			return 0;
+		w[2] = w[0] + uncode_diff(v, op, ALIGNED_2);
+	}
+	if (flags & HAS_WORD << 3 && (!get_value(in, CODEC_WORD3, &w[3]) || !w[3]))
+		return 0;
+	if ((flags & HAS_WORD << 2) && !w[2])
+		return 0;
 	memcpy((uint8_t *)e + 24, w, 32);
-	return at;
+	return 1 + len;
 }

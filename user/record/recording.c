@@ -39,7 +39,10 @@ struct rec_writer {
 	uint8_t *z;
 	size_t zcap;
 	ZSTD_CCtx *zc;
-	struct codec_ctx ctx;	/* events are coded against those before them in their block */
+	struct codec ctx;	/* events are coded against those before them (codec.h) */
+	struct codec_out cols;	/* the block's event columns */
+	uint8_t *blk;		/* a block's raw bytes, put together to be compressed */
+	size_t blkcap;
 	struct htab *stack_ids;	/* hash of a stack's words -> its id + 1 */
 	uint64_t *words;	/* every stack of the table, one after another */
 	size_t nwords, cap_words;
@@ -96,7 +99,7 @@ static void end(struct rec_writer *w)
 		w->len += k - 1;
 	}
 	memcpy(w->raw + w->rec_at - 1, b, k);
-	if (w->len >= REC_BLOCK_TARGET)
+	if (w->len + w->cols.total >= REC_BLOCK_TARGET)
 		rec_writer__flush(w);
 }
 
@@ -144,6 +147,7 @@ int rec_writer__create(const char *path, struct rec_writer **out)
 	w->bytes = sizeof(hdr);
 	w->zc = ZSTD_createCCtx();
 	w->stack_ids = htab__new(sizeof(uint32_t));
+	codec__init(&w->ctx, true);
 	xgrow(&w->stack_at, &w->cap_stacks, 1, sizeof(*w->stack_at));
 	if (!w->zc)
 		abort();	/* out of memory, as xmalloc */
@@ -232,13 +236,14 @@ void rec_writer__event(struct rec_writer *w, const struct mt_event *e)
 
 	if (n)
 		stack = stack_ref(w, (const uint64_t *)e->frames, n);
-	/* An event record has no length: it is the one record that says its own end (codec.c). */
-	k = codec__encode_event(&w->ctx, e, stack, rec + 1);
+	/* An event record has no length: it is the one record that says its own end (codec.c).
+	 * Its fields go to the block's columns, where the reader takes them in the records' order. */
+	k = codec__encode_event(&w->ctx, e, stack, rec + 1, &w->cols);
 	_Static_assert(REC_EVENT < 0x80, "an event's type is a byte");
 	rec[0] = REC_EVENT;
 	put(w, rec, 1 + k);
 	w->events++;
-	if (w->len >= REC_BLOCK_TARGET)
+	if (w->len + w->cols.total >= REC_BLOCK_TARGET)
 		rec_writer__flush(w);
 }
 
@@ -337,30 +342,72 @@ void rec_writer__unwind(struct rec_writer *w, const struct mt_unwind_stats *u)
 	end(w);
 }
 
+/*
+ * A block's raw bytes: varint records length, varint column count, each column's length as a
+ * varint, the records, then the columns one after another. end[i]: where part i ends (0: the
+ * lengths and records, then each column).
+ */
+static size_t block_raw(struct rec_writer *w, size_t end[1 + CODEC_COLUMNS])
+{
+	size_t n = 0;
+
+	xgrow(&w->blk, &w->blkcap, (2 + CODEC_COLUMNS) * CODEC_VARINT_MAX + w->len + w->cols.total, 1);
+	n += codec__put_varint(w->blk + n, w->len);
+	n += codec__put_varint(w->blk + n, CODEC_COLUMNS);
+	for (int i = 0; i < CODEC_COLUMNS; i++)
+		n += codec__put_varint(w->blk + n, w->cols.n[i]);
+	memcpy(w->blk + n, w->raw, w->len);
+	n += w->len;
+	end[0] = n;
+	for (int i = 0; i < CODEC_COLUMNS; i++) {
+		if (w->cols.n[i])
+			memcpy(w->blk + n, w->cols.p[i], w->cols.n[i]);
+		n += w->cols.n[i];
+		end[1 + i] = n;
+	}
+	return n;
+}
+
 int rec_writer__flush(struct rec_writer *w)
 {
-	size_t zlen;
+	size_t zlen = 0, raw_len, end[1 + CODEC_COLUMNS], from = 0;
 	uint32_t hdr[3];
 	int err;
 
 	if (w->err || !w->len)
 		return w->err;
-	zlen = ZSTD_compressBound(w->len);
-	xgrow(&w->z, &w->zcap, REC_BLOCK_HEADER_SIZE + zlen, 1);
+	raw_len = block_raw(w, end);
+	xgrow(&w->z, &w->zcap, REC_BLOCK_HEADER_SIZE + ZSTD_compressBound(raw_len) +
+	      CODEC_COLUMNS * ZSTD_compressBound(0), 1);
 	/*
 	 * The drain loop compresses, and it must keep up with the probes. See REC_ZSTD_LEVEL in
-	 * recording.h for what each level costs and gives.
+	 * recording.h for what each level costs and gives. A frame for the records and one for
+	 * each column: zstd codes the literals of a column with their own statistics. A small
+	 * block (a quiet second's) is one frame: a frame's header would cost more than it saves.
 	 */
-	zlen = ZSTD_compressCCtx(w->zc, w->z + REC_BLOCK_HEADER_SIZE, zlen, w->raw, w->len,
-				 REC_ZSTD_LEVEL);
-	if (ZSTD_isError(zlen))
-		abort();	/* only out of memory is possible with a big enough buffer: as xmalloc */
+	if (raw_len < REC_BLOCK_SPLIT) {
+		for (int i = 0; i <= CODEC_COLUMNS; i++)
+			end[i] = raw_len;
+	}
+	for (int i = 0; i <= CODEC_COLUMNS; from = end[i++]) {
+		size_t k;
+
+		if (end[i] == from && i)
+			continue;
+		k = ZSTD_compressCCtx(w->zc, w->z + REC_BLOCK_HEADER_SIZE + zlen,
+				      w->zcap - REC_BLOCK_HEADER_SIZE - zlen, w->blk + from, end[i] - from,
+				      REC_ZSTD_LEVEL);
+		if (ZSTD_isError(k))
+			abort();	/* only out of memory is possible with a big enough buffer */
+		zlen += k;
+	}
 	hdr[0] = (uint32_t)zlen;
-	hdr[1] = (uint32_t)w->len;
+	hdr[1] = (uint32_t)raw_len;
 	hdr[2] = (uint32_t)crc32(0, w->z + REC_BLOCK_HEADER_SIZE, (uInt)zlen);
 	memcpy(w->z, hdr, sizeof(hdr));
 	w->len = 0;
-	codec__reset(&w->ctx);	/* the next block's events decode without this one's */
+	codec__out_clear(&w->cols);
+	codec__block(&w->ctx);	/* the next block's events decode without this one's */
 	/* One write per block: a writer killed mid-way leaves whole blocks only. */
 	err = write_all(w->fd, w->z, REC_BLOCK_HEADER_SIZE + zlen);
 	if (err) {
@@ -389,6 +436,9 @@ int rec_writer__close(struct rec_writer *w)
 	}
 	free(w->raw);
 	free(w->z);
+	free(w->blk);
+	codec__free(&w->ctx);
+	codec__out_free(&w->cols);
 	ZSTD_freeCCtx(w->zc);
 	htab__free(w->stack_ids);
 	free(w->words);

@@ -14,10 +14,13 @@
 /*
  * A file is a 16-byte header then blocks; see docs/recording.md for the byte layout.
  *   header: "MTRACE\r\n" | u32 version | u32 flags                 (little-endian throughout)
- *   block:  u32 len | u32 raw_len | u32 crc32(zstd frame) | zstd frame of raw_len bytes
- *   a block's raw bytes are whole records: varint type | varint len | payload of len bytes
+ *   block:  u32 len | u32 raw_len | u32 crc32(zstd frames) | zstd frames of raw_len bytes
+ *   raw:    varint records length | varint column count | the columns' lengths |
+ *           whole records (varint type | varint len | payload of len bytes) | the columns
+ *   an event's record is its flags and op; its fields are in the columns (codec.h)
  * Every block decompresses alone, and a stack is defined (STACK) before the first event that
- * names it, so a file cut anywhere reads up to its last whole block.
+ * names it, so a file cut anywhere reads up to its last whole block. Events are coded against
+ * tables that span blocks, as the stack table does (codec.h), so blocks are read in order.
  */
 #define REC_MAGIC "MTRACE\r\n"
 #define REC_VERSION 2u		/* 1: zlib blocks, u32 record headers, every event with its frames */
@@ -25,6 +28,7 @@
 #define REC_BLOCK_HEADER_SIZE 12u
 #define REC_BLOCK_TARGET (1u << 20)	/* a block is flushed once its raw bytes reach this */
 #define REC_BLOCK_MAX (64u << 20)	/* a reader refuses blocks larger than this: corrupt */
+#define REC_BLOCK_SPLIT (64u << 10)	/* a block's columns are zstd frames of their own from here */
 #define REC_NO_STRING 0xffffffffu	/* a string's length when it is NULL */
 /* Stack words the writer keeps (64 MiB); past this its table starts over from id 0. */
 #define REC_STACK_WORDS_MAX (8u << 20)
@@ -146,10 +150,12 @@ struct rec_record {
 	/* REC_EVENT: its frames' key, the same for the same frames throughout the file (the stack
 	 * table's id, and how many times the table started over); 0 for no frames */
 	uint64_t stack_key;
+	/* REC_EVENT: its nframes frames, in the stack table (NULL for none): the event's own
+	 * frames[] are not filled */
+	const uint64_t *event_frames;
 	union {
 		uint64_t start_ns;
-		const struct mt_event *event;	/* whole struct, frames from the stack table; the
-						 * frames past nframes are zero */
+		const struct mt_event *event;	/* header and body; frames: event_frames */
 		struct rec_proc proc;
 		struct rec_maps maps;
 		struct rec_symbol symbol;

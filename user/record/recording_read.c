@@ -26,7 +26,8 @@ struct rec_reader {
 	uint8_t *z, *raw;
 	size_t zcap, rawcap, raw_len, pos;
 	ZSTD_DCtx *zd;
-	struct codec_ctx ctx;
+	struct codec ctx;
+	struct codec_in in;	/* the block's event columns */
 	uint64_t *words;	/* the stack table: every stack's words, one after another */
 	size_t nwords, cap_words;
 	uint32_t *stack_at;	/* stack id -> where its words start; [n] is where the next would */
@@ -136,6 +137,7 @@ int rec_reader__open(FILE *f, const char *name, struct rec_reader **out)
 	(*out)->zd = ZSTD_createDCtx();
 	if (!(*out)->zd)
 		abort();	/* out of memory, as xmalloc */
+	codec__init(&(*out)->ctx, false);
 	xgrow(&(*out)->stack_at, &(*out)->cap_stacks, 1, sizeof(*(*out)->stack_at));
 	return 0;
 }
@@ -145,6 +147,60 @@ static int corrupt(struct rec_reader *r, const char *what, uint64_t at)
 	mt_err("the file was damaged after it was written",
 	       "failed to read recording %s: corrupt %s at offset %" PRIu64, r->name, what, at);
 	return -EBADMSG;
+}
+
+/*
+ * A block's raw bytes: varint records length, varint column count, the columns' lengths, then
+ * the records and the columns. Sets where the records are and where each column starts.
+ */
+static bool block_columns(struct rec_reader *r, size_t raw_len)
+{
+	uint64_t len, ncols, col[CODEC_COLUMNS];
+	size_t at = 0, k;
+
+	if (!(k = codec__get_varint(r->raw, raw_len, &len)))
+		return false;
+	at += k;
+	if (!(k = codec__get_varint(r->raw + at, raw_len - at, &ncols)) || ncols != CODEC_COLUMNS)
+		return false;
+	at += k;
+	for (int i = 0; i < CODEC_COLUMNS; i++) {
+		if (!(k = codec__get_varint(r->raw + at, raw_len - at, &col[i])))
+			return false;
+		at += k;
+	}
+	if (len > raw_len - at)
+		return false;
+	r->pos = at;
+	r->raw_len = at + len;
+	at += len;
+	for (int i = 0; i < CODEC_COLUMNS; i++) {
+		if (col[i] > raw_len - at)
+			return false;
+		r->in.p[i] = r->raw + at;
+		r->in.left[i] = col[i];
+		at += col[i];
+	}
+	return at == raw_len;
+}
+
+/* What a block's zstd frames (one for its records, one for each column) decompress to, or
+ * UINT64_MAX when a frame is bad or does not say its size. */
+static uint64_t frames_size(const uint8_t *z, size_t n)
+{
+	uint64_t sum = 0;
+
+	while (n) {
+		size_t k = ZSTD_findFrameCompressedSize(z, n);
+		unsigned long long size = ZSTD_getFrameContentSize(z, n);
+
+		if (ZSTD_isError(k) || size > REC_BLOCK_MAX)	/* the errors are larger */
+			return UINT64_MAX;
+		sum += size;
+		z += k;
+		n -= k;
+	}
+	return sum;
 }
 
 /* 1 when a block was read, 0 at a clean end or a cut tail, -EBADMSG when corrupt. */
@@ -169,17 +225,17 @@ static int read_block(struct rec_reader *r)
 	}
 	if (crc32(0, r->z, hdr[0]) != hdr[2])
 		return corrupt(r, "block (crc32 mismatch)", r->off);
-	/* a frame says its size: one that says another is damaged, and not worth allocating for */
-	if (ZSTD_getFrameContentSize(r->z, hdr[0]) != hdr[1])
-		return corrupt(r, "block (zstd frame of another size)", r->off);
+	/* frames say their sizes: ones that say another are damaged, and not worth allocating for */
+	if (frames_size(r->z, hdr[0]) != hdr[1])
+		return corrupt(r, "block (zstd frames of another size)", r->off);
 	xgrow(&r->raw, &r->rawcap, (size_t)hdr[1] + 1, 1);
 	raw_len = ZSTD_decompressDCtx(r->zd, r->raw, hdr[1], r->z, hdr[0]);
 	if (ZSTD_isError(raw_len) || raw_len != hdr[1])
 		return corrupt(r, "block (does not decompress to its length)", r->off);
-	r->raw_len = raw_len;
-	r->pos = 0;
 	r->off += sizeof(hdr) + hdr[0];
-	codec__reset(&r->ctx);
+	if (!block_columns(r, raw_len))
+		return corrupt(r, "block (column lengths)", r->block_off);
+	codec__block(&r->ctx);
 	return 1;
 }
 
@@ -224,36 +280,34 @@ static bool decode_stack(struct rec_reader *r, struct cursor *c)
 }
 
 /*
- * An event record at p (it says its own end): the bytes it took, or 0 when malformed, or
- * -EBADMSG having said that it names a stack never defined.
+ * An event record at p (it says its own end), its fields from the block's columns: the bytes it
+ * took, or 0 when malformed, or -EBADMSG having said that it names a stack never defined.
  */
 static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n,
 			    struct rec_record *rec, size_t at)
 {
-	uint32_t stack, was = r->ev.nframes, now = 0;
+	uint32_t stack;
 	size_t len;
 
-	/* The decoder sets every byte of the header but nframes. Frames past nframes are zero:
-	 * only those the event before set are cleared, not the whole 2 KiB. */
-	len = codec__decode_event(&r->ctx, p, n, &r->ev, &stack);
+	/* The decoder sets every byte of the header but nframes; the frames stay in the table. */
+	len = codec__decode_event(&r->ctx, p, n, &r->in, (uint32_t)r->nstacks, &r->ev, &stack);
 	if (!len)
 		return 0;
-	if (stack > r->nstacks) {
+	if (len == CODEC_BAD_STACK) {
 		mt_err("the file was damaged after it was written",
 		       "failed to read recording %s: event at byte %zu of the block at offset %" PRIu64
 		       " names stack %u, but the stack table holds %zu",
 		       r->name, at, r->block_off, stack - 1, r->nstacks);
 		return -EBADMSG;
 	}
+	r->ev.nframes = 0;
+	rec->event_frames = NULL;
 	if (stack) {
 		uint32_t from = r->stack_at[stack - 1];
 
-		now = r->stack_at[stack] - from;
-		memcpy(r->ev.frames, r->words + from, 8 * (size_t)now);
+		r->ev.nframes = r->stack_at[stack] - from;
+		rec->event_frames = r->words + from;	/* in place: copied out, they cost a sixth of a report */
 	}
-	if (was > now)
-		memset(r->ev.frames + now, 0, 8 * (size_t)(was - now));
-	r->ev.nframes = now;
 	rec->event = &r->ev;
 	rec->stack_key = stack ? (uint64_t)r->tables << 32 | stack : 0;
 	return (ssize_t)len;
@@ -481,7 +535,6 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 
 			memset(rec, 0, sizeof(*rec));
 			len = decode_event(r, r->raw + at + k1, r->raw_len - at - k1, rec, at);
-
 			if (len <= 0)
 				return len < 0 ? (int)len : bad_record(r, type, at);
 			rec->type = REC_EVENT;
@@ -521,6 +574,7 @@ void rec_reader__free(struct rec_reader *r)
 	free(r->z);
 	free(r->raw);
 	ZSTD_freeDCtx(r->zd);
+	codec__free(&r->ctx);
 	free(r->words);
 	free(r->stack_at);
 	free(r->maps);

@@ -239,7 +239,8 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		l->have_start = true;
 		break;
 	case REC_EVENT:
-		model__apply_keyed(l->r->m, rec->event, rec->stack_key);	/* frames hashed once a stack */
+		/* frames in place, hashed once a stack */
+		model__apply_keyed(l->r->m, rec->event, rec->event_frames, rec->stack_key);
 		if (rec->event->ts_ns > l->last_ns)
 			l->last_ns = rec->event->ts_ns;
 		l->events++;
