@@ -81,7 +81,7 @@ start held "$TMP/held/go" "$TMP/held/ready" "$TMP/end"
 rm -f "$TMP/end"
 ready "$TMP/held"
 tid=$(ls "/proc/$wl/task" | grep -vx "$wl" | head -1)
-coproc HOLD { "$OUT/tools/ptrace_hold" "$tid" 30; }
+coproc HOLD { exec "$OUT/tools/ptrace_hold" "$tid" 30; }
 read -r -t 5 line <&"${HOLD[0]}"; is "$line" "held $tid" "ptrace_hold holds thread $tid"
 kill -TERM "$mt"; wait "$mt"
 is "$?" 1 "a thread held by another tracer: memtrace exits 1"
@@ -95,7 +95,7 @@ still_runs "another tracer"
 "$WL/leak_kinds" "$TMP/gdb.go" "$TMP/gdb.ready" "$TMP/gdb.end" &
 wl=$!
 sleep 0.2
-coproc HOLD { "$OUT/tools/ptrace_hold" "$wl" 30; }
+coproc HOLD { exec "$OUT/tools/ptrace_hold" "$wl" 30; }
 read -r -t 5 line <&"${HOLD[0]}"; is "$line" "held $wl" "ptrace_hold holds pid $wl"
 "$MEMTRACE" --leak-check -p "$wl" -d 1 --no-live -o "$TMP/gdb.txt" >/dev/null 2>"$TMP/gdb.err"
 is "$?" 1 "a process held by another tracer: memtrace exits 1"
