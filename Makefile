@@ -125,6 +125,7 @@ $(OUT)/tests/test_probesite: TEST_LIBS := -lcapstone -lelf
 SYM_LIBS := -ldw -lelf -ldebuginfod -liberty -lz
 $(OUT)/tests/test_symbols: TEST_LIBS := $(SYM_LIBS)
 $(OUT)/tests/test_unwind_table: TEST_LIBS := -ldw -lelf
+$(OUT)/tests/test_ldso: TEST_LIBS := -lelf
 $(OUT)/tools/pygc_find: TEST_LIBS := -lcapstone -ldw -lelf
 # Replaying a recording reaches symbolize/pytrace.o and probe/pyproc.o, which call BPF maps.
 $(OUT)/tests/test_recording: TEST_LIBS := -lbpf $(SYM_LIBS) -lzstd -lm

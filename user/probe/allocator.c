@@ -7,16 +7,15 @@
  * executable, searched first, gets everything it defines.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "probe/allocator.h"
 #include "probe/elfsym.h"
+#include "probe/ldso.h"
 #include "lib/procmaps.h"
 #include "lib/procmem.h"
 #include "lib/util.h"
@@ -352,52 +351,19 @@ int allocator__plan_pid(int pid, struct alloc_plan *out)
 	return finish_plan(out, who, true);
 }
 
-/* Parse one line of `ld.so --list`: "\tname => /path (0x...)" or "\t/path (0x...)". */
-static char *listed_path(char *line)
+struct listed {
+	struct alloc_plan *plan;
+	size_t *cap;
+};
+
+/* One object the dynamic linker would load; the linker itself is no allocator. */
+static void add_listed(const char *path, void *ctx)
 {
-	char *arrow = strstr(line, "=> "), *p = arrow ? arrow + 3 : line + strspn(line, " \t");
+	struct listed *l = ctx;
+	struct stat st;
 
-	if (*p != '/')
-		return NULL;	/* linux-vdso.so.1, "not found" */
-	p[strcspn(p, " \t\n")] = 0;
-	return p;
-}
-
-/* What the dynamic linker would load for exe, in load order, asked of the linker itself. */
-static int objects_of_exe(const char *exe, const char *interp, char *const envp[],
-			  struct alloc_plan *p, size_t *cap)
-{
-	char *argv[] = { (char *)interp, "--list", (char *)exe, NULL };
-	char line[4096];
-	int fds[2], st;
-	pid_t child;
-	FILE *f;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return -errno;
-	child = fork();
-	if (child < 0)
-		return -errno;
-	if (child == 0) {
-		dup2(fds[1], 1);
-		execve(interp, argv, envp);
-		_exit(127);
-	}
-	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *path = listed_path(line);
-		struct stat st_obj;
-
-		if (path && !strstr(path, "/ld-linux") && !stat(path, &st_obj))
-			add_obj(p, cap, path, path, st_obj.st_dev, st_obj.st_ino);
-	}
-	if (f)
-		fclose(f);
-	else
-		close(fds[0]);
-	mt_waitpid(child, &st, 0);
-	return 0;
+	if (!strstr(path, "/ld-linux") && !stat(path, &st))
+		add_obj(l->plan, l->cap, path, path, st.st_dev, st.st_ino);
 }
 
 /* A script runs its "#!" interpreter: that is the program to plan. NULL if exe is no script. */
@@ -436,7 +402,9 @@ int allocator__plan_exe(const char *exe, char *const envp[], struct alloc_plan *
 	add_obj(out, &cap, exe, exe, st.st_dev, st.st_ino);
 	interp = elfsym__interp(exe);
 	if (interp) {
-		err = objects_of_exe(exe, interp, envp, out, &cap);
+		struct listed l = { out, &cap };
+
+		err = ldso__list(interp, exe, envp, add_listed, &l);
 		free(interp);
 		if (err)
 			mt_debug("cannot list the libraries of %s: %s", exe, strerror(-err));

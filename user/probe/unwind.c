@@ -8,20 +8,19 @@
  * array map of exactly its rows, so dropping one gives its memory back.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
 
 #include "lib/htab.h"
 #include "lib/procmaps.h"
+#include "probe/elfsym.h"
+#include "probe/ldso.h"
 #include "probe/unwind.h"
 #include "probe/unwind_table.h"
 #include "lib/util.h"
@@ -258,79 +257,16 @@ static void preload_one(struct unwinder *u, int pid, const char *path)
 	}
 }
 
-/* The program interpreter (PT_INTERP) of an executable; NULL for a static one. */
-static char *interpreter_of(const char *exe)
+struct preload {
+	struct unwinder *u;
+	int pid;
+};
+
+static void preload_listed(const char *path, void *ctx)
 {
-	int fd = open(exe, O_RDONLY | O_CLOEXEC);
-	Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
-	char *interp = NULL;
-	size_t nph = 0;
-	GElf_Phdr ph;
+	struct preload *p = ctx;
 
-	if (elf && elf_getphdrnum(elf, &nph))
-		nph = 0;
-	for (size_t i = 0; i < nph && !interp; i++)
-		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_INTERP && ph.p_filesz > 1) {
-			Elf_Data *d = elf_getdata_rawchunk(elf, ph.p_offset, ph.p_filesz, ELF_T_BYTE);
-
-			if (d && ((char *)d->d_buf)[d->d_size - 1] == 0)
-				interp = xstrdup(d->d_buf);
-		}
-	if (elf)
-		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
-	return interp;
-}
-
-/* One line of `ld.so --list`: "\tlibc.so.6 => /lib/.../libc.so.6 (0x...)" or "\t/lib64/ld.so (0x...)". */
-static char *listed_path(char *line)
-{
-	char *p = strstr(line, "=> ");
-
-	p = p ? p + 3 : line + strspn(line, " \t");
-	if (*p != '/')
-		return NULL;
-	p[strcspn(p, " \n")] = 0;
-	return p;
-}
-
-/*
- * The libraries exe will load, resolved by its own dynamic loader as ldd does (`ld.so --list`
- * loads the objects without running any of their code), so that the first allocations after
- * exec, in library constructors included, already find their tables.
- */
-static void preload_needed(struct unwinder *u, int pid, const char *interp, const char *exe)
-{
-	int fds[2];
-	pid_t child;
-	FILE *f;
-	char *line = NULL;
-	size_t len = 0;
-
-	if (pipe2(fds, O_CLOEXEC))
-		return;
-	child = fork();
-	if (child == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		execl(interp, interp, "--list", exe, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	f = child > 0 ? fdopen(fds[0], "r") : NULL;
-	while (f && getline(&line, &len, f) > 0) {
-		char *path = listed_path(line);
-
-		if (path)
-			preload_one(u, pid, path);
-	}
-	free(line);
-	if (f)
-		fclose(f);
-	else
-		close(fds[0]);
-	if (child > 0)
-		mt_waitpid(child, NULL, 0);
+	preload_one(p->u, p->pid, path);
 }
 
 void unwind__preload(struct unwinder *u, int pid, const char *exe)
@@ -340,10 +276,14 @@ void unwind__preload(struct unwinder *u, int pid, const char *exe)
 	if (u->mode == MT_UNWIND_FP)
 		return;
 	preload_one(u, pid, exe);
-	interp = interpreter_of(exe);
+	interp = elfsym__interp(exe);
 	if (interp) {
+		/* The libraries exe will load, so that its first allocations after exec, in library
+		 * constructors included, already find their tables. */
+		struct preload p = { u, pid };
+
 		preload_one(u, pid, interp);
-		preload_needed(u, pid, interp, exe);
+		ldso__list(interp, exe, NULL, preload_listed, &p);
 	}
 	free(interp);
 }

@@ -78,6 +78,10 @@ static void on_stop(int sig)
 
 static void on_child(int sig) { (void)sig; }	/* only to wake the poll loop */
 
+/*
+ * SIGCHLD comes at every stop of a traced process. It wakes the poll loop (epoll_wait is never
+ * restarted) and restarts every other call it lands in, such as a read of a library list.
+ */
 static void install_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_stop };
@@ -85,6 +89,7 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = on_child;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
