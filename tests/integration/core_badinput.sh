@@ -80,5 +80,20 @@ sleep 0.5
 bpftool perf show >"$TMP/perf" 2>&1 && ! grep -q "pid $mt " "$TMP/perf"
 ok $? "after SIGKILL, no uprobe is left attached (bpftool perf show read)"
 kill -0 "$w"; ok $? "and the traced process still runs"
+
+# Ended normally: memtrace returns at once, a child (memtrace-detach) holds the probes while the
+# kernel frees them one grace period at a time, and nothing is left once it is done.
+links() { bpftool link show 2>/dev/null | grep -c perf_event; }
+detached() { for _ in $(seq 100); do pgrep -x memtrace-detach >/dev/null || return 0; sleep 0.1; done; return 1; }
+detached	# an earlier memtrace's
+before=$(links)
+"$MEMTRACE" -p "$w" 2>"$TMP/err" & mt=$!
+wait_tracing "$TMP/err"
+[ "$(links)" -gt "$before" ]; ok $? "while tracing, bpftool shows memtrace's perf_event links"
+kill -INT "$mt"; wait "$mt"
+is "$?" 0 "-p ended by SIGINT: exit status 0"
+detached; ok $? "memtrace-detach ends within 10 s"
+is "$(links)" "$before" "then no probe of memtrace's is left (bpftool link show read)"
+kill -0 "$w"; ok $? "and the traced process still runs"
 kill "$w"
 done_testing
