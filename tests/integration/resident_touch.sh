@@ -89,4 +89,13 @@ is "$(jpy "d['lost_events_by_reason']['ringbuf_full']" "$TMP/r.json")" 0 "no eve
 "$MEMTRACE" --no-faults --json "$TMP/n.json" -o /dev/null -- "$WL/touch" >/dev/null
 is "$(jpy "d['resident']['minor_faults'] + len(d['processes'][0]['resident']['stacks'])" "$TMP/n.json")" 0 \
 	"--no-faults: no fault counted"
+# Faults while another thread keeps the mm's lock busy (mmap, munmap): BPF cannot look their
+# mapping up then, and memtrace finds it in /proc/PID/maps as it reads them. All 8192 are anon.
+"$MEMTRACE" --no-live --json "$TMP/c.json" -o /dev/null -- "$WL/touch_contended" >"$TMP/c.out"
+is "$?" 0 "touch_contended: memtrace exits with the command's status"
+python3 tests/lib/faults.py "$TMP/c.json" anon >"$TMP/c.anon"
+is "$(awk '$1 == "touch_contended" { print $2, $4 }' "$TMP/c.anon")" "8192 33554432" \
+	"touch_contended: 8192 anonymous faults, 32 MiB, though the lock was contended ($(cat "$TMP/c.out"))"
+is "$(jpy "d['processes'][0]['resident']['by_mapping']['unknown']['minor_faults']" "$TMP/c.json")" 0 \
+	"touch_contended: no fault left of unknown mapping"
 done_testing

@@ -34,6 +34,7 @@
 #include "session/machine.h"
 #include "session/oom_kill.h"
 #include "session/target.h"
+#include "session/faultkind.h"
 #include "session/follow.h"
 #include "session/freeze.h"
 #include "session/leakscan.h"
@@ -53,6 +54,8 @@ struct session {
 	struct metrics_server *metrics;	/* --metrics, else NULL */
 	struct pprof_dir *pdir;		/* --pprof-dir, else NULL */
 	struct pytrace *py;
+	struct faultkind *fk;		/* faults whose mapping BPF could not look up */
+	struct mt_event *scratch;	/* such a fault, completed */
 	struct target *targets;		/* -p pids or the command, then followed children (-f) */
 	int ntargets;
 	size_t cap_targets;
@@ -257,6 +260,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	if (raw->op == MT_OP_EXEC) {
 		exec_event(s, raw);
 		return 0;
+	}
+	if (faultkind__wanted(raw) && size <= sizeof(*s->scratch)) {
+		memcpy(s->scratch, raw, size);
+		faultkind__complete(s->fk, s->scratch);
+		raw = s->scratch;
 	}
 	e = pytrace__event(s->py, raw);		/* Python frames named and merged */
 	new_stack = model__apply(s->m, e);
@@ -809,6 +817,8 @@ int trace__run(const struct env *env)
 	recorder__python(s.rec, s.py);	/* Python frames are recorded by code id, named by it */
 	recorder__series(s.rec, s.m->series);
 	recorder__resident(s.rec, s.m->res);
+	s.fk = faultkind__new();
+	s.scratch = xmalloc(sizeof(*s.scratch));
 	s.rb = ring_buffer__new(probe__events_fd(s.probe), handle_event, &s, NULL);
 	if (!s.rb) {
 		mt_err(NULL, "failed to open the event ring buffer: %s", strerror(errno));
@@ -869,6 +879,8 @@ cleanup:
 	pytrace__free(s.py);
 	tree__free(s.tree);
 	system__free(s.system);
+	faultkind__free(s.fk);
+	free(s.scratch);
 	free(s.targets);
 	return rc;
 }
