@@ -25,7 +25,7 @@ ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 CFLAGS    ?= -g -O2
 WARN      := -Wall -Wextra -Werror -Wno-unused-parameter
 CPPFLAGS  := -D_GNU_SOURCE -Ibpf -Iuser -I$(OUT) -MMD -MP
-LDLIBS    := -lbpf -lelf -ldw -ldebuginfod -liberty -lz -lzstd -lncursesw -lpthread -lcapstone -lm
+LDLIBS    := -lbpf -lelf -ldw -liberty -lz -lzstd -lncursesw -lpthread -lcapstone -lm
 BPF_FLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -I$(OUT) -Ibpf -Wall -Werror
 
 ifeq ($(V),1)
@@ -121,8 +121,9 @@ $(OUT)/tests/test_aggregate $(OUT)/tests/test_resident $(OUT)/tests/test_leakche
 $(OUT)/tests/test_pprof $(OUT)/tools/export_fixture: TEST_LIBS := -lz
 $(OUT)/tools/make_recording $(OUT)/tools/rec_strip_symbols: TEST_LIBS := -lz -lzstd
 $(OUT)/tests/test_probesite: TEST_LIBS := -lcapstone -lelf
-# The symbolizer: libdw, debuginfod's client, libiberty's demangler, zlib's crc32 for debuglinks.
-SYM_LIBS := -ldw -lelf -ldebuginfod -liberty -lz
+# The symbolizer: libdw, libiberty's demangler, zlib's crc32 for debuglinks (debuginfod's client is
+# opened with dlopen when a fetch starts).
+SYM_LIBS := -ldw -lelf -liberty -lz
 $(OUT)/tests/test_symbols: TEST_LIBS := $(SYM_LIBS)
 $(OUT)/tests/test_unwind_table: TEST_LIBS := -ldw -lelf
 $(OUT)/tests/test_ldso: TEST_LIBS := -lelf

@@ -13,7 +13,12 @@
  * The client reads the server list from $DEBUGINFOD_URLS when it queries. --debuginfod URL puts
  * it there when the first fetch starts: by then a traced command has been started, with the
  * environment it was given.
+ *
+ * The client is opened with dlopen at the first fetch, as elfutils' own libdwfl does: linked,
+ * it brings libcurl, GnuTLS, Kerberos and LDAP (30 libraries, 6 MiB of memory) into every run,
+ * while most runs fetch nothing.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <time.h>
@@ -31,6 +36,46 @@ struct request {
 	enum debuginfod_state state;
 	char *path;			/* FOUND: in the client's cache */
 };
+
+/* The client's calls, from libdebuginfod.so.1. */
+static struct {
+	debuginfod_client *(*begin)(void);
+	void (*end)(debuginfod_client *);
+	void (*set_user_data)(debuginfod_client *, void *);
+	void *(*get_user_data)(debuginfod_client *);
+	void (*set_progressfn)(debuginfod_client *, debuginfod_progressfn_t);
+	int (*find_debuginfo)(debuginfod_client *, const unsigned char *, int, char **);
+} api;
+
+/* Lock held. The client's calls, loaded once; false (said once) when it is not installed. */
+static bool load_client(void)
+{
+	static int loaded;	/* 0 not tried, 1 loaded, -1 failed */
+	void *lib;
+
+	if (loaded)
+		return loaded > 0;
+	loaded = -1;
+	lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		mt_warn("no debug info from debuginfod: %s -- install Debian's libdebuginfod1", dlerror());
+		return false;
+	}
+	*(void **)&api.begin = dlsym(lib, "debuginfod_begin");
+	*(void **)&api.end = dlsym(lib, "debuginfod_end");
+	*(void **)&api.set_user_data = dlsym(lib, "debuginfod_set_user_data");
+	*(void **)&api.get_user_data = dlsym(lib, "debuginfod_get_user_data");
+	*(void **)&api.set_progressfn = dlsym(lib, "debuginfod_set_progressfn");
+	*(void **)&api.find_debuginfo = dlsym(lib, "debuginfod_find_debuginfo");
+	if (!api.begin || !api.end || !api.set_user_data || !api.get_user_data || !api.set_progressfn ||
+	    !api.find_debuginfo) {
+		mt_warn("no debug info from debuginfod: libdebuginfod.so.1 lacks a call memtrace uses -- "
+			"install Debian's libdebuginfod1");
+		return false;
+	}
+	loaded = 1;
+	return true;
+}
 
 struct debuginfod {
 	char *urls;
@@ -68,7 +113,7 @@ struct debuginfod *debuginfod__new(const char *urls)
 /* Called by the client as a transfer goes on: non-zero cancels it. */
 static int progress(debuginfod_client *c, long a, long b)
 {
-	struct debuginfod *d = debuginfod_get_user_data(c);
+	struct debuginfod *d = api.get_user_data(c);
 
 	/* b: the file's size once a server answered; a is then the bytes received (else a count) */
 	if (b > 0 && a != d->last_bytes) {
@@ -87,11 +132,11 @@ static bool is_answer(int rc)
 static void *fetcher(void *arg)
 {
 	struct debuginfod *d = arg;
-	debuginfod_client *c = debuginfod_begin();
+	debuginfod_client *c = api.begin();
 
 	if (c) {
-		debuginfod_set_user_data(c, d);
-		debuginfod_set_progressfn(c, progress);	/* also silences $DEBUGINFOD_PROGRESS */
+		api.set_user_data(c, d);
+		api.set_progressfn(c, progress);	/* also silences $DEBUGINFOD_PROGRESS */
 	}
 	pthread_mutex_lock(&d->lock);
 	while (!d->stop) {
@@ -108,7 +153,7 @@ static void *fetcher(void *arg)
 		__atomic_store_n(&d->active_ns, mt_now_ns(), __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&d->lock);
 		if (!rc)	/* build_id_len 0: the id is given as hex */
-			rc = c ? debuginfod_find_debuginfo(c, (const unsigned char *)build_id, 0, &path) :
+			rc = c ? api.find_debuginfo(c, (const unsigned char *)build_id, 0, &path) :
 				 -ENOMEM;
 		if (rc >= 0)
 			close(rc);
@@ -132,7 +177,7 @@ static void *fetcher(void *arg)
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (c)
-		debuginfod_end(c);
+		api.end(c);
 	return NULL;
 }
 
@@ -141,7 +186,7 @@ static void start(struct debuginfod *d)
 {
 	const char *env = getenv("DEBUGINFOD_URLS");
 
-	if (d->started)
+	if (d->started || !load_client())
 		return;
 	if (!env || strcmp(env, d->urls))
 		setenv("DEBUGINFOD_URLS", d->urls, 1);	/* the client reads them from here only */
