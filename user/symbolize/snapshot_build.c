@@ -153,7 +153,8 @@ static struct mt_frame *symbolize_stack(struct symbolizer *sym, const struct pyt
 	if (py_site >= 0)	/* the call site is the innermost Python frame */
 		*site = py_site;
 	*nout = (uint32_t)fr.n;
-	return fr.v;
+	/* Grown by doubling from 16 while inlined calls were expanded: a snapshot keeps every stack's. */
+	return xrealloc(fr.v, (fr.n ? fr.n : 1) * sizeof(*fr.v));
 }
 
 void snapshot__settle(const struct model *m, struct symbolizer *sym)
