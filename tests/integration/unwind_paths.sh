@@ -24,6 +24,7 @@ for mode in dwarf auto; do
 	check "$mode: memtrace ran the workload" grep -q 'nofp_paths done' "$TMP/$mode.out"
 	is "$(held_by "$j" "grab via_a main")" "14400 600" "$mode: main -> via_a -> grab holds 600 x 24 B"
 	is "$(held_by "$j" "grab via_b main")" "4800 200" "$mode: main -> via_b -> grab holds 200 x 24 B"
+	jq -c ".lost_events_by_reason" "$j" | sed "s/^/# /"
 	check "$mode: no unwinding failures counted" jqq '.lost_events_by_reason
 		| .unwind_no_table + .unwind_unsupported + .unwind_read_fault == 0' "$j"
 done

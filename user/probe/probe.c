@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* Loads the BPF programs and attaches them, from one table, to the allocators of traced processes. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -9,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -21,6 +19,7 @@
 #include "probe/probe.h"
 #include "probe/pygc.h"
 #include "probe/probesite.h"
+#include "probe/release.h"
 #include "lib/util.h"
 
 struct probe {
@@ -43,6 +42,7 @@ int probe__load(struct probe **out, const struct probe_opts *opts)
 	err = loader__load(opts, &p->features, &p->skel, &p->loaded);
 	if (err)
 		goto fail;
+	release__wait();	/* an earlier memtrace's probes are freed before any of these go in */
 	err = memtrace__attach(p->skel);	/* only the tracepoints: uprobes attach per process */
 	if (err) {
 		mt_err("run with -v to see the BPF loader's log", "failed to attach the tracepoints: %s",
@@ -101,61 +101,21 @@ static void detach_all(struct probe *p)
 	p->nlinks = 0;
 }
 
-static int cmp_int(const void *a, const void *b)
+/* Exit stops disarmed, so that no probe stops a process once memtrace is gone; then handed over. */
+static void release_later(struct probe *p)
 {
-	return *(const int *)a - *(const int *)b;
-}
-
-/* In the child: every fd closed but keep[0..n) (sorted), with async-signal-safe calls only. */
-static void close_all_but(const int *keep, size_t n)
-{
-	unsigned int from = 0;
-
-	for (size_t i = 0; i <= n; i++) {
-		unsigned int to = i < n ? (unsigned int)keep[i] : ~0U;
-
-		if (to > from)
-			close_range(from, i < n ? to - 1 : to, 0);
-		from = to + 1;
-	}
-}
-
-/*
- * The kernel frees each uprobe after an RCU grace period, one after the other (about 55 ms
- * apiece on a virtualized 6.18): some 20 probes held every memtrace a second at its end. A child
- * that holds the links while memtrace closes its own copies lets memtrace end at once; the
- * kernel frees the probes when that child exits, after memtrace, and nobody waits for it. No
- * probe acts meanwhile: exit stops are disarmed first, and nothing reads the ring.
- */
-static void release_in_child(struct probe *p)
-{
-	int *keep = xcalloc(p->nlinks + 1, sizeof(*keep)), gone[2];
+	int *fds = xcalloc(p->nlinks, sizeof(*fds)), stops = bpf_map__fd(p->skel->maps.exit_stops);
 	size_t n = 0;
-	char c;
-	int stops = bpf_map__fd(p->skel->maps.exit_stops);
 	__u32 tgid;
 
 	while (!bpf_map_get_next_key(stops, NULL, &tgid) && !bpf_map_delete_elem(stops, &tgid))
 		;
-	if (pipe2(gone, O_CLOEXEC)) {
-		free(keep);
-		return;
-	}
 	for (size_t i = 0; i < p->nlinks; i++)
 		if (bpf_link__fd(p->links[i]) >= 0)
-			keep[n++] = bpf_link__fd(p->links[i]);
-	keep[n++] = gone[0];
-	qsort(keep, n, sizeof(*keep), cmp_int);
-	if (fork() == 0) {
-		close_all_but(keep, n);
-		setsid();
-		prctl(PR_SET_NAME, "memtrace-detach");
-		while (read(gone[0], &c, 1) < 0 && errno == EINTR)	/* EOF: memtrace has ended */
-			;
-		_exit(0);
-	}
-	close(gone[0]);	/* gone[1] stays open until memtrace ends */
-	free(keep);
+			fds[n++] = bpf_link__fd(p->links[i]);
+	if (release__hand_over(fds, n))
+		mt_debug("probes are freed before memtrace ends: no child to hand them to");
+	free(fds);
 }
 
 void probe__destroy(struct probe *p)
@@ -163,7 +123,7 @@ void probe__destroy(struct probe *p)
 	if (!p)
 		return;
 	if (p->nlinks)
-		release_in_child(p);
+		release_later(p);
 	detach_all(p);
 	free(p->links);
 	htab__free(p->attached);
