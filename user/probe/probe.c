@@ -76,6 +76,7 @@ static void *detach_slice(void *arg)
 /*
  * Each uprobe waits for an RCU grace period as it goes (tens of ms on a virtualized machine):
  * one after the other, 66 probes of three processes took 10 s. Threads let the waits overlap.
+ * Only when no memtrace-detach child holds the links (release_later): else each close is cheap.
  */
 static void detach_all(struct probe *p)
 {
@@ -98,33 +99,40 @@ static void detach_all(struct probe *p)
 	for (int t = 0; t < THREADS; t++)
 		if (started[t])
 			pthread_join(tids[t], NULL);
-	p->nlinks = 0;
 }
 
-/* Exit stops disarmed, so that no probe stops a process once memtrace is gone; then handed over. */
-static void release_later(struct probe *p)
+/*
+ * Exit stops disarmed, so that no probe stops a process once memtrace is gone; then handed over.
+ * False when no child took them: memtrace frees them itself.
+ */
+static bool release_later(struct probe *p)
 {
 	int *fds = xcalloc(p->nlinks, sizeof(*fds)), stops = bpf_map__fd(p->skel->maps.exit_stops);
 	size_t n = 0;
 	__u32 tgid;
+	int err;
 
 	while (!bpf_map_get_next_key(stops, NULL, &tgid) && !bpf_map_delete_elem(stops, &tgid))
 		;
 	for (size_t i = 0; i < p->nlinks; i++)
 		if (bpf_link__fd(p->links[i]) >= 0)
 			fds[n++] = bpf_link__fd(p->links[i]);
-	if (release__hand_over(fds, n))
+	err = release__hand_over(fds, n);
+	if (err)
 		mt_debug("probes are freed before memtrace ends: no child to hand them to");
 	free(fds);
+	return !err;
 }
 
 void probe__destroy(struct probe *p)
 {
 	if (!p)
 		return;
-	if (p->nlinks)
-		release_later(p);
-	detach_all(p);
+	if (p->nlinks && release_later(p))
+		detach_slice(&(struct detach_slice){ p->links, p->nlinks });	/* cheap: held elsewhere */
+	else
+		detach_all(p);
+	p->nlinks = 0;
 	free(p->links);
 	htab__free(p->attached);
 	memtrace__destroy(p->skel);
