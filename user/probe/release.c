@@ -22,7 +22,7 @@
 #include "probe/release.h"
 
 #define LOCK_FILE "/run/memtrace-detach.lock"
-#define WAIT_MS 5000
+#define WAIT_MS 30000
 
 static int lock_open(void)
 {
@@ -98,8 +98,16 @@ void release__wait(void)
 
 	if (lock < 0)
 		return;
-	while (flock(lock, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK &&
-	       mt_now_ns() - t0 < WAIT_MS * 1000000ull)
+	while (flock(lock, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK)
+			break;
+		if (mt_now_ns() - t0 >= WAIT_MS * 1000000ull) {
+			mt_warn("an earlier memtrace's probes are still being freed after %d s; "
+				"tracing anyway (a traced process may see retried faults)",
+				WAIT_MS / 1000);
+			break;
+		}
 		usleep(20000);
+	}
 	close(lock);	/* the lock, if taken, goes with it */
 }
