@@ -21,7 +21,8 @@ struct agg {
 	struct procs *procs;		/* each process's agg_proc is its PROC_AGG part */
 	uint64_t made;			/* stacks made so far (free ids are reused) */
 	struct mt_summary total[MT_KIND__COUNT];
-	struct htab *keyed;		/* hash(key, pid, kind) -> struct keyed: agg__apply_keyed */
+	struct keyed *keyed;		/* agg__apply_keyed's cache, direct-mapped: see keyed_slot */
+	size_t cap_keyed;		/* a power of two, or 0 */
 	const uint64_t *frames;		/* agg__apply_keyed's: the event's frames, else NULL */
 	uint64_t key;			/* the caller's key of the event being applied, or 0 */
 };
@@ -31,6 +32,9 @@ struct keyed {
 	uint64_t key, made;
 	uint32_t pid, kind, id;
 };
+
+/* The cache keeps at most this many (a caller's keys are dense: a recording's stack numbers). */
+#define KEYED_MAX (1u << 20)
 
 static uint64_t page_size = 4096;
 
@@ -46,7 +50,6 @@ struct agg *agg__new(struct procs *procs)
 
 	page_size = ps > 0 ? (uint64_t)ps : 4096;
 	a->stack_ids = htab__new(sizeof(uint32_t));
-	a->keyed = htab__new(sizeof(struct keyed));
 	a->procs = procs;
 	procs__own(procs, PROC_AGG, drop_part, a);
 	return a;
@@ -62,7 +65,7 @@ void agg__free(struct agg *a)
 	free(a->stacks);
 	free(a->free_ids);
 	htab__free(a->stack_ids);
-	htab__free(a->keyed);
+	free(a->keyed);
 	free(a);
 }
 
@@ -160,28 +163,45 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
 }
 
 /*
+ * The cache entry for (key, pid, kind). A caller's keys number its stacks densely from 1 in the
+ * low half, so the low half picks the entry: neighbours stay neighbours, and a lookup is one
+ * load. The cache grows with the numbers it sees, up to KEYED_MAX; past that, entries share.
+ */
+static struct keyed *keyed_slot(struct agg *a, uint64_t key, uint32_t pid, enum mt_kind kind)
+{
+	uint32_t n = (uint32_t)key + pid * 0x9e3779b1u + kind;
+
+	if ((uint32_t)key >= a->cap_keyed && a->cap_keyed < KEYED_MAX) {
+		size_t cap = a->cap_keyed ? a->cap_keyed : 1024;
+
+		while (cap <= (uint32_t)key && cap < KEYED_MAX)
+			cap *= 2;
+		free(a->keyed);	/* a cache: what it held is found again by the frames */
+		a->keyed = xcalloc(cap, sizeof(*a->keyed));
+		a->cap_keyed = cap;
+	}
+	return &a->keyed[n & (a->cap_keyed - 1)];
+}
+
+/*
  * With a caller's key (a replay's): the stack of (key, pid, kind) as found the last time, if its
- * slot still holds that stack (a process's stacks go at exec and when it is forgotten), else
- * found by its frames and remembered.
+ * slot still holds that stack (a process's stacks go at exec and when it is forgotten: made tells),
+ * else found by its frames and remembered.
  */
 static uint32_t stack_of(struct agg *a, const struct mt_event *e, enum mt_kind kind)
 {
 	const uint64_t *frames = a->frames ? a->frames : (const uint64_t *)e->frames;
-	uint64_t h;
 	struct keyed *k;
 	uint32_t id;
 
 	if (!a->key)
 		return stack_id(a, e->pid, kind, frames, e->nframes);
-	h = htab__hash_words(&a->key, 1, (uint64_t)e->pid << 8 | kind) | 1;
-	k = htab__lookup(a->keyed, h);
-	if (k && k->key == a->key && k->pid == e->pid && k->kind == kind &&
+	k = keyed_slot(a, a->key, e->pid, kind);
+	if (k->key == a->key && k->pid == e->pid && k->kind == kind && k->id < a->nstacks &&
 	    a->stacks[k->id].made == k->made)
 		return k->id;
 	id = stack_id(a, e->pid, kind, frames, e->nframes);
-	k = htab__insert(a->keyed, h, NULL);
 	*k = (struct keyed){ a->key, a->stacks[id].made, e->pid, kind, id };
-	a->stacks[id].keyed = h;
 	return id;
 }
 
@@ -277,8 +297,10 @@ static uint64_t round_unbiased(double x, const struct mt_event *e)
  */
 static void sample_weight(const struct mt_event *e, uint64_t *bytes, uint64_t *blocks)
 {
-	double p = e->sampled.mean && e->sampled.size ?
-			   -expm1(-(double)e->sampled.size / (double)e->sampled.mean) : 1;
+	double x = e->sampled.mean ? (double)e->sampled.size / (double)e->sampled.mean : 0;
+	/* past 38, 1 - exp(-x) rounds to 1 (exp(-x) < 2^-54): skip the call (every block of a
+	 * --sample-bytes 1 run) */
+	double p = x > 0 && x < 38 ? -expm1(-x) : 1;
 
 	if (!(p > 0) || p >= 1) {
 		*bytes = e->sampled.size;
@@ -552,8 +574,6 @@ static void drop_part(void *owner, struct proc *proc)
 		struct agg_stack *s = &a->stacks[p->stack_ids[i]];
 
 		htab__remove(a->stack_ids, s->hash, NULL);
-		if (s->keyed)
-			htab__remove(a->keyed, s->keyed, NULL);
 		free(s->frames);
 		memset(s, 0, sizeof(*s));	/* pid 0: no process owns it */
 		xgrow(&a->free_ids, &a->cap_free_ids, a->nfree_ids + 1, sizeof(*a->free_ids));

@@ -24,7 +24,6 @@ struct agg_stack {
 	uint64_t peak_epoch;			/* ...numbered by its process's peak_epoch */
 	uint64_t hash;			/* its key in the stack table, to forget it */
 	uint64_t made;			/* agg__stacks_made() when it was made: which stack a slot holds */
-	uint64_t keyed;			/* its entry in the keyed cache (agg__apply_keyed), or 0 */
 	/* What CPython's cycle collector freed of it: garbage only the collector could reclaim. */
 	uint64_t gc_bytes, gc_blocks;
 	uint64_t gc_collections;	/* the collections that freed any of it */
