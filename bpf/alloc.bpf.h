@@ -202,7 +202,7 @@ static __always_inline int sampled(struct pt_regs *ctx, __u64 addr, __u64 size, 
 	if (!w)
 		return 0;
 	event_header(&w->e, MT_OP_SAMPLED_ALLOC, id);
-	w->e.ts_ns = bpf_ktime_get_ns();	/* fine: it seeds the rounding of the block's weight */
+	event_time(&w->e);	/* to the tick, as every birth (work.bpf.h) */
 	w->e.sampled.addr = addr;
 	w->e.sampled.size = size;
 	w->e.sampled.mean = mean;
