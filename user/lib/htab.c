@@ -75,6 +75,11 @@ void *htab__lookup(const struct htab *h, uint64_t key)
 	return found ? key_at(h, i) + 1 : NULL;
 }
 
+void htab__prefetch(const struct htab *h, uint64_t key)
+{
+	__builtin_prefetch(key_at(h, home(h, key)));
+}
+
 static void grow(struct htab *h)
 {
 	struct htab old = *h;
@@ -109,6 +114,16 @@ void *htab__insert(struct htab *h, uint64_t key, bool *existed)
 	return key_at(h, i) + 1;
 }
 
+/* Slots are whole words, and few: a loop beats a call to memcpy of a size it must check. */
+static inline void copy_slot(struct htab *h, size_t to, size_t from)
+{
+	uint64_t *d = key_at(h, to);
+	const uint64_t *s = key_at(h, from);
+
+	for (size_t w = 0; w < h->slot / 8; w++)
+		d[w] = s[w];
+}
+
 bool htab__remove(struct htab *h, uint64_t key, void *out)
 {
 	bool found;
@@ -130,7 +145,7 @@ bool htab__remove(struct htab *h, uint64_t key, void *out)
 			break;
 		hm = home(h, k);
 		if (((j - hm) & (h->cap - 1)) >= ((j - i) & (h->cap - 1))) {
-			memcpy(key_at(h, i), key_at(h, j), h->slot);
+			copy_slot(h, i, j);
 			i = j;
 		}
 	}

@@ -17,6 +17,8 @@ size_t htab__count(const struct htab *h);
 void *htab__lookup(const struct htab *h, uint64_t key);
 /* The value under key, inserted zero-filled if absent (*existed tells which). key must be != 0. */
 void *htab__insert(struct htab *h, uint64_t key, bool *existed);
+/* Start loading key's home slot into the cache: a lookup soon after waits less. */
+void htab__prefetch(const struct htab *h, uint64_t key);
 /* Remove key; copy its value to out (if not NULL). False if absent. */
 bool htab__remove(struct htab *h, uint64_t key, void *out);
 

@@ -25,6 +25,7 @@ struct agg {
 	size_t cap_keyed;		/* a power of two, or 0 */
 	const uint64_t *frames;		/* agg__apply_keyed's: the event's frames, else NULL */
 	uint64_t key;			/* the caller's key of the event being applied, or 0 */
+	struct agg_proc *last;		/* the process agg__proc gave last */
 };
 
 /* A caller's stack key as last resolved for one (pid, kind): checked in full before use. */
@@ -78,17 +79,21 @@ struct agg_proc *agg__find_proc(const struct agg *a, uint32_t pid)
 
 struct agg_proc *agg__proc(struct agg *a, uint32_t pid)
 {
-	struct proc *proc = procs__get(a->procs, pid);
-	struct agg_proc *p = proc->part[PROC_AGG];
+	struct proc *proc;
+	struct agg_proc *p;
 
+	if (a->last && a->last->pid == pid)	/* events come in runs of one process */
+		return a->last;
+	proc = procs__get(a->procs, pid);
+	p = proc->part[PROC_AGG];
 	if (p)
-		return p;
+		return a->last = p;
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->proc = proc;
 	p->blocks = htab__new(sizeof(struct agg_block));
 	proc->part[PROC_AGG] = p;
-	return p;
+	return a->last = p;
 }
 
 size_t agg__nstacks(const struct agg *a) { return a->nstacks; }
@@ -167,10 +172,13 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
  * low half, so the low half picks the entry: neighbours stay neighbours, and a lookup is one
  * load. The cache grows with the numbers it sees, up to KEYED_MAX; past that, entries share.
  */
+static size_t keyed_index(const struct agg *a, uint64_t key, uint32_t pid, enum mt_kind kind)
+{
+	return ((uint32_t)key + pid * 0x9e3779b1u + kind) & (a->cap_keyed - 1);
+}
+
 static struct keyed *keyed_slot(struct agg *a, uint64_t key, uint32_t pid, enum mt_kind kind)
 {
-	uint32_t n = (uint32_t)key + pid * 0x9e3779b1u + kind;
-
 	if ((uint32_t)key >= a->cap_keyed && a->cap_keyed < KEYED_MAX) {
 		size_t cap = a->cap_keyed ? a->cap_keyed : 1024;
 
@@ -180,7 +188,7 @@ static struct keyed *keyed_slot(struct agg *a, uint64_t key, uint32_t pid, enum 
 		a->keyed = xcalloc(cap, sizeof(*a->keyed));
 		a->cap_keyed = cap;
 	}
-	return &a->keyed[n & (a->cap_keyed - 1)];
+	return &a->keyed[keyed_index(a, key, pid, kind)];
 }
 
 /*
@@ -475,6 +483,38 @@ static void unmap(struct agg *a, struct agg_proc *p, uint64_t addr, uint64_t siz
 	}
 }
 
+static bool heap_frees(uint32_t op) { return op == MT_OP_FREE || op == MT_OP_GC_FREE; }
+
+static bool heap_allocates(uint32_t op)
+{
+	return (op >= MT_OP_MALLOC && op <= MT_OP_PVALLOC) || op == MT_OP_SAMPLED_ALLOC ||
+	       op == MT_OP_REALLOC || op == MT_OP_REALLOCARRAY;
+}
+
+void agg__prefetch(struct agg *a, const struct mt_event *e, uint64_t key, bool near)
+{
+	struct agg_proc *p = a->last && a->last->pid == e->pid ? a->last : NULL;
+	bool frees = heap_frees(e->op), allocates = !frees && heap_allocates(e->op);
+	const struct keyed *k;
+	const struct agg_block *b;
+
+	if (!p || !e->addr || !(frees || allocates))
+		return;
+	if (!near) {
+		htab__prefetch(p->blocks, e->addr);
+		if (allocates && key && a->cap_keyed)
+			__builtin_prefetch(&a->keyed[keyed_index(a, key, e->pid, MT_KIND_HEAP)]);
+		return;
+	}
+	if (frees && (b = htab__lookup(p->blocks, e->addr)) && b->stack < a->nstacks) {
+		__builtin_prefetch(&a->stacks[b->stack]);
+	} else if (allocates && key && a->cap_keyed) {
+		k = &a->keyed[keyed_index(a, key, e->pid, MT_KIND_HEAP)];
+		if (k->key == key && k->id < a->nstacks)
+			__builtin_prefetch(&a->stacks[k->id]);
+	}
+}
+
 void agg__apply_keyed(struct agg *a, const struct mt_event *e, const uint64_t *frames, uint64_t key)
 {
 	a->key = key;
@@ -582,5 +622,7 @@ static void drop_part(void *owner, struct proc *proc)
 	free(p->stack_ids);
 	htab__free(p->blocks);
 	free(p->regions);
+	if (a->last == p)
+		a->last = NULL;
 	free(p);
 }

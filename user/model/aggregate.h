@@ -73,6 +73,13 @@ void agg__apply(struct agg *a, const struct mt_event *e);
  */
 void agg__apply_keyed(struct agg *a, const struct mt_event *e, const uint64_t *frames, uint64_t key);
 
+/*
+ * Start loading what applying e (with agg__apply_keyed's key) will touch, for a caller that knows
+ * its next events: far ahead, the block's and the key's table slots; near, the stack they name.
+ * Only a hint: it changes nothing.
+ */
+void agg__prefetch(struct agg *a, const struct mt_event *e, uint64_t key, bool near);
+
 /* The process's part, created on first use; or NULL when it has none (find). */
 struct agg_proc *agg__proc(struct agg *a, uint32_t pid);
 struct agg_proc *agg__find_proc(const struct agg *a, uint32_t pid);

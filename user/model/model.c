@@ -74,6 +74,11 @@ bool model__apply_keyed(struct model *m, const struct mt_event *e, const uint64_
 	return resident__apply_frames(m->res, e, frames) || agg__stacks_made(m->agg) != made;
 }
 
+void model__prefetch(struct model *m, const struct mt_event *e, uint64_t key, bool near)
+{
+	agg__prefetch(m->agg, e, key, near);
+}
+
 bool model__apply(struct model *m, const struct mt_event *e)
 {
 	return model__apply_keyed(m, e, NULL, 0);

@@ -38,5 +38,7 @@ bool model__apply(struct model *m, const struct mt_event *e);
  */
 bool model__apply_keyed(struct model *m, const struct mt_event *e, const uint64_t *frames,
 			uint64_t key);
+/* A hint for a caller that knows its next events: see agg__prefetch. */
+void model__prefetch(struct model *m, const struct mt_event *e, uint64_t key, bool near);
 
 #endif

@@ -207,6 +207,19 @@ int rec_reader__open(FILE *f, const char *name, struct rec_reader **out);
  * A file cut short ends (0) at its last whole block; rec_reader__truncated() tells.
  */
 int rec_reader__next(struct rec_reader *r, struct rec_record *rec);
+/* An event with what rec_reader__next would give for it: its own copy of the header. */
+struct rec_event {
+	struct mt_event event;		/* header and body (nframes set); frames[] not filled */
+	const uint64_t *frames;		/* in the stack table, or NULL */
+	uint64_t stack_key;
+};
+/*
+ * The events that come next, as many as there are in a row in this block, up to max: *n of
+ * them (0 when the next record is something else: rec_reader__next reads it). Their frames
+ * stay valid until a record other than an event is read: the stack table changes only then.
+ * 0, or -EBADMSG as rec_reader__next.
+ */
+int rec_reader__events(struct rec_reader *r, struct rec_event *out, size_t max, size_t *n);
 /* Where a cut file stopped being readable, or 0 when it was not cut. */
 uint64_t rec_reader__truncated(const struct rec_reader *r);
 uint64_t rec_reader__offset(const struct rec_reader *r);	/* bytes of whole blocks read */

@@ -564,6 +564,30 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 	}
 }
 
+int rec_reader__events(struct rec_reader *r, struct rec_event *out, size_t max, size_t *n)
+{
+	*n = 0;
+	while (*n < max && r->pos < r->raw_len) {
+		size_t at = r->pos, k1;
+		uint64_t type;
+		struct rec_record rec;
+		ssize_t len;
+
+		k1 = codec__get_varint(r->raw + at, r->raw_len - at, &type);
+		if (!k1 || type != REC_EVENT)
+			return 0;	/* rec_reader__next reads it (or says what is wrong with it) */
+		len = decode_event(r, r->raw + at + k1, r->raw_len - at - k1, &rec, at);
+		if (len <= 0)
+			return len < 0 ? (int)len : bad_record(r, type, at);
+		r->pos = at + k1 + (size_t)len;
+		memcpy(&out[*n].event, &r->ev, MT_EVENT_HDR_SIZE);	/* the frames are in the table */
+		out[*n].frames = rec.event_frames;
+		out[*n].stack_key = rec.stack_key;
+		(*n)++;
+	}
+	return 0;
+}
+
 uint64_t rec_reader__truncated(const struct rec_reader *r) { return r->truncated; }
 uint64_t rec_reader__offset(const struct rec_reader *r) { return r->off; }
 

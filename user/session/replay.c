@@ -231,6 +231,41 @@ static void apply_clock(struct loader *l, const struct rec_record *rec)
 	}
 }
 
+static void apply_event(struct loader *l, const struct mt_event *e, const uint64_t *frames,
+			uint64_t key)
+{
+	model__apply_keyed(l->r->m, e, frames, key);	/* frames in place, hashed once a stack */
+	if (e->ts_ns > l->last_ns)
+		l->last_ns = e->ts_ns;
+	l->events++;
+}
+
+/*
+ * A run of events, each applied once the model has been told what it will touch: its block and
+ * stack slots PREFETCH_FAR events ahead, the stack those name PREFETCH_NEAR ahead. Applying is
+ * mostly waiting for memory (random blocks and stacks); a run lets the loads overlap.
+ */
+#define PREFETCH_FAR 8
+#define PREFETCH_NEAR 4
+static void apply_events(struct loader *l, const struct rec_event *ev, size_t n)
+{
+	struct model *m = l->r->m;
+
+	for (size_t i = 0; i < n && i < PREFETCH_FAR; i++)
+		model__prefetch(m, &ev[i].event, ev[i].stack_key, false);
+	for (size_t i = 0; i < n && i < PREFETCH_NEAR; i++)
+		model__prefetch(m, &ev[i].event, ev[i].stack_key, true);
+	for (size_t i = 0; i < n; i++) {
+		if (i + PREFETCH_FAR < n)
+			model__prefetch(m, &ev[i + PREFETCH_FAR].event, ev[i + PREFETCH_FAR].stack_key,
+					false);
+		if (i + PREFETCH_NEAR < n)
+			model__prefetch(m, &ev[i + PREFETCH_NEAR].event,
+					ev[i + PREFETCH_NEAR].stack_key, true);
+		apply_event(l, &ev[i].event, ev[i].frames, ev[i].stack_key);
+	}
+}
+
 static void apply(struct loader *l, const struct rec_record *rec)
 {
 	switch (rec->type) {
@@ -239,11 +274,7 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		l->have_start = true;
 		break;
 	case REC_EVENT:
-		/* frames in place, hashed once a stack */
-		model__apply_keyed(l->r->m, rec->event, rec->event_frames, rec->stack_key);
-		if (rec->event->ts_ns > l->last_ns)
-			l->last_ns = rec->event->ts_ns;
-		l->events++;
+		apply_event(l, rec->event, rec->event_frames, rec->stack_key);
 		break;
 	case REC_PROC:
 		apply_proc(l, &rec->proc);
@@ -322,12 +353,16 @@ static void finish_meta(struct loader *l)
 		l->meta.now_ns = l->meta.start_ns;
 }
 
+/* Events read at a time: enough for the prefetches to run ahead, few enough to stay in cache. */
+#define REPLAY_BATCH 64
+
 int replay__load(FILE *f, const char *name, bool open_local, struct replay **out)
 {
 	struct loader l = { .maps_of = htab__new(sizeof(uint32_t)), .has_symbols = htab__new(0),
 			    .mappings = htab__new(sizeof(void *)) };
 	struct rec_reader *rd = NULL;
 	struct rec_record rec;
+	struct rec_event *batch = xmalloc(REPLAY_BATCH * sizeof(*batch));
 	struct progress pr;
 	int err = rec_reader__open(f, name, &rd);
 
@@ -336,12 +371,20 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 	l.r->sym = sym__new(l.r->m->procs);
 	resident__offline(l.r->m->res);
 	progress_start(&pr, f, name);
-	while (!err && (err = rec_reader__next(rd, &rec)) > 0) {
-		apply(&l, &rec);
+	while (!err) {
+		size_t n;
+
+		if ((err = rec_reader__events(rd, batch, REPLAY_BATCH, &n)) || !n) {
+			if (err || (err = rec_reader__next(rd, &rec)) <= 0)
+				break;
+			apply(&l, &rec);
+			err = 0;
+		}
+		apply_events(&l, batch, n);
 		progress_tick(&pr, rec_reader__offset(rd), l.events);
-		err = 0;
 	}
 	progress_end(&pr);
+	free(batch);
 	if (!err) {
 		uint64_t t0 = mt_now_ns(), cpu0 = mt_cpu_ns();
 
