@@ -44,6 +44,7 @@ struct mt_vma {
 	__u64 pgoff;			/* in pages */
 	__u64 dev, ino;			/* the file's (kernel-encoded dev, inode); 0 when anonymous */
 	__u64 huge_bytes;		/* page size of a hugetlb mapping, else 0 */
+	__u64 mm;			/* the address space it is in (a reused pid has another) */
 	__u32 kind;			/* enum mt_map */
 	bool uprobes;			/* the kernel's uprobe page, not the program's memory */
 };
@@ -56,9 +57,15 @@ struct mt_vma_cached {
 	struct mt_vma vma;
 };
 
+#define MT_VMA_CODE_SIZE 8		/* a power of two */
+
 struct mt_vma_cache {
 	struct mt_vma_cached e[MT_VMA_CACHE_SIZE];
 	__u32 next;			/* the slot to fill next: round robin */
+	/* Code mappings the unwinder found, each once (vma_recent); seq unused. Apart from e[],
+	 * which page faults fill with the data mappings they hit. */
+	__u32 next_code;
+	struct mt_vma_cached code[MT_VMA_CODE_SIZE];
 };
 
 /* Rows already found by the unwinder, by the pc looked up (unwind.bpf.h). */

@@ -41,13 +41,19 @@ static __always_inline int find_object(struct mt_ustate *st)
 	struct mt_unwind_key key;
 	struct mt_unwind_obj *obj;
 	__u32 pid = st->pid;
+	int found;
 
 	if (st->ip >= st->vm.start && st->ip < st->vm.end)
 		return st->have_obj ? STEP_OK : MT_LOSS_UNWIND_NO_TABLE;
 	st->have_obj = false;
 	st->vm.start = st->vm.end = 0;
-	if (!vma_find(st->pid, st->seq, st->cache, st->ip, &st->vm) || !st->vm.ino)
-		return MT_LOSS_UNWIND_NO_TABLE;	/* anonymous (JIT), or mmap_lock contended */
+	found = vma_find(st->pid, st->seq, st->cache, st->ip, &st->vm);
+	if (found == 2 && st->vm.ino)
+		vma_keep_code(st->pid, &st->vm);
+	if (found == -EBUSY)	/* the mmap lock contended: a pc's mapping as last seen holds */
+		found = vma_recent(st->pid, st->ip, &st->vm);
+	if (found <= 0 || !st->vm.ino)
+		return MT_LOSS_UNWIND_NO_TABLE;	/* anonymous (JIT), or never found on this CPU */
 	/* Keys and values on the stack: before 6.2 a helper takes no pointer into st's memory. */
 	key.dev = st->vm.dev;
 	key.ino = st->vm.ino;

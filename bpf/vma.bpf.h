@@ -63,6 +63,7 @@ static long vma_fill(struct task_struct *task, struct vm_area_struct *vma, void 
 
 	v->start = vma->vm_start;
 	v->end = vma->vm_end;
+	v->mm = (__u64)mm;
 	v->pgoff = vma->vm_pgoff;
 	v->dev = file ? file->f_inode->i_sb->s_dev : 0;
 	v->ino = file ? file->f_inode->i_ino : 0;
@@ -84,6 +85,15 @@ static long vma_fill(struct task_struct *task, struct vm_area_struct *vma, void 
 	else
 		v->kind = MT_MAP_ANON;
 	return 0;
+}
+
+#ifndef EBUSY
+#define EBUSY 16	/* bpf_find_vma's answer when it cannot take the mmap lock */
+#endif
+
+static __always_inline __u64 current_mm(void)
+{
+	return (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm);
 }
 
 /* The cached mapping of addr in process tgid at version seq. */
@@ -124,23 +134,76 @@ static __always_inline void vma_remember(__u32 tgid, __u32 seq, const struct mt_
 
 /*
  * The mapping of addr in the current process (tgid), its address space at version seq (cacheable
- * if mm_version() said so). 0 when there is none, when the mmap lock was contended, or when the
- * kernel lacks bpf_find_vma. A global function: the verifier checks it once, not once per path
- * of each caller (the unwinder's loop).
+ * if mm_version() said so): 2 found by the kernel, 1 found in the cache, 0 when there is none or
+ * the kernel lacks bpf_find_vma, -EBUSY when the mmap lock was contended (see vma_recent).
+ * A global function: the verifier checks it once, not once per path of each caller (the
+ * unwinder's loop).
  */
 __noinline int vma_find(__u32 tgid, __u32 seq, bool cacheable, __u64 addr, struct mt_vma *out)
 {
 	struct mt_vma_out to = { .v = out };
+	long err;
 
 	if (!out || !have_find_vma)
 		return 0;
 	if (cacheable && vma_cached(tgid, seq, addr, out))
 		return 1;
-	if (bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, &to, 0))
-		return 0;
+	err = bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, &to, 0);
+	if (err)
+		return err == -EBUSY ? -EBUSY : 0;
 	if (cacheable)
 		vma_remember(tgid, seq, out);
-	return 1;
+	return 2;
+}
+
+/*
+ * Code mappings, for vma_recent. bpf_find_vma only tries the mmap lock, and fails while another
+ * thread maps or unmaps, or a tracer adds or removes a probe: one stack in ten, in a program with
+ * a thread doing mmap/munmap. But code on the stack cannot have been unmapped (the program would
+ * crash returning to it), so the mapping the unwinder last found for it still holds, whatever
+ * changed in the address space since. Each mapping is kept once (a program runs in few objects),
+ * with its mm (a reused pid is another address space). Global functions, apart from vma_find:
+ * their frames are not summed.
+ */
+__noinline int vma_keep_code(__u32 tgid, const struct mt_vma *v)
+{
+	__u32 zero = 0, i;
+	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
+	struct mt_vma_cached *e;
+
+	if (!c || !v)
+		return 0;
+	for (i = 0; i < MT_VMA_CODE_SIZE; i++)
+		if (c->code[i].tgid == tgid && c->code[i].vma.start == v->start &&
+		    c->code[i].vma.mm == v->mm)
+			return 0;
+	e = &c->code[c->next_code++ & (MT_VMA_CODE_SIZE - 1)];
+	e->tgid = 0;
+	e->vma = *v;
+	e->tgid = tgid;
+	return 0;
+}
+
+/* The code mapping of addr, a return address on the stack or the pc, kept by vma_keep_code. */
+__noinline int vma_recent(__u32 tgid, __u64 addr, struct mt_vma *out)
+{
+	__u32 zero = 0, i;
+	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
+	__u64 mm = current_mm();
+	struct mt_vma_cached *e;
+
+	if (!c || !out)
+		return 0;
+	for (i = 0; i < MT_VMA_CODE_SIZE; i++) {
+		e = &c->code[i];
+		if (e->tgid == tgid && e->vma.mm == mm && addr >= e->vma.start && addr < e->vma.end)
+			break;
+	}
+	if (i >= MT_VMA_CODE_SIZE)
+		return 0;
+	e = &c->code[i];
+	*out = e->vma;
+	return e->tgid == tgid;	/* not rewritten under us */
 }
 
 #endif /* MT_VMA_BPF_H */
