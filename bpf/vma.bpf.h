@@ -29,9 +29,10 @@ struct mm_struct___int_seq {
  * The address space's version for the caches (vma_cache, the unwinder's rows); false when it
  * cannot be known, or a writer is changing it (odd). mm_lock_seq came with per-VMA locks (6.4),
  * a counter, and became a seqcount in 6.12. Before 6.4 nothing is cached: then a page fault's
- * stack stops at the faulting function, since the fault event may call bpf_find_vma only once
- * (with interrupts off, the helper gives the mmap lock back through a per-CPU irq_work, still
- * pending at the second call) and that call names the faulting address's mapping.
+ * walk finds its pcs' mappings only among the code mappings kept (vma_recent), since the fault
+ * event may call bpf_find_vma only once (with interrupts off, the helper gives the mmap lock back
+ * through a per-CPU irq_work, still pending at the second call) and that call names the faulting
+ * address's mapping.
  */
 static __always_inline bool mm_version(__u32 *seq)
 {

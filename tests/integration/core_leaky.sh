@@ -54,13 +54,9 @@ grep -q "leak_realloc (leaky.c:$(line 'p = realloc(p, 20000)'))" "$TMP/report.tx
 # A page fault inside malloc, while its return probe is pending: the return slot holds the
 # kernel's uretprobe trampoline, and the stack goes on through the real return address (taken
 # from the kernel's return instances), never stopping at "[uprobes]". Before 6.4 (no
-# mm_lock_seq) fault stacks stop at the faulting function anyway.
+# mm_lock_seq) the fault's walk goes through the code mappings allocation stacks found.
 is "$(jpy "sum(1 for k in ('stacks',) for s in d['processes'][0][k] + d['processes'][0]['resident']['stacks'] for f in s['frames'] if (f['module'] or '').startswith('[uprobes]'))" "$TMP/r.json")" 0 \
 	"no stack stops at the uretprobe trampoline"
-if [ "$("$MEMTRACE" check | awk '$1 == "mm_lock_seq" { print $2 }')" = yes ]; then
-	is "$(jpy "('__libc_malloc', 'leak_malloc', 'main') in {tuple(f['function'] for f in s['frames'][1:4]) for s in d['processes'][0]['resident']['stacks'] if s['frames'] and s['frames'][0]['function'] == '_int_malloc' and s['mapping'] == 'heap'}" "$TMP/r.json")" \
-		True "a heap fault inside malloc is charged to malloc's caller and on up"
-else
-	skip "fault stacks stop at the faulting function on this kernel (no mm_lock_seq)"
-fi
+is "$(jpy "('__libc_malloc', 'leak_malloc', 'main') in {tuple(f['function'] for f in s['frames'][1:4]) for s in d['processes'][0]['resident']['stacks'] if s['frames'] and s['frames'][0]['function'] == '_int_malloc' and s['mapping'] == 'heap'}" "$TMP/r.json")" \
+	True "a heap fault inside malloc is charged to malloc's caller and on up"
 done_testing

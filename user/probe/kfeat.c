@@ -39,7 +39,7 @@ static const struct {
 	[MT_FEAT_PAGE_ALLOC_TP] = { "mm_page_alloc", "2.6", "page faults are counted but not sized", false },
 	[MT_FEAT_MM_SEQ] = { "mm_lock_seq", "6.4",
 			     "the unwinder's caches are off: each DWARF stack costs more, and a page "
-			     "fault's stack stops at the faulting function", false },
+			     "fault's stack goes only through code allocation stacks went through", false },
 	[MT_FEAT_VMA_ITER] = { "vma iterator", "6.4",
 			       "with -a, a process gone before its events are read keeps unnamed frames", false },
 	[MT_FEAT_EXIT_MM] = { "exit mappings", "6.16",

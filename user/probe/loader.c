@@ -179,9 +179,9 @@ static void say_lacks(const struct probe_opts *o, const struct setup *s)
 		mt_warn("page faults by mapping unavailable on this kernel (needs bpf_find_vma, 5.17+): "
 			"faults are filed under an unknown mapping");
 	if (s->faults && s->mode != MT_UNWIND_FP && !s->mm_seq)
-		mt_warn("page-fault stacks stop at the faulting function on this kernel (the unwinder "
-			"needs mm_lock_seq, 6.4+, to look up mappings from a fault); allocation stacks "
-			"are whole");
+		mt_warn("page-fault stacks go only through code that allocation stacks went through "
+			"first on this kernel (a fault cannot look mappings up before 6.4, mm_lock_seq); "
+			"allocation stacks are whole");
 	if (!s->oom)
 		mt_warn("OOM kills unseen on this kernel (no oom:mark_victim tracepoint): no picture "
 			"of a process when the OOM killer chooses it");
