@@ -7,30 +7,14 @@
  * mapping while the lock is held. Prints "nofp_contended done" and how many times the other
  * thread mapped meanwhile.
  */
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
+
+#include "contend.h"
 
 #define CALLS 20000
 
-static atomic_bool done;
 void *volatile sink;
-
-static void *remap(void *arg)
-{
-	long *n = arg;
-
-	while (!atomic_load(&done)) {
-		void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		munmap(p, 4096);
-		++*n;
-	}
-	return NULL;
-}
 
 /* The empty asm keeps each call from being a tail call: every frame stays on the stack. */
 __attribute__((noinline)) void contended_c(int i)
@@ -56,11 +40,10 @@ int main(void)
 	pthread_t t;
 	long n = 0;
 
-	pthread_create(&t, NULL, remap, &n);
+	contend_start(&t, &n);
 	for (int i = 0; i < CALLS; i++)
 		contended_a(i);
-	atomic_store(&done, true);
-	pthread_join(t, NULL);
+	contend_stop(t);
 	printf("nofp_contended done (%ld maps meanwhile)\n", n);
 	return 0;
 }

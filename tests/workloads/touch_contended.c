@@ -5,30 +5,14 @@
  *  touch_contended   mmaps 32 MiB anonymous and writes every page: 8192 faults, all anonymous
  * Prints "touch_contended done" and how many times the other thread mapped.
  */
-#include <pthread.h>
-#include <stdatomic.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <sys/mman.h>
+
+#include "contend.h"
 
 #define MiB (1024 * 1024)
 #define PAGE 4096
 
-static atomic_bool done;
 void *volatile sink;
-
-static void *remap(void *arg)
-{
-	long *n = arg;
-
-	while (!atomic_load(&done)) {
-		void *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		munmap(p, PAGE);
-		++*n;
-	}
-	return NULL;
-}
 
 __attribute__((noinline)) void touch_contended(void)
 {
@@ -45,10 +29,9 @@ int main(void)
 	pthread_t t;
 	long n = 0;
 
-	pthread_create(&t, NULL, remap, &n);
+	contend_start(&t, &n);
 	touch_contended();
-	atomic_store(&done, true);
-	pthread_join(t, NULL);
+	contend_stop(t);
 	printf("touch_contended done (%ld maps meanwhile)\n", n);
 	return 0;
 }
