@@ -47,19 +47,16 @@ static struct {
 	int (*find_debuginfo)(debuginfod_client *, const unsigned char *, int, char **);
 } api;
 
-/* Lock held. The client's calls, loaded once; false (said once) when it is not installed. */
-static bool load_client(void)
-{
-	static int loaded;	/* 0 not tried, 1 loaded, -1 failed */
-	void *lib;
+static bool client_loaded;
 
-	if (loaded)
-		return loaded > 0;
-	loaded = -1;
-	lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+/* The client's calls into api; client_loaded false (said) when it is not installed. */
+static void load_client_once(void)
+{
+	void *lib = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+
 	if (!lib) {
 		mt_warn("no debug info from debuginfod: %s -- install Debian's libdebuginfod1", dlerror());
-		return false;
+		return;
 	}
 	*(void **)&api.begin = dlsym(lib, "debuginfod_begin");
 	*(void **)&api.end = dlsym(lib, "debuginfod_end");
@@ -71,10 +68,18 @@ static bool load_client(void)
 	    !api.find_debuginfo) {
 		mt_warn("no debug info from debuginfod: libdebuginfod.so.1 lacks a call memtrace uses -- "
 			"install Debian's libdebuginfod1");
-		return false;
+		return;
 	}
-	loaded = 1;
-	return true;
+	client_loaded = true;
+}
+
+/* Once per process, whichever client asks first (memtrace diff has two, each with its lock). */
+static bool load_client(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, load_client_once);
+	return client_loaded;
 }
 
 struct debuginfod {
