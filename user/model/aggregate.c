@@ -26,6 +26,7 @@ struct agg {
 	const uint64_t *frames;		/* agg__apply_keyed's: the event's frames, else NULL */
 	uint64_t key;			/* the caller's key of the event being applied, or 0 */
 	struct agg_proc *last;		/* the process agg__proc gave last */
+	uint64_t page_size;
 };
 
 /* A caller's stack key as last resolved for one (pid, kind): checked in full before use. */
@@ -37,10 +38,12 @@ struct keyed {
 /* The cache keeps at most this many (a caller's keys are dense: a recording's stack numbers). */
 #define KEYED_MAX (1u << 20)
 
-static uint64_t page_size = 4096;
 
 /* Mappings and pvalloc blocks come in whole pages. */
-static uint64_t page_up(uint64_t n) { return (n + page_size - 1) & ~(page_size - 1); }
+static uint64_t page_up(const struct agg *a, uint64_t n)
+{
+	return (n + a->page_size - 1) & ~(a->page_size - 1);
+}
 
 static void drop_part(void *owner, struct proc *proc);
 
@@ -49,7 +52,7 @@ struct agg *agg__new(struct procs *procs)
 	struct agg *a = xcalloc(1, sizeof(*a));
 	long ps = sysconf(_SC_PAGESIZE);
 
-	page_size = ps > 0 ? (uint64_t)ps : 4096;
+	a->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	a->stack_ids = htab__new(sizeof(uint32_t));
 	a->procs = procs;
 	procs__own(procs, PROC_AGG, drop_part, a);
@@ -466,7 +469,7 @@ static bool unmap_range(struct agg *a, struct agg_proc *p, uint64_t start, uint6
 
 static void map_region(struct agg *a, struct agg_proc *p, const struct mt_event *e)
 {
-	uint64_t len = page_up(e->size);
+	uint64_t len = page_up(a, e->size);
 	struct agg_region r = { .start = e->addr, .end = e->addr + len, .ts_ns = e->ts_ns };
 
 	unmap_range(a, p, r.start, r.end);	/* MAP_FIXED over a tracked region replaces it */
@@ -477,7 +480,7 @@ static void map_region(struct agg *a, struct agg_proc *p, const struct mt_event 
 
 static void unmap(struct agg *a, struct agg_proc *p, uint64_t addr, uint64_t size)
 {
-	if (!unmap_range(a, p, addr, addr + page_up(size))) {
+	if (!unmap_range(a, p, addr, addr + page_up(a, size))) {
 		p->sum[MT_KIND_MMAP].unknown_frees++;
 		a->total[MT_KIND_MMAP].unknown_frees++;
 	}
@@ -542,7 +545,7 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 		if (e->addr) {
 			struct mt_event rounded = *e;
 
-			rounded.size = page_up(e->size);
+			rounded.size = page_up(a, e->size);
 			heap_alloc(a, p, &rounded);
 		}
 		break;

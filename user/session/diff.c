@@ -59,7 +59,7 @@ int diff__run(const struct env *env)
 	struct diff *d = diff__new();
 	int rc = 0;
 
-	if (diff__load(d, 0, env->before) || diff__load(d, 1, env->after)) {
+	if (diff__load_both(d, env->before, env->after)) {
 		diff__free(d);
 		return MT_EXIT_DATA;
 	}

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@
 static int load_recording(struct diff *d, int side, FILE *f, const char *path)
 {
 	struct replay *r;
-	int err = replay__load(f, path, true, &r);
+	int err = replay__load(f, path, REPLAY_OPEN_LOCAL, &r);
 
 	if (err)
 		return err;
@@ -192,6 +193,70 @@ static int load_json(struct diff *d, int side, FILE *f, const char *path)
 	jr__free(root);
 	free(text);
 	return err;
+}
+
+/* One side's recording, replayed on a thread of its own. */
+struct side_load {
+	FILE *f;
+	const char *path;
+	unsigned how;
+	struct replay *r;
+	int err;
+};
+
+static void *side_load(void *arg)
+{
+	struct side_load *s = arg;
+
+	s->err = replay__load(s->f, s->path, s->how, &s->r);
+	return NULL;
+}
+
+/* Both recordings, replayed side by side: a replay is one thread's work, and the two are apart. */
+static int load_recordings(struct diff *d, FILE *f[2], const char *path[2])
+{
+	struct side_load s[2] = { { f[0], path[0], REPLAY_OPEN_LOCAL, NULL, 0 },
+				  { f[1], path[1], REPLAY_OPEN_LOCAL | REPLAY_QUIET, NULL, 0 } };
+	pthread_t t;
+	bool apart = !pthread_create(&t, NULL, side_load, &s[1]);
+
+	side_load(&s[0]);
+	if (apart)
+		pthread_join(t, NULL);
+	else
+		side_load(&s[1]);
+	if (!s[0].err && !s[1].err) {
+		diff__add_snapshot(d, 0, replay__snapshot(s[0].r));
+		diff__add_snapshot(d, 1, replay__snapshot(s[1].r));
+	}
+	replay__free(s[0].r);
+	replay__free(s[1].r);
+	return s[0].err ? s[0].err : s[1].err;
+}
+
+int diff__load_both(struct diff *d, const char *before, const char *after)
+{
+	const char *path[2] = { before, after };
+	FILE *f[2] = { fopen(before, "re"), NULL };
+	int err;
+
+	if (!f[0]) {
+		err = -errno;
+		mt_err(NULL, "failed to open %s: %s", before, strerror(errno));
+		return err;
+	}
+	f[1] = fopen(after, "re");
+	if (f[1] && recording__sniff(f[0]) && recording__sniff(f[1])) {
+		err = load_recordings(d, f, path);
+		fclose(f[0]);
+		fclose(f[1]);
+		return err;
+	}
+	if (f[1])
+		fclose(f[1]);
+	fclose(f[0]);
+	err = diff__load(d, 0, before);
+	return err ? err : diff__load(d, 1, after);
 }
 
 int diff__load(struct diff *d, int side, const char *path)

@@ -356,7 +356,7 @@ static void finish_meta(struct loader *l)
 /* Events read at a time: enough for the prefetches to run ahead, few enough to stay in cache. */
 #define REPLAY_BATCH 64
 
-int replay__load(FILE *f, const char *name, bool open_local, struct replay **out)
+int replay__load(FILE *f, const char *name, unsigned how, struct replay **out)
 {
 	struct loader l = { .maps_of = htab__new(sizeof(uint32_t)), .has_symbols = htab__new(0),
 			    .mappings = htab__new(sizeof(void *)) };
@@ -371,6 +371,7 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 	l.r->sym = sym__new(l.r->m->procs);
 	resident__offline(l.r->m->res);
 	progress_start(&pr, f, name);
+	pr.on = pr.on && !(how & REPLAY_QUIET);
 	while (!err) {
 		size_t n;
 
@@ -389,7 +390,7 @@ int replay__load(FILE *f, const char *name, bool open_local, struct replay **out
 		uint64_t t0 = mt_now_ns(), cpu0 = mt_cpu_ns();
 
 		say_partial(&l, rd, name);
-		install_maps(&l, open_local);
+		install_maps(&l, how & REPLAY_OPEN_LOCAL);
 		snapshot__settle(l.r->m, l.r->sym);	/* processes without symbols: their objects' */
 		finish_meta(&l);
 		l.meta.series = true;
@@ -426,7 +427,7 @@ int replay__open(const char *path, struct replay **out)
 		mt_err(NULL, "failed to open recording %s: %s", path, strerror(errno));
 		return err;
 	}
-	err = replay__load(f, path, true, out);
+	err = replay__load(f, path, REPLAY_OPEN_LOCAL, out);
 	fclose(f);
 	return err;
 }
