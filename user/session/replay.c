@@ -247,21 +247,24 @@ static void apply_event(struct loader *l, const struct mt_event *e, const uint64
  */
 #define PREFETCH_FAR 8
 #define PREFETCH_NEAR 4
+static void prefetch_at(struct model *m, const struct rec_event *ev, size_t n, size_t i, bool near)
+{
+	if (i < n)
+		model__prefetch(m, &ev[i].event, ev[i].stack_key, near);
+}
+
 static void apply_events(struct loader *l, const struct rec_event *ev, size_t n)
 {
 	struct model *m = l->r->m;
 
-	for (size_t i = 0; i < n && i < PREFETCH_FAR; i++)
-		model__prefetch(m, &ev[i].event, ev[i].stack_key, false);
-	for (size_t i = 0; i < n && i < PREFETCH_NEAR; i++)
-		model__prefetch(m, &ev[i].event, ev[i].stack_key, true);
+	for (size_t i = 0; i < PREFETCH_FAR; i++) {	/* the first ones' loads */
+		prefetch_at(m, ev, n, i, false);
+		if (i < PREFETCH_NEAR)
+			prefetch_at(m, ev, n, i, true);
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (i + PREFETCH_FAR < n)
-			model__prefetch(m, &ev[i + PREFETCH_FAR].event, ev[i + PREFETCH_FAR].stack_key,
-					false);
-		if (i + PREFETCH_NEAR < n)
-			model__prefetch(m, &ev[i + PREFETCH_NEAR].event,
-					ev[i + PREFETCH_NEAR].stack_key, true);
+		prefetch_at(m, ev, n, i + PREFETCH_FAR, false);
+		prefetch_at(m, ev, n, i + PREFETCH_NEAR, true);
 		apply_event(l, &ev[i].event, ev[i].frames, ev[i].stack_key);
 	}
 }
