@@ -515,6 +515,30 @@ static int bad_record(struct rec_reader *r, uint64_t type, size_t at)
 	return -EBADMSG;
 }
 
+/*
+ * The event record at r->pos, if that is one (the one record without a length): 1 read into rec,
+ * 0 when the record there is something else (or the block has ended), or an error said.
+ */
+static int next_event(struct rec_reader *r, struct rec_record *rec)
+{
+	size_t at = r->pos, k1;
+	uint64_t type;
+	ssize_t len;
+
+	if (at >= r->raw_len)
+		return 0;
+	k1 = codec__get_varint(r->raw + at, r->raw_len - at, &type);
+	if (!k1 || type != REC_EVENT)
+		return 0;
+	memset(rec, 0, sizeof(*rec));
+	len = decode_event(r, r->raw + at + k1, r->raw_len - at - k1, rec, at);
+	if (len <= 0)
+		return len < 0 ? (int)len : bad_record(r, type, at);
+	rec->type = REC_EVENT;
+	r->pos = at + k1 + (size_t)len;
+	return 1;
+}
+
 int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 {
 	for (;;) {
@@ -529,18 +553,10 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 				return err;
 			continue;
 		}
+		err = next_event(r, rec);
+		if (err)
+			return err;
 		k1 = codec__get_varint(r->raw + at, r->raw_len - at, &type);
-		if (k1 && type == REC_EVENT) {	/* the one record without a length */
-			ssize_t len;
-
-			memset(rec, 0, sizeof(*rec));
-			len = decode_event(r, r->raw + at + k1, r->raw_len - at - k1, rec, at);
-			if (len <= 0)
-				return len < 0 ? (int)len : bad_record(r, type, at);
-			rec->type = REC_EVENT;
-			r->pos = at + k1 + (size_t)len;
-			return 1;
-		}
 		k2 = k1 ? codec__get_varint(r->raw + at + k1, r->raw_len - at - k1, &len) : 0;
 		if (!k2)
 			return corrupt(r, "record header in block", r->block_off);
@@ -566,26 +582,18 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 
 int rec_reader__events(struct rec_reader *r, struct rec_event *out, size_t max, size_t *n)
 {
-	*n = 0;
-	while (*n < max && r->pos < r->raw_len) {
-		size_t at = r->pos, k1;
-		uint64_t type;
-		struct rec_record rec;
-		ssize_t len;
+	struct rec_record rec;
+	int got;
 
-		k1 = codec__get_varint(r->raw + at, r->raw_len - at, &type);
-		if (!k1 || type != REC_EVENT)
-			return 0;	/* rec_reader__next reads it (or says what is wrong with it) */
-		len = decode_event(r, r->raw + at + k1, r->raw_len - at - k1, &rec, at);
-		if (len <= 0)
-			return len < 0 ? (int)len : bad_record(r, type, at);
-		r->pos = at + k1 + (size_t)len;
-		memcpy(&out[*n].event, &r->ev, MT_EVENT_HDR_SIZE);	/* the frames are in the table */
+	*n = 0;
+	/* anything else, a new block included, is rec_reader__next's (an error it says) */
+	while (*n < max && (got = next_event(r, &rec)) > 0) {
+		memcpy(&out[*n].event, rec.event, MT_EVENT_HDR_SIZE);	/* the frames are in the table */
 		out[*n].frames = rec.event_frames;
 		out[*n].stack_key = rec.stack_key;
 		(*n)++;
 	}
-	return 0;
+	return *n < max && got < 0 ? got : 0;
 }
 
 uint64_t rec_reader__truncated(const struct rec_reader *r) { return r->truncated; }
