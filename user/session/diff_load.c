@@ -234,42 +234,48 @@ static int load_recordings(struct diff *d, FILE *f[2], const char *path[2])
 	return s[0].err ? s[0].err : s[1].err;
 }
 
+static FILE *open_input(const char *path, int *err)
+{
+	FILE *f = fopen(path, "re");
+
+	*err = f ? 0 : -errno;
+	if (!f)
+		mt_err(NULL, "failed to open %s: %s", path, strerror(errno));
+	return f;
+}
+
+static int load_open(struct diff *d, int side, FILE *f, const char *path)
+{
+	return recording__sniff(f) ? load_recording(d, side, f, path) : load_json(d, side, f, path);
+}
+
 int diff__load_both(struct diff *d, const char *before, const char *after)
 {
 	const char *path[2] = { before, after };
-	FILE *f[2] = { fopen(before, "re"), NULL };
+	FILE *f[2] = { NULL, NULL };
 	int err;
 
-	if (!f[0]) {
-		err = -errno;
-		mt_err(NULL, "failed to open %s: %s", before, strerror(errno));
+	if (!(f[0] = open_input(before, &err)))
 		return err;
-	}
 	f[1] = fopen(after, "re");
-	if (f[1] && recording__sniff(f[0]) && recording__sniff(f[1])) {
+	if (f[1] && recording__sniff(f[0]) && recording__sniff(f[1]))
 		err = load_recordings(d, f, path);
-		fclose(f[0]);
-		fclose(f[1]);
-		return err;
-	}
+	else if (!(err = load_open(d, 0, f[0], before)))	/* before first, as one at a time */
+		err = f[1] ? load_open(d, 1, f[1], after) : diff__load(d, 1, after);
 	if (f[1])
 		fclose(f[1]);
 	fclose(f[0]);
-	err = diff__load(d, 0, before);
-	return err ? err : diff__load(d, 1, after);
+	return err;
 }
 
 int diff__load(struct diff *d, int side, const char *path)
 {
-	FILE *f = fopen(path, "re");
 	int err;
+	FILE *f = open_input(path, &err);
 
-	if (!f) {
-		err = -errno;
-		mt_err(NULL, "failed to open %s: %s", path, strerror(errno));
+	if (!f)
 		return err;
-	}
-	err = recording__sniff(f) ? load_recording(d, side, f, path) : load_json(d, side, f, path);
+	err = load_open(d, side, f, path);
 	fclose(f);
 	return err;
 }
