@@ -38,7 +38,6 @@ struct keyed {
 /* The cache keeps at most this many (a caller's keys are dense: a recording's stack numbers). */
 #define KEYED_MAX (1u << 20)
 
-
 /* Mappings and pvalloc blocks come in whole pages. */
 static uint64_t page_up(const struct agg *a, uint64_t n)
 {
