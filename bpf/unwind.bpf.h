@@ -48,7 +48,7 @@ static __always_inline int find_object(struct mt_ustate *st)
 	st->have_obj = false;
 	st->vm.start = st->vm.end = 0;
 	found = vma_find(st->pid, st->seq, st->cache, st->ip, &st->vm);
-	if (found == 2 && st->vm.ino)
+	if (found == VMA_FOUND && st->vm.ino)
 		vma_keep_code(st->pid, &st->vm);
 	if (found == -EBUSY)	/* the mmap lock contended: a pc's mapping as last seen holds */
 		found = vma_recent(st->pid, st->ip, &st->vm);

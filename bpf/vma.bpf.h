@@ -97,45 +97,63 @@ static __always_inline __u64 current_mm(void)
 	return (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm);
 }
 
-/* The cached mapping of addr in process tgid at version seq. */
-static __always_inline int vma_cached(__u32 tgid, __u32 seq, __u64 addr, struct mt_vma *out)
+/*
+ * The mapping of addr for tgid among the n entries of ring, matched by seq, or by the mm the
+ * mapping is in (by_mm): 1 and out, or 0.
+ */
+static __always_inline int ring_find(struct mt_vma_cached *ring, __u32 n, __u32 tgid, bool by_mm,
+				     __u64 want, __u64 addr, struct mt_vma *out)
 {
-	__u32 zero = 0, i;
-	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
 	struct mt_vma_cached *e;
+	__u32 i;
 
-	if (!c)
-		return 0;
-	for (i = 0; i < MT_VMA_CACHE_SIZE; i++) {
-		e = &c->e[i];
-		if (e->tgid == tgid && e->seq == seq && addr >= e->vma.start && addr < e->vma.end)
+	for (i = 0; i < n; i++) {
+		e = &ring[i];
+		if (e->tgid == tgid && (by_mm ? e->vma.mm : e->seq) == want && addr >= e->vma.start &&
+		    addr < e->vma.end)
 			break;
 	}
-	if (i >= MT_VMA_CACHE_SIZE)
+	if (i >= n)
 		return 0;
-	e = &c->e[i];
+	e = &ring[i];
 	*out = e->vma;
 	return e->tgid == tgid;	/* not rewritten under us (a program that preempted this one) */
 }
 
-static __always_inline void vma_remember(__u32 tgid, __u32 seq, const struct mt_vma *v)
+/* An entry written: emptied first, so that a reader it preempted sees the change. */
+static __always_inline void ring_put(struct mt_vma_cached *e, __u32 tgid, __u32 seq,
+				     const struct mt_vma *v)
 {
-	__u32 zero = 0;
-	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
-	struct mt_vma_cached *e;
-
-	if (!c)
-		return;
-	e = &c->e[c->next++ & (MT_VMA_CACHE_SIZE - 1)];
 	e->tgid = 0;
 	e->seq = seq;
 	e->vma = *v;
 	e->tgid = tgid;
 }
 
+/* The cached mapping of addr in process tgid at version seq. */
+static __always_inline int vma_cached(__u32 tgid, __u32 seq, __u64 addr, struct mt_vma *out)
+{
+	__u32 zero = 0;
+	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
+
+	return c && ring_find(c->e, MT_VMA_CACHE_SIZE, tgid, false, seq, addr, out);
+}
+
+static __always_inline void vma_remember(__u32 tgid, __u32 seq, const struct mt_vma *v)
+{
+	__u32 zero = 0;
+	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
+
+	if (c)
+		ring_put(&c->e[c->next++ & (MT_VMA_CACHE_SIZE - 1)], tgid, seq, v);
+}
+
+/* vma_find's answers, besides -EBUSY: */
+enum { VMA_NONE = 0, VMA_CACHED = 1, VMA_FOUND = 2 };
+
 /*
  * The mapping of addr in the current process (tgid), its address space at version seq (cacheable
- * if mm_version() said so): 2 found by the kernel, 1 found in the cache, 0 when there is none or
+ * if mm_version() said so): VMA_FOUND by the kernel, VMA_CACHED, VMA_NONE when there is none or
  * the kernel lacks bpf_find_vma, -EBUSY when the mmap lock was contended (see vma_recent).
  * A global function: the verifier checks it once, not once per path of each caller (the
  * unwinder's loop).
@@ -146,15 +164,15 @@ __noinline int vma_find(__u32 tgid, __u32 seq, bool cacheable, __u64 addr, struc
 	long err;
 
 	if (!out || !have_find_vma)
-		return 0;
+		return VMA_NONE;
 	if (cacheable && vma_cached(tgid, seq, addr, out))
-		return 1;
+		return VMA_CACHED;
 	err = bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, &to, 0);
 	if (err)
-		return err == -EBUSY ? -EBUSY : 0;
+		return err == -EBUSY ? -EBUSY : VMA_NONE;
 	if (cacheable)
 		vma_remember(tgid, seq, out);
-	return 2;
+	return VMA_FOUND;
 }
 
 /*
@@ -170,7 +188,6 @@ __noinline int vma_keep_code(__u32 tgid, const struct mt_vma *v)
 {
 	__u32 zero = 0, i;
 	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
-	struct mt_vma_cached *e;
 
 	if (!c || !v)
 		return 0;
@@ -178,33 +195,18 @@ __noinline int vma_keep_code(__u32 tgid, const struct mt_vma *v)
 		if (c->code[i].tgid == tgid && c->code[i].vma.start == v->start &&
 		    c->code[i].vma.mm == v->mm)
 			return 0;
-	e = &c->code[c->next_code++ & (MT_VMA_CODE_SIZE - 1)];
-	e->tgid = 0;
-	e->vma = *v;
-	e->tgid = tgid;
+	ring_put(&c->code[c->next_code++ & (MT_VMA_CODE_SIZE - 1)], tgid, 0, v);
 	return 0;
 }
 
 /* The code mapping of addr, a return address on the stack or the pc, kept by vma_keep_code. */
 __noinline int vma_recent(__u32 tgid, __u64 addr, struct mt_vma *out)
 {
-	__u32 zero = 0, i;
+	__u32 zero = 0;
 	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
 	__u64 mm = current_mm();
-	struct mt_vma_cached *e;
 
-	if (!c || !out)
-		return 0;
-	for (i = 0; i < MT_VMA_CODE_SIZE; i++) {
-		e = &c->code[i];
-		if (e->tgid == tgid && e->vma.mm == mm && addr >= e->vma.start && addr < e->vma.end)
-			break;
-	}
-	if (i >= MT_VMA_CODE_SIZE)
-		return 0;
-	e = &c->code[i];
-	*out = e->vma;
-	return e->tgid == tgid;	/* not rewritten under us */
+	return c && out && ring_find(c->code, MT_VMA_CODE_SIZE, tgid, true, mm, addr, out);
 }
 
 #endif /* MT_VMA_BPF_H */
