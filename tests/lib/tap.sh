@@ -10,10 +10,13 @@ TMP=$(mktemp -d /tmp/memtrace-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 _n=0 _failed=0
 
-ok() {	# status desc: passes when status is 0
+ok() {	# status desc: passes when status is 0; returns that verdict (`ok ... || diagnose`)
 	local st=$1; shift
 	_n=$((_n + 1))
-	if [ "$st" -eq 0 ]; then echo "ok $_n - $*"; else echo "not ok $_n - $*"; _failed=$((_failed + 1)); fi
+	if [ "$st" -eq 0 ]; then echo "ok $_n - $*"; return 0; fi
+	echo "not ok $_n - $*"
+	_failed=$((_failed + 1))
+	return 1
 }
 
 check() {	# desc command...: passes when the command succeeds
@@ -32,8 +35,9 @@ is() {
 		echo "#   empty want (got '$got'): the expected value failed to compute; use is_empty to expect nothing"
 		return 1
 	fi
-	[ "$got" = "$want" ]; ok $? "$*"
-	[ "$got" = "$want" ] || echo "#   got '$got', want '$want'"
+	[ "$got" = "$want" ]; ok $? "$*" && return 0
+	echo "#   got '$got', want '$want'"
+	return 1
 }
 
 is_empty() {	# got desc: passes when GOT is empty (nothing on stderr, no difference)
