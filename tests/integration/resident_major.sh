@@ -62,9 +62,14 @@ bytes=$(f file 4)
 ok $? "read_file_pages: 8 MiB read in, the file's size, + at most 128 KiB (got ${bytes:-none})"
 is "$(jpy "[(x['major_faults'] >= 1, $SIZE <= x['bytes'] <= $SIZE + $SLACK) for x in d['processes'][0]['resident']['files'] if x['path'] == '$DATA']" "$TMP/r.json")" \
 	"[(True, True)]" "by file: the file's path, its major faults and 8 MiB"
-is "$(jpy "d['processes'][0]['resident']['by_mapping']['file']['major_faults']" "$TMP/r.json")" "$majors" \
-	"by mapping: the file's major faults are all the process's"
-grep -Eq "^  file .* \(.* minor, $majors major\)" "$TMP/report.txt"; ok $? "text report: major faults on the file line"
+# The rest of the run faults too (loading the program): on a busy machine, whose page cache
+# turns over, a page of libc can be read back from the disk, so the file mappings may have more
+# major faults than read_file_pages. The whole run's count is the kernel's at the end.
+is "$(jpy "d['processes'][0]['resident']['major_faults']" "$TMP/r.json")" "$(kernel majflt_all)" \
+	"the process's major faults are the whole run's (getrusage at its end)"
+file_majors=$(jpy "d['processes'][0]['resident']['by_mapping']['file']['major_faults']" "$TMP/r.json")
+[ "${file_majors:-0}" -ge "${majors:-1}" ]; ok $? "by mapping: file mappings had read_file_pages' major faults at least (${file_majors:-none} >= ${majors:-none})"
+grep -Eq "^  file .* \(.* minor, $file_majors major\)" "$TMP/report.txt"; ok $? "text report: major faults on the file line"
 grep -Eq "touched \+8\.[01] MiB \(file\) by read_file_pages \(majfault.c:" "$TMP/report.txt"
 ok $? "text report: read_file_pages touched 8 MiB of file"
 is "$(jpy "d['lost_events_by_reason']['ringbuf_full']" "$TMP/r.json")" 0 "no event lost"
