@@ -89,21 +89,18 @@ void xgrow(void *p, size_t *cap, size_t need, size_t elem)
 	*cap = n;
 }
 
-uint64_t mt_now_ns(void)
+static uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t mt_cpu_ns(void)
-{
-	struct timespec ts;
+uint64_t mt_now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+uint64_t mt_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
+uint64_t mt_process_cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 
 const char *mt_fmt_bytes(uint64_t n, char *buf)
 {

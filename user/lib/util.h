@@ -38,6 +38,7 @@ void xgrow(void *p, size_t *cap, size_t need, size_t elem);
 
 uint64_t mt_now_ns(void);		/* CLOCK_MONOTONIC, the clock bpf_ktime_get_ns() reads */
 uint64_t mt_cpu_ns(void);		/* CPU time of the calling thread */
+uint64_t mt_process_cpu_ns(void);	/* CPU time of the whole process, every thread */
 /*
  * waitpid(), again when a signal interrupts it: memtrace's SIGCHLD handler has no SA_RESTART (it
  * must wake the poll loop), and a ptrace stop sends SIGCHLD to the very wait that is for it.

@@ -65,6 +65,7 @@ struct session {
 	uint64_t drain_until_ns;	/* -a: reading what is left, until then */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
+	uint64_t loop_ns, loop_cpu_ns;	/* the trace itself: wall time, memtrace's CPU (all threads) */
 	bool leak_failed;		/* a --leak-check asked for could not be done */
 	uint32_t oom_pids[16];		/* OOM victims not yet said and saved */
 	int noom;
@@ -701,8 +702,10 @@ static void finish(struct session *s, struct mt_snapshot **snap)
 }
 
 /*
- * What memtrace itself cost, apart from the traced processes (the bench reads this with -v).
- * Peak RSS includes the ring buffer, mapped twice; RssAnon at the end is the daemon's own heap.
+ * What memtrace itself cost, apart from the traced processes (the bench reads this with -v): in
+ * all, and while tracing (the events' cost, without loading and attaching before it or the
+ * report after it). Peak RSS includes the ring buffer, mapped twice; RssAnon at the end is the
+ * daemon's own heap.
  */
 static void log_own_cost(const struct session *s)
 {
@@ -718,9 +721,11 @@ static void log_own_cost(const struct session *s)
 		;
 	if (f)
 		fclose(f);
-	mt_debug("own cost: events=%llu user_s=%.3f sys_s=%.3f maxrss_kib=%ld rss_anon_kib=%ld",
+	mt_debug("own cost: events=%llu user_s=%.3f sys_s=%.3f maxrss_kib=%ld rss_anon_kib=%ld "
+		 "tracing_s=%.3f tracing_cpu_s=%.3f",
 		 (unsigned long long)s->events, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-		 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss, anon_kib);
+		 ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss, anon_kib,
+		 s->loop_ns / 1e9, s->loop_cpu_ns / 1e9);
 }
 
 /* --error-exitcode: anything definitely or indirectly lost, as valgrind counts errors. */
@@ -840,7 +845,10 @@ int trace__run(const struct env *env)
 		announce(&s);
 	if (env->live)
 		s.live = live__open(env->interval);
+	s.loop_cpu_ns = mt_process_cpu_ns();
 	rc = poll_loop(&s);
+	s.loop_cpu_ns = mt_process_cpu_ns() - s.loop_cpu_ns;
+	s.loop_ns = mt_now_ns() - s.start_ns;
 	live__close(s.live);	/* the terminal is restored before the report goes to it */
 	s.live = NULL;
 	finish(&s, &snap);
