@@ -101,7 +101,7 @@ void *htab__insert(struct htab *h, uint64_t key, bool *existed)
 	bool found;
 	size_t i;
 
-	if ((h->count + 1) * 4 > h->cap * 3)	/* keep the load under 3/4 */
+	if ((h->count + 1) * 2 > h->cap)	/* keep the load under 1/2 */
 		grow(h);
 	i = find(h, key, &found);
 	if (existed)

@@ -27,6 +27,10 @@ struct agg {
 	uint64_t key;			/* the caller's key of the event being applied, or 0 */
 	struct agg_proc *last;		/* the process agg__proc gave last */
 	uint64_t page_size;
+	struct sample_p {		/* sample_p's cache, direct-mapped by size */
+		uint64_t size, mean;
+		double p;
+	} sample_p[64];
 };
 
 /* A caller's stack key as last resolved for one (pid, kind): checked in full before use. */
@@ -305,12 +309,27 @@ static uint64_t round_unbiased(double x, const struct mt_event *e)
  * each sampled block as s/p bytes and 1/p blocks makes every total right in expectation
  * (Horvitz-Thompson): E[s/p * sampled] = s.
  */
-static void sample_weight(const struct mt_event *e, uint64_t *bytes, uint64_t *blocks)
+/*
+ * p for a block of size bytes sampled with mean interval mean. A program allocates few sizes
+ * many times, and expm1 was a twentieth of a sampled recording's replay: each is computed once
+ * and kept while its cache slot is not taken by another.
+ */
+static double sample_p(struct agg *a, uint64_t size, uint64_t mean)
 {
-	double x = e->sampled.mean ? (double)e->sampled.size / (double)e->sampled.mean : 0;
+	struct sample_p *c = &a->sample_p[(size * 0x9e3779b97f4a7c15ull) >> 58];
+	double x = mean ? (double)size / (double)mean : 0;
+
+	if (c->size == size && c->mean == mean && size)
+		return c->p;
 	/* past 38, 1 - exp(-x) rounds to 1 (exp(-x) < 2^-54): skip the call (every block of a
-	 * --sample-bytes 1 run) */
-	double p = x > 0 && x < 38 ? -expm1(-x) : 1;
+	 * --sample-bytes 1 run but the smallest) */
+	*c = (struct sample_p){ size, mean, x > 0 && x < 38 ? -expm1(-x) : 1 };
+	return c->p;
+}
+
+static void sample_weight(struct agg *a, const struct mt_event *e, uint64_t *bytes, uint64_t *blocks)
+{
+	double p = sample_p(a, e->sampled.size, e->sampled.mean);
 
 	if (!(p > 0) || p >= 1) {
 		*bytes = e->sampled.size;
@@ -329,7 +348,7 @@ static void heap_alloc(struct agg *a, struct agg_proc *p, const struct mt_event 
 	bool existed;
 
 	if (e->op == MT_OP_SAMPLED_ALLOC)
-		sample_weight(e, &bytes, &blocks);
+		sample_weight(a, e, &bytes, &blocks);
 	b = htab__insert(p->blocks, e->addr, &existed);
 	if (existed)	/* its free was never seen (lost): retire the stale block first */
 		count_free(a, p, MT_KIND_HEAP, b->stack, b->size, b->count);
