@@ -37,7 +37,7 @@ struct rec_reader {
 	size_t mapscap;
 	struct rec_frame *frames;	/* REC_FRAMES' frames, until the next record */
 	size_t framescap;
-	struct mt_event ev;
+	struct rec_event ev;	/* rec_reader__next's event */
 };
 
 /* A bounds-checked view of one record's payload. */
@@ -283,14 +283,14 @@ static bool decode_stack(struct rec_reader *r, struct cursor *c)
  * An event record at p (it says its own end), its fields from the block's columns: the bytes it
  * took, or 0 when malformed, or -EBADMSG having said that it names a stack never defined.
  */
-static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n,
-			    struct rec_record *rec, size_t at)
+static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n, struct rec_event *ev,
+			    size_t at)
 {
 	uint32_t stack;
 	size_t len;
 
 	/* The decoder sets every byte of the header but nframes; the frames stay in the table. */
-	len = codec__decode_event(&r->ctx, p, n, &r->in, (uint32_t)r->nstacks, &r->ev, &stack);
+	len = codec__decode_event(&r->ctx, p, n, &r->in, (uint32_t)r->nstacks, &ev->event, &stack);
 	if (!len)
 		return 0;
 	if (len == CODEC_BAD_STACK) {
@@ -300,16 +300,15 @@ static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n,
 		       r->name, at, r->block_off, stack - 1, r->nstacks);
 		return -EBADMSG;
 	}
-	r->ev.nframes = 0;
-	rec->event_frames = NULL;
+	ev->event.nframes = 0;
+	ev->frames = NULL;
 	if (stack) {
 		uint32_t from = r->stack_at[stack - 1];
 
-		r->ev.nframes = r->stack_at[stack] - from;
-		rec->event_frames = r->words + from;	/* in place: copied out, they cost a sixth of a report */
+		ev->event.nframes = r->stack_at[stack] - from;
+		ev->frames = r->words + from;	/* in place: copied out, they cost a sixth of a report */
 	}
-	rec->event = &r->ev;
-	rec->stack_key = stack ? (uint64_t)r->tables << 32 | stack : 0;
+	ev->stack_key = stack ? (uint64_t)r->tables << 32 | stack : 0;
 	return (ssize_t)len;
 }
 
@@ -519,7 +518,7 @@ static int bad_record(struct rec_reader *r, uint64_t type, size_t at)
  * The event record at r->pos, if that is one (the one record without a length): 1 read into rec,
  * 0 when the record there is something else (or the block has ended), or an error said.
  */
-static int next_event(struct rec_reader *r, struct rec_record *rec)
+static int next_event(struct rec_reader *r, struct rec_event *ev)
 {
 	size_t at = r->pos, k1;
 	uint64_t type;
@@ -530,11 +529,9 @@ static int next_event(struct rec_reader *r, struct rec_record *rec)
 	k1 = codec__get_varint(r->raw + at, r->raw_len - at, &type);
 	if (!k1 || type != REC_EVENT)
 		return 0;
-	memset(rec, 0, sizeof(*rec));
-	len = decode_event(r, r->raw + at + k1, r->raw_len - at - k1, rec, at);
+	len = decode_event(r, r->raw + at + k1, r->raw_len - at - k1, ev, at);
 	if (len <= 0)
 		return len < 0 ? (int)len : bad_record(r, type, at);
-	rec->type = REC_EVENT;
 	r->pos = at + k1 + (size_t)len;
 	return 1;
 }
@@ -553,7 +550,14 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 				return err;
 			continue;
 		}
-		err = next_event(r, rec);
+		err = next_event(r, &r->ev);
+		if (err > 0) {
+			memset(rec, 0, sizeof(*rec));
+			rec->type = REC_EVENT;
+			rec->event = &r->ev.event;
+			rec->event_frames = r->ev.frames;
+			rec->stack_key = r->ev.stack_key;
+		}
 		if (err)
 			return err;
 		k1 = codec__get_varint(r->raw + at, r->raw_len - at, &type);
@@ -582,17 +586,11 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 
 int rec_reader__events(struct rec_reader *r, struct rec_event *out, size_t max, size_t *n)
 {
-	struct rec_record rec;
-	int got;
+	int got = 0;
 
-	*n = 0;
 	/* anything else, a new block included, is rec_reader__next's (an error it says) */
-	while (*n < max && (got = next_event(r, &rec)) > 0) {
-		memcpy(&out[*n].event, rec.event, MT_EVENT_HDR_SIZE);	/* the frames are in the table */
-		out[*n].frames = rec.event_frames;
-		out[*n].stack_key = rec.stack_key;
-		(*n)++;
-	}
+	for (*n = 0; *n < max && (got = next_event(r, &out[*n])) > 0; (*n)++)
+		;
 	return *n < max && got < 0 ? got : 0;
 }
 
