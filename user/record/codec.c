@@ -454,6 +454,11 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 		return 0;
 	if ((flags & HAS_WORD << 2) && !w[2])
 		return 0;
-	memcpy((uint8_t *)e + 24, w, 32);
+	/* word by word: copied as two 16-byte loads, the words just stored one by one stalled the
+	 * load until the stores drained (no store forwarding across them) */
+	e->addr = w[0];
+	e->size = w[1];
+	e->old_addr = w[2];
+	e->old_size = w[3];
 	return 1 + len;
 }
