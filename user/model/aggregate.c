@@ -304,12 +304,6 @@ static uint64_t round_unbiased(double x, const struct mt_event *e)
 }
 
 /*
- * What a sampled block stands for. Sampling is a Poisson process along the allocated bytes with
- * mean T: a block of s bytes holds a sample point with probability p = 1 - exp(-s/T). Counting
- * each sampled block as s/p bytes and 1/p blocks makes every total right in expectation
- * (Horvitz-Thompson): E[s/p * sampled] = s.
- */
-/*
  * p for a block of size bytes sampled with mean interval mean. A program allocates few sizes
  * many times, and expm1 was a twentieth of a sampled recording's replay: each is computed once
  * and kept while its cache slot is not taken by another.
@@ -317,16 +311,23 @@ static uint64_t round_unbiased(double x, const struct mt_event *e)
 static double sample_p(struct agg *a, uint64_t size, uint64_t mean)
 {
 	struct sample_p *c = &a->sample_p[(size * 0x9e3779b97f4a7c15ull) >> 58];
-	double x = mean ? (double)size / (double)mean : 0;
+	double x;
 
 	if (c->size == size && c->mean == mean && size)
 		return c->p;
+	x = mean ? (double)size / (double)mean : 0;
 	/* past 38, 1 - exp(-x) rounds to 1 (exp(-x) < 2^-54): skip the call (every block of a
 	 * --sample-bytes 1 run but the smallest) */
 	*c = (struct sample_p){ size, mean, x > 0 && x < 38 ? -expm1(-x) : 1 };
 	return c->p;
 }
 
+/*
+ * What a sampled block stands for. Sampling is a Poisson process along the allocated bytes with
+ * mean T: a block of s bytes holds a sample point with probability p = 1 - exp(-s/T). Counting
+ * each sampled block as s/p bytes and 1/p blocks makes every total right in expectation
+ * (Horvitz-Thompson): E[s/p * sampled] = s.
+ */
 static void sample_weight(struct agg *a, const struct mt_event *e, uint64_t *bytes, uint64_t *blocks)
 {
 	double p = sample_p(a, e->sampled.size, e->sampled.mean);

@@ -515,7 +515,7 @@ static int bad_record(struct rec_reader *r, uint64_t type, size_t at)
 }
 
 /*
- * The event record at r->pos, if that is one (the one record without a length): 1 read into rec,
+ * The event record at r->pos, if that is one (the one record without a length): 1 read into ev,
  * 0 when the record there is something else (or the block has ended), or an error said.
  */
 static int next_event(struct rec_reader *r, struct rec_event *ev)
