@@ -65,7 +65,8 @@ struct session {
 	uint64_t drain_until_ns;	/* -a: reading what is left, until then */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
-	uint64_t loop_ns, loop_cpu_ns;	/* the trace itself: wall time, memtrace's CPU (all threads) */
+	uint64_t loop_ns, loop_cpu_ns;	/* the trace itself, from start_ns to the poll loop's end:
+					 * wall time, memtrace's CPU (all threads) */
 	bool leak_failed;		/* a --leak-check asked for could not be done */
 	uint32_t oom_pids[16];		/* OOM victims not yet said and saved */
 	int noom;
@@ -839,13 +840,13 @@ int trace__run(const struct env *env)
 	if (rc)
 		goto cleanup;
 	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
+	s.loop_cpu_ns = mt_process_cpu_ns();	/* and its cost is counted from the same moment */
 	probe__start(s.probe);
 	recorder__start(s.rec, s.m, s.start_ns);
 	if (!env->cmd)	/* with -- CMD, stderr belongs to the command until the report */
 		announce(&s);
 	if (env->live)
 		s.live = live__open(env->interval);
-	s.loop_cpu_ns = mt_process_cpu_ns();
 	rc = poll_loop(&s);
 	s.loop_cpu_ns = mt_process_cpu_ns() - s.loop_cpu_ns;
 	s.loop_ns = mt_now_ns() - s.start_ns;
