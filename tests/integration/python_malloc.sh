@@ -47,12 +47,18 @@ ok $? "the text report gives each line's bytes now and at the peak"
 # reports names the Python line that grew, by exactly 15 x 100,001 B in 15 blocks.
 for n in 5 20; do
 	"$MEMTRACE" --no-live --json "$TMP/big$n.json" -o /dev/null -- \
-		"$PY" "$ROOT/tests/workloads/py_lines.py" "$TMP/wlb$n.json" --no-tracemalloc --big $n >/dev/null 2>&1
+		"$PY" "$ROOT/tests/workloads/py_lines.py" "$TMP/wlb$n.json" --no-tracemalloc --big $n >"$TMP/big$n.out" 2>&1
 done
+# What each run made of its 'big' blocks (100,001 B each), said when the diff is not as known.
+big_blocks() {
+	jpy "[(s['outstanding_allocations'], next(((f['function'], f['line']) for f in s['frames'] if (f.get('file') or '').endswith('.py')), None)) for p in d['processes'] for s in p['stacks'] if s['outstanding_bytes'] and s['outstanding_bytes'] % 100001 == 0], {k: v for k, v in d['lost_events_by_reason'].items() if v}" "$1" | sed 's/^/# /'
+	sed 's/^/# stderr: /' "${1%.json}.out"
+}
 "$MEMTRACE" diff "$TMP/big5.json" "$TMP/big20.json" --json "$TMP/diff.json" -o "$TMP/diff.txt"
 is "$?" 0 "memtrace diff compares the two Python runs"
 is "$(jpy "[(s['delta_bytes'], s['delta_blocks'], s['frames'][0]) for s in d['stacks'] if s['frames'] and 'py_lines.py:$tag_big' in s['frames'][0]]" "$TMP/diff.json")" \
-	"[(1500015, 15, 'big.<locals>.<listcomp> (py_lines.py:$tag_big)')]" "the diff names the Python line that grew: +1,500,015 B in 15 blocks"
+	"[(1500015, 15, 'big.<locals>.<listcomp> (py_lines.py:$tag_big)')]" "the diff names the Python line that grew: +1,500,015 B in 15 blocks" ||
+	{ big_blocks "$TMP/big5.json"; big_blocks "$TMP/big20.json"; }
 grep -Eq "^ +\+1500015 +\+15 .*big\.<locals>\.<listcomp> \(py_lines.py:$tag_big\)" "$TMP/diff.txt"
 ok $? "the text diff shows it"
 done_testing
