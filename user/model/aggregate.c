@@ -290,12 +290,18 @@ static void count_free(struct agg *a, struct agg_proc *p, enum mt_kind k, uint32
 
 /*
  * x rounded up or down at random, up with probability frac(x): integer counters that are right
- * in expectation. The draw hashes the block's address and birth, so a replay rounds alike.
+ * in expectation. The draw u, in [0, 1), hashes the block's address and birth, so a replay rounds
+ * alike; a block's bytes and count share it.
  */
-static uint64_t round_unbiased(double x, const struct mt_event *e)
+static double block_draw(const struct mt_event *e)
 {
 	uint64_t key[2] = { e->addr, e->ts_ns };
-	double u = (double)(mt_hash(key, sizeof(key), 0x5a) >> 11) / 9007199254740992.0;
+
+	return (double)(mt_hash(key, sizeof(key), 0x5a) >> 11) / 9007199254740992.0;
+}
+
+static uint64_t round_unbiased(double x, double u)
+{
 	double whole = floor(x);
 
 	if (!(whole < 18446744073709549568.0))	/* past the last double below 2^64: a damaged event */
@@ -330,15 +336,16 @@ static double sample_p(struct agg *a, uint64_t size, uint64_t mean)
  */
 static void sample_weight(struct agg *a, const struct mt_event *e, uint64_t *bytes, uint64_t *blocks)
 {
-	double p = sample_p(a, e->sampled.size, e->sampled.mean);
+	double p = sample_p(a, e->sampled.size, e->sampled.mean), u;
 
 	if (!(p > 0) || p >= 1) {
 		*bytes = e->sampled.size;
 		*blocks = 1;
 		return;
 	}
-	*bytes = round_unbiased((double)e->sampled.size / p, e);
-	*blocks = round_unbiased(1 / p, e);
+	u = block_draw(e);
+	*bytes = round_unbiased((double)e->sampled.size / p, u);
+	*blocks = round_unbiased(1 / p, u);
 }
 
 static void heap_alloc(struct agg *a, struct agg_proc *p, const struct mt_event *e)
