@@ -14,7 +14,7 @@ is "$?" 0 "the hand-made recording reports"
 
 # Writes the bad files into $TMP: good.mtr's first block damaged under a right crc, and
 # one-block files of hand-written records (varint type, varint length, payload; an EVENT has
-# no length: flags, op << 6) and the columns holding the events' fields (codec.h: a value's low
+# no length: flags, op << OP_SHIFT) and the columns holding the events' fields (codec.h: a value's low
 # byte in one, the rest as a varint in the next; the pid's pair first, then the time's, the
 # stack's, and more, CODEC_COLUMNS in all).
 python3 - "$TMP" <<'EOF' || bail "writing the bad files"
@@ -51,7 +51,8 @@ write("othersize.mtr", hdr + block(frame, raw_len + 1) + rest)
 start = record(1, struct.pack("<Q", 1000))
 MALLOC, HAS_PID, HAS_STACK, STACK = 1, 1, 8, 14
 COLUMNS = 2 * len(re.findall(r"^\tCODEC_[A-Z0-9]+,", open("user/record/codec.h").read(), re.M))
-event = bytes([2, HAS_PID | HAS_STACK]) + varint(MALLOC << 6)
+OP_SHIFT = int(re.search(r"\tOP_SHIFT = (\d+),", open("user/record/codec.c").read()).group(1))
+event = bytes([2, HAS_PID | HAS_STACK]) + varint(MALLOC << OP_SHIFT)
 def raw_block(records, stack=None):	# an event's pid 42 and stack in its columns
     cols = [b""] * COLUMNS
     if stack is not None:

@@ -31,12 +31,12 @@ is_empty "$(cat "$TMP/err")" "not on a terminal: nothing on stderr"
 cp "$TMP/good.mtr" "$TMP/crc.mtr"
 printf '\xff' | dd of="$TMP/crc.mtr" bs=1 seek=40 conv=notrunc 2>/dev/null
 expect_bad "flipped byte" "$TMP/crc.mtr" "recording $TMP/crc.mtr: corrupt block \(crc32 mismatch\) at offset 16"
-cp "$TMP/good.mtr" "$TMP/v3.mtr"
-printf '\x03' | dd of="$TMP/v3.mtr" bs=1 seek=8 conv=notrunc 2>/dev/null
-expect_bad "version 3" "$TMP/v3.mtr" "recording $TMP/v3.mtr: format version 3 at offset 8, this memtrace reads 2 -- it was written by a newer memtrace"
+cp "$TMP/good.mtr" "$TMP/v4.mtr"
+printf '\x04' | dd of="$TMP/v4.mtr" bs=1 seek=8 conv=notrunc 2>/dev/null
+expect_bad "version 4" "$TMP/v4.mtr" "recording $TMP/v4.mtr: format version 4 at offset 8, this memtrace reads 2 to 3 -- it was written by a newer memtrace"
 cp "$TMP/good.mtr" "$TMP/v1.mtr"
 printf '\x01' | dd of="$TMP/v1.mtr" bs=1 seek=8 conv=notrunc 2>/dev/null
-expect_bad "version 1" "$TMP/v1.mtr" "recording $TMP/v1.mtr: format version 1 at offset 8, this memtrace reads 2 -- version 1 \(zlib blocks, no stack table\) is read by memtrace before zstd recordings"
+expect_bad "version 1" "$TMP/v1.mtr" "recording $TMP/v1.mtr: format version 1 at offset 8, this memtrace reads 2 to 3 -- version 1 \(zlib blocks, no stack table\) is read by memtrace before zstd recordings"
 head -c 10 "$TMP/good.mtr" >"$TMP/short.mtr"
 expect_bad "cut header" "$TMP/short.mtr" "recording $TMP/short.mtr: header cut short at offset 10"
 echo '{"tool": "memtrace"}' >"$TMP/r.json"

@@ -3,8 +3,8 @@
  * The recording format: a round trip of every record type, a file cut at every byte offset (a
  * clean error or a partial read, never a crash), a damaged block, another version, an unknown
  * record type skipped, the stack table (each stack written once; an id defined nowhere is an
- * error), event records coded and decoded exactly for every op, and a replay that symbolizes
- * from recorded symbols alone.
+ * error), event records coded and decoded exactly for every op, blocks kept by the reader's
+ * places exactly as by address, and a replay that symbolizes from recorded symbols alone.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +12,8 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "lib/htab.h"
+#include "model/model.h"
 #include "record/codec.h"
 #include "record/recording.h"
 #include "session/replay.h"
@@ -188,8 +190,8 @@ static void damaged(const char *buf, size_t len)
 	copy[8] = 1;
 	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "format version 1: refused");
 	memcpy(copy, buf, len);
-	copy[8] = 3;
-	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "format version 3: refused");
+	copy[8] = REC_VERSION + 1;
+	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "a newer format version: refused");
 	memcpy(copy, buf, len);
 	copy[0] = 'X';
 	is_u64(read_all(copy, len, &trunc), (uint64_t)-1, "bad magic: refused");
@@ -321,13 +323,14 @@ static void stack_table(void)
 static void stack_refs(void)
 {
 	/* STACK id 0 of 1 word (0x11, coded as a difference from 0, zigzag); an EVENT (flags: pid
-	 * and stack; malloc, above codec.c's 6 bits of how the words are coded); STACK id 0 again
+	 * and stack; malloc, above codec.c's 7 bits of how the words are coded: a varint of two
+	 * bytes); STACK id 0 again
 	 * (a new table: 0x22, then 0x33 from 0x22); an EVENT naming stack 0 (now 2 frames). Their
 	 * fields in the columns: pid 7 (low byte, then the rest), stack 0 twice. */
 	unsigned char good[] = { REC_STACK, 3, 0, 1, 0x22,
-				 REC_EVENT, 0x09, MT_OP_MALLOC << 6,
+				 REC_EVENT, 0x09, 0x80, MT_OP_MALLOC,
 				 REC_STACK, 4, 0, 2, 0x44, 0x22,
-				 REC_EVENT, 0x08, MT_OP_MALLOC << 6 };
+				 REC_EVENT, 0x08, 0x80, MT_OP_MALLOC };
 	unsigned char pid_lo[] = { 1, 7 }, pid_hi[] = { 1, 0 }, stack_lo[] = { 2, 0, 0 },
 		      stack_hi[] = { 2, 0, 0 }, stack_1[] = { 1, 1 };
 	const unsigned char *cols[CODEC_COLUMNS] = {
@@ -387,6 +390,7 @@ static void codec_round_trip(void)
 		struct codec_in in;
 		uint64_t w[4];
 		uint32_t stack = 0, got_stack;
+		struct agg_places pl;
 		size_t n;
 
 		for (int k = 0; k < 4; k++) {
@@ -418,9 +422,9 @@ static void codec_round_trip(void)
 			in.p[k] = out.p[k];
 			in.left[k] = out.n[k];
 		}
-		if (n > 1 && codec__decode_event(&dec, buf, n - 1, &in, UINT32_MAX, &got, &got_stack))
+		if (n > 1 && codec__decode_event(&dec, buf, n - 1, &in, UINT32_MAX, &got, &got_stack, &pl))
 			bad++;	/* a record a byte short: refused before anything is taken */
-		if (codec__decode_event(&dec, buf, n, &in, UINT32_MAX, &got, &got_stack) != n ||
+		if (codec__decode_event(&dec, buf, n, &in, UINT32_MAX, &got, &got_stack, &pl) != n ||
 		    got_stack != stack || memcmp(&got, &e, MT_EVENT_HDR_SIZE))
 			bad++;
 		for (int k = 0; k < CODEC_COLUMNS; k++)
@@ -434,6 +438,176 @@ static void codec_round_trip(void)
 	codec__free(&enc);
 	codec__free(&dec);
 	codec__out_free(&out);
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+	return *x;
+}
+
+/* The event to apply next: mostly heap calls at addresses from a small pool (so that frees go
+ * unseen, blocks are replaced and realloc meets every case), sometimes an exec. */
+static struct mt_event place_event(uint64_t *x, uint64_t i)
+{
+	uint64_t r = xorshift(x), pool = 0x10000 + 16 * (r >> 8 & 4095);
+	uint32_t kind = (uint32_t)(r % 100);
+	struct mt_event e = { .pid = 100 + (uint32_t)(r >> 40 & 1), .tid = 5, .ts_ns = 1000 + i,
+			      .addr = pool, .size = 1 + (r >> 20 & 255) };
+
+	if (kind < 40) {
+		e.op = kind < 30 ? MT_OP_MALLOC : MT_OP_CALLOC;
+	} else if (kind < 75) {
+		e.op = kind < 72 ? MT_OP_FREE : MT_OP_GC_FREE;
+		e.old_addr = kind < 72 ? 0 : 7;	/* a collection's id */
+		e.size = 0;
+	} else if (kind < 95) {		/* moved, in place, realloc(NULL, n), realloc(p, 0), failed */
+		e.op = MT_OP_REALLOC;
+		e.old_addr = kind < 78 ? 0 : 0x10000 + 16 * (r >> 32 & 4095);
+		e.addr = kind == 93 ? 0 : kind == 92 ? e.old_addr : e.addr;
+		e.size = kind == 94 ? 0 : e.size;
+		e.addr = kind == 94 ? 0 : e.addr;
+	} else if (kind < 99) {
+		e.op = MT_OP_PVALLOC;
+	} else {
+		e.op = MT_OP_EXEC;
+		e.addr = e.size = 0;
+		e.ts_ns = 0;
+	}
+	if (e.op != MT_OP_FREE && e.op != MT_OP_GC_FREE && e.op != MT_OP_EXEC) {
+		e.nframes = 1;
+		e.frames[0] = 0x401000 + (r >> 50 & 15);
+	}
+	return e;
+}
+
+struct blocks_cmp {
+	struct htab *other;
+	int differ;
+};
+
+static int block_differs(uint64_t addr, void *value, void *ctx)
+{
+	struct blocks_cmp *c = ctx;
+	const struct agg_block *b = htab__lookup(c->other, addr);
+
+	c->differ += !b || memcmp(b, value, sizeof(*b));
+	return 0;
+}
+
+/* Everything the two aggregates hold: per process, per stack, every block. */
+static int aggregates_differ(const struct model *a, const struct model *b)
+{
+	int differ = agg__nstacks(a->agg) != agg__nstacks(b->agg);
+
+	for (size_t i = 0; !differ && i < agg__nstacks(a->agg); i++) {
+		const struct agg_stack *x = agg__stack(a->agg, (uint32_t)i), *y = agg__stack(b->agg, (uint32_t)i);
+
+		differ += x->outstanding_bytes != y->outstanding_bytes ||
+			  x->outstanding_allocations != y->outstanding_allocations ||
+			  x->allocated_bytes != y->allocated_bytes || x->allocations != y->allocations ||
+			  x->gc_bytes != y->gc_bytes || x->gc_blocks != y->gc_blocks;
+	}
+	for (uint32_t pid = 100; pid <= 101; pid++) {
+		const struct agg_proc *x = agg__find_proc(a->agg, pid), *y = agg__find_proc(b->agg, pid);
+		struct blocks_cmp c = { y ? y->blocks : NULL, 0 };
+
+		if (!x || !y) {
+			differ += x != y;
+			continue;
+		}
+		differ += memcmp(x->sum, y->sum, sizeof(x->sum)) != 0 ||
+			  memcmp(&x->gc, &y->gc, sizeof(x->gc)) != 0 ||
+			  htab__count(x->blocks) != htab__count(y->blocks);
+		htab__each(x->blocks, block_differs, &c);
+		differ += c.differ;
+	}
+	return differ;
+}
+
+/* One event through the coder, applied to by_place with the reader's places. */
+static void apply_coded(struct codec *enc, struct codec *dec, struct codec_out *out,
+			struct model *by_place, const struct mt_event *e, int *bad)
+{
+	uint8_t buf[CODEC_EVENT_MAX];
+	struct mt_event got = { 0 };
+	struct codec_in in;
+	struct agg_known k = { 0 };
+	uint32_t stack = e->nframes ? (uint32_t)(e->frames[0] - 0x401000) + 1 : 0, got_stack;
+	size_t n;
+
+	codec__out_clear(out);
+	n = codec__encode_event(enc, e, stack, buf, out);
+	for (int i = 0; i < CODEC_COLUMNS; i++) {
+		in.p[i] = out->p[i];
+		in.left[i] = out->n[i];
+	}
+	if (codec__decode_event(dec, buf, n, &in, UINT32_MAX, &got, &got_stack, &k.places) != n) {
+		(*bad)++;
+		return;
+	}
+	got.nframes = e->nframes;
+	k.frames = (const uint64_t *)e->frames;
+	k.key = got_stack;
+	model__apply_known(by_place, &got, &k);
+}
+
+/*
+ * The reader's places (struct agg_places) keep blocks exactly as addresses do: the same random
+ * events, with lost frees, replaced blocks, every realloc outcome and execs, applied by address
+ * to one model and by place to another. Then more blocks than the reader's table holds, so that
+ * some go by address in the model kept by place, freed and replaced across the two.
+ */
+static void places_as_addresses(void)
+{
+	struct model *by_addr = model__new(), *by_place = model__new();
+	struct codec enc, dec;
+	struct codec_out out = { 0 };
+	uint64_t x = 0x2545f4914f6cdd1dull, i = 0, held;
+	int bad = 0, differ;
+
+	codec__init(&enc, true);
+	codec__init(&dec, false);
+	for (; i < 300000; i++) {
+		struct mt_event e = place_event(&x, i);
+
+		model__apply(by_addr, &e);
+		apply_coded(&enc, &dec, &out, by_place, &e, &bad);
+	}
+	for (uint64_t k = 0; k < CODEC_LIVE_MAX + 1000; k++, i++) {	/* past the table: by address */
+		struct mt_event e = { .op = MT_OP_MALLOC, .pid = 100, .tid = 100, .ts_ns = 1000 + i,
+				      .addr = 0x100000000 + 16 * k, .size = 8, .nframes = 1,
+				      .frames = { 0x401000 } };
+
+		model__apply(by_addr, &e);
+		apply_coded(&enc, &dec, &out, by_place, &e, &bad);
+	}
+	ok(dec.nlive == CODEC_LIVE_MAX, "the reader's table is full (%zu blocks)", dec.nlive);
+	held = htab__count(agg__find_proc(by_addr->agg, 100)->blocks);
+	for (uint64_t k = 0; k < 200000; k++, i++) {	/* freed, replaced and made again, both kinds */
+		uint64_t r = xorshift(&x), at = 0x100000000 + 16 * (r % (CODEC_LIVE_MAX + 1000));
+		struct mt_event e = { .op = r >> 62 ? MT_OP_MALLOC : MT_OP_FREE, .pid = 100, .tid = 100,
+				      .ts_ns = 1000 + i, .addr = at, .size = 16, .nframes = 1,
+				      .frames = { 0x401001 } };
+
+		if (e.op == MT_OP_FREE)
+			e.nframes = 0;
+		model__apply(by_addr, &e);
+		apply_coded(&enc, &dec, &out, by_place, &e, &bad);
+	}
+	is_u64((uint64_t)bad, 0, "every event decoded");
+	agg__places_done(by_place->agg);
+	differ = aggregates_differ(by_addr, by_place);
+	is_u64((uint64_t)differ, 0, "by place and by address: the same summaries, stacks and blocks");
+	ok(agg__total(by_addr->agg, MT_KIND_HEAP)->unknown_frees > 1000 && held > CODEC_LIVE_MAX,
+	   "the events had unknown frees (%llu) and more blocks (%llu) than the table holds",
+	   (unsigned long long)agg__total(by_addr->agg, MT_KIND_HEAP)->unknown_frees,
+	   (unsigned long long)held);
+	codec__free(&enc);
+	codec__free(&dec);
+	codec__out_free(&out);
+	model__free(by_addr);
+	model__free(by_place);
 }
 
 /* Replay with no binary around: names come from the SYMBOL records, modules from MAPS. */
@@ -627,6 +801,7 @@ int main(void)
 	stack_table();
 	stack_refs();
 	codec_round_trip();
+	places_as_addresses();
 	replay();
 	python_replay();
 	inline_replay();

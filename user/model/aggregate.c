@@ -21,10 +21,12 @@ struct agg {
 	struct procs *procs;		/* each process's agg_proc is its PROC_AGG part */
 	uint64_t made;			/* stacks made so far (free ids are reused) */
 	struct mt_summary total[MT_KIND__COUNT];
-	struct keyed *keyed;		/* agg__apply_keyed's cache, direct-mapped: see keyed_slot */
+	struct keyed *keyed;		/* cache of the callers' stack keys, direct-mapped: see keyed_slot */
 	size_t cap_keyed;		/* a power of two, or 0 */
-	const uint64_t *frames;		/* agg__apply_keyed's: the event's frames, else NULL */
-	uint64_t key;			/* the caller's key of the event being applied, or 0 */
+	const struct agg_known *known;	/* what the caller knows of the event being applied */
+	struct agg_held *held;		/* blocks by their source's place (struct agg_places) */
+	size_t nheld, cap_held;
+	uint32_t epochs;		/* agg_proc epochs given so far */
 	struct agg_proc *last;		/* the process agg__proc gave last */
 	uint64_t page_size;
 	struct sample_p {		/* sample_p's cache, direct-mapped by size */
@@ -33,10 +35,22 @@ struct agg {
 	} sample_p[64];
 };
 
+/* A block held by place: whose it is, to tell a place of a process's older image. */
+struct agg_held {
+	struct agg_block b;
+	uint64_t addr;
+	uint32_t pid, epoch;
+};
+
 /* A caller's stack key as last resolved for one (pid, kind): checked in full before use. */
 struct keyed {
 	uint64_t key, made;
 	uint32_t pid, kind, id;
+};
+
+/* What the caller of agg__apply knows: nothing. */
+static const struct agg_known nothing_known = {
+	.places = { AGG_NO_PLACE, AGG_NO_PLACE, AGG_NO_PLACE },
 };
 
 /* The cache keeps at most this many (a caller's keys are dense: a recording's stack numbers). */
@@ -57,6 +71,7 @@ struct agg *agg__new(struct procs *procs)
 
 	a->page_size = ps > 0 ? (uint64_t)ps : 4096;
 	a->stack_ids = htab__new(sizeof(uint32_t));
+	a->known = &nothing_known;
 	a->procs = procs;
 	procs__own(procs, PROC_AGG, drop_part, a);
 	return a;
@@ -73,6 +88,7 @@ void agg__free(struct agg *a)
 	free(a->free_ids);
 	htab__free(a->stack_ids);
 	free(a->keyed);
+	free(a->held);
 	free(a);
 }
 
@@ -97,6 +113,7 @@ struct agg_proc *agg__proc(struct agg *a, uint32_t pid)
 	p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->proc = proc;
+	p->epoch = ++a->epochs;
 	p->blocks = htab__new(sizeof(struct agg_block));
 	proc->part[PROC_AGG] = p;
 	return a->last = p;
@@ -204,18 +221,19 @@ static struct keyed *keyed_slot(struct agg *a, uint64_t key, uint32_t pid, enum 
  */
 static uint32_t stack_of(struct agg *a, const struct mt_event *e, enum mt_kind kind)
 {
-	const uint64_t *frames = a->frames ? a->frames : (const uint64_t *)e->frames;
+	const struct agg_known *kn = a->known;
+	const uint64_t *frames = kn->frames ? kn->frames : (const uint64_t *)e->frames;
 	struct keyed *k;
 	uint32_t id;
 
-	if (!a->key)
+	if (!kn->key)
 		return stack_id(a, e->pid, kind, frames, e->nframes);
-	k = keyed_slot(a, a->key, e->pid, kind);
-	if (k->key == a->key && k->pid == e->pid && k->kind == kind && k->id < a->nstacks &&
+	k = keyed_slot(a, kn->key, e->pid, kind);
+	if (k->key == kn->key && k->pid == e->pid && k->kind == kind && k->id < a->nstacks &&
 	    a->stacks[k->id].made == k->made)
 		return k->id;
 	id = stack_id(a, e->pid, kind, frames, e->nframes);
-	*k = (struct keyed){ a->key, a->stacks[id].made, e->pid, kind, id };
+	*k = (struct keyed){ kn->key, a->stacks[id].made, e->pid, kind, id };
 	return id;
 }
 
@@ -348,18 +366,76 @@ static void sample_weight(struct agg *a, const struct mt_event *e, uint64_t *byt
 	*blocks = round_unbiased(1 / p, u);
 }
 
+/*
+ * Place i leaves the table, the last one moving into it: its block into *b, when it is p's (not
+ * a place of p's image before an exec, nor another process's).
+ */
+static bool unplace(struct agg *a, const struct agg_proc *p, uint32_t i, struct agg_block *b)
+{
+	struct agg_held *h;
+	bool mine;
+
+	if (i == AGG_NO_PLACE || i >= a->nheld)	/* the latter only from a source gone wrong */
+		return false;
+	h = &a->held[i];
+	mine = h->pid == p->pid && h->epoch == p->epoch;
+	if (mine)
+		*b = h->b;
+	*h = a->held[--a->nheld];
+	return mine;
+}
+
+/* The block at place i, the next one, or NULL when i is not that (a source gone wrong). */
+static struct agg_block *place(struct agg *a, const struct agg_proc *p, uint32_t i, uint64_t addr)
+{
+	struct agg_held *h;
+
+	if (i != a->nheld)
+		return NULL;
+	xgrow(&a->held, &a->cap_held, a->nheld + 1, sizeof(*a->held));
+	h = &a->held[a->nheld++];
+	h->addr = addr;
+	h->pid = p->pid;
+	h->epoch = p->epoch;
+	return &h->b;
+}
+
+/* p's block at addr (at place i, if given) taken out into *b; false when p holds none there. */
+static bool take_block(struct agg *a, struct agg_proc *p, uint64_t addr, uint32_t i,
+		       struct agg_block *b)
+{
+	return unplace(a, p, i, b) || (htab__count(p->blocks) && htab__remove(p->blocks, addr, b));
+}
+
+/* The slot of a new block at addr: a block held there already lost its free, and is retired. */
+static struct agg_block *new_block(struct agg *a, struct agg_proc *p, uint64_t addr)
+{
+	const struct agg_places *pl = &a->known->places;
+	struct agg_block old, *b;
+	bool existed;
+
+	if (unplace(a, p, pl->replaced, &old))
+		count_free(a, p, MT_KIND_HEAP, old.stack, old.size, old.count);
+	if (pl->placed != AGG_NO_PLACE && (b = place(a, p, pl->placed, addr))) {
+		if (take_block(a, p, addr, AGG_NO_PLACE, &old))	/* held by address: the table was full */
+			count_free(a, p, MT_KIND_HEAP, old.stack, old.size, old.count);
+		return b;
+	}
+	b = htab__insert(p->blocks, addr, &existed);
+	if (existed)
+		count_free(a, p, MT_KIND_HEAP, b->stack, b->size, b->count);
+	return b;
+}
+
 static void heap_alloc(struct agg *a, struct agg_proc *p, const struct mt_event *e)
 {
 	uint32_t stack = stack_of(a, e, MT_KIND_HEAP);
 	uint64_t bytes = e->size, blocks = 1;
 	struct agg_block *b;
-	bool existed;
 
 	if (e->op == MT_OP_SAMPLED_ALLOC)
 		sample_weight(a, e, &bytes, &blocks);
-	b = htab__insert(p->blocks, e->addr, &existed);
-	if (existed)	/* its free was never seen (lost): retire the stale block first */
-		count_free(a, p, MT_KIND_HEAP, b->stack, b->size, b->count);
+	b = new_block(a, p, e->addr);
 	b->size = bytes;
 	b->count = blocks > UINT32_MAX ? UINT32_MAX : (uint32_t)blocks;
 	b->ts_ns = e->ts_ns;
@@ -367,18 +443,16 @@ static void heap_alloc(struct agg *a, struct agg_proc *p, const struct mt_event 
 	count_alloc(a, p, MT_KIND_HEAP, stack, bytes, b->count, e->ts_ns);
 }
 
-/* Frees addr; returns its stack id, or UINT32_MAX when the block was not known. */
-static uint32_t heap_free(struct agg *a, struct agg_proc *p, uint64_t addr)
+/* Frees addr into *b; false when the block was not known (counted as such). */
+static bool heap_free(struct agg *a, struct agg_proc *p, uint64_t addr, struct agg_block *b)
 {
-	struct agg_block b;
-
-	if (!htab__remove(p->blocks, addr, &b)) {
+	if (!take_block(a, p, addr, a->known->places.freed, b)) {
 		p->sum[MT_KIND_HEAP].unknown_frees++;
 		a->total[MT_KIND_HEAP].unknown_frees++;
-		return UINT32_MAX;
+		return false;
 	}
-	count_free(a, p, MT_KIND_HEAP, b.stack, b.size, b.count);
-	return b.stack;
+	count_free(a, p, MT_KIND_HEAP, b->stack, b->size, b->count);
+	return true;
 }
 
 /*
@@ -387,24 +461,19 @@ static uint32_t heap_free(struct agg *a, struct agg_proc *p, uint64_t addr)
  */
 static void gc_free(struct agg *a, struct agg_proc *p, const struct mt_event *e)
 {
-	uint64_t bytes = 0, blocks = 0;
-	struct agg_block *b = htab__lookup(p->blocks, e->addr);
-	uint32_t id;
+	struct agg_block b;
+	struct agg_stack *s;
 
-	if (b) {
-		bytes = b->size;
-		blocks = b->count;
-	}
-	id = heap_free(a, p, e->addr);
-	if (id == UINT32_MAX)
+	if (!heap_free(a, p, e->addr, &b))
 		return;
-	a->stacks[id].gc_bytes += bytes;
-	a->stacks[id].gc_blocks += blocks;
-	p->gc.reclaimed_bytes += bytes;
-	p->gc.reclaimed_blocks += blocks;
-	if (a->stacks[id].gc_last != e->old_addr) {
-		a->stacks[id].gc_last = e->old_addr;
-		a->stacks[id].gc_collections++;
+	s = &a->stacks[b.stack];
+	s->gc_bytes += b.size;
+	s->gc_blocks += b.count;
+	p->gc.reclaimed_bytes += b.size;
+	p->gc.reclaimed_blocks += b.count;
+	if (s->gc_last != e->old_addr) {
+		s->gc_last = e->old_addr;
+		s->gc_collections++;
 	}
 }
 
@@ -420,14 +489,16 @@ static void gc_pause(struct agg_proc *p, const struct mt_event *e)
 /* realloc and reallocarray: glibc's meaning of each outcome. */
 static void heap_realloc(struct agg *a, struct agg_proc *p, const struct mt_event *e)
 {
+	struct agg_block b;
+
 	if (!e->old_addr) {			/* realloc(NULL, n) is malloc(n) */
 		if (e->addr)
 			heap_alloc(a, p, e);
 	} else if (e->addr) {			/* moved or not: one free and one allocation */
-		heap_free(a, p, e->old_addr);
+		heap_free(a, p, e->old_addr, &b);
 		heap_alloc(a, p, e);
 	} else if (e->size == 0) {		/* realloc(p, 0) frees p and returns NULL */
-		heap_free(a, p, e->old_addr);
+		heap_free(a, p, e->old_addr, &b);
 	}					/* else it failed: the old block stays */
 }
 
@@ -520,43 +591,47 @@ static bool heap_allocates(uint32_t op)
 	       op == MT_OP_REALLOC || op == MT_OP_REALLOCARRAY;
 }
 
-void agg__prefetch(struct agg *a, const struct mt_event *e, uint64_t key, bool near)
+void agg__prefetch(struct agg *a, const struct mt_event *e, const struct agg_known *k, bool near)
 {
 	struct agg_proc *p = a->last && a->last->pid == e->pid ? a->last : NULL;
 	bool frees = heap_frees(e->op), allocates = !frees && heap_allocates(e->op);
-	const struct keyed *k;
-	const struct agg_block *b;
+	uint32_t freed = k->places.freed;
+	const struct agg_block *b = NULL;
+	const struct keyed *kd;
 
 	if (!p || !e->addr || !(frees || allocates))
 		return;
 	if (!near) {
-		htab__prefetch(p->blocks, e->addr);
-		if (allocates && key && a->cap_keyed)
-			__builtin_prefetch(&a->keyed[keyed_index(a, key, e->pid, MT_KIND_HEAP)]);
+		if (freed < a->nheld)
+			__builtin_prefetch(&a->held[freed]);
+		else if (k->places.placed == AGG_NO_PLACE)
+			htab__prefetch(p->blocks, e->addr);
+		if (allocates && k->key && a->cap_keyed)
+			__builtin_prefetch(&a->keyed[keyed_index(a, k->key, e->pid, MT_KIND_HEAP)]);
 		return;
 	}
-	if (frees && (b = htab__lookup(p->blocks, e->addr)) && b->stack < a->nstacks) {
+	if (frees)
+		b = freed < a->nheld ? &a->held[freed].b : htab__lookup(p->blocks, e->addr);
+	if (b && b->stack < a->nstacks) {
 		__builtin_prefetch(&a->stacks[b->stack]);
-	} else if (allocates && key && a->cap_keyed) {
-		k = &a->keyed[keyed_index(a, key, e->pid, MT_KIND_HEAP)];
-		if (k->key == key && k->id < a->nstacks)
-			__builtin_prefetch(&a->stacks[k->id]);
+	} else if (allocates && k->key && a->cap_keyed) {
+		kd = &a->keyed[keyed_index(a, k->key, e->pid, MT_KIND_HEAP)];
+		if (kd->key == k->key && kd->id < a->nstacks)
+			__builtin_prefetch(&a->stacks[kd->id]);
 	}
-}
-
-void agg__apply_keyed(struct agg *a, const struct mt_event *e, const uint64_t *frames, uint64_t key)
-{
-	a->key = key;
-	a->frames = frames;
-	agg__apply(a, e);
-	a->key = 0;
-	a->frames = NULL;
 }
 
 void agg__apply(struct agg *a, const struct mt_event *e)
 {
-	struct agg_proc *p = agg__proc(a, e->pid);
+	agg__apply_known(a, e, NULL);
+}
 
+void agg__apply_known(struct agg *a, const struct mt_event *e, const struct agg_known *k)
+{
+	struct agg_proc *p = agg__proc(a, e->pid);
+	struct agg_block b;
+
+	a->known = k ? k : &nothing_known;
 	switch (e->op) {
 	case MT_OP_MALLOC:
 	case MT_OP_CALLOC:
@@ -580,7 +655,7 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 		heap_realloc(a, p, e);
 		break;
 	case MT_OP_FREE:
-		heap_free(a, p, e->addr);
+		heap_free(a, p, e->addr, &b);
 		break;
 	case MT_OP_GC_FREE:
 		gc_free(a, p, e);
@@ -607,6 +682,19 @@ void agg__apply(struct agg *a, const struct mt_event *e)
 		}
 		break;
 	}
+	a->known = &nothing_known;
+}
+
+void agg__places_done(struct agg *a)
+{
+	for (size_t i = 0; i < a->nheld; i++) {
+		const struct agg_held *h = &a->held[i];
+		struct agg_proc *p = agg__find_proc(a, h->pid);
+
+		if (p && p->epoch == h->epoch)
+			*(struct agg_block *)htab__insert(p->blocks, h->addr, NULL) = h->b;
+	}
+	a->nheld = 0;
 }
 
 void agg__drop_blocks(struct agg *a, uint32_t pid)
@@ -616,6 +704,7 @@ void agg__drop_blocks(struct agg *a, uint32_t pid)
 	if (!p)
 		return;
 	p->proc->exited = true;
+	p->epoch = ++a->epochs;	/* its blocks held by place go too */
 	htab__free(p->blocks);
 	p->blocks = htab__new(sizeof(struct agg_block));
 	free(p->regions);

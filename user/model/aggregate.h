@@ -46,6 +46,8 @@ struct agg_proc {
 	size_t nstack_ids, cap_stack_ids;
 	struct mt_gc gc;		/* CPython's cycle collector in it: pauses and what it freed */
 	struct mt_leak_check leak;	/* --leak-check: asked, done, what it found */
+	uint32_t epoch;			/* its blocks' generation, unique in the aggregate: held
+					 * places of an older one (before an exec) are not its */
 };
 
 struct agg_block {
@@ -66,19 +68,47 @@ void agg__free(struct agg *a);
 
 /* Apply one allocator event (model/model.c hands them over; exec is the model's). */
 void agg__apply(struct agg *a, const struct mt_event *e);
-/*
- * The same, for an event whose frames the caller has numbered already (a recording's stack
- * table): key, not 0, stands for exactly these frames wherever the caller gives it. The stack is
- * then found by (key, pid, kind) without hashing and comparing the frames again.
- */
-void agg__apply_keyed(struct agg *a, const struct mt_event *e, const uint64_t *frames, uint64_t key);
 
 /*
- * Start loading what applying e (with agg__apply_keyed's key) will touch, for a caller that knows
- * its next events: far ahead, the block's and the key's table slots; near, the stack they name.
- * Only a hint: it changes nothing.
+ * Where an event's heap blocks are in a table of held blocks that its source keeps (a
+ * recording's reader: record/codec.c). Each allocation takes the next place; a block that leaves
+ * (freed, realloc'd, replaced at its address) frees its place, and the last one moves into it.
+ * Given for every event, they let the aggregate keep blocks by place and never look an address
+ * up. AGG_NO_PLACE where there is none: no block, or the table was full (then by address).
  */
-void agg__prefetch(struct agg *a, const struct mt_event *e, uint64_t key, bool near);
+#define AGG_NO_PLACE UINT32_MAX
+struct agg_places {
+	uint32_t freed;		/* the block it frees: a free's, realloc's old one */
+	uint32_t replaced;	/* a held block at the new one's address: its free was lost */
+	uint32_t placed;	/* the new block's: the table's count before it */
+};
+
+/* What a caller knows of an event besides the event. */
+struct agg_known {
+	const uint64_t *frames;	/* its frames, in place of the event's own */
+	/*
+	 * Not 0: the caller has numbered these frames (a recording's stack table), and key stands
+	 * for exactly them wherever given. The stack is then found by (key, pid, kind), without
+	 * hashing and comparing the frames again.
+	 */
+	uint64_t key;
+	struct agg_places places;
+};
+
+/* agg__apply with what the caller knows (NULL: nothing). */
+void agg__apply_known(struct agg *a, const struct mt_event *e, const struct agg_known *k);
+/*
+ * The source of the places is done (its table is gone): the blocks held by place go to their
+ * processes' tables by address, where snapshots and later events find them.
+ */
+void agg__places_done(struct agg *a);
+
+/*
+ * Start loading what applying e (with what k says) will touch, for a caller that knows its next
+ * events: far ahead, the block's and the key's table slots; near, the stack they name. Only a
+ * hint: it changes nothing.
+ */
+void agg__prefetch(struct agg *a, const struct mt_event *e, const struct agg_known *k, bool near);
 
 /* The process's part, created on first use; or NULL when it has none (find). */
 struct agg_proc *agg__proc(struct agg *a, uint32_t pid);

@@ -55,8 +55,7 @@ static void exec_renew(struct model *m, const struct mt_event *e)
 	memcpy(p->comm, e->proc.comm, 15);
 }
 
-bool model__apply_keyed(struct model *m, const struct mt_event *e, const uint64_t *frames,
-			uint64_t key)
+bool model__apply_known(struct model *m, const struct mt_event *e, const struct agg_known *k)
 {
 	uint64_t made = agg__stacks_made(m->agg);
 
@@ -68,18 +67,17 @@ bool model__apply_keyed(struct model *m, const struct mt_event *e, const uint64_
 		oom__apply(m->procs, m->agg, e);
 		return false;
 	}
-	if (!frames)
-		frames = (const uint64_t *)e->frames;
-	agg__apply_keyed(m->agg, e, frames, key);
-	return resident__apply_frames(m->res, e, frames) || agg__stacks_made(m->agg) != made;
+	agg__apply_known(m->agg, e, k);
+	return resident__apply_frames(m->res, e, k && k->frames ? k->frames : (const uint64_t *)e->frames) ||
+	       agg__stacks_made(m->agg) != made;
 }
 
-void model__prefetch(struct model *m, const struct mt_event *e, uint64_t key, bool near)
+void model__prefetch(struct model *m, const struct mt_event *e, const struct agg_known *k, bool near)
 {
-	agg__prefetch(m->agg, e, key, near);
+	agg__prefetch(m->agg, e, k, near);
 }
 
 bool model__apply(struct model *m, const struct mt_event *e)
 {
-	return model__apply_keyed(m, e, NULL, 0);
+	return model__apply_known(m, e, NULL);
 }

@@ -31,14 +31,12 @@ void model__free(struct model *m);
  */
 bool model__apply(struct model *m, const struct mt_event *e);
 /*
- * The same for an event whose frames the caller has numbered (a recording's stack table): key,
- * not 0, stands for exactly these frames each time it is given, and saves hashing them again.
- * frames: the event's e->nframes frames where the caller keeps them (NULL: e->frames), so that
- * they need not be copied into the event.
+ * The same with what the caller knows of the event (struct agg_known): its frames where the
+ * caller keeps them (so that they need not be copied into the event), their key, its blocks'
+ * places. NULL: nothing.
  */
-bool model__apply_keyed(struct model *m, const struct mt_event *e, const uint64_t *frames,
-			uint64_t key);
+bool model__apply_known(struct model *m, const struct mt_event *e, const struct agg_known *k);
 /* A hint for a caller that knows its next events: see agg__prefetch. */
-void model__prefetch(struct model *m, const struct mt_event *e, uint64_t key, bool near);
+void model__prefetch(struct model *m, const struct mt_event *e, const struct agg_known *k, bool near);
 
 #endif

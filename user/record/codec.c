@@ -7,14 +7,18 @@
  * when they change; the time as a difference; the stack as an id into the file's stack table
  * (recording.c); each non-zero body word, by what predicts it best:
  *   - a free names a block still held by its index in the table of live blocks (an index among
- *     thousands takes fewer bits than an address anywhere in the heap);
+ *     thousands takes fewer bits than an address anywhere in the heap); so does an allocation
+ *     at the address of a block still held (its free was lost), which the new block replaces;
  *   - an allocation at an address freed lately (allocators hand back what was just freed, of the
  *     same size) names it by its place in that size class's list of recent frees;
  *   - a size equal to the last one of the same stack is a bit (most call sites allocate one size);
  *   - else an address as a difference from the last one, divided by 16 when it divides.
  * Generic over the ops: a body is four u64 words whatever the op makes of them, so a new op or
  * body needs no change here; which ops allocate and free only chooses the predictions.
- * The writer and the reader keep the same tables, so the predictions agree.
+ * The writer and the reader keep the same tables, so the predictions agree. The table of live
+ * blocks holds what the aggregate holds (model/aggregate.c): a block leaves it when freed, when
+ * realloc frees it (realloc returned a block, or NULL for realloc(p, 0)) and when replaced, so that a reader can keep each
+ * block's state by its index (codec_places) and never look an address up.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,8 @@ enum {
 	RECENT_0 = 1 << 3,	/* word 0 is an index into its size class's recent frees */
 	LIVE_2 = 1 << 4,	/* word 2 is a live block's index (the block leaves the table) */
 	SAME_1 = 1 << 5,	/* word 1 is the stack's last word 1 */
-	OP_SHIFT = 6,
+	REPLACED = 1 << 6,	/* the allocation replaces a live block (index in CODEC_LIVE) */
+	OP_SHIFT = 7,
 	OP_BITS = (1 << OP_SHIFT) - 1,
 };
 
@@ -76,6 +81,7 @@ size_t codec__get_varint(const uint8_t *p, size_t n, uint64_t *v)
 void codec__init(struct codec *c, bool writer)
 {
 	memset(c, 0, sizeof(*c));
+	c->version = CODEC_VERSION;
 	if (writer)
 		c->live_ids = htab__new(sizeof(uint32_t));
 }
@@ -104,6 +110,13 @@ static bool allocates(uint32_t op)
 
 static bool frees(uint32_t op) { return op == MT_OP_FREE || op == MT_OP_GC_FREE; }
 static bool reallocates(uint32_t op) { return op == MT_OP_REALLOC || op == MT_OP_REALLOCARRAY; }
+
+/* realloc's old block (word 2) is freed when realloc returned a block (moved or not) or NULL for
+ * realloc(p, 0); a failed call keeps it (the aggregate's meaning of each outcome). */
+static bool realloc_frees(uint32_t op, const uint64_t *w)
+{
+	return reallocates(op) && w[2] && (w[0] || !w[1]);
+}
 
 /* A size class as glibc's are, 16 bytes apart up to 4 KiB, then powers of two. */
 static uint32_t class_of(uint64_t size)
@@ -318,8 +331,13 @@ size_t codec__encode_event(struct codec *c, const struct mt_event *e, uint32_t s
 	if (w[1] && !(op & SAME_1))
 		put_value(out, CODEC_SIZE, w[1]);
 	/* realloc's old block leaves the table before its new one is looked for: they may be one */
-	if (reallocates(e->op) && w[0] && w[2] && (at = live_find(c, e->pid, w[2])) >= 0) {
+	if (realloc_frees(e->op, w) && (at = live_find(c, e->pid, w[2])) >= 0) {
 		op |= LIVE_2;
+		put_value(out, CODEC_LIVE, (uint64_t)at);
+		live_remove(c, (size_t)at);
+	}
+	if (w[0] && allocates(e->op) && (at = live_find(c, e->pid, w[0])) >= 0) {
+		op |= REPLACED;
 		put_value(out, CODEC_LIVE, (uint64_t)at);
 		live_remove(c, (size_t)at);
 	}
@@ -355,19 +373,25 @@ size_t codec__encode_event(struct codec *c, const struct mt_event *e, uint32_t s
 }
 
 size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct codec_in *in,
-			   uint32_t nstacks, struct mt_event *e, uint32_t *stack)
+			   uint32_t nstacks, struct mt_event *e, uint32_t *stack, struct agg_places *pl)
 {
-	uint64_t v, op, w[4] = { 0 };
+	/* version 2 had no REPLACED: its op sat a bit lower */
+	unsigned shift = c->version < 3 ? OP_SHIFT - 1 : OP_SHIFT;
+	uint64_t v, op, code, w[4] = { 0 }, replaced = 0;
 	size_t len;
 	uint8_t flags;
 
 	if (n < 2 || !(len = codec__get_varint(p + 1, n - 1, &op)))
 		return 0;
 	flags = p[0];
-	if (op >> OP_SHIFT > UINT32_MAX || ((op & (LIVE_0 | RECENT_0)) && !(flags & HAS_WORD)) ||
-	    (op & LIVE_0 && op & RECENT_0) || ((op & LIVE_2) && !(flags & HAS_WORD << 2)))
+	code = op >> shift;
+	op &= (1u << shift) - 1;	/* the bits below the op */
+	if (code > UINT32_MAX || ((op & (LIVE_0 | RECENT_0)) && !(flags & HAS_WORD)) ||
+	    (op & LIVE_0 && op & RECENT_0) || ((op & LIVE_2) && !(flags & HAS_WORD << 2)) ||
+	    ((op & REPLACED) && (!(flags & HAS_WORD) || !allocates((uint32_t)code))))
 		return 0;
-	e->op = (uint32_t)(op >> OP_SHIFT);
+	*pl = (struct agg_places){ AGG_NO_PLACE, AGG_NO_PLACE, AGG_NO_PLACE };
+	e->op = (uint32_t)code;
 	if (flags & HAS_PID) {
 		if (!get_value(in, CODEC_PID, &v) || v > UINT32_MAX)
 			return 0;
@@ -420,6 +444,14 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 			return 0;
 		w[2] = c->live_addr[v];
 		live_remove(c, (size_t)v);
+		pl->freed = (uint32_t)v;
+	}
+	if (op & REPLACED) {	/* checked against word 0 below */
+		if (!get_value(in, CODEC_LIVE, &v) || v >= c->nlive)
+			return 0;
+		replaced = c->live_addr[v];
+		live_remove(c, (size_t)v);
+		pl->replaced = (uint32_t)v;
 	}
 	if (flags & HAS_WORD) {
 		uint32_t k = class_of(w[1]);
@@ -431,6 +463,7 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 				return 0;
 			w[0] = c->live_addr[v];
 			live_remove(c, (size_t)v);
+			pl->freed = (uint32_t)v;
 		} else if (op & RECENT_0) {
 			if (v >= c->nrecent[k])
 				return 0;
@@ -439,10 +472,12 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 		} else {
 			w[0] = c->addr + uncode_diff(v, op, ALIGNED_0);
 		}
-		if (!w[0])
+		if (!w[0] || ((op & REPLACED) && replaced != w[0]))
 			return 0;
-		if (allocates(e->op))
+		if (allocates(e->op) && c->nlive < CODEC_LIVE_MAX) {
+			pl->placed = (uint32_t)c->nlive;
 			live_add(c, e->pid, w[0], w[1]);
+		}
 		c->addr = w[0];
 	}
 	if (flags & HAS_WORD << 2 && !(op & LIVE_2)) {
@@ -460,5 +495,7 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 	e->size = w[1];
 	e->old_addr = w[2];
 	e->old_size = w[3];
+	if (c->version < 3)	/* its table kept what the aggregate does not: no places */
+		*pl = (struct agg_places){ AGG_NO_PLACE, AGG_NO_PLACE, AGG_NO_PLACE };
 	return 1 + len;
 }

@@ -8,8 +8,10 @@
 #include <stdint.h>
 
 #include "memtrace.h"
+#include "model/aggregate.h"
 
 #define CODEC_VARINT_MAX 10u	/* bytes of a u64 as a varint, at the most */
+#define CODEC_VERSION 3u	/* the format version (REC_VERSION) it writes */
 
 /*
  * An event's fields go to columns, one per field and per part: a value's low byte to one, the
@@ -55,6 +57,7 @@ struct codec_in {
  * the recent frees, each stack's last size. Writer and reader keep the same.
  */
 struct codec {
+	uint32_t version;	/* the file's format (recording.h): a reader reads 2 and 3 */
 	uint32_t pid, tid;
 	uint64_t ts;		/* the last non-zero ts_ns */
 	uint64_t addr;		/* the last non-zero first body word (an address, for most ops) */
@@ -78,7 +81,10 @@ size_t codec__get_varint(const uint8_t *p, size_t n, uint64_t *v);
 static inline uint64_t codec__zigzag(uint64_t d) { return (d << 1) ^ (uint64_t)((int64_t)d >> 63); }
 static inline uint64_t codec__unzigzag(uint64_t z) { return (z >> 1) ^ -(z & 1); }
 
-/* A coder for a writer (finds live blocks by address) or a reader. Free with codec__free(). */
+/*
+ * A coder for a writer (finds live blocks by address) or a reader, of CODEC_VERSION: a reader of
+ * an older file sets version after. Free with codec__free().
+ */
 void codec__init(struct codec *c, bool writer);
 void codec__free(struct codec *c);
 /* A block starts with no event before it (the file-wide tables stay). */
@@ -100,11 +106,12 @@ void codec__out_free(struct codec_out *out);
 #define CODEC_BAD_STACK SIZE_MAX
 /*
  * The inverse, from the record's bytes at p[0..n) and the columns: fills e's first
- * MT_EVENT_HDR_SIZE bytes but nframes, and *stack. Returns the record's bytes (it says its own
+ * MT_EVENT_HDR_SIZE bytes but nframes, *stack, and *pl: the places in the table of live blocks
+ * that the event's blocks left and took (indices, as the aggregate keeps them). Returns the record's bytes (it says its own
  * end), 0 when it or the columns are bad or run short, or CODEC_BAD_STACK when it names a stack
  * id past nstacks (*stack says which).
  */
 size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct codec_in *in,
-			   uint32_t nstacks, struct mt_event *e, uint32_t *stack);
+			   uint32_t nstacks, struct mt_event *e, uint32_t *stack, struct agg_places *pl);
 
 #endif

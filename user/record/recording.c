@@ -118,6 +118,8 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
+_Static_assert(CODEC_VERSION == REC_VERSION, "the codec writes the file's version");
+
 int rec_writer__create(const char *path, struct rec_writer **out)
 {
 	struct rec_writer *w;

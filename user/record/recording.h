@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "memtrace.h"
+#include "model/aggregate.h"
 #include "model/snapshot.h"
 
 /*
@@ -23,7 +24,10 @@
  * tables that span blocks, as the stack table does (codec.h), so blocks are read in order.
  */
 #define REC_MAGIC "MTRACE\r\n"
-#define REC_VERSION 2u		/* 1: zlib blocks, u32 record headers, every event with its frames */
+#define REC_VERSION 3u	/* 1: zlib blocks, u32 record headers, every event with its frames;
+			 * 2: the table of live blocks kept blocks realloc(p, 0) and lost frees
+			 *    left (read: its blocks are kept by address) */
+#define REC_VERSION_OLDEST 2u	/* the oldest this memtrace reads */
 #define REC_HEADER_SIZE 16u
 #define REC_BLOCK_HEADER_SIZE 12u
 #define REC_BLOCK_TARGET (1u << 20)	/* a block is flushed once its raw bytes reach this */
@@ -147,9 +151,13 @@ struct rec_fault_file {
 /* One record; pointers stay valid until the next rec_reader__next() call. */
 struct rec_record {
 	enum rec_type type;
-	/* REC_EVENT: its frames' key, the same for the same frames throughout the file (the stack
-	 * table's id, and how many times the table started over); 0 for no frames */
-	uint64_t stack_key;
+	/*
+	 * REC_EVENT: what the reader knows of it (struct agg_known): its frames (as event_frames);
+	 * their key, the same for the same frames throughout the file (the stack table's id, and
+	 * how many times the table started over), 0 for none; its blocks' places in the file's table
+	 * of live blocks (record/codec.c)
+	 */
+	const struct agg_known *known;
 	/* REC_EVENT: its nframes frames, in the stack table (NULL for none): the event's own
 	 * frames[] are not filled */
 	const uint64_t *event_frames;
@@ -210,8 +218,7 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec);
 /* An event with what rec_reader__next would give for it: its own copy of the header. */
 struct rec_event {
 	struct mt_event event;		/* header and body (nframes set); frames[] not filled */
-	const uint64_t *frames;		/* in the stack table, or NULL */
-	uint64_t stack_key;
+	struct agg_known known;		/* frames in the stack table (or NULL), key, places */
 };
 /*
  * The events that come next, as many as there are in a row in this block, up to max: *n of

@@ -117,12 +117,12 @@ int rec_reader__open(FILE *f, const char *name, struct rec_reader **out)
 	}
 	memcpy(&version, hdr + 8, 4);
 	memcpy(&flags, hdr + 12, 4);
-	if (version != REC_VERSION) {
+	if (version < REC_VERSION_OLDEST || version > REC_VERSION) {
 		mt_err(version > REC_VERSION ? "it was written by a newer memtrace" :
 		       version == 1 ? "version 1 (zlib blocks, no stack table) is read by memtrace before "
 				      "zstd recordings: report it with one, or record it again" : NULL,
-		       "failed to read recording %s: format version %u at offset 8, this memtrace reads %u",
-		       name, version, REC_VERSION);
+		       "failed to read recording %s: format version %u at offset 8, this memtrace reads "
+		       "%u to %u", name, version, REC_VERSION_OLDEST, REC_VERSION);
 		return -EBADMSG;
 	}
 	if (flags) {
@@ -138,6 +138,7 @@ int rec_reader__open(FILE *f, const char *name, struct rec_reader **out)
 	if (!(*out)->zd)
 		abort();	/* out of memory, as xmalloc */
 	codec__init(&(*out)->ctx, false);
+	(*out)->ctx.version = version;
 	xgrow(&(*out)->stack_at, &(*out)->cap_stacks, 1, sizeof(*(*out)->stack_at));
 	return 0;
 }
@@ -290,7 +291,8 @@ static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n, st
 	size_t len;
 
 	/* The decoder sets every byte of the header but nframes; the frames stay in the table. */
-	len = codec__decode_event(&r->ctx, p, n, &r->in, (uint32_t)r->nstacks, &ev->event, &stack);
+	len = codec__decode_event(&r->ctx, p, n, &r->in, (uint32_t)r->nstacks, &ev->event, &stack,
+				  &ev->known.places);
 	if (!len)
 		return 0;
 	if (len == CODEC_BAD_STACK) {
@@ -301,14 +303,14 @@ static ssize_t decode_event(struct rec_reader *r, const uint8_t *p, size_t n, st
 		return -EBADMSG;
 	}
 	ev->event.nframes = 0;
-	ev->frames = NULL;
+	ev->known.frames = NULL;
 	if (stack) {
 		uint32_t from = r->stack_at[stack - 1];
 
 		ev->event.nframes = r->stack_at[stack] - from;
-		ev->frames = r->words + from;	/* in place: copied out, they cost a sixth of a report */
+		ev->known.frames = r->words + from;	/* in place: copied out, they cost a sixth of a report */
 	}
-	ev->stack_key = stack ? (uint64_t)r->tables << 32 | stack : 0;
+	ev->known.key = stack ? (uint64_t)r->tables << 32 | stack : 0;
 	return (ssize_t)len;
 }
 
@@ -555,8 +557,8 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 			memset(rec, 0, sizeof(*rec));
 			rec->type = REC_EVENT;
 			rec->event = &r->ev.event;
-			rec->event_frames = r->ev.frames;
-			rec->stack_key = r->ev.stack_key;
+			rec->event_frames = r->ev.known.frames;
+			rec->known = &r->ev.known;
 		}
 		if (err)
 			return err;

@@ -231,10 +231,9 @@ static void apply_clock(struct loader *l, const struct rec_record *rec)
 	}
 }
 
-static void apply_event(struct loader *l, const struct mt_event *e, const uint64_t *frames,
-			uint64_t key)
+static void apply_event(struct loader *l, const struct mt_event *e, const struct agg_known *k)
 {
-	model__apply_keyed(l->r->m, e, frames, key);	/* frames in place, hashed once a stack */
+	model__apply_known(l->r->m, e, k);	/* frames in place, hashed once a stack; blocks by place */
 	if (e->ts_ns > l->last_ns)
 		l->last_ns = e->ts_ns;
 	l->events++;
@@ -250,7 +249,7 @@ static void apply_event(struct loader *l, const struct mt_event *e, const uint64
 static void prefetch_at(struct model *m, const struct rec_event *ev, size_t n, size_t i, bool near)
 {
 	if (i < n)
-		model__prefetch(m, &ev[i].event, ev[i].stack_key, near);
+		model__prefetch(m, &ev[i].event, &ev[i].known, near);
 }
 
 static void apply_events(struct loader *l, const struct rec_event *ev, size_t n)
@@ -265,7 +264,7 @@ static void apply_events(struct loader *l, const struct rec_event *ev, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		prefetch_at(m, ev, n, i + PREFETCH_FAR, false);
 		prefetch_at(m, ev, n, i + PREFETCH_NEAR, true);
-		apply_event(l, &ev[i].event, ev[i].frames, ev[i].stack_key);
+		apply_event(l, &ev[i].event, &ev[i].known);
 	}
 }
 
@@ -277,7 +276,7 @@ static void apply(struct loader *l, const struct rec_record *rec)
 		l->have_start = true;
 		break;
 	case REC_EVENT:
-		apply_event(l, rec->event, rec->event_frames, rec->stack_key);
+		apply_event(l, rec->event, rec->known);
 		break;
 	case REC_PROC:
 		apply_proc(l, &rec->proc);
@@ -393,6 +392,7 @@ int replay__load(FILE *f, const char *name, unsigned how, struct replay **out)
 		uint64_t t0 = mt_now_ns(), cpu0 = mt_cpu_ns();
 
 		say_partial(&l, rd, name);
+		agg__places_done(l.r->m->agg);	/* the reader's table of live blocks goes with it */
 		install_maps(&l, how & REPLAY_OPEN_LOCAL);
 		snapshot__settle(l.r->m, l.r->sym);	/* processes without symbols: their objects' */
 		finish_meta(&l);
