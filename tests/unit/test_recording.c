@@ -418,17 +418,13 @@ static void codec_round_trip(void)
 		codec__out_clear(&out);
 		n = codec__encode_event(&enc, &e, stack, buf, &out);
 		longest = n > (size_t)longest ? (int)n : longest;
-		for (int k = 0; k < CODEC_COLUMNS; k++) {
-			in.p[k] = out.p[k];
-			in.left[k] = out.n[k];
-		}
+		codec__in_start(&in, (const uint8_t *const *)out.p, out.n);
 		if (n > 1 && codec__decode_event(&dec, buf, n - 1, &in, UINT32_MAX, &got, &got_stack, &pl))
 			bad++;	/* a record a byte short: refused before anything is taken */
 		if (codec__decode_event(&dec, buf, n, &in, UINT32_MAX, &got, &got_stack, &pl) != n ||
 		    got_stack != stack || memcmp(&got, &e, MT_EVENT_HDR_SIZE))
 			bad++;
-		for (int k = 0; k < CODEC_COLUMNS; k++)
-			left += in.left[k] != 0;
+		left += codec__in_left(&in) != 0;
 	}
 	is_u64(bad, 0, "200,000 events of every op coded and decoded exactly, a byte short refused");
 	is_u64(left, 0, "each took from the columns what it gave them");
@@ -538,10 +534,7 @@ static void apply_coded(struct codec *enc, struct codec *dec, struct codec_out *
 
 	codec__out_clear(out);
 	n = codec__encode_event(enc, e, stack, buf, out);
-	for (int i = 0; i < CODEC_COLUMNS; i++) {
-		in.p[i] = out->p[i];
-		in.left[i] = out->n[i];
-	}
+	codec__in_start(&in, (const uint8_t *const *)out->p, out->n);
 	if (codec__decode_event(dec, buf, n, &in, UINT32_MAX, &got, &got_stack, &k.places) != n) {
 		(*bad)++;
 		return;

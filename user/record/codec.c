@@ -245,24 +245,66 @@ static void put_value(struct codec_out *o, enum codec_field f, uint64_t v)
 	put(o, 2 * f + 1, b, codec__put_varint(b, v >> 8));
 }
 
-static bool get_value(struct codec_in *in, enum codec_field f, uint64_t *v)
+void codec__in_start(struct codec_in *in, const uint8_t *const col[CODEC_COLUMNS],
+		     const size_t len[CODEC_COLUMNS])
+{
+	for (int i = 0; i < CODEC_COLUMNS; i++) {
+		in->p[i] = col[i];
+		in->left[i] = len[i];
+	}
+	memset(in->at, 0, sizeof(in->at));
+	memset(in->n, 0, sizeof(in->n));
+}
+
+size_t codec__in_left(const struct codec_in *in)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < CODEC_COLUMNS; i++)
+		n += in->left[i];
+	for (int f = 0; f < CODEC__FIELDS; f++)
+		n += (size_t)(in->n[f] - in->at[f]);
+	return n;
+}
+
+/*
+ * Field f's next run of values from its two columns: false when there is none. A malformed
+ * value (a varint cut short or past 56 bits) ends the run before it, so that the event that
+ * would take it finds none.
+ */
+static bool refill(struct codec_in *in, enum codec_field f)
 {
 	int lo = 2 * f, hi = lo + 1;
-	size_t k;
+	const uint8_t *pl = in->p[lo], *ph = in->p[hi];
+	size_t nl = in->left[lo], nh = in->left[hi], k;
+	unsigned n = 0;
+	uint64_t x;
 
-	if (in->left[hi] && in->p[hi][0] < 0x80) {	/* most are */
-		k = 1;
-		*v = in->p[hi][0];
-	} else if (!(k = codec__get_varint(in->p[hi], in->left[hi], v)) || *v >> 56) {
-		return false;
+	for (; n < CODEC_IN_RUN && nl; n++, nl--) {
+		if (nh && ph[0] < 0x80) {	/* most are */
+			x = ph[0];
+			k = 1;
+		} else if (!(k = codec__get_varint(ph, nh, &x)) || x >> 56) {
+			break;
+		}
+		in->v[f][n] = x << 8 | *pl++;
+		ph += k;
+		nh -= k;
 	}
-	if (!in->left[lo])
+	in->p[lo] = pl;
+	in->left[lo] = nl;
+	in->p[hi] = ph;
+	in->left[hi] = nh;
+	in->at[f] = 0;
+	in->n[f] = (uint8_t)n;
+	return n > 0;
+}
+
+static inline bool get_value(struct codec_in *in, enum codec_field f, uint64_t *v)
+{
+	if (in->at[f] == in->n[f] && !refill(in, f))
 		return false;
-	*v = *v << 8 | in->p[lo][0];
-	in->p[lo]++;
-	in->left[lo]--;
-	in->p[hi] += k;
-	in->left[hi] -= k;
+	*v = in->v[f][in->at[f]++];
 	return true;
 }
 

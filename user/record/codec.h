@@ -45,10 +45,17 @@ struct codec_out {
 	size_t total;		/* bytes in all of them */
 };
 
-/* The reader's: what is left of each column of the block being read. */
+/*
+ * The reader's: what is left of each column of the block being read, and each field's values
+ * decoded ahead of the events that take them, a run at a time (a loop over one column is cheaper
+ * than a value here and there).
+ */
+#define CODEC_IN_RUN 64u
 struct codec_in {
 	const uint8_t *p[CODEC_COLUMNS];
 	size_t left[CODEC_COLUMNS];
+	uint64_t v[CODEC__FIELDS][CODEC_IN_RUN];
+	uint8_t at[CODEC__FIELDS], n[CODEC__FIELDS];	/* the next value in v, and how many */
 };
 
 /*
@@ -102,6 +109,12 @@ size_t codec__encode_event(struct codec *c, const struct mt_event *e, uint32_t s
 			   struct codec_out *out);
 void codec__out_clear(struct codec_out *out);
 void codec__out_free(struct codec_out *out);
+
+/* A block's columns to read events from: col[i] of len[i] bytes. */
+void codec__in_start(struct codec_in *in, const uint8_t *const col[CODEC_COLUMNS],
+		     const size_t len[CODEC_COLUMNS]);
+/* What is left to take: column bytes and values decoded ahead (0: every one was taken). */
+size_t codec__in_left(const struct codec_in *in);
 
 #define CODEC_BAD_STACK SIZE_MAX
 /*

@@ -157,7 +157,8 @@ static int corrupt(struct rec_reader *r, const char *what, uint64_t at)
 static bool block_columns(struct rec_reader *r, size_t raw_len)
 {
 	uint64_t len, ncols, col[CODEC_COLUMNS];
-	size_t at = 0, k;
+	const uint8_t *p[CODEC_COLUMNS];
+	size_t at = 0, k, n[CODEC_COLUMNS];
 
 	if (!(k = codec__get_varint(r->raw, raw_len, &len)))
 		return false;
@@ -178,10 +179,11 @@ static bool block_columns(struct rec_reader *r, size_t raw_len)
 	for (int i = 0; i < CODEC_COLUMNS; i++) {
 		if (col[i] > raw_len - at)
 			return false;
-		r->in.p[i] = r->raw + at;
-		r->in.left[i] = col[i];
+		p[i] = r->raw + at;
+		n[i] = col[i];
 		at += col[i];
 	}
+	codec__in_start(&r->in, p, n);
 	return at == raw_len;
 }
 
