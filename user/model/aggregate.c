@@ -315,7 +315,8 @@ static double block_draw(const struct mt_event *e)
 {
 	uint64_t key[2] = { e->addr, e->ts_ns };
 
-	return (double)(mt_hash(key, sizeof(key), 0x5a) >> 11) / 9007199254740992.0;
+	/* a word hash: two multiplies where a byte hash took sixteen (a replay spent 4% here) */
+	return (double)(htab__hash_words(key, 2, 0x5a) >> 11) / 9007199254740992.0;
 }
 
 static uint64_t round_unbiased(double x, double u)
