@@ -88,8 +88,7 @@ void codec__init(struct codec *c, bool writer)
 
 void codec__free(struct codec *c)
 {
-	free(c->live_addr);
-	free(c->live_size);
+	free(c->live);
 	free(c->live_pid);
 	if (c->live_ids)
 		htab__free(c->live_ids);
@@ -168,17 +167,14 @@ static void live_add(struct codec *c, uint32_t pid, uint64_t addr, uint64_t size
 	if (i >= c->cap_live) {
 		size_t cap = c->cap_live;
 
-		xgrow(&c->live_addr, &cap, i + 1, sizeof(*c->live_addr));
-		cap = c->cap_live;
-		xgrow(&c->live_size, &cap, i + 1, sizeof(*c->live_size));
+		xgrow(&c->live, &cap, i + 1, sizeof(*c->live));
 		if (c->live_ids) {
 			cap = c->cap_live;
 			xgrow(&c->live_pid, &cap, i + 1, sizeof(*c->live_pid));
 		}
 		c->cap_live = cap;
 	}
-	c->live_addr[i] = addr;
-	c->live_size[i] = size;
+	c->live[i] = (struct codec_live){ addr, size };
 	if (c->live_ids) {
 		c->live_pid[i] = pid;
 		*(uint32_t *)htab__insert(c->live_ids, live_key(pid, addr), NULL) = (uint32_t)i;
@@ -191,19 +187,18 @@ static void live_remove(struct codec *c, size_t i)
 {
 	size_t last = --c->nlive;
 
-	recent_push(c, c->live_size[i], c->live_addr[i]);
+	recent_push(c, c->live[i].size, c->live[i].addr);
 	if (c->live_ids) {
-		htab__remove(c->live_ids, live_key(c->live_pid[i], c->live_addr[i]), NULL);
+		htab__remove(c->live_ids, live_key(c->live_pid[i], c->live[i].addr), NULL);
 		if (i != last) {
-			uint32_t *at = htab__lookup(c->live_ids, live_key(c->live_pid[last], c->live_addr[last]));
+			uint32_t *at = htab__lookup(c->live_ids, live_key(c->live_pid[last], c->live[last].addr));
 
 			if (at && *at == last)
 				*at = (uint32_t)i;
 			c->live_pid[i] = c->live_pid[last];
 		}
 	}
-	c->live_addr[i] = c->live_addr[last];
-	c->live_size[i] = c->live_size[last];
+	c->live[i] = c->live[last];
 }
 
 /* The writer's: the index of pid's block at addr, or -1. */
@@ -211,7 +206,7 @@ static int64_t live_find(const struct codec *c, uint32_t pid, uint64_t addr)
 {
 	const uint32_t *at = htab__lookup(c->live_ids, live_key(pid, addr));
 
-	if (at && *at < c->nlive && c->live_addr[*at] == addr && c->live_pid[*at] == pid)
+	if (at && *at < c->nlive && c->live[*at].addr == addr && c->live_pid[*at] == pid)
 		return *at;
 	return -1;
 }
@@ -306,6 +301,26 @@ static inline bool get_value(struct codec_in *in, enum codec_field f, uint64_t *
 		return false;
 	*v = in->v[f][in->at[f]++];
 	return true;
+}
+
+/*
+ * A live block's index. A run of them is known ahead: their slots are loaded now, to be there
+ * when their events come (a free's slot is anywhere in the table; waiting for it was a fifth of
+ * decoding). Blocks move between slots in the meantime, but the slots stay where they are.
+ */
+static bool get_live(struct codec *c, struct codec_in *in, uint64_t *v)
+{
+	if (in->at[CODEC_LIVE] == in->n[CODEC_LIVE]) {
+		if (!refill(in, CODEC_LIVE))
+			return false;
+		for (unsigned i = 0; i < in->n[CODEC_LIVE]; i++) {
+			uint64_t k = in->v[CODEC_LIVE][i];
+
+			if (k < c->nlive)
+				__builtin_prefetch(&c->live[k]);
+		}
+	}
+	return get_value(in, CODEC_LIVE, v);
 }
 
 void codec__out_clear(struct codec_out *out)
@@ -482,28 +497,29 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 	if (*stack && *stack <= CODEC_STACK_SIZES)
 		*stack_size(c, *stack) = w[1];
 	if (op & LIVE_2) {
-		if (!get_value(in, CODEC_LIVE, &v) || v >= c->nlive)
+		if (!get_live(c, in, &v) || v >= c->nlive)
 			return 0;
-		w[2] = c->live_addr[v];
+		w[2] = c->live[v].addr;
 		live_remove(c, (size_t)v);
 		pl->freed = (uint32_t)v;
 	}
 	if (op & REPLACED) {	/* checked against word 0 below */
-		if (!get_value(in, CODEC_LIVE, &v) || v >= c->nlive)
+		if (!get_live(c, in, &v) || v >= c->nlive)
 			return 0;
-		replaced = c->live_addr[v];
+		replaced = c->live[v].addr;
 		live_remove(c, (size_t)v);
 		pl->replaced = (uint32_t)v;
 	}
 	if (flags & HAS_WORD) {
 		uint32_t k = class_of(w[1]);
 
-		if (!get_value(in, op & LIVE_0 ? CODEC_LIVE : op & RECENT_0 ? CODEC_RECENT : CODEC_ADDR, &v))
+		if (!(op & LIVE_0 ? get_live(c, in, &v) :
+		      get_value(in, op & RECENT_0 ? CODEC_RECENT : CODEC_ADDR, &v)))
 			return 0;
 		if (op & LIVE_0) {
 			if (v >= c->nlive)
 				return 0;
-			w[0] = c->live_addr[v];
+			w[0] = c->live[v].addr;
 			live_remove(c, (size_t)v);
 			pl->freed = (uint32_t)v;
 		} else if (op & RECENT_0) {

@@ -68,8 +68,11 @@ struct codec {
 	uint32_t pid, tid;
 	uint64_t ts;		/* the last non-zero ts_ns */
 	uint64_t addr;		/* the last non-zero first body word (an address, for most ops) */
-	/* live blocks: address and size; the writer also finds them by (pid, address) */
-	uint64_t *live_addr, *live_size;
+	/* live blocks: address and size (side by side: a free reads both); the writer also finds
+	 * them by (pid, address) */
+	struct codec_live {
+		uint64_t addr, size;
+	} *live;
 	uint32_t *live_pid;	/* writer only */
 	size_t nlive, cap_live;
 	struct htab *live_ids;	/* writer only: hash of (pid, address) -> index */
