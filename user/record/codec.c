@@ -59,7 +59,7 @@ size_t codec__put_varint(uint8_t *p, uint64_t v)
 	return n;
 }
 
-size_t codec__get_varint(const uint8_t *p, size_t n, uint64_t *v)
+size_t codec__get_varint_long(const uint8_t *p, size_t n, uint64_t *v)
 {
 	uint64_t x = 0;
 

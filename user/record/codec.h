@@ -85,7 +85,19 @@ struct codec {
 /* LEB128: 7 bits a byte, low first. Returns the bytes written to p (CODEC_VARINT_MAX room). */
 size_t codec__put_varint(uint8_t *p, uint64_t v);
 /* Reads one from p[0..n): the bytes it took, or 0 when cut short or longer than a u64. */
-size_t codec__get_varint(const uint8_t *p, size_t n, uint64_t *v);
+size_t codec__get_varint_long(const uint8_t *p, size_t n, uint64_t *v);
+static inline size_t codec__get_varint(const uint8_t *p, size_t n, uint64_t *v)
+{
+	if (n && p[0] < 0x80) {	/* most are one or two bytes: a record's type, an op */
+		*v = p[0];
+		return 1;
+	}
+	if (n >= 2 && p[1] < 0x80) {
+		*v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+		return 2;
+	}
+	return codec__get_varint_long(p, n, v);
+}
 
 /* A signed difference as an unsigned varint: small either way. Wraps: every u64 round-trips. */
 static inline uint64_t codec__zigzag(uint64_t d) { return (d << 1) ^ (uint64_t)((int64_t)d >> 63); }
