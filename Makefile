@@ -85,7 +85,11 @@ $(OUT)/%.skel.h: $(OUT)/%.bpf.o | $(OUT)/%.stack
 $(OUT)/user/%.o: user/%.c | $(SKEL)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(CPPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(HOT) $(WARN) $(CPPFLAGS) -c $< -o $@
+
+# A replay's inner loop, event by event (decode, then aggregate): -O3 after CFLAGS' level there.
+$(addprefix $(OUT)/user/,record/codec.o record/recording_read.o model/aggregate.o model/model.o \
+	session/replay.o): HOT := -O3
 
 $(OUT)/memtrace: $(USER_OBJ)
 	$(call msg,LINK,$@)

@@ -211,14 +211,19 @@ static int64_t live_find(const struct codec *c, uint32_t pid, uint64_t addr)
 	return -1;
 }
 
-static uint64_t *stack_size(struct codec *c, uint32_t stack)
+static void stack_sizes_grow(struct codec *c, uint32_t stack)
 {
-	if (stack > c->cap_stack_size) {
-		size_t was = c->cap_stack_size;
+	size_t was = c->cap_stack_size;
 
-		xgrow(&c->stack_size, &c->cap_stack_size, stack, sizeof(*c->stack_size));
-		memset(c->stack_size + was, 0, 8 * (c->cap_stack_size - was));
-	}
+	xgrow(&c->stack_size, &c->cap_stack_size, stack, sizeof(*c->stack_size));
+	memset(c->stack_size + was, 0, 8 * (c->cap_stack_size - was));
+}
+
+/* The stack's last word 1 (stack: a table id + 1, at most CODEC_STACK_SIZES). */
+static inline uint64_t *stack_size(struct codec *c, uint32_t stack)
+{
+	if (stack > c->cap_stack_size)
+		stack_sizes_grow(c, stack);
 	return &c->stack_size[stack - 1];
 }
 
@@ -434,7 +439,7 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 {
 	/* version 2 had no REPLACED: its op sat a bit lower */
 	unsigned shift = c->version < 3 ? OP_SHIFT - 1 : OP_SHIFT;
-	uint64_t v, op, code, w[4] = { 0 }, replaced = 0;
+	uint64_t v, op, code, w[4] = { 0 }, replaced = 0, *last = NULL;
 	size_t len;
 	uint8_t flags;
 
@@ -480,12 +485,14 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 		*stack = (uint32_t)v + 1;
 		if (*stack > nstacks)
 			return CODEC_BAD_STACK;
+		if (*stack <= CODEC_STACK_SIZES)
+			last = stack_size(c, *stack);
 	}
 	if (flags & HAS_WORD << 1) {
 		if (op & SAME_1) {
-			if (!*stack || *stack > CODEC_STACK_SIZES)
+			if (!last)
 				return 0;
-			w[1] = *stack_size(c, *stack);
+			w[1] = *last;
 		} else if (!get_value(in, CODEC_SIZE, &w[1])) {
 			return 0;
 		}
@@ -494,8 +501,8 @@ size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct c
 	} else if (op & SAME_1) {
 		return 0;
 	}
-	if (*stack && *stack <= CODEC_STACK_SIZES)
-		*stack_size(c, *stack) = w[1];
+	if (last)
+		*last = w[1];
 	if (op & LIVE_2) {
 		if (!get_live(c, in, &v) || v >= c->nlive)
 			return 0;
