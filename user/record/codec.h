@@ -34,7 +34,7 @@ enum codec_field {
 /* Blocks a program holds, by index (frees name one), and recent frees by size class. */
 #define CODEC_LIVE_MAX (1u << 20)	/* blocks the table holds at the most; later ones are not */
 #define CODEC_CLASSES 330u
-#define CODEC_RECENT_MAX 64u		/* recent frees kept per size class */
+#define CODEC_RECENT_MAX 64u		/* recent frees kept per size class (2x in a uint8_t) */
 /* Stacks whose last size is kept: ids past it (more than a stack table holds) have none. */
 #define CODEC_STACK_SIZES (1u << 23)
 
@@ -76,7 +76,7 @@ struct codec {
 	uint32_t *live_pid;	/* writer only */
 	size_t nlive, cap_live;
 	struct htab *live_ids;	/* writer only: hash of (pid, address) -> index */
-	uint64_t recent[CODEC_CLASSES][CODEC_RECENT_MAX];	/* rings, most recent at head */
+	uint64_t recent[CODEC_CLASSES][2 * CODEC_RECENT_MAX];	/* most recent at head */
 	uint8_t head[CODEC_CLASSES], nrecent[CODEC_CLASSES];
 	uint64_t *stack_size;	/* stack id -> the word 1 of the last event naming it */
 	size_t cap_stack_size;
