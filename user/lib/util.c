@@ -75,7 +75,7 @@ char *xasprintf(const char *fmt, ...)
 	return check(n < 0 ? NULL : s);
 }
 
-void xgrow(void *p, size_t *cap, size_t need, size_t elem)
+void xreserve(void *p, size_t *cap, size_t need, size_t elem)
 {
 	void **arr = p;
 	size_t n = *cap ? *cap : 16;
@@ -85,8 +85,15 @@ void xgrow(void *p, size_t *cap, size_t need, size_t elem)
 	while (n < need)
 		n *= 2;
 	*arr = xrealloc(*arr, n * elem);
-	memset((char *)*arr + *cap * elem, 0, (n - *cap) * elem);
 	*cap = n;
+}
+
+void xgrow(void *p, size_t *cap, size_t need, size_t elem)
+{
+	size_t was = *cap;
+
+	xreserve(p, cap, need, elem);
+	memset(*(char **)p + was * elem, 0, (*cap - was) * elem);
 }
 
 static uint64_t clock_ns(clockid_t clock)

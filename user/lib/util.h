@@ -33,8 +33,13 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Grow *p (an array of *cap elements of size elem) so that it holds at least need elements. */
+/*
+ * Grow *p (an array of *cap elements of size elem) so that it holds at least need elements, the
+ * new ones zeroed. xreserve leaves them as they are: for a buffer written before it is read, whose
+ * room past what it holds should not be touched (each page touched is a page fault).
+ */
 void xgrow(void *p, size_t *cap, size_t need, size_t elem);
+void xreserve(void *p, size_t *cap, size_t need, size_t elem);
 
 uint64_t mt_now_ns(void);		/* CLOCK_MONOTONIC, the clock bpf_ktime_get_ns() reads */
 uint64_t mt_cpu_ns(void);		/* CPU time of the calling thread */

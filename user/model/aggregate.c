@@ -172,7 +172,7 @@ static uint32_t stack_id(struct agg *a, uint32_t pid, enum mt_kind kind, const u
 				s = &a->stacks[*id - 1];
 				memset(s, 0, sizeof(*s));
 			} else {
-				xgrow(&a->stacks, &a->cap_stacks, a->nstacks + 1, sizeof(*a->stacks));
+				xreserve(&a->stacks, &a->cap_stacks, a->nstacks + 1, sizeof(*a->stacks));
 				s = &a->stacks[a->nstacks];
 				memset(s, 0, sizeof(*s));
 				*id = ++a->nstacks;
@@ -393,7 +393,7 @@ static struct agg_block *place(struct agg *a, const struct agg_proc *p, uint32_t
 
 	if (i != a->nheld)
 		return NULL;
-	xgrow(&a->held, &a->cap_held, a->nheld + 1, sizeof(*a->held));
+	xreserve(&a->held, &a->cap_held, a->nheld + 1, sizeof(*a->held));	/* all written */
 	h = &a->held[a->nheld++];
 	h->addr = addr;
 	h->pid = p->pid;

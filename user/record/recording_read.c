@@ -221,7 +221,7 @@ static int read_block(struct rec_reader *r)
 	}
 	if (!hdr[0] || hdr[0] > REC_BLOCK_MAX || !hdr[1] || hdr[1] > REC_BLOCK_MAX)
 		return corrupt(r, "block header", r->off);
-	xgrow(&r->z, &r->zcap, hdr[0], 1);
+	xreserve(&r->z, &r->zcap, hdr[0], 1);	/* written before read: not zeroed (page faults) */
 	if (fread(r->z, 1, hdr[0], r->f) < hdr[0]) {
 		r->truncated = r->off;
 		return 0;
@@ -231,7 +231,7 @@ static int read_block(struct rec_reader *r)
 	/* frames say their sizes: ones that say another are damaged, and not worth allocating for */
 	if (frames_size(r->z, hdr[0]) != hdr[1])
 		return corrupt(r, "block (zstd frames of another size)", r->off);
-	xgrow(&r->raw, &r->rawcap, (size_t)hdr[1] + 1, 1);
+	xreserve(&r->raw, &r->rawcap, (size_t)hdr[1] + 1, 1);
 	raw_len = ZSTD_decompressDCtx(r->zd, r->raw, hdr[1], r->z, hdr[0]);
 	if (ZSTD_isError(raw_len) || raw_len != hdr[1])
 		return corrupt(r, "block (does not decompress to its length)", r->off);
@@ -264,7 +264,7 @@ static bool decode_stack(struct rec_reader *r, struct cursor *c)
 		prev_at = r->stack_at[id - 1];
 		prev_len = r->stack_at[id] - prev_at;
 	}
-	xgrow(&r->words, &r->cap_words, r->nwords + n, sizeof(*r->words));
+	xreserve(&r->words, &r->cap_words, r->nwords + n, sizeof(*r->words));
 	for (size_t i = 0; i < n; i++) {
 		uint64_t *p = r->words + r->nwords, pred = i ? p[i - 1] : 0;
 
@@ -277,7 +277,7 @@ static bool decode_stack(struct rec_reader *r, struct cursor *c)
 	if (c->left)
 		return false;
 	r->nwords += n;
-	xgrow(&r->stack_at, &r->cap_stacks, r->nstacks + 2, sizeof(*r->stack_at));
+	xreserve(&r->stack_at, &r->cap_stacks, r->nstacks + 2, sizeof(*r->stack_at));
 	r->stack_at[++r->nstacks] = (uint32_t)r->nwords;
 	return true;
 }

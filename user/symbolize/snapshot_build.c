@@ -98,12 +98,12 @@ static void add_address(struct symbolizer *sym, uint32_t pid, uint64_t addr, boo
 	size_t room;
 	uint32_t k;
 
-	xgrow(&fr->v, &fr->cap, fr->n + 4, sizeof(*fr->v));
+	xreserve(&fr->v, &fr->cap, fr->n + 4, sizeof(*fr->v));
 	room = fr->cap - fr->n;
 	/* Lookups step back one byte into the call; an instruction pointer needs none. */
 	k = sym__resolve(sym, (int)pid, addr + ip, fr->v + fr->n, (uint32_t)room);
 	if (k > room) {
-		xgrow(&fr->v, &fr->cap, fr->n + k, sizeof(*fr->v));
+		xreserve(&fr->v, &fr->cap, fr->n + k, sizeof(*fr->v));
 		sym__resolve(sym, (int)pid, addr + ip, fr->v + fr->n, k);
 	}
 	for (size_t i = fr->n; i < fr->n + k; i++) {
@@ -127,7 +127,7 @@ static struct mt_frame *symbolize_stack(struct symbolizer *sym, const struct pyt
 	struct frames fr = { 0 };
 	int py_site = -1;
 
-	xgrow(&fr.v, &fr.cap, n ? n : 1, sizeof(*fr.v));
+	xreserve(&fr.v, &fr.cap, n ? n : 1, sizeof(*fr.v));	/* every frame is written */
 	for (uint32_t f = 0; f < n; f++) {
 		struct mt_frame *x;
 
@@ -135,7 +135,7 @@ static struct mt_frame *symbolize_stack(struct symbolizer *sym, const struct pyt
 			add_address(sym, pid, addrs[f], first_is_ip && f == 0, &fr);
 			continue;
 		}
-		xgrow(&fr.v, &fr.cap, fr.n + 1, sizeof(*fr.v));
+		xreserve(&fr.v, &fr.cap, fr.n + 1, sizeof(*fr.v));
 		x = memset(&fr.v[fr.n++], 0, sizeof(*x));
 		if (!name_py)
 			continue;
