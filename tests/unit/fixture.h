@@ -26,8 +26,12 @@ static const struct mt_mapping fix_libc = {
 	0x7ffff7d80000, 0x7ffff7f15000, 0x28000, "/usr/lib/x86_64-linux-gnu/libc.so.6", NULL,
 };
 
-#define FIX_EXE(addr, fn, line) { addr, (addr) - 0x555555554000, fn, "leaky.c", line, &fix_exe }
-#define FIX_LIBC(addr, fn) { addr, (addr) - 0x7ffff7d80000 + 0x28000, fn, NULL, 0, &fix_libc }
+#define FIX_EXE(a, fn, ln) \
+	{ .addr = (a), .module_offset = (a) - 0x555555554000, .function = (fn), .file = "leaky.c", \
+	  .line = (ln), .mapping = &fix_exe }
+#define FIX_LIBC(a, fn) \
+	{ .addr = (a), .module_offset = (a) - 0x7ffff7d80000 + 0x28000, .function = (fn), \
+	  .mapping = &fix_libc }
 
 #define fix_malloc FIX_LIBC(0x7ffff7e0a0e0, "malloc")
 #define fix_mmap FIX_LIBC(0x7ffff7e8b2a0, "mmap")
@@ -50,7 +54,7 @@ static const struct mt_frame fix_s4[] = {
 	fix_mmap, FIX_EXE(0x5555555552a0, "map_arena", 70), fix_main, fix_start,
 };
 static const struct mt_frame fix_s5[] = {
-	fix_malloc, { 0x555555555234, 0x1234, NULL, NULL, 0, &fix_exe },
+	fix_malloc, { .addr = 0x555555555234, .module_offset = 0x1234, .mapping = &fix_exe },
 	fix_main, fix_start,
 };
 static const struct mt_frame fix_s6[] = {

@@ -69,7 +69,7 @@ static void test_fixture(void)
 static void test_escaping_and_skips(void)
 {
 	static const struct mt_frame fr[] = {
-		{ 0x1, 0, "</script><b>\"q\"\\\x01", NULL, 0, NULL },
+		{ .addr = 0x1, .function = "</script><b>\"q\"\\\x01" },
 	};
 	static const struct mt_stack st[] = {
 		{ 1, MT_KIND_MMAP, 7, 1, 9, 2, 0, 1, fr, 0 },

@@ -65,8 +65,8 @@ static void test_blocks(void)
 static void test_merge_and_escape(void)
 {
 	static const struct mt_frame fr[] = {
-		{ 0xdead, 0, NULL, NULL, 0, NULL },
-		{ 0x1000, 0, "line\nbreak;semi", NULL, 0, NULL },
+		{ .addr = 0xdead },
+		{ .addr = 0x1000, .function = "line\nbreak;semi" },
 	};
 	static const struct mt_stack st[] = {
 		{ 1, MT_KIND_HEAP, 10, 1, 10, 1, 0, 2, fr, 0 },

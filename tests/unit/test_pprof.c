@@ -39,7 +39,7 @@ static const char tiny_want[] =
 static void test_tiny_exact(void)
 {
 	static const struct mt_mapping map = { 0x1000, 0x2000, 0, "/x", NULL };
-	static const struct mt_frame fr[] = { { 0x1234, 0x234, "f", "f.c", 3, &map } };
+	static const struct mt_frame fr[] = { { .addr = 0x1234, .module_offset = 0x234, .function = "f", .file = "f.c", .line = 3, .mapping = &map } };
 	static const struct mt_stack st[] = { { 1, MT_KIND_HEAP, 16, 1, 48, 2, 0, 1, fr, 0 } };
 	static const struct mt_proc procs[] = { { .pid = 7, .comm = "a", .nstacks = 1, .stacks = st } };
 	static const struct mt_snapshot s = { .nprocs = 1, .procs = procs };
@@ -182,7 +182,7 @@ static void test_file_is_gzip(void)
 static void test_lost(void)
 {
 	static const struct mt_mapping map = { 0x1000, 0x2000, 0, "/x", NULL };
-	static const struct mt_frame fr[] = { { 0x1234, 0x234, "f", "f.c", 3, &map } };
+	static const struct mt_frame fr[] = { { .addr = 0x1234, .module_offset = 0x234, .function = "f", .file = "f.c", .line = 3, .mapping = &map } };
 	struct mt_stack st = { 1, MT_KIND_HEAP, 700, 4, 700, 4, 0, 1, fr, 0 };
 	struct mt_proc proc = { .pid = 7, .comm = "a", .nstacks = 1, .stacks = &st };
 	struct mt_snapshot s = { .nprocs = 1, .procs = &proc };
@@ -231,9 +231,12 @@ static void test_inlined(void)
 {
 	static const struct mt_mapping map = { 0x1000, 0x2000, 0, "/x", NULL };
 	static const struct mt_frame fr[] = {
-		{ 0x1234, 0x234, "ns::inner(int)", "h.h", 5, &map, "_ZN2ns5innerEi", true },
-		{ 0x1234, 0x234, "outer", "o.c", 9, &map },
-		{ 0x1400, 0x400, "main", "o.c", 20, &map },
+		{ .addr = 0x1234, .module_offset = 0x234, .function = "ns::inner(int)", .file = "h.h",
+		  .line = 5, .mapping = &map, .mangled = "_ZN2ns5innerEi", .inlined = true },
+		{ .addr = 0x1234, .module_offset = 0x234, .function = "outer", .file = "o.c", .line = 9,
+		  .mapping = &map },
+		{ .addr = 0x1400, .module_offset = 0x400, .function = "main", .file = "o.c", .line = 20,
+		  .mapping = &map },
 	};
 	static const struct mt_stack st[] = { { 1, MT_KIND_HEAP, 16, 1, 48, 2, 0, 3, fr, 0 } };
 	static const struct mt_proc procs[] = { { .pid = 7, .comm = "a", .nstacks = 1, .stacks = st } };

@@ -41,9 +41,9 @@ struct mt_frame {
 	const char *function;		/* demangled (unless --no-demangle); NULL when unknown */
 	const char *file;		/* NULL when no debug info */
 	int line;			/* 0 when unknown */
+	bool inlined;			/* inlined into the next frame, which has the same addr */
 	const struct mt_mapping *mapping; /* NULL when the address is in no known mapping */
 	const char *mangled;		/* the name as the object spells it, when not function */
-	bool inlined;			/* inlined into the next frame, which has the same addr */
 };
 
 /* memcheck's leak categories (valgrind's manual: Memcheck, "Memory leak detection"). */
