@@ -92,6 +92,8 @@ void xgrow(void *p, size_t *cap, size_t need, size_t elem)
 {
 	size_t was = *cap;
 
+	if (need <= was)	/* as it is (and *p may be NULL: no offset to take from it) */
+		return;
 	xreserve(p, cap, need, elem);
 	memset(*(char **)p + was * elem, 0, (*cap - was) * elem);
 }
