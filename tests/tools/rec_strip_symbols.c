@@ -20,7 +20,7 @@ static void copy(struct rec_writer *w, const struct rec_record *r)
 
 		memcpy(&e, r->event, MT_EVENT_HDR_SIZE);
 		if (e.nframes)
-			memcpy(e.frames, r->event_frames, 8 * (size_t)e.nframes);
+			memcpy(e.frames, r->known->frames, 8 * (size_t)e.nframes);
 		rec_writer__event(w, &e);
 		break;
 	}

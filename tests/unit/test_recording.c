@@ -115,9 +115,9 @@ static void round_trip(void)
 	   "MAPS: range, inode, path, build id");
 	ok(!strcmp(rec.maps.maps[1].path, "") && !rec.maps.maps[1].build_id, "MAPS: anonymous, no build id");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT && rec.event->nframes == 3 &&
-	   rec.event_frames[2] == 0x401020 && rec.event->size == 100, "EVENT with 3 frames");
+	   rec.known->frames[2] == 0x401020 && rec.event->size == 100, "EVENT with 3 frames");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT &&
-	   rec.event->nframes == MT_MAX_FRAMES && rec.event_frames[MT_MAX_FRAMES - 1] ==
+	   rec.event->nframes == MT_MAX_FRAMES && rec.known->frames[MT_MAX_FRAMES - 1] ==
 	   0x401000 + 0x10 * (MT_MAX_FRAMES - 1), "EVENT with the most frames");
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_CLOCK && rec.clock.now_ns == 5000 &&
 	   rec.clock.loss[4] == 5, "CLOCK with losses");
@@ -309,7 +309,7 @@ static void stack_table(void)
 		want.frames[0] += want.nframes ? (uint64_t)(i % 3) << 20 : 0;
 		if (rec_reader__next(r, &rec) != 1 || rec.type != REC_EVENT ||
 		    memcmp(rec.event, &want, MT_EVENT_HDR_SIZE) ||
-		    (want.nframes && memcmp(rec.event_frames, want.frames, 8 * want.nframes)))
+		    (want.nframes && memcmp(rec.known->frames, want.frames, 8 * want.nframes)))
 			bad++;
 	}
 	is_u64(bad, 0, "each event read back whole, header, body and frames");
@@ -346,8 +346,8 @@ static void stack_refs(void)
 
 	rec_reader__open(f, "hand", &r);
 	ok(rec_reader__next(r, &rec) == 1 && rec.type == REC_EVENT && rec.event->pid == 7 &&
-	   rec.event->nframes == 1 && rec.event_frames[0] == 0x11, "an event gets its stack's frames");
-	ok(rec_reader__next(r, &rec) == 1 && rec.event->nframes == 2 && rec.event_frames[1] == 0x33 &&
+	   rec.event->nframes == 1 && rec.known->frames[0] == 0x11, "an event gets its stack's frames");
+	ok(rec_reader__next(r, &rec) == 1 && rec.event->nframes == 2 && rec.known->frames[1] == 0x33 &&
 	   rec.event->pid == 7, "a STACK of id 0 starts the table over");
 	ok(rec_reader__next(r, &rec) == 0, "and the block ends there");
 	rec_reader__free(r);

@@ -58,6 +58,7 @@ static void exec_renew(struct model *m, const struct mt_event *e)
 bool model__apply_known(struct model *m, const struct mt_event *e, const struct agg_known *k)
 {
 	uint64_t made = agg__stacks_made(m->agg);
+	const uint64_t *frames = k && k->frames ? k->frames : (const uint64_t *)e->frames;
 
 	if (e->op == MT_OP_EXEC) {
 		exec_renew(m, e);
@@ -68,11 +69,11 @@ bool model__apply_known(struct model *m, const struct mt_event *e, const struct 
 		return false;
 	}
 	agg__apply_known(m->agg, e, k);
-	return resident__apply_frames(m->res, e, k && k->frames ? k->frames : (const uint64_t *)e->frames) ||
-	       agg__stacks_made(m->agg) != made;
+	return resident__apply_frames(m->res, e, frames) || agg__stacks_made(m->agg) != made;
 }
 
-void model__prefetch(struct model *m, const struct mt_event *e, const struct agg_known *k, bool near)
+void model__prefetch(struct model *m, const struct mt_event *e, const struct agg_known *k,
+		     bool near)
 {
 	agg__prefetch(m->agg, e, k, near);
 }

@@ -17,8 +17,9 @@
  * body needs no change here; which ops allocate and free only chooses the predictions.
  * The writer and the reader keep the same tables, so the predictions agree. The table of live
  * blocks holds what the aggregate holds (model/aggregate.c): a block leaves it when freed, when
- * realloc frees it (realloc returned a block, or NULL for realloc(p, 0)) and when replaced, so that a reader can keep each
- * block's state by its index (codec_places) and never look an address up.
+ * realloc frees it (realloc returned a block, or NULL for realloc(p, 0)) and when replaced, so
+ * that a reader can keep each block's state by its index (struct agg_places) and never look an
+ * address up.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -221,10 +222,7 @@ static int64_t live_find(const struct codec *c, uint32_t pid, uint64_t addr)
 
 static void stack_sizes_grow(struct codec *c, uint32_t stack)
 {
-	size_t was = c->cap_stack_size;
-
-	xgrow(&c->stack_size, &c->cap_stack_size, stack, sizeof(*c->stack_size));
-	memset(c->stack_size + was, 0, 8 * (c->cap_stack_size - was));
+	xgrow(&c->stack_size, &c->cap_stack_size, stack, sizeof(*c->stack_size));	/* zeroed */
 }
 
 /* The stack's last word 1 (stack: a table id + 1, at most CODEC_STACK_SIZES). */

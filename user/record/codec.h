@@ -135,9 +135,9 @@ size_t codec__in_left(const struct codec_in *in);
 /*
  * The inverse, from the record's bytes at p[0..n) and the columns: fills e's first
  * MT_EVENT_HDR_SIZE bytes but nframes, *stack, and *pl: the places in the table of live blocks
- * that the event's blocks left and took (indices, as the aggregate keeps them). Returns the record's bytes (it says its own
- * end), 0 when it or the columns are bad or run short, or CODEC_BAD_STACK when it names a stack
- * id past nstacks (*stack says which).
+ * that the event's blocks left and took (indices, as the aggregate keeps them). Returns the
+ * record's bytes (it says its own end), 0 when it or the columns are bad or run short, or
+ * CODEC_BAD_STACK when it names a stack id past nstacks (*stack says which).
  */
 size_t codec__decode_event(struct codec *c, const uint8_t *p, size_t n, struct codec_in *in,
 			   uint32_t nstacks, struct mt_event *e, uint32_t *stack, struct agg_places *pl);

@@ -152,18 +152,16 @@ struct rec_fault_file {
 struct rec_record {
 	enum rec_type type;
 	/*
-	 * REC_EVENT: what the reader knows of it (struct agg_known): its frames (as event_frames);
-	 * their key, the same for the same frames throughout the file (the stack table's id, and
-	 * how many times the table started over), 0 for none; its blocks' places in the file's table
-	 * of live blocks (record/codec.c)
+	 * REC_EVENT: what the reader knows of it (struct agg_known): its nframes frames, in the
+	 * stack table (NULL for none: the event's own frames[] are not filled); their key, the same
+	 * for the same frames throughout the file (the stack table's id, and how many times the
+	 * table started over), 0 for none; its blocks' places in the file's table of live blocks
+	 * (record/codec.c)
 	 */
 	const struct agg_known *known;
-	/* REC_EVENT: its nframes frames, in the stack table (NULL for none): the event's own
-	 * frames[] are not filled */
-	const uint64_t *event_frames;
 	union {
 		uint64_t start_ns;
-		const struct mt_event *event;	/* header and body; frames: event_frames */
+		const struct mt_event *event;	/* header and body; frames: known->frames */
 		struct rec_proc proc;
 		struct rec_maps maps;
 		struct rec_symbol symbol;

@@ -559,7 +559,6 @@ int rec_reader__next(struct rec_reader *r, struct rec_record *rec)
 			memset(rec, 0, sizeof(*rec));
 			rec->type = REC_EVENT;
 			rec->event = &r->ev.event;
-			rec->event_frames = r->ev.known.frames;
 			rec->known = &r->ev.known;
 		}
 		if (err)
