@@ -106,6 +106,11 @@ enum mt_loss {
 	 * CPU held them all (work.bpf.h). The event is lost.
 	 */
 	MT_LOSS_WORK_BUSY,
+	/*
+	 * An event named its stack by an id user space had no frames for (user/probe/stackid.c):
+	 * counted there, not by the programs. The event is kept, with no stack.
+	 */
+	MT_LOSS_STACK_ID,
 	MT_LOSS__COUNT,
 };
 
@@ -174,6 +179,13 @@ struct mt_event {
 		} file;
 	};
 };
+
+/*
+ * Stacks sent by id (bpf/stackid.bpf.h). nframes carries these flags above MT_FRAMES_MASK; the
+ * count below them is the stack's frames either way.
+ */
+#define MT_FRAMES_NEW 0x100u	/* in full, and frames[nframes] is its id: remember it */
+#define MT_FRAMES_BY_ID 0x200u	/* frames[0] is the id of a stack sent in full before */
 
 #define MT_OOM_RSS 1u		/* rss_bytes, anon_bytes: the kernel's counters at the kill */
 #define MT_OOM_RSS_SAMPLED 2u	/* rss_bytes: memtrace's last sample before it (user space) */

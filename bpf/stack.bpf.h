@@ -8,6 +8,7 @@
 
 #include <bpf/bpf_tracing.h>
 #include "python.bpf.h"
+#include "stackid.bpf.h"
 #include "unwind.bpf.h"
 #include "work.bpf.h"
 
@@ -63,8 +64,7 @@ static __always_inline __u32 take_stack(struct mt_work *w, bool fault)
 /* Send w's event with the user stack from w->at. */
 static __always_inline void send_stack(struct mt_work *w, bool fault)
 {
-	w->e.nframes = take_stack(w, fault) & MT_FRAMES_MASK;
-	event_output(&w->e, fault);
+	stack_output(&w->e, take_stack(w, fault) & MT_FRAMES_MASK, fault);
 }
 
 #endif /* MT_STACK_BPF_H */

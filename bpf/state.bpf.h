@@ -154,6 +154,17 @@ struct mt_walk_tags {
 	__u8 next[MT_WALK_SETS];	/* the way each set replaces next */
 };
 
+/*
+ * The stack ids this CPU has sent in full, direct-mapped by id (stackid.bpf.h); 0: empty. In
+ * pages: a per-CPU value is at most 32 KiB.
+ */
+#define MT_SENT_SLOTS 2048		/* a power of two */
+#define MT_SENT_PAGES 4			/* a power of two */
+
+struct mt_sent {
+	__u64 id[MT_SENT_SLOTS];
+};
+
 /* A Python stack walk in progress (python.bpf.h). */
 struct mt_py_walk {
 	struct mt_py_proc cfg;		/* the process's interpreter layout, copied once per event */

@@ -114,15 +114,22 @@ static __always_inline __u64 wakeup_flag(__u64 len)
 									    BPF_RB_NO_WAKEUP;
 }
 
+/* Send the first len bytes of e; false (counted) when the ring is full. */
+static __always_inline bool ring_output(struct mt_event *e, __u64 len, bool quiet)
+{
+	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
+		return false;
+	if (bpf_ringbuf_output(&events, e, len, quiet ? BPF_RB_NO_WAKEUP : wakeup_flag(len))) {
+		count_loss(MT_LOSS_RINGBUF_FULL);
+		return false;
+	}
+	return true;
+}
+
 /* Send e with its nframes frames. Faults come by the thousand: the poll timeout collects them. */
 static __always_inline void event_output(struct mt_event *e, bool quiet)
 {
-	__u64 len = MT_EVENT_HDR_SIZE + (e->nframes & MT_FRAMES_MASK) * 8;
-
-	if (len > sizeof(*e))	/* never true; keeps the verifier's bound on len */
-		return;
-	if (bpf_ringbuf_output(&events, e, len, quiet ? BPF_RB_NO_WAKEUP : wakeup_flag(len)))
-		count_loss(MT_LOSS_RINGBUF_FULL);
+	ring_output(e, MT_EVENT_HDR_SIZE + (e->nframes & MT_FRAMES_MASK) * 8, quiet);
 }
 
 /*

@@ -66,6 +66,7 @@ static const char fixture_top1[] =
 	"memtrace_lost_events_total{reason=\"python_stack_cut\"} 0\n"
 	"memtrace_lost_events_total{reason=\"python_stack_truncated\"} 0\n"
 	"memtrace_lost_events_total{reason=\"work_busy\"} 0\n"
+	"memtrace_lost_events_total{reason=\"stack_id_unknown\"} 0\n"
 	"# HELP memtrace_processes Processes in the trace, exited ones included.\n"
 	"# TYPE memtrace_processes gauge\n"
 	"memtrace_processes 2\n";

@@ -67,6 +67,7 @@ static const struct {
 	[MT_LOSS_PY_STACK] = { "python_stack_cut", "Python stack cut by an unreadable frame" },
 	[MT_LOSS_PY_TRUNCATED] = { "python_stack_truncated", "Python stack truncated" },
 	[MT_LOSS_WORK_BUSY] = { "work_busy", "no free per-CPU work record (preempted programs)" },
+	[MT_LOSS_STACK_ID] = { "stack_id_unknown", "stack sent by an id not known" },
 };
 
 const char *label__loss_key(unsigned int reason)

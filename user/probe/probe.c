@@ -20,6 +20,7 @@
 #include "probe/pygc.h"
 #include "probe/probesite.h"
 #include "probe/release.h"
+#include "probe/stackid.h"
 #include "lib/util.h"
 
 struct probe {
@@ -28,6 +29,7 @@ struct probe {
 	struct loaded loaded;		/* what the kernel took: the walker, faults, Python */
 	struct htab *attached;		/* hash of (pid, dev, inode) already probed */
 	uint64_t no_entry_at_start;	/* returns of calls entered before the probes were in */
+	struct stackids *ids;		/* the stacks sent in full, for events that send an id */
 	struct bpf_link **links;
 	size_t nlinks, cap_links;
 };
@@ -42,6 +44,7 @@ int probe__load(struct probe **out, const struct probe_opts *opts)
 	err = loader__load(opts, &p->features, &p->skel, &p->loaded);
 	if (err)
 		goto fail;
+	p->ids = stackids__new();
 	release__wait();	/* an earlier memtrace's probes are freed before any of these go in */
 	err = memtrace__attach(p->skel);	/* only the tracepoints: uprobes attach per process */
 	if (err) {
@@ -135,6 +138,7 @@ void probe__destroy(struct probe *p)
 	p->nlinks = 0;
 	free(p->links);
 	htab__free(p->attached);
+	stackids__free(p->ids);
 	memtrace__destroy(p->skel);
 	free(p);
 }
@@ -395,9 +399,22 @@ void probe__start(struct probe *p)
 
 void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])
 {
+	struct stackid_stats ids;
+
 	count_losses(p, out);
 	out[MT_LOSS_NO_ENTRY] -= out[MT_LOSS_NO_ENTRY] >= p->no_entry_at_start ? p->no_entry_at_start : 0;
+	stackids__stats(p->ids, &ids);
+	out[MT_LOSS_STACK_ID] = ids.unknown;
 }
+
+const struct mt_event *probe__event(struct probe *p, const void *data, size_t *size)
+{
+	if (*size < MT_EVENT_HDR_SIZE)
+		return NULL;
+	return stackids__expand(p->ids, data, size);
+}
+
+void probe__forget(struct probe *p, uint32_t pid) { stackids__forget(p->ids, pid); }
 
 static void count_losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])
 {
@@ -417,7 +434,13 @@ static void count_losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])
 void probe__log_stats(const struct probe *p)
 {
 	struct bpf_program *prog;
+	struct stackid_stats ids;
 
+	stackids__stats(p->ids, &ids);
+	mt_debug("stack ids: full=%llu by_id=%llu unknown=%llu clashes=%llu processes=%zu kept_kib=%zu",
+		 (unsigned long long)ids.full, (unsigned long long)ids.by_id,
+		 (unsigned long long)ids.unknown, (unsigned long long)ids.clashes, ids.processes,
+		 ids.bytes >> 10);
 	mt_debug("work records: %llu runs took a second record (a run preempted on their CPU held one)",
 		 (unsigned long long)p->skel->bss->work_nested);
 	bpf_object__for_each_program(prog, p->skel->obj) {

@@ -54,6 +54,14 @@ int probe__exit_stop_state(const struct probe *p, int pid);
 void probe__exit_stop_clear(struct probe *p, int pid);
 
 int probe__events_fd(const struct probe *p);
+/*
+ * An event read from the ring as the programs meant it: with its stack in full, where they sent
+ * the stack's id alone (user/probe/stackid.c). Valid until the next call; *size is its length.
+ * NULL: too short for an event.
+ */
+const struct mt_event *probe__event(struct probe *p, const void *data, size_t *size);
+/* The process pid ended: what the probes keep of it in user space goes (its stacks' ids). */
+void probe__forget(struct probe *p, uint32_t pid);
 /* The loaded skeleton, for modules that attach programs of their own (faults.c). */
 struct memtrace *probe__skel(const struct probe *p);
 /* Keep link attached until the probe is destroyed, and destroy it then. */

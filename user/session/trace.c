@@ -238,10 +238,10 @@ static void oom_seen(struct session *s, const struct mt_event *raw)
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct session *s = ctx;
-	const struct mt_event *raw = data, *e;
+	const struct mt_event *raw = probe__event(s->probe, data, &size), *e;
 	bool new_stack;
 
-	if (size < MT_EVENT_HDR_SIZE || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
+	if (!raw || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
 		return 0;
 	}
@@ -254,8 +254,10 @@ static int handle_event(void *ctx, void *data, size_t size)
 		if (!(s->events & 1023) && flood_stop_due(s))
 			return -EINTR;
 		system__event(s->system, raw);
-		if (raw->op == MT_OP_EXIT)
+		if (raw->op == MT_OP_EXIT) {
 			unwind__forget(s->unw, raw->pid);
+			probe__forget(s->probe, raw->pid);
+		}
 		if (raw->op == MT_OP_EXIT || raw->op == MT_OP_EXIT_MAP)
 			return 0;
 	}
