@@ -181,6 +181,20 @@ struct mt_event {
 };
 
 /*
+ * A free or an unmap is sent short: the header's first 16 bytes, the block's address and, for an
+ * unmap, its length, in place of ts_ns and addr; a release has nothing else. User space
+ * (user/probe/probe.c) makes it a whole event again before anything reads it.
+ */
+struct mt_release {
+	__u32 op, pid, tid, nframes;	/* as an event's; nframes 0 */
+	__u64 addr;
+	__u64 size;			/* MT_UNMAP_SIZE only */
+};
+
+#define MT_FREE_SIZE 24u		/* a free's bytes: no size */
+#define MT_UNMAP_SIZE 32u
+
+/*
  * Stacks sent by id (bpf/stackid.bpf.h). nframes carries these flags above MT_FRAMES_MASK; the
  * count below them is the stack's frames either way.
  */

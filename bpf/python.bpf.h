@@ -40,9 +40,22 @@ static __always_inline __u64 py_thread_state(const struct mt_py_proc *cfg, bool 
 	return block ? py_read_ptr(block + (tss[1] % 32) * 16 + 8, ok) : 0;
 }
 
+/* A field of the frame in w->head: a pointer (8-byte aligned: py_frame_span), or a byte. */
+static __always_inline __u64 py_head_ptr(const struct mt_py_walk *w, __u32 off)
+{
+	return w->head[(off & (MT_PY_FRAME_BYTES - 8)) / 8];
+}
+
+static __always_inline __u8 py_head_byte(const struct mt_py_walk *w, __u32 off)
+{
+	return ((const __u8 *)w->head)[off & (MT_PY_FRAME_BYTES - 1)];
+}
+
 /*
- * One _PyInterpreterFrame: store it, or mark the frame before a shim as an entry. A bpf_loop()
- * callback, so the verifier checks it once rather than once per unrolled frame.
+ * One _PyInterpreterFrame: store it, or mark the frame before a shim as an entry. Its fields are
+ * read with one copy of the frame's head, not one each: a copy from user memory costs about the
+ * same up to a few hundred bytes. A bpf_loop() callback, so the verifier checks it once rather
+ * than once per unrolled frame.
  */
 static long py_step(__u64 index, void *ctx)
 {
@@ -50,21 +63,21 @@ static long py_step(__u64 index, void *ctx)
 	struct mt_py_walk *w = &work->py;
 	const struct mt_py_proc *cfg = &w->cfg;
 	__u64 f = w->frame, code, instr, idx = 0;
-	__u8 owner = 0, entry = 0;
-	__u32 at = w->at;
+	__u32 at = w->at, span = w->span;
+	__u8 owner, entry = 0;
 
 	if (!f)
 		return 1;
-	code = py_read_ptr(f + cfg->frame_code, &w->ok);
-	instr = py_read_ptr(f + cfg->frame_instr, &w->ok);
-	if (bpf_probe_read_user(&owner, 1, (void *)(f + cfg->frame_owner)))
+	if (span > MT_PY_FRAME_BYTES || bpf_probe_read_user(w->head, span, (void *)f)) {
 		w->ok = false;
-	if (cfg->frame_is_entry != MT_PY_NONE &&
-	    bpf_probe_read_user(&entry, 1, (void *)(f + cfg->frame_is_entry)))
-		w->ok = false;
-	w->frame = py_read_ptr(f + cfg->frame_previous, &w->ok);
-	if (!w->ok)
 		return 1;
+	}
+	code = py_head_ptr(w, cfg->frame_code);
+	instr = py_head_ptr(w, cfg->frame_instr);
+	owner = py_head_byte(w, cfg->frame_owner);
+	if (cfg->frame_is_entry != MT_PY_NONE)
+		entry = py_head_byte(w, cfg->frame_is_entry);
+	w->frame = py_head_ptr(w, cfg->frame_previous);
 	if (owner == MT_PY_OWNED_BY_CSTACK) {
 		if (at > w->first && at - 1 < MT_MAX_FRAMES)
 			work->e.frames[at - 1] |= MT_PY_ENTRY;
@@ -81,6 +94,28 @@ static long py_step(__u64 index, void *ctx)
 	work->e.frames[at] = mt_py_frame(code, idx, entry);
 	w->at = at + 1;
 	return 0;
+}
+
+/*
+ * How much of a frame holds the fields py_step reads: past the last of them. More than
+ * MT_PY_FRAME_BYTES (the walk then fails, counted) for a layout py_step cannot read from the head.
+ */
+static __always_inline __u32 py_frame_span(const struct mt_py_proc *cfg)
+{
+	__u32 span = cfg->frame_owner + 1;
+
+	if ((cfg->frame_code | cfg->frame_previous | cfg->frame_instr) & 7)
+		return MT_PY_FRAME_BYTES + 1;
+
+	if (cfg->frame_code + 8 > span)
+		span = cfg->frame_code + 8;
+	if (cfg->frame_previous + 8 > span)
+		span = cfg->frame_previous + 8;
+	if (cfg->frame_instr + 8 > span)
+		span = cfg->frame_instr + 8;
+	if (cfg->frame_is_entry != MT_PY_NONE && cfg->frame_is_entry + 1 > span)
+		span = cfg->frame_is_entry + 1;
+	return span;
 }
 
 /*
@@ -102,6 +137,7 @@ static __always_inline __u32 py_append(struct mt_work *work, __u32 n)
 	w->first = w->at = n;
 	w->ok = true;
 	w->full = false;
+	w->span = py_frame_span(&w->cfg);
 	tstate = py_thread_state(&w->cfg, &w->ok);
 	if (!tstate)
 		goto out;

@@ -64,7 +64,7 @@ static __always_inline __u32 take_stack(struct mt_work *w, bool fault)
 /* Send w's event with the user stack from w->at. */
 static __always_inline void send_stack(struct mt_work *w, bool fault)
 {
-	stack_output(&w->e, take_stack(w, fault) & MT_FRAMES_MASK, fault);
+	stack_output(w, take_stack(w, fault) & MT_FRAMES_MASK, fault);
 }
 
 #endif /* MT_STACK_BPF_H */

@@ -22,31 +22,73 @@
 
 #include "work.bpf.h"
 
-static __always_inline __u64 stack_id(const __u64 *frames, __u32 n)
+/* The current process's start time: its leader's. */
+static __always_inline __u64 process_start(void)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 h = (task->group_leader->start_time ^ (__u64)task->tgid << 32 ^ n) * 0x9e3779b97f4a7c15ull;
+	__u64 start = 0;
 
-	for (__u32 i = 0; i < MT_MAX_FRAMES && i < n; i++) {
-		h = (h ^ frames[i]) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return h | 1;	/* odd: never an empty slot */
+	/* A read, not a load: before 6.2 a uprobe program's walk from a task stops at a scalar. */
+	bpf_probe_read_kernel(&start, sizeof(start), &task->group_leader->start_time);
+	return start;
 }
 
-/* Send e with its n frames, by id where this CPU sent them before. */
-static __always_inline void stack_output(struct mt_event *e, __u32 n, bool quiet)
+#define MT_SID_STEP 8		/* frames a call of stack_id_step takes in */
+
+static __always_inline __u64 sid_mix(__u64 h, __u64 frame)
 {
+	h = (h ^ frame) * 0xff51afd7ed558ccdull;
+	return h ^ h >> 32;
+}
+
+/*
+ * Frames i * MT_SID_STEP on into the id. A bpf_loop() callback: the verifier checks it once,
+ * not once per frame, and each call takes several frames, as a call costs about what a frame's
+ * hashing does.
+ */
+static long stack_id_step(__u64 i, void *ctx)
+{
+	struct mt_work *w = ((struct mt_loop *)ctx)->w;
+	__u32 at = i * MT_SID_STEP, n = w->sid.n;
+	__u64 h = w->sid.h;
+
+	for (__u32 j = 0; j < MT_SID_STEP; j++) {
+		if (at + j >= n || at + j >= MT_MAX_FRAMES)
+			break;
+		h = sid_mix(h, w->e.frames[at + j]);
+	}
+	w->sid.h = h;
+	return 0;
+}
+
+/* The id of w's n frames in this process. */
+static __always_inline __u64 stack_id(struct mt_work *w, __u32 n)
+{
+	struct mt_loop loop = { .w = w };
+
+	w->sid.h = (process_start() ^ bpf_get_current_pid_tgid() >> 32 << 32 ^ n) * 0x9e3779b97f4a7c15ull;
+	w->sid.n = n;
+	bpf_loop((n + MT_SID_STEP - 1) / MT_SID_STEP, stack_id_step, &loop, 0);
+	return w->sid.h | 1;	/* odd: never an empty slot */
+}
+
+/*
+ * Send w's event with its n frames, by id where this CPU sent them before. Without bpf_loop
+ * (before 5.17) every stack goes in full.
+ */
+static __always_inline void stack_output(struct mt_work *w, __u32 n, bool quiet)
+{
+	struct mt_event *e = &w->e;
 	__u64 id, *slot;
 	struct mt_sent *sent;
 	__u32 page;
 
 	e->nframes = n;
-	if (n < 2 || n >= MT_MAX_FRAMES) {	/* an id would save nothing; or no room for it */
+	if (!have_loop || n < 2 || n >= MT_MAX_FRAMES) {	/* or an id would save nothing */
 		event_output(e, quiet);
 		return;
 	}
-	id = stack_id(e->frames, n);
+	id = stack_id(w, n);
 	page = id >> 32 & (MT_SENT_PAGES - 1);
 	sent = bpf_map_lookup_elem(&stacks_sent, &page);
 	if (!sent) {
@@ -60,7 +102,7 @@ static __always_inline void stack_output(struct mt_event *e, __u32 n, bool quiet
 		ring_output(e, MT_EVENT_HDR_SIZE + 8, quiet);
 		return;
 	}
-	e->frames[n] = id;
+	e->frames[n & MT_FRAMES_MASK] = id;
 	e->nframes = n | MT_FRAMES_NEW;
 	if (ring_output(e, MT_EVENT_HDR_SIZE + 8 * (n + 1), quiet))
 		*slot = id;

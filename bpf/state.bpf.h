@@ -166,13 +166,17 @@ struct mt_sent {
 };
 
 /* A Python stack walk in progress (python.bpf.h). */
+#define MT_PY_FRAME_BYTES 128		/* a power of two: a frame's fields lie in its first 128 bytes */
+
 struct mt_py_walk {
 	struct mt_py_proc cfg;		/* the process's interpreter layout, copied once per event */
 	__u64 frame;			/* the next _PyInterpreterFrame */
 	__u32 first;			/* slot of the first Python frame */
 	__u32 at;			/* next free slot in frames[] */
+	__u32 span;			/* bytes of a frame that hold the fields read */
 	bool ok;
 	bool full;
+	__u64 head[MT_PY_FRAME_BYTES / 8];	/* the current frame's first span bytes */
 };
 
 /* An exiting process's file path, built backwards from its end (exit_maps.bpf.h). */
@@ -191,6 +195,10 @@ struct mt_work {
 	union {				/* one after the other, never at once: */
 		struct mt_ustate st;	/* the native walk, */
 		struct mt_py_walk py;	/* then Python's; */
+		struct {		/* then the stack's id, hashed (stackid.bpf.h); */
+			__u64 h;
+			__u32 n;
+		} sid;
 		char path[MT_PATH_BUF];	/* or an exit map's path */
 	};
 };

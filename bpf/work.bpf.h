@@ -132,22 +132,36 @@ static __always_inline void event_output(struct mt_event *e, bool quiet)
 	ring_output(e, MT_EVENT_HDR_SIZE + (e->nframes & MT_FRAMES_MASK) * 8, quiet);
 }
 
-/*
- * An event without a stack (a free, an unmap), written straight into the ring: it needs no
- * working record, and skips the copy out of one.
- */
-static __always_inline void send_release(__u32 op, __u64 id, __u64 addr, __u64 size)
+/* A release of len bytes (a constant: the ring takes no other), written straight into the ring. */
+static __always_inline void release_output(__u32 op, __u64 id, __u64 addr, __u64 size, const __u32 len)
 {
-	struct mt_event *e = bpf_ringbuf_reserve(&events, MT_EVENT_HDR_SIZE, 0);
+	struct mt_release *r = bpf_ringbuf_reserve(&events, len, 0);
 
-	if (!e) {
+	if (!r) {
 		count_loss(MT_LOSS_RINGBUF_FULL);
 		return;
 	}
-	event_header(e, op, id);
-	e->addr = addr;
-	e->size = size;
-	bpf_ringbuf_submit(e, wakeup_flag(MT_EVENT_HDR_SIZE));
+	r->op = op;
+	r->pid = id >> 32;
+	r->tid = (__u32)id;
+	r->nframes = 0;
+	r->addr = addr;
+	if (len >= MT_UNMAP_SIZE)
+		r->size = size;
+	bpf_ringbuf_submit(r, wakeup_flag(len));
+}
+
+/*
+ * A free or an unmap: no stack, so no working record and no copy out of one, and short
+ * (memtrace.h: struct mt_release). A free is the most frequent event, and the ring's memory is
+ * cold after the trap: every byte not written counts.
+ */
+static __always_inline void send_release(__u32 op, __u64 id, __u64 addr, __u64 size)
+{
+	if (op == MT_OP_FREE)
+		release_output(op, id, addr, 0, MT_FREE_SIZE);
+	else
+		release_output(op, id, addr, size, MT_UNMAP_SIZE);
 }
 
 #endif /* MT_WORK_BPF_H */

@@ -30,6 +30,7 @@ struct probe {
 	struct htab *attached;		/* hash of (pid, dev, inode) already probed */
 	uint64_t no_entry_at_start;	/* returns of calls entered before the probes were in */
 	struct stackids *ids;		/* the stacks sent in full, for events that send an id */
+	struct mt_event release;	/* the last short release, made whole (probe__event) */
 	struct bpf_link **links;
 	size_t nlinks, cap_links;
 };
@@ -407,10 +408,29 @@ void probe__losses(const struct probe *p, uint64_t out[MT_LOSS__COUNT])
 	out[MT_LOSS_STACK_ID] = ids.unknown;
 }
 
+/* A short release (bpf/memtrace.h: struct mt_release) as a whole event; NULL if it is none. */
+static const struct mt_event *release_event(struct probe *p, const void *data, size_t *size)
+{
+	const struct mt_release *r = data;
+	struct mt_event *e = &p->release;
+
+	if (*size < MT_FREE_SIZE || (r->op != MT_OP_FREE && r->op != MT_OP_MUNMAP) ||
+	    (r->op == MT_OP_MUNMAP && *size < MT_UNMAP_SIZE))
+		return NULL;
+	memset(e, 0, MT_EVENT_HDR_SIZE);
+	e->op = r->op;
+	e->pid = r->pid;
+	e->tid = r->tid;
+	e->addr = r->addr;
+	e->size = r->op == MT_OP_MUNMAP ? r->size : 0;
+	*size = MT_EVENT_HDR_SIZE;
+	return e;
+}
+
 const struct mt_event *probe__event(struct probe *p, const void *data, size_t *size)
 {
 	if (*size < MT_EVENT_HDR_SIZE)
-		return NULL;
+		return release_event(p, data, size);
 	return stackids__expand(p->ids, data, size);
 }
 

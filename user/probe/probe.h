@@ -55,9 +55,10 @@ void probe__exit_stop_clear(struct probe *p, int pid);
 
 int probe__events_fd(const struct probe *p);
 /*
- * An event read from the ring as the programs meant it: with its stack in full, where they sent
- * the stack's id alone (user/probe/stackid.c). Valid until the next call; *size is its length.
- * NULL: too short for an event.
+ * An event read from the ring as a whole event: a short release (bpf/memtrace.h) with the
+ * header's other fields 0, and a stack in full where the programs sent its id alone
+ * (user/probe/stackid.c). Valid until the next call; *size is its length. NULL: too short for
+ * what it says it is.
  */
 const struct mt_event *probe__event(struct probe *p, const void *data, size_t *size);
 /* The process pid ended: what the probes keep of it in user space goes (its stacks' ids). */
