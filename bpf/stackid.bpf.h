@@ -14,8 +14,8 @@
  * written only once the full event is in the ring: the ring keeps the order of reservation, and
  * a later event of this CPU reserves after the full one committed, so an id never reaches user
  * space before its frames. A failed send leaves the slot as it was; two ids in one slot cost a
- * resend. Two stacks of one process with one id would be merged: about one chance in 10^8 among
- * a million distinct stacks.
+ * resend. Two stacks of one process with one id would be merged: about one chance in 40 million
+ * for a process with a million distinct stacks.
  */
 #ifndef MT_STACKID_BPF_H
 #define MT_STACKID_BPF_H
