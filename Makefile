@@ -134,6 +134,7 @@ $(OUT)/tests/test_ldso: TEST_LIBS := -lelf
 $(OUT)/tools/pygc_find: TEST_LIBS := -lcapstone -ldw -lelf
 # Replaying a recording reaches symbolize/pytrace.o and probe/pyproc.o, which call BPF maps.
 $(OUT)/tests/test_recording: TEST_LIBS := -lbpf $(SYM_LIBS) -lzstd -lm
+$(OUT)/tests/test_pydetect: TEST_LIBS := -lbpf $(SYM_LIBS) -lzstd -lm
 
 $(OUT)/tests/%: tests/unit/%.c $(LIB_A)
 	$(call msg,CC,$@)

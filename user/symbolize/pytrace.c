@@ -185,9 +185,20 @@ static uint32_t merge(const struct pyproc *p, const uint64_t *nat, uint32_t n, c
 	return k;
 }
 
+/*
+ * Did a probe on the program's allocator send e? By then the dynamic loader has mapped every
+ * library the program needs (libc, a shared libpython). A page fault can come before that, while
+ * the loader maps them: a process looked at then has no CPython yet, and would keep that verdict.
+ */
+static bool from_allocator(const struct mt_event *e)
+{
+	return e->op != MT_OP_FAULT && e->op != MT_OP_FAULT_MAJOR && e->op != MT_OP_EXIT &&
+	       e->op != MT_OP_EXEC && e->op != MT_OP_EXIT_MAP && e->op != MT_OP_OOM;
+}
+
 const struct mt_event *pytrace__event(struct pytrace *py, const struct mt_event *e)
 {
-	struct pyslot *s = py ? slot_of(py, e->pid, true) : NULL;
+	struct pyslot *s = py ? slot_of(py, e->pid, from_allocator(e)) : NULL;
 	uint32_t n = pytrace__nnative(e), m = e->nframes - n;
 	uint64_t epoch = mt_now_ns() / EPOCH_NS, pyf[MT_MAX_FRAMES];
 

@@ -35,12 +35,13 @@ void pytrace__free(struct pytrace *py);
 /* py may be NULL (no Python tracing: recordings) in pytrace__attach and pytrace__event. */
 
 /* Look at a process now (for -p: before its first event). Later processes are looked at on
- * their first event. */
+ * their first event from the allocator's probes (a page fault can come before the loader has
+ * mapped libc and libpython). */
 void pytrace__attach(struct pytrace *py, int pid);
 /*
  * An exec: what was known of pid's interpreter goes, here and in the BPF walk's map; the new
- * program is looked at by its first event, once the loader has mapped its libraries (at the
- * exec stop, neither libpython nor libc is there yet).
+ * program is looked at by its first allocation, once the loader has mapped its libraries (at
+ * the exec stop, neither libpython nor libc is there yet).
  */
 void pytrace__forget(struct pytrace *py, int pid);
 
