@@ -195,6 +195,27 @@ struct mt_release {
 #define MT_UNMAP_SIZE 32u
 
 /*
+ * An allocation whose stack this CPU sent in full before (bpf/stackid.bpf.h), with no old block
+ * (not a realloc's) and under 4 GiB, is sent short too: 40 bytes where a whole event with the id
+ * takes 64, and the ring's memory is cold after the trap. Its frame count is the id's.
+ */
+struct mt_alloc_by_id {
+	__u32 op, pid, tid;
+	__u32 size;
+	__u64 ts_ns;
+	__u64 addr;
+	__u64 stack_id;
+};
+
+#define MT_ALLOC_BY_ID_SIZE 40u
+
+/* Ops that may go as a short allocation: those that make a block or a mapping, with a stack. */
+static inline int mt_op_allocates(__u32 op)
+{
+	return op >= MT_OP_MALLOC && op <= MT_OP_MREMAP && op != MT_OP_FREE && op != MT_OP_MUNMAP;
+}
+
+/*
  * Stacks sent by id (bpf/stackid.bpf.h). nframes carries these flags above MT_FRAMES_MASK; the
  * count below them is the stack's frames either way.
  */
@@ -211,6 +232,7 @@ _Static_assert(__builtin_offsetof(struct mt_event, frames) == MT_EVENT_HDR_SIZE,
 _Static_assert(__builtin_offsetof(struct mt_event, fault.map) == __builtin_offsetof(struct mt_event, old_size),
 	       "each body lies in the same 32 bytes");
 _Static_assert(sizeof(((struct mt_event *)0)->proc) == 32, "proc body: two comms");
+_Static_assert(sizeof(struct mt_alloc_by_id) == MT_ALLOC_BY_ID_SIZE, "a short allocation: 40 bytes");
 _Static_assert(sizeof(((struct mt_event *)0)->oom) == 32, "oom body: within the 32 bytes");
 /* A sampled block is a heap block: the aggregate files it as an allocation's addr and size. */
 _Static_assert(__builtin_offsetof(struct mt_event, sampled.addr) == __builtin_offsetof(struct mt_event, addr) &&

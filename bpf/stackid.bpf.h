@@ -72,6 +72,32 @@ static __always_inline __u64 stack_id(struct mt_work *w, __u32 n)
 	return w->sid.h | 1;	/* odd: never an empty slot */
 }
 
+/* Can e go as a short allocation (struct mt_alloc_by_id)? */
+static __always_inline bool alloc_fits_short(const struct mt_event *e)
+{
+	return mt_op_allocates(e->op) && !e->old_addr && !e->old_size &&
+	       !(e->size >> 32);
+}
+
+/* e as a short allocation with its stack's id, written straight into the ring. */
+static __always_inline void alloc_by_id_output(const struct mt_event *e, __u64 id, bool quiet)
+{
+	struct mt_alloc_by_id *a = bpf_ringbuf_reserve(&events, MT_ALLOC_BY_ID_SIZE, 0);
+
+	if (!a) {
+		count_loss(MT_LOSS_RINGBUF_FULL);
+		return;
+	}
+	a->op = e->op;
+	a->pid = e->pid;
+	a->tid = e->tid;
+	a->size = e->size;
+	a->ts_ns = e->ts_ns;
+	a->addr = e->addr;
+	a->stack_id = id;
+	bpf_ringbuf_submit(a, quiet ? BPF_RB_NO_WAKEUP : wakeup_flag(MT_ALLOC_BY_ID_SIZE));
+}
+
 /*
  * Send w's event with its n frames, by id where this CPU sent them before. Without bpf_loop
  * (before 5.17) every stack goes in full.
@@ -96,6 +122,10 @@ static __always_inline void stack_output(struct mt_work *w, __u32 n, bool quiet)
 		return;
 	}
 	slot = &sent->id[id >> 40 & (MT_SENT_SLOTS - 1)];
+	if (*slot == id && alloc_fits_short(e)) {
+		alloc_by_id_output(e, id, quiet);
+		return;
+	}
 	if (*slot == id) {
 		e->frames[0] = id;
 		e->nframes = n | MT_FRAMES_BY_ID;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * Stacks sent by id (user/probe/stackid.c): a full stack is kept under its id for its process,
- * an id alone gets the frames back, an unknown id is counted and leaves no frames, and a process
- * forgotten takes its stacks with it.
+ * an id alone (in a whole event, or in a short allocation) gets the frames back, an unknown id
+ * is counted and leaves no frames, and a process forgotten takes its stacks with it.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -125,9 +125,48 @@ static void processes(void)
 	stackids__free(t);
 }
 
+/* A short allocation (struct mt_alloc_by_id): its header made whole, its frames the id's. */
+static void short_alloc(void)
+{
+	struct mt_alloc_by_id a = { .op = MT_OP_CALLOC, .pid = 7, .tid = 9, .size = 4000,
+				    .ts_ns = 123456789, .addr = 0xabc0, .stack_id = 0x11 };
+	struct stackids *t = stackids__new();
+	struct stackid_stats st;
+	const struct mt_event *e;
+	size_t size = MT_ALLOC_BY_ID_SIZE;
+
+	stackids__expand(t, full(7, 0x11, 5, 100, &size), &size);
+	size = MT_ALLOC_BY_ID_SIZE;
+	e = stackids__expand_short(t, &a, &size);
+	ok(frames_are(e, size, 5, 100), "a short allocation gets its id's frames, and their count");
+	ok(e && e->op == MT_OP_CALLOC && e->pid == 7 && e->tid == 9 && e->size == 4000 &&
+	   e->ts_ns == 123456789 && e->addr == 0xabc0 && !e->old_addr && !e->old_size,
+	   "and its own header: op, pid, tid, size, time, address; no old block");
+	a.stack_id = 0x44;
+	size = MT_ALLOC_BY_ID_SIZE;
+	e = stackids__expand_short(t, &a, &size);
+	ok(e && e->nframes == 0 && size == MT_EVENT_HDR_SIZE && e->addr == 0xabc0,
+	   "an unknown id: the allocation kept, with no frames");
+	a.pid = 8;
+	a.stack_id = 0x11;
+	size = MT_ALLOC_BY_ID_SIZE;
+	e = stackids__expand_short(t, &a, &size);
+	ok(e && e->nframes == 0, "another process's id is not this one's");
+	stackids__stats(t, &st);
+	is_u64(st.unknown, 2, "both unknown ids counted");
+	is_u64(st.by_id, 3, "short allocations counted with the ids");
+	size = MT_ALLOC_BY_ID_SIZE - 8;
+	ok(!stackids__expand_short(t, &a, &size), "a short allocation cut short is refused");
+	a.op = MT_OP_FREE;
+	size = MT_ALLOC_BY_ID_SIZE;
+	ok(!stackids__expand_short(t, &a, &size), "so is one that is no allocation");
+	stackids__free(t);
+}
+
 int main(void)
 {
 	expand_and_clash();
 	processes();
+	short_alloc();
 	return done_testing();
 }

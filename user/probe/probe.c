@@ -429,6 +429,8 @@ static const struct mt_event *release_event(struct probe *p, const void *data, s
 
 const struct mt_event *probe__event(struct probe *p, const void *data, size_t *size)
 {
+	if (*size == MT_ALLOC_BY_ID_SIZE)
+		return stackids__expand_short(p->ids, data, size);
 	if (*size < MT_EVENT_HDR_SIZE)
 		return release_event(p, data, size);
 	return stackids__expand(p->ids, data, size);

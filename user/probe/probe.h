@@ -55,8 +55,8 @@ void probe__exit_stop_clear(struct probe *p, int pid);
 
 int probe__events_fd(const struct probe *p);
 /*
- * An event read from the ring as a whole event: a short release (bpf/memtrace.h) with the
- * header's other fields 0, and a stack in full where the programs sent its id alone
+ * An event read from the ring as a whole event: a short release or allocation (bpf/memtrace.h)
+ * with the header's other fields 0, and a stack in full where the programs sent its id alone
  * (user/probe/stackid.c). Valid until the next call; *size is its length. NULL: too short for
  * what it says it is.
  */

@@ -98,11 +98,35 @@ void stackids__forget(struct stackids *t, uint32_t pid)
 	proc_free(p);
 }
 
-static const uint64_t *find(const struct proc_ids *p, uint64_t id, uint32_t n)
+/* The frames kept under id, and their count in *n; a count given (not ANY_COUNT) must match. */
+#define ANY_COUNT UINT32_MAX
+
+static const uint64_t *find(const struct proc_ids *p, uint64_t id, uint32_t *n)
 {
 	const struct stored *s = p ? htab__lookup(p->ids, id) : NULL;
 
-	return s && s->n == n ? p->words + s->at : NULL;
+	if (!s || (*n != ANY_COUNT && s->n != *n))
+		return NULL;
+	*n = s->n;
+	return p->words + s->at;
+}
+
+/* e (its header filled) with the frames of pid's id, or none, counted, when they are not known. */
+static const struct mt_event *by_id(struct stackids *t, struct mt_event *e, uint64_t id, uint32_t n,
+				    size_t *size)
+{
+	const uint64_t *frames = find(proc_ids(t, e->pid, false), id, &n);
+
+	t->stats.by_id++;
+	if (!frames) {
+		t->stats.unknown++;
+		n = 0;
+	}
+	if (n)
+		memcpy(e->frames, frames, n * sizeof(*frames));
+	e->nframes = n;
+	*size = MT_EVENT_HDR_SIZE + 8 * n;
+	return e;
 }
 
 /* A stack sent in full: kept, unless it is there already. */
@@ -135,26 +159,36 @@ const struct mt_event *stackids__expand(struct stackids *t, const struct mt_even
 	if (!(raw->nframes & (MT_FRAMES_NEW | MT_FRAMES_BY_ID)))
 		return raw;
 	if ((raw->nframes & MT_FRAMES_BY_ID) && *size >= MT_EVENT_HDR_SIZE + 8) {
-		frames = find(proc_ids(t, raw->pid, false), raw->frames[0], n);
-		t->stats.by_id++;
-		if (!frames) {
-			t->stats.unknown++;
-			n = 0;
-		}
-	} else if ((raw->nframes & MT_FRAMES_NEW) && n < MT_MAX_FRAMES &&
-		   *size >= MT_EVENT_HDR_SIZE + 8 * (n + 1)) {
-		frames = (const uint64_t *)raw->frames;
-		keep(t, proc_ids(t, raw->pid, true), raw->frames[n], frames, n);
-		t->stats.full++;
-	} else {
-		return NULL;
+		memcpy(e, raw, MT_EVENT_HDR_SIZE);
+		return by_id(t, e, raw->frames[0], n, size);
 	}
+	if (!(raw->nframes & MT_FRAMES_NEW) || n >= MT_MAX_FRAMES || *size < MT_EVENT_HDR_SIZE + 8 * (n + 1))
+		return NULL;
+	frames = (const uint64_t *)raw->frames;
+	keep(t, proc_ids(t, raw->pid, true), raw->frames[n], frames, n);
+	t->stats.full++;
 	memcpy(e, raw, MT_EVENT_HDR_SIZE);
-	if (n)
-		memcpy(e->frames, frames, n * sizeof(*frames));
+	memcpy(e->frames, frames, n * sizeof(*frames));
 	e->nframes = n;
 	*size = MT_EVENT_HDR_SIZE + 8 * n;
 	return e;
+}
+
+const struct mt_event *stackids__expand_short(struct stackids *t, const struct mt_alloc_by_id *a,
+					       size_t *size)
+{
+	struct mt_event *e = &t->scratch;
+
+	if (*size < MT_ALLOC_BY_ID_SIZE || !mt_op_allocates(a->op))
+		return NULL;
+	memset(e, 0, MT_EVENT_HDR_SIZE);
+	e->op = a->op;
+	e->pid = a->pid;
+	e->tid = a->tid;
+	e->ts_ns = a->ts_ns;
+	e->addr = a->addr;
+	e->size = a->size;
+	return by_id(t, e, a->stack_id, ANY_COUNT, size);
 }
 
 void stackids__stats(const struct stackids *t, struct stackid_stats *out)

@@ -22,6 +22,9 @@ void stackids__free(struct stackids *t);
  * its flags say.
  */
 const struct mt_event *stackids__expand(struct stackids *t, const struct mt_event *raw, size_t *size);
+/* The same for a short allocation (bpf/memtrace.h: struct mt_alloc_by_id); NULL: not one. */
+const struct mt_event *stackids__expand_short(struct stackids *t, const struct mt_alloc_by_id *a,
+					       size_t *size);
 
 /* The process pid ended: its stacks are dropped (its ids die with it: bpf/stackid.bpf.h). */
 void stackids__forget(struct stackids *t, uint32_t pid);
