@@ -103,4 +103,20 @@ grep -q "^top functions by outstanding bytes (heap and mmap), the average heap b
 grep -Eq "^ +57\.[0-9] MiB .*py_lines.py worker$" "$TMP/report.txt"; ok $? "worker holds 57.2 MiB in the text report"
 grep -q "^Python frames: mixed; seen: pymalloc: objects over 512 bytes" "$TMP/report.txt"
 ok $? "the report says which allocations this interpreter lets memtrace see"
+
+# A program's first lines: until memtrace has read the new program's first allocation it does
+# not know the program runs CPython, and the probes walk no Python frames. A line run 50 ms after
+# the start must be at its line all the same, started directly and through a shim's exec.
+EARLY=$ROOT/tests/workloads/py_early.py
+early_line=$(grep -n 'L:early' "$EARLY" | cut -d: -f1)
+printf '#!/bin/bash\nexec %s "$@"\n' "$PY" >"$TMP/shim"
+chmod +x "$TMP/shim"
+for how in direct shim; do
+	cmd=("$PY" "$EARLY")
+	[ "$how" = shim ] && cmd=("$TMP/shim" "$EARLY")
+	"$MEMTRACE" --no-live --json "$TMP/early-$how.json" -o /dev/null -- "${cmd[@]}" >/dev/null 2>"$TMP/err"
+	is "$(jpy "[(g['line'], g['allocated_bytes']) for g in d['processes'][0]['python']['groups']['line'] \
+		if (g['file'] or '').endswith('py_early.py') and g['allocated_bytes'] >= 3000000]" "$TMP/early-$how.json")" \
+		"[($early_line, 3000001)]" "$how: a line run 50 ms after the start has its block (3,000,001 B) at its line"
+done
 done_testing

@@ -63,6 +63,7 @@ struct session {
 	struct system *system;		/* -a */
 	bool faults;			/* page faults traced: asked for, and the kernel took them */
 	uint64_t drain_until_ns;	/* -a: reading what is left, until then */
+	uint64_t starting_until_ns;	/* a program just started: its events are read promptly */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
 	uint64_t loop_ns, loop_cpu_ns;	/* the trace itself, from start_ns to the poll loop's end:
@@ -199,11 +200,35 @@ static void exec_event(struct session *s, const struct mt_event *raw)
  * the renewal runs before the new program's first instruction. An exec event the ring lost
  * (full) is made up here from what ptrace knows.
  */
+/*
+ * A program starts: until its first allocation has been read, it is not known to run CPython,
+ * and the probes walk no Python frames in it (user/symbolize/pytrace.c). Read its events every
+ * few milliseconds meanwhile, not at the probes' batch wake-ups or the 100 ms timeout, which a
+ * program starting up can take to reach: its first Python lines would be left without a line.
+ */
+#define STARTING_POLL_MS 5
+#define STARTING_FOR_NS 2000000000ull
+
+static void program_starts(struct session *s) { s->starting_until_ns = mt_now_ns() + STARTING_FOR_NS; }
+
+static bool programs_starting(struct session *s)
+{
+	if (!s->starting_until_ns)
+		return false;
+	if (mt_now_ns() < s->starting_until_ns)
+		for (int i = 0; i < s->ntargets; i++)
+			if (!s->targets[i].exited && !pytrace__looked(s->py, s->targets[i].pid))
+				return true;
+	s->starting_until_ns = 0;
+	return false;
+}
+
 static void on_exec_stop(struct target *t, void *ctx)
 {
 	struct session *s = ctx;
 	struct mt_event e = { .op = MT_OP_EXEC, .pid = t->pid, .tid = t->pid };
 
+	program_starts(s);
 	ring_buffer__consume(s->rb);
 	if (t->exec_events >= t->exec_stops)
 		return;
@@ -442,6 +467,7 @@ static int start_command(struct session *s)
 		target__reap(t, 1, NULL, NULL);
 		return rc == -ENOENT ? MT_EXIT_NOTFOUND : MT_EXIT_NOEXEC;
 	}
+	program_starts(s);
 	return 0;
 }
 
@@ -621,7 +647,7 @@ static int poll_loop(struct session *s)
 {
 	while (!should_stop(s)) {
 		/* Short with the live view, so keys are answered while events keep draining. */
-		int n = ring_buffer__poll(s->rb, s->live ? 20 : 100);
+		int n = ring_buffer__poll(s->rb, programs_starting(s) ? STARTING_POLL_MS : s->live ? 20 : 100);
 
 		if (n == 0)	/* faults and small batches wake nobody: take what came meanwhile */
 			n = ring_buffer__consume(s->rb);

@@ -243,6 +243,11 @@ void pytrace__resolve(const struct pytrace *py, uint64_t addr, struct mt_frame *
 	out->line = line > 0 ? line : 0;
 }
 
+bool pytrace__looked(const struct pytrace *py, uint32_t pid)
+{
+	return !py || slot_of((struct pytrace *)py, pid, false);
+}
+
 const struct mt_py_info *pytrace__info(const struct pytrace *py, uint32_t pid)
 {
 	struct pyslot *s = slot_of((struct pytrace *)py, pid, false);

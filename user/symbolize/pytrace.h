@@ -58,6 +58,9 @@ uint32_t pytrace__nnative(const struct mt_event *e);
 /* A Python frame of a stack returned by pytrace__event; strings live as long as py. */
 void pytrace__resolve(const struct pytrace *py, uint64_t addr, struct mt_frame *out);
 
+/* Has pid's program been looked at for CPython yet (at its first allocation)? py may be NULL. */
+bool pytrace__looked(const struct pytrace *py, uint32_t pid);
+
 /* NULL unless pid runs CPython. */
 const struct mt_py_info *pytrace__info(const struct pytrace *py, uint32_t pid);
 
