@@ -196,11 +196,6 @@ static void exec_event(struct session *s, const struct mt_event *raw)
 }
 
 /*
- * A held process stopped at its exec: read the ring up to now, which holds its exec event, so
- * the renewal runs before the new program's first instruction. An exec event the ring lost
- * (full) is made up here from what ptrace knows.
- */
-/*
  * A program starts: until its first allocation has been read, it is not known to run CPython,
  * and the probes walk no Python frames in it (user/symbolize/pytrace.c). Read its events every
  * few milliseconds meanwhile, not at the probes' batch wake-ups or the 100 ms timeout, which a
@@ -223,6 +218,11 @@ static bool programs_starting(struct session *s)
 	return false;
 }
 
+/*
+ * A held process stopped at its exec: read the ring up to now, which holds its exec event, so
+ * the renewal runs before the new program's first instruction. An exec event the ring lost
+ * (full) is made up here from what ptrace knows.
+ */
 static void on_exec_stop(struct target *t, void *ctx)
 {
 	struct session *s = ctx;
