@@ -192,8 +192,8 @@ static uint32_t merge(const struct pyproc *p, const uint64_t *nat, uint32_t n, c
  */
 static bool from_allocator(const struct mt_event *e)
 {
-	return e->op != MT_OP_FAULT && e->op != MT_OP_FAULT_MAJOR && e->op != MT_OP_EXIT &&
-	       e->op != MT_OP_EXEC && e->op != MT_OP_EXIT_MAP && e->op != MT_OP_OOM;
+	return (e->op >= MT_OP_MALLOC && e->op <= MT_OP_MREMAP) || e->op == MT_OP_SAMPLED_ALLOC ||
+	       e->op == MT_OP_GC_FREE || e->op == MT_OP_GC;
 }
 
 const struct mt_event *pytrace__event(struct pytrace *py, const struct mt_event *e)
