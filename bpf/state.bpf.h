@@ -97,6 +97,8 @@ struct mt_walk_rec {
 	bool held;			/* rbp came from the word held_addr, not yet used */
 	__u64 held_addr, held_val;
 	bool lossy;			/* a frame was lost: not kept */
+	__u32 run, run_off, last_off;	/* the words a replay reads at once: the first's index and
+					 * offset, and the last one's offset (walk_word) */
 };
 
 /*
@@ -104,6 +106,14 @@ struct mt_walk_rec {
  * serves the reads of several frames.
  */
 #define MT_STACK_CHUNK 512
+
+/*
+ * A replay checks the kept walk's words against the stack with as few reads as it can: a read
+ * costs about what copying a few KiB does, so words closer than MT_REPLAY_GAP are read together,
+ * up to MT_REPLAY_READ bytes at a time (walk.bpf.h).
+ */
+#define MT_REPLAY_READ 4096
+#define MT_REPLAY_GAP 1024
 
 /* One stack walk in progress (unwind.bpf.h). */
 struct mt_ustate {
@@ -126,7 +136,12 @@ struct mt_ustate {
 	__u64 ri;			/* the next return instance to take the real address from */
 	struct mt_walk_rec rec;
 	__u64 chunk_base;		/* where chunk was read from in this walk (0: not yet) */
-	__u64 chunk[MT_STACK_CHUNK / 8];
+	__u64 span_base;		/* where a replay's span was read from, */
+	__u32 span_len;			/* and how much (0: none yet) */
+	union {
+		__u64 chunk[MT_STACK_CHUNK / 8];
+		__u64 span[MT_REPLAY_READ / 8];	/* a replay's read (walk.bpf.h) */
+	};
 };
 
 /* Walks kept for replay (walk.bpf.h). */
@@ -146,6 +161,7 @@ struct mt_walk {
 	__u64 frames[MT_WALK_FRAMES];
 	__u32 off[MT_WALK_READS];	/* the words read: at sp + off[i] ... */
 	__u64 val[MT_WALK_READS];	/* ... was val[i] */
+	__u16 reach[MT_WALK_READS];	/* a replay's read from word i takes in this many bytes */
 };
 
 /* The slots' tags, apart: a lookup reads one cache line, not a page per way. */

@@ -370,6 +370,7 @@ static __always_inline void ustate_init(struct mt_ustate *st, const struct mt_us
 	st->undo = false;
 	st->tramp_read = false;
 	st->chunk_base = 0;
+	st->span_len = 0;
 	st->rec.nreads = 0;
 	st->rec.on = false;
 	st->rec.bp_initial = true;
