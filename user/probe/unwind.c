@@ -147,11 +147,11 @@ static void drop_user(struct unwinder *u, int slot, int pid)
 		drop(u, slot);
 }
 
-/* Put the rows into a map of their own and publish it under the object's slot. */
-static int load_rows(struct unwinder *u, int slot, struct uobj *o, const struct unwind_table *t)
+/* Put the rows into a map of their own (installed under the object's slot by install_rows). */
+static int load_rows(struct uobj *o, const struct unwind_table *t)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-	__u32 *keys, count = t->n, s = slot;
+	__u32 *keys, count = t->n;
 	int err = 0;
 
 	o->fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "mt_unwind_rows", sizeof(__u32),
@@ -161,8 +161,7 @@ static int load_rows(struct unwinder *u, int slot, struct uobj *o, const struct 
 	keys = xcalloc(t->n, sizeof(*keys));
 	for (__u32 i = 0; i < t->n; i++)
 		keys[i] = i;
-	if (bpf_map_update_batch(o->fd, keys, t->rows, &count, NULL) ||
-	    bpf_map_update_elem(u->tables_fd, &s, &o->fd, BPF_ANY))
+	if (bpf_map_update_batch(o->fd, keys, t->rows, &count, NULL))
 		err = -errno;
 	free(keys);
 	if (err) {
@@ -170,6 +169,29 @@ static int load_rows(struct unwinder *u, int slot, struct uobj *o, const struct 
 		o->fd = -1;
 	}
 	return err;
+}
+
+/*
+ * The rows' map into the slot BPF looks the object's table up in. The update of a map of maps
+ * waits out an RCU grace period (the kernel's maybe_wait_bpf_programs: 8-17 ms measured here)
+ * after the map is in place, so the object is published first (build): until the map lands its
+ * frames find no table, as before it was published, and from then on they find it although the
+ * call has not returned. The slot is empty: drop() emptied it, and waited, before it was reused.
+ */
+static void install_rows(struct unwinder *u, int slot, struct uobj *o)
+{
+	__u32 s = slot;
+
+	if (o->fd < 0 || !bpf_map_update_elem(u->tables_fd, &s, &o->fd, BPF_ANY))
+		return;
+	mt_warn("failed to load the unwind table of %s: %s", o->path, strerror(errno));
+	close(o->fd);
+	o->fd = -1;
+	o->failed = true;
+	u->st.failed_objects++;
+	u->st.objects--;
+	u->st.rows -= o->nrows;
+	u->st.bytes -= (uint64_t)o->nrows * sizeof(struct mt_unwind_row);
 }
 
 /* Read the object's .eh_frame and load what BPF needs; failures leave a "no table" entry. */
@@ -187,7 +209,7 @@ static void build(struct unwinder *u, int slot, struct uobj *o, const char *file
 				UNWIND_BUDGET_BYTES >> 20, o->path);
 		u->warned = true;
 		err = -E2BIG;
-	} else if (!err && t.n && !(err = load_rows(u, slot, o, &t))) {
+	} else if (!err && t.n && !(err = load_rows(o, &t))) {
 		o->nrows = t.n;
 		u->st.objects++;
 		u->st.rows += t.n;
@@ -207,6 +229,7 @@ static void build(struct unwinder *u, int slot, struct uobj *o, const char *file
 		if (bpf_map_update_elem(u->objs_fd, &o->key, &v, BPF_ANY))
 			mt_warn("failed to publish the unwind table of %s: %s", o->path, strerror(errno));
 	}
+	install_rows(u, slot, o);
 	mt_debug("unwind: %s: %zu rows, %u functions%s", o->path, t.n, t.nfdes,
 		 o->flags & MT_UNWIND_OBJ_FP ? ", frame pointers" : "");
 	unwind_table__release(&t);
