@@ -369,14 +369,18 @@ static ssize_t find_map(const struct proc_maps *p, uint64_t addr)
 	return m ? m - p->maps : -1;
 }
 
-/* Find addr in the process's current mappings. */
+/*
+ * Find addr, a frame's pc, in the process's current mappings: in code only. A mapping known not
+ * to be executable is not its object: the loader maps /etc/ld.so.cache for a moment while it
+ * loads a library, and may map it where an unloaded library was, whose frames are still unread.
+ */
 static bool locate(const struct proc_maps *p, uint64_t addr, struct pin *pin)
 {
 	ssize_t i = find_map(p, addr);
 
 	memset(pin, 0, sizeof(*pin));
 	pin->vaddr = addr;
-	if (i < 0)
+	if (i < 0 || (p->maps[i].perms[0] && p->maps[i].perms[2] != 'x'))
 		return false;
 	pin->mapping = p->mappings[i];
 	pin->module = p->modules[i];
