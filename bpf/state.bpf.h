@@ -97,8 +97,9 @@ struct mt_walk_rec {
 	bool held;			/* rbp came from the word held_addr, not yet used */
 	__u64 held_addr, held_val;
 	bool lossy;			/* a frame was lost: not kept */
-	__u32 run, run_off, last_off;	/* the words a replay reads at once: the first's index and
-					 * offset, and the last one's offset (walk_word) */
+	__u32 run, run_off;		/* the words a replay reads at once: the first's index and
+					 * offset, */
+	__u32 lo, hi;			/* and the stretch they lie in (walk_word) */
 };
 
 /*
@@ -161,7 +162,9 @@ struct mt_walk {
 	__u64 frames[MT_WALK_FRAMES];
 	__u32 off[MT_WALK_READS];	/* the words read: at sp + off[i] ... */
 	__u64 val[MT_WALK_READS];	/* ... was val[i] */
-	__u16 reach[MT_WALK_READS];	/* a replay's read from word i takes in this many bytes */
+	struct {			/* a replay's read from word i: len bytes from back below it */
+		__u16 back, len;
+	} read[MT_WALK_READS];
 };
 
 /* The slots' tags, apart: a lookup reads one cache line, not a page per way. */

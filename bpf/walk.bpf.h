@@ -12,7 +12,7 @@
  * are copied instead, and the check costs a compare per word where a step costs a row lookup, a
  * rule and its bounds checks.
  *
- * The words are read back in as few copies from user memory as they allow (replay_word): each
+ * The words are read back in as few copies from user memory as they allow (replay_read): each
  * copy costs about what a few KiB of copying does, so a run of words close together on the stack
  * is taken in one copy, planned as the walk reads them (walk_word). sqlite3's deep stacks, 18
  * words in three runs over 10 KiB, took six 512-byte chunks before; now three copies.
@@ -40,14 +40,16 @@ static __always_inline struct mt_walk *walk_slot(const struct mt_ustate *st)
 
 /*
  * Keep a word the walk being recorded read, and plan the replay's reads: a word within
- * MT_REPLAY_GAP above the last joins its run, whose first word's read then reaches past it (up
- * to MT_REPLAY_READ bytes); any other starts a run. A walk reads up the stack, so runs are long.
+ * MT_REPLAY_GAP of the stretch its run's words lie in joins the run, if the stretch stays within
+ * MT_REPLAY_READ bytes; the run's first word's read then covers the stretch. Any other word starts
+ * a run. A walk reads up the stack, so runs are long; a frame-pointer step reads the return
+ * address and then, below it, the saved rbp, so a run grows down as well as up.
  */
 static __always_inline void walk_word(struct mt_ustate *st, __u64 addr, __u64 v)
 {
 	struct mt_walk *w = walk_slot(st);	/* first: only st, addr and v live across the call */
 	__u64 off = addr - st->rec.sp0;
-	__u32 i = st->rec.nreads, run = st->rec.run;
+	__u32 i = st->rec.nreads, run = st->rec.run, lo, hi;
 
 	if (!w || addr < st->rec.sp0 || off > 0xffffffffull || i >= MT_WALK_READS) {
 		st->rec.on = false;
@@ -55,15 +57,21 @@ static __always_inline void walk_word(struct mt_ustate *st, __u64 addr, __u64 v)
 	}
 	w->off[i] = off;
 	w->val[i] = v;
-	w->reach[i] = 8;
-	if (i && off > st->rec.last_off && off - st->rec.last_off <= MT_REPLAY_GAP &&
-	    off + 8 - st->rec.run_off <= MT_REPLAY_READ && run < MT_WALK_READS) {
-		w->reach[run] = off + 8 - st->rec.run_off;
+	w->read[i].back = 0;
+	w->read[i].len = 8;
+	lo = off < st->rec.lo ? off : st->rec.lo;
+	hi = off + 8 > st->rec.hi ? off + 8 : st->rec.hi;
+	if (i && off + MT_REPLAY_GAP >= st->rec.lo && off <= st->rec.hi + MT_REPLAY_GAP &&
+	    hi - lo <= MT_REPLAY_READ && run < MT_WALK_READS) {
+		st->rec.lo = lo;
+		st->rec.hi = hi;
+		w->read[run].back = st->rec.run_off - lo;
+		w->read[run].len = hi - lo;
 	} else {
 		st->rec.run = i;
-		st->rec.run_off = off;
+		st->rec.run_off = st->rec.lo = off;
+		st->rec.hi = off + 8;
 	}
-	st->rec.last_off = off;
 	st->rec.nreads = i + 1;
 }
 
@@ -93,31 +101,31 @@ static __always_inline __u64 walk_use_bp(struct mt_ustate *st)
 }
 
 /*
- * The kept walk's word i, read now: from the span last read, or in a new read from it of the
- * bytes walk_word planned for it. Everything between two words a walk read lies on its stack,
- * so the read takes in nothing else; if it fails anyway (a page swapped out), the word is read
+ * Read the stack around the kept walk's word i at addr into st->span: the bytes walk_word planned
+ * for it, or the word alone. Everything between two words a walk read lies on its stack, so the
+ * planned read takes in nothing else; if it fails anyway (a page swapped out), the word is read
  * alone. The span shares its memory with the walk's chunk: a replay comes before any walk, and
  * leaves no chunk behind.
  */
-static __always_inline bool replay_word(struct mt_ustate *st, const struct mt_walk *w, __u32 i, __u64 *v)
+static __always_inline bool replay_read(struct mt_ustate *st, const struct mt_walk *w, __u32 i, __u64 addr)
 {
-	__u64 addr = st->sp + w->off[i], at = addr - st->span_base;
-	__u32 n;
+	__u32 back = w->read[i].back & (MT_REPLAY_READ - 8), n = w->read[i].len;
 
-	if (addr < st->span_base || at + 8 > st->span_len || (at & 7)) {
-		n = w->reach[i];
-		if (n < 8 || n > MT_REPLAY_READ)
-			n = 8;
+	if (n > MT_REPLAY_READ || n < back + 8 || (addr & 7)) {	/* rewritten, or unaligned */
+		back = 0;
+		n = 8;
+	}
+	if (bpf_probe_read_user(st->span, n, (void *)(addr - back))) {
+		back = 0;
+		n = 8;
 		if (bpf_probe_read_user(st->span, n, (void *)addr)) {
 			st->span_len = 0;
-			return read_u64(addr, v);
+			return false;
 		}
-		st->chunk_base = 0;
-		st->span_base = addr;
-		st->span_len = n;
-		at = 0;
 	}
-	*v = st->span[at / 8 & (MT_REPLAY_READ / 8 - 1)];
+	st->chunk_base = 0;
+	st->span_base = addr - back;
+	st->span_len = n;
 	return true;
 }
 
@@ -125,7 +133,7 @@ static __always_inline bool replay_word(struct mt_ustate *st, const struct mt_wa
 __noinline int walk_words_same(struct mt_ustate *st)
 {
 	struct mt_walk *w;
-	__u64 v;
+	__u64 addr, at;
 
 	if (!st)
 		return 0;
@@ -135,7 +143,14 @@ __noinline int walk_words_same(struct mt_ustate *st)
 	for (__u32 i = 0; i < MT_WALK_READS; i++) {
 		if (i >= w->nreads)
 			return 1;
-		if (!replay_word(st, w, i, &v) || v != w->val[i])
+		addr = st->sp + w->off[i];
+		at = addr - st->span_base;
+		if (addr < st->span_base || at + 8 > st->span_len || (at & 7)) {
+			if (!replay_read(st, w, i, addr))
+				return 0;
+			at = addr - st->span_base;
+		}
+		if (st->span[at / 8 & (MT_REPLAY_READ / 8 - 1)] != w->val[i])
 			return 0;
 	}
 	return 1;
