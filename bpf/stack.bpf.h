@@ -54,6 +54,7 @@ static __always_inline __u32 take_stack(struct mt_work *w, bool fault)
 {
 	__u32 n;
 
+	w->nhashed = 0;
 	if (unwind_mode != MT_UNWIND_FP && have_loop && have_find_vma)
 		n = unwind_user_stack(w, fault);
 	else

@@ -35,12 +35,6 @@ static __always_inline __u64 process_start(void)
 
 #define MT_SID_STEP 8		/* frames a call of stack_id_step takes in */
 
-static __always_inline __u64 sid_mix(__u64 h, __u64 frame)
-{
-	h = (h ^ frame) * 0xff51afd7ed558ccdull;
-	return h ^ h >> 32;
-}
-
 /*
  * Frames i * MT_SID_STEP on into the id. A bpf_loop() callback: the verifier checks it once,
  * not once per frame, and each call takes several frames, as a call costs about what a frame's
@@ -49,27 +43,34 @@ static __always_inline __u64 sid_mix(__u64 h, __u64 frame)
 static long stack_id_step(__u64 i, void *ctx)
 {
 	struct mt_work *w = ((struct mt_loop *)ctx)->w;
-	__u32 at = i * MT_SID_STEP, n = w->sid.n;
+	__u32 at = w->sid.at + i * MT_SID_STEP, n = w->sid.n;
 	__u64 h = w->sid.h;
 
 	for (__u32 j = 0; j < MT_SID_STEP; j++) {
 		if (at + j >= n || at + j >= MT_MAX_FRAMES)
 			break;
-		h = sid_mix(h, w->e.frames[at + j]);
+		h = frames_mix(h, w->e.frames[at + j]);
 	}
 	w->sid.h = h;
 	return 0;
 }
 
-/* The id of w's n frames in this process. */
+/*
+ * The id of w's n frames in this process: the frames hashed in order (those of a replayed walk
+ * come hashed: w->nhashed), then the process and the count.
+ */
 static __always_inline __u64 stack_id(struct mt_work *w, __u32 n)
 {
 	struct mt_loop loop = { .w = w };
+	__u32 at = w->nhashed <= n ? w->nhashed : 0;
+	__u64 h;
 
-	w->sid.h = (process_start() ^ bpf_get_current_pid_tgid() >> 32 << 32 ^ n) * 0x9e3779b97f4a7c15ull;
+	w->sid.h = at ? w->hashed : MT_FRAMES_SEED;
+	w->sid.at = at;
 	w->sid.n = n;
-	bpf_loop((n + MT_SID_STEP - 1) / MT_SID_STEP, stack_id_step, &loop, 0);
-	return w->sid.h | 1;	/* odd: never an empty slot */
+	bpf_loop((n - at + MT_SID_STEP - 1) / MT_SID_STEP, stack_id_step, &loop, 0);
+	h = frames_mix(w->sid.h, process_start() ^ bpf_get_current_pid_tgid() >> 32 << 32 ^ n);
+	return h | 1;	/* odd: never an empty slot */
 }
 
 /* Can e go as a short allocation (struct mt_alloc_by_id)? */

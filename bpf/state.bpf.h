@@ -116,6 +116,18 @@ struct mt_walk_rec {
 #define MT_REPLAY_READ 4096
 #define MT_REPLAY_GAP 1024
 
+/*
+ * How a stack's id hashes its frames, one after the other from MT_FRAMES_SEED (stackid.bpf.h). A
+ * walk hashes its frames as it stores them, so a replayed walk's hash is known without hashing.
+ */
+#define MT_FRAMES_SEED 0x9e3779b97f4a7c15ull
+
+static __always_inline __u64 frames_mix(__u64 h, __u64 frame)
+{
+	h = (h ^ frame) * 0xff51afd7ed558ccdull;
+	return h ^ h >> 32;
+}
+
 /* One stack walk in progress (unwind.bpf.h). */
 struct mt_ustate {
 	__u64 ip, sp, bp;
@@ -125,6 +137,7 @@ struct mt_ustate {
 	__u32 pid;
 	__u32 tid;
 	__u32 seq;			/* the address space's version (mm_version) */
+	__u64 frames_h;			/* the frames stored, hashed as stack ids hash them */
 	bool cache;			/* seq is known and no mmap writer was at work: use the caches */
 	__u32 n;			/* frames stored */
 	bool have_obj;			/* obj is the object of vm */
@@ -160,6 +173,7 @@ struct mt_walk {
 	bool uses_bp;			/* a rule read the starting rbp: it must match too */
 	__u64 ip, sp, bp;		/* where the walk started */
 	__u64 frames[MT_WALK_FRAMES];
+	__u64 frames_h;			/* the frames, hashed (stackid.bpf.h) */
 	__u32 off[MT_WALK_READS];	/* the words read: at sp + off[i] ... */
 	__u64 val[MT_WALK_READS];	/* ... was val[i] */
 	struct {			/* a replay's read from word i: len bytes from back below it */
@@ -211,12 +225,14 @@ struct mt_work {
 	struct mt_event e;
 	struct mt_ustart at;		/* where the event's stack starts */
 	__u32 slot;			/* this record's index, to give it back */
+	__u32 nhashed;			/* the first frames whose hash is known (a replayed walk's), */
+	__u64 hashed;			/* and that hash (frames_mix) */
 	union {				/* one after the other, never at once: */
 		struct mt_ustate st;	/* the native walk, */
 		struct mt_py_walk py;	/* then Python's; */
 		struct {		/* then the stack's id, hashed (stackid.bpf.h); */
 			__u64 h;
-			__u32 n;
+			__u32 at, n;
 		} sid;
 		char path[MT_PATH_BUF];	/* or an exit map's path */
 	};

@@ -340,7 +340,8 @@ static long unwind_frame(__u32 i, void *ctx)
 	if (n >= MT_MAX_FRAMES || !st->ip)
 		return 1;
 	w->e.frames[n] = st->ip;
-	st->n = n + 1;
+	st->frames_h = frames_mix(st->frames_h, st->ip);	/* used only if the walk is kept, */
+	st->n = n + 1;					/* which one with an undo is not */
 	if (unwind_step(st))
 		return 1;
 	if (st->undo) {
@@ -362,6 +363,7 @@ static __always_inline void ustate_init(struct mt_ustate *st, const struct mt_us
 	st->pid = pid;
 	st->tid = (__u32)bpf_get_current_pid_tgid();
 	st->cache = mm_version(&st->seq);
+	st->frames_h = MT_FRAMES_SEED;
 	st->n = 0;
 	st->have_obj = false;
 	st->exact_ip = fault;
@@ -393,8 +395,11 @@ static __always_inline __u32 unwind_user_stack(struct mt_work *w, bool fault)
 	ustate_init(st, &w->at, w->e.pid, fault);
 	if (!fault) {	/* a fault's stack rarely repeats: its pc is any instruction */
 		n = walk_replay(st, w->e.frames);
-		if (n)
+		if (n) {
+			w->nhashed = n;	/* Python's frames follow them, never change them */
+			w->hashed = st->frames_h;
 			return n;
+		}
 	}
 	bpf_loop(MT_MAX_FRAMES, unwind_frame, &loop, 0);
 	if (st->truncated)

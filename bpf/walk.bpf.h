@@ -181,6 +181,7 @@ static __always_inline __u32 walk_try(struct mt_ustate *st, __u64 *frames)
 		return 0;
 	for (__u32 i = 0; i < MT_WALK_FRAMES && i < n; i++)	/* n's lines only: they are cold */
 		frames[i] = w->frames[i];
+	st->frames_h = w->frames_h;
 	if (w->gen != gen || n > MT_WALK_FRAMES)	/* rewritten while we read */
 		return 0;
 	return n;
@@ -260,6 +261,7 @@ static __always_inline void walk_keep(struct mt_ustate *st, const __u64 *frames)
 	w->uses_bp = st->rec.uses_bp;
 	w->nframes = st->n;
 	w->nreads = st->rec.nreads;
+	w->frames_h = st->frames_h;
 	__builtin_memcpy(w->frames, frames, sizeof(w->frames));
 	if (w->gen == st->rec.gen && w->owner == st->tid)
 		tags->tag[slot] = st->rec.tag;
