@@ -162,6 +162,7 @@ struct mt_ustate {
 #define MT_WALK_SLOTS 256		/* a power of two */
 #define MT_WALK_FRAMES 48
 #define MT_WALK_READS 96
+#define MT_WALK_READS_MASK 127		/* the power of two less one above MT_WALK_READS */
 #define MT_WALK_WAYS 4			/* walks from one start: paths that meet at the same (ip, sp) */
 #define MT_WALK_SETS (MT_WALK_SLOTS / MT_WALK_WAYS)
 
@@ -178,7 +179,7 @@ struct mt_walk {
 	__u64 val[MT_WALK_READS];	/* ... was val[i] */
 	struct {			/* a replay's read from word i: len bytes from back below it */
 		__u16 back, len;
-	} read[MT_WALK_READS];
+	} read[MT_WALK_READS_MASK + 1];	/* indexed through the mask: see walk_word */
 };
 
 /* The slots' tags, apart: a lookup reads one cache line, not a page per way. */

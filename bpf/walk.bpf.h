@@ -63,6 +63,10 @@ static __always_inline void walk_word(struct mt_ustate *st, __u64 addr, __u64 v)
 	hi = off + 8 > st->rec.hi ? off + 8 : st->rec.hi;
 	if (i && off + MT_REPLAY_GAP >= st->rec.lo && off <= st->rec.hi + MT_REPLAY_GAP &&
 	    hi - lo <= MT_REPLAY_READ && run < MT_WALK_READS) {
+		/* The mask is kept through a barrier: 6.1's verifier does not carry the bound just
+		 * checked to a copy of run reloaded from the stack. */
+		barrier_var(run);
+		run &= MT_WALK_READS_MASK;
 		st->rec.lo = lo;
 		st->rec.hi = hi;
 		w->read[run].back = st->rec.run_off - lo;
