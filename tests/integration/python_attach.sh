@@ -15,7 +15,7 @@ pid=$!
 for _ in $(seq 200); do [ -s "$TMP/wout" ] && break; sleep 0.05; done
 "$MEMTRACE" -p "$pid" --no-live --json "$TMP/r.json" -o "$TMP/report.txt" 2>"$TMP/err" &
 mt=$!
-wait_tracing "$TMP/err" 20
+wait_tracing "$TMP/err"
 grep -q "tracing pid $pid (python3)" "$TMP/err"; ok $? "attached to the running interpreter"
 WAIT_S=60 release_and_wait "$go" "$mt" "$pid"
 is "$?" 0 "memtrace ends when the Python program exits"

@@ -99,7 +99,7 @@ wl=$!
 for _ in $(seq 100); do [ -s "$TMP/pid" ] && break; sleep 0.05; done
 "$MEMTRACE" --no-live --json "$TMP/pid.json" -o /dev/null -p "$wl" 2>"$TMP/err-pid" &
 mt=$!
-wait_tracing "$TMP/err-pid" 20; ok $? "memtrace -p attaches to the waiting interpreter"
+wait_tracing "$TMP/err-pid"; ok $? "memtrace -p attaches to the waiting interpreter"
 release_and_wait "$TMP/go" "$mt" "$wl"
 is "$?" 0 "memtrace -p ends when the interpreter does"
 cycles_check pid "$TMP/pid.json" "$TMP/wl-pid.json" 1

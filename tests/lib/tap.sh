@@ -114,7 +114,9 @@ vg_run() {
 # memtrace -p in the background, started with its stderr in FILE: wait until it says it traces.
 wait_tracing() {	# file [seconds]
 	local i
-	for ((i = 0; i < ${2:-10} * 20; i++)); do grep -q 'tracing pid' "$1" && return 0; sleep 0.05; done
+	# Long enough for memtrace to wait out an earlier one's probes being freed (at most 30 s,
+	# user/probe/release.c): that took over 10 s on a kernel build whose uprobes free slowly.
+	for ((i = 0; i < ${2:-60} * 20; i++)); do grep -q 'tracing pid' "$1" && return 0; sleep 0.05; done
 	return 1
 }
 

@@ -109,5 +109,8 @@ void release__wait(void)
 		}
 		usleep(20000);
 	}
+	if (mt_now_ns() - t0 >= 20000000ull)
+		mt_debug("waited %.1f s for an earlier memtrace's probes to be freed",
+			 (mt_now_ns() - t0) / 1e9);
 	close(lock);	/* the lock, if taken, goes with it */
 }
