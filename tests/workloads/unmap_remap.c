@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /*
  * A library unloaded, and a data file mapped where its code was, before memtrace reads the
- * allocations made through it (tests/integration/unwind_remap.sh keeps memtrace stopped
+ * allocations made through it (tests/integration/frames_remap.sh keeps memtrace stopped
  * meanwhile): those frames must not be named after the data file.
  * Usage: unmap_remap DIR DATAFILE FLAGS: creates FLAGS/ready; once FLAGS/go exists, loads
  * DIR/libreload_a.so, allocates 10 blocks of 4242 bytes through it, unloads it, maps DATAFILE

@@ -177,21 +177,27 @@ static int load_rows(struct uobj *o, const struct unwind_table *t)
  * after the map is in place, so the object is published first (build): until the map lands its
  * frames find no table, as before it was published, and from then on they find it although the
  * call has not returned. The slot is empty: drop() emptied it, and waited, before it was reused.
+ * The table counts once it is in.
  */
 static void install_rows(struct unwinder *u, int slot, struct uobj *o)
 {
 	__u32 s = slot;
 
-	if (o->fd < 0 || !bpf_map_update_elem(u->tables_fd, &s, &o->fd, BPF_ANY))
+	if (o->fd < 0)
 		return;
-	mt_warn("failed to load the unwind table of %s: %s", o->path, strerror(errno));
-	close(o->fd);
-	o->fd = -1;
-	o->failed = true;
-	u->st.failed_objects++;
-	u->st.objects--;
-	u->st.rows -= o->nrows;
-	u->st.bytes -= (uint64_t)o->nrows * sizeof(struct mt_unwind_row);
+	if (bpf_map_update_elem(u->tables_fd, &s, &o->fd, BPF_ANY)) {
+		mt_warn("failed to load the unwind table of %s: %s", o->path, strerror(errno));
+		close(o->fd);
+		o->fd = -1;
+		o->failed = true;
+		u->st.failed_objects++;
+		return;
+	}
+	u->st.objects++;
+	u->st.rows += o->nrows;
+	u->st.bytes += (uint64_t)o->nrows * sizeof(struct mt_unwind_row);
+	if (u->st.bytes > u->st.peak_bytes)
+		u->st.peak_bytes = u->st.bytes;
 }
 
 /* Read the object's .eh_frame and load what BPF needs; failures leave a "no table" entry. */
@@ -210,12 +216,7 @@ static void build(struct unwinder *u, int slot, struct uobj *o, const char *file
 		u->warned = true;
 		err = -E2BIG;
 	} else if (!err && t.n && !(err = load_rows(o, &t))) {
-		o->nrows = t.n;
-		u->st.objects++;
-		u->st.rows += t.n;
-		u->st.bytes += t.n * sizeof(*t.rows);
-		if (u->st.bytes > u->st.peak_bytes)
-			u->st.peak_bytes = u->st.bytes;
+		o->nrows = t.n;	/* counted once in (install_rows) */
 	}
 	if (err || (!t.n && !(o->flags & MT_UNWIND_OBJ_FP))) {
 		mt_debug("unwind: no table for %s: %s", o->path, strerror(err ? -err : ENOENT));
