@@ -30,6 +30,7 @@ const volatile __u32 unwind_mode = MT_UNWIND_FP;	/* --unwind */
 const volatile bool have_loop = true;		/* bpf_loop (5.17): DWARF and Python walks, paths */
 const volatile bool have_find_vma = true;	/* bpf_find_vma (5.17): DWARF walks, fault kinds */
 const volatile bool oom_arg_task = true;	/* oom:mark_victim hands over the task, not its pid */
+const volatile bool vma_check = false;	/* MEMTRACE_CHECK_VMA: the VMA tree's answers checked */
 
 /* Changed while tracing, by user space or by the programs. */
 bool wake_consumer = false;	/* an unwind table to load: wake the consumer now */
@@ -37,6 +38,7 @@ bool python_on = false;		/* py_procs holds a process */
 bool faults_on = false;		/* the first fault event is open */
 __u64 page_size = 4096;
 __u64 work_nested = 0;		/* runs that took a second record: a preempted run held one */
+__u64 vma_checks[MT_VMA_CHECK__COUNT];	/* with vma_check: tree answers the kernel's agreed with */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -114,6 +114,15 @@ enum mt_loss {
 	MT_LOSS__COUNT,
 };
 
+/* With MEMTRACE_CHECK_VMA set (the tests), how the VMA tree's answers compared with the kernel's. */
+enum mt_vma_check {
+	MT_VMA_CHECK_SAME = 0,		/* bpf_find_vma found the same mapping, or none either */
+	MT_VMA_CHECK_DIFFER,
+	MT_VMA_CHECK_BUSY,		/* bpf_find_vma could not answer (lock held, or in a fault) */
+	MT_VMA_CHECK_GAVE_UP,		/* the tree could not answer (it changed while read): not compared */
+	MT_VMA_CHECK__COUNT,
+};
+
 /* Bytes of a file path an exit map carries, NUL included, at the most. */
 #define MT_PATH_BYTES (8 * (MT_MAX_FRAMES - 1))
 

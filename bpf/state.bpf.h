@@ -58,6 +58,15 @@ struct mt_vma_cached {
 };
 
 #define MT_VMA_CODE_SIZE 8		/* a power of two */
+#define MT_MAPLE_NODE 256		/* bytes in a node of the kernel's VMA tree (vma.bpf.h) */
+
+/* A lookup in the kernel's VMA tree (vma_read_tree): kept here, not on the stack. */
+struct mt_vma_tree {
+	__u64 node[MT_MAPLE_NODE / 8];	/* the node being read */
+	__u64 addr, e;			/* the address looked up; the node, then the VMA */
+	__u64 flags, file, inode, sb;	/* the VMA's, and its file's */
+	struct mt_vma check;		/* bpf_find_vma's answer, with MEMTRACE_CHECK_VMA */
+};
 
 struct mt_vma_cache {
 	struct mt_vma_cached e[MT_VMA_CACHE_SIZE];
@@ -66,6 +75,7 @@ struct mt_vma_cache {
 	 * which page faults fill with the data mappings they hit. */
 	__u32 next_code;
 	struct mt_vma_cached code[MT_VMA_CODE_SIZE];
+	struct mt_vma_tree tree;
 };
 
 /* Rows already found by the unwinder, by the pc looked up (unwind.bpf.h). */

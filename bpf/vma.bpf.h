@@ -51,50 +51,183 @@ static __always_inline bool mm_version(__u32 *seq)
 	return true;
 }
 
-/* bpf_find_vma's context is on the stack (before 6.x): it points to where the mapping goes. */
-struct mt_vma_out {
-	struct mt_vma *v;
-};
-
-static long vma_fill(struct task_struct *task, struct vm_area_struct *vma, void *data)
-{
-	struct mt_vma *v = ((struct mt_vma_out *)data)->v;
-	struct mm_struct *mm = vma->vm_mm;
-	struct file *file = vma->vm_file;
-
-	v->start = vma->vm_start;
-	v->end = vma->vm_end;
-	v->mm = (__u64)mm;
-	v->pgoff = vma->vm_pgoff;
-	v->dev = file ? file->f_inode->i_sb->s_dev : 0;
-	v->ino = file ? file->f_inode->i_ino : 0;
-	/*
-	 * The kernel maps "[uprobes]" (out-of-line copies of probed instructions, the return
-	 * trampoline) into a traced process on its first probe hit, VM_IO and without a file, which
-	 * no mapping of the program's own is. Its first touch is a fault that tracing itself caused.
-	 */
-	v->uprobes = !file && (vma->vm_flags & VM_IO);
-	v->huge_bytes = 0;
-	if (vma->vm_flags & VM_HUGETLB)	/* hugetlb pages go through no rmap hook: one per fault */
-		v->huge_bytes = 1ull << BPF_CORE_READ(vma, vm_file, f_inode, i_sb, s_blocksize_bits);
-	if (file)	/* shared memory and MAP_HUGETLB too: their paths tell them apart */
-		v->kind = MT_MAP_FILE;
-	else if (vma->vm_start < mm->brk && vma->vm_end > mm->start_brk)
-		v->kind = MT_MAP_HEAP;
-	else if (vma->vm_start <= mm->start_stack && mm->start_stack < vma->vm_end)
-		v->kind = MT_MAP_STACK;
-	else
-		v->kind = MT_MAP_ANON;
-	return 0;
-}
-
 #ifndef EBUSY
 #define EBUSY 16	/* bpf_find_vma's answer when it cannot take the mmap lock */
+#endif
+#ifndef EAGAIN
+#define EAGAIN 11
 #endif
 
 static __always_inline __u64 current_mm(void)
 {
 	return (__u64)BPF_CORE_READ(bpf_get_current_task_btf(), mm);
+}
+
+/* vma_find's answers, besides -EBUSY: */
+enum { VMA_NONE = 0, VMA_CACHED = 1, VMA_FOUND = 2 };
+
+/* bpf_find_vma's context is on the stack (before 6.x): it points to where the mapping goes. */
+struct mt_vma_out {
+	struct mt_vma *v;
+};
+
+/*
+ * What a mapping is, from its fields: the caller has filled start, end, pgoff, mm, dev and ino.
+ * The kernel maps "[uprobes]" (out-of-line copies of probed instructions, the return trampoline)
+ * into a traced process on its first probe hit, VM_IO and without a file, which no mapping of the
+ * program's own is. Its first touch is a fault that tracing itself caused.
+ */
+static __always_inline void vma_classify(struct mt_vma *v, __u64 flags, bool file,
+					 const struct mm_struct *mm)
+{
+	v->uprobes = !file && (flags & VM_IO);
+	if (file)	/* shared memory and MAP_HUGETLB too: their paths tell them apart */
+		v->kind = MT_MAP_FILE;
+	else if (v->start < mm->brk && v->end > mm->start_brk)
+		v->kind = MT_MAP_HEAP;
+	else if (v->start <= mm->start_stack && mm->start_stack < v->end)
+		v->kind = MT_MAP_STACK;
+	else
+		v->kind = MT_MAP_ANON;
+}
+
+static long vma_fill(struct task_struct *task, struct vm_area_struct *vma, void *data)
+{
+	struct mt_vma *v = ((struct mt_vma_out *)data)->v;
+	struct file *file = vma->vm_file;
+
+	v->start = vma->vm_start;
+	v->end = vma->vm_end;
+	v->mm = (__u64)vma->vm_mm;
+	v->pgoff = vma->vm_pgoff;
+	v->dev = file ? file->f_inode->i_sb->s_dev : 0;
+	v->ino = file ? file->f_inode->i_ino : 0;
+	v->huge_bytes = 0;
+	if (vma->vm_flags & VM_HUGETLB)	/* hugetlb pages go through no rmap hook: one per fault */
+		v->huge_bytes = 1ull << BPF_CORE_READ(vma, vm_file, f_inode, i_sb, s_blocksize_bits);
+	vma_classify(v, vma->vm_flags, file, vma->vm_mm);
+	return 0;
+}
+
+/*
+ * The kernel's VMA tree, read here: bpf_find_vma's lock round trip is what makes it cost
+ * microseconds in a page fault (see above), and the tree can be read without the lock. Since
+ * per-VMA locks (6.4) the tree's nodes and the VMAs are freed only after an RCU grace period, and
+ * a BPF program runs inside an RCU read section, so whatever is read was a node or a VMA. Whether
+ * it was the current one, mm_lock_seq says: from 6.12 it is a seqcount, odd while the mmap lock
+ * is held for writing, and every change to the tree is made under that lock. So: read the count
+ * (even), walk, read the mapping, read the count again; unchanged means what was read is the
+ * tree as it stands. Before 6.12 the count moves only when the writer lets go, so a walk meeting
+ * a writer half-way could not tell: there bpf_find_vma answers.
+ *
+ * The tree is a maple tree: 256-byte nodes; a pointer to one carries its type in bits 3-6, and
+ * the root also has bit 1 set. Each node holds sorted pivots (a slot's last address) and as many
+ * slots plus one; the first pivot not below addr picks the slot (none: the last one). Internal
+ * nodes of a tree that tracks gaps (the mm's) have 9 pivots and 10 slots, then gaps; leaves and
+ * other internal nodes 15 and 16. A leaf's slot is a VMA, or empty for a hole. A node that was
+ * replaced is marked dead by pointing its parent pointer at itself. This layout is the same from
+ * 6.1 to 6.18; a node of any other type, a dead node, or a tree deeper than MT_MAPLE_DEPTH sends
+ * the lookup to bpf_find_vma.
+ */
+#define MT_MAPLE_DEPTH 8
+#define MT_MAPLE_LEAF 1		/* maple_leaf_64 */
+#define MT_MAPLE_RANGE 2	/* maple_range_64 */
+#define MT_MAPLE_ARANGE 3	/* maple_arange_64 */
+
+/* Step from node t->e to its slot holding t->addr: the next node, a VMA or 0; false if none. */
+static __always_inline bool maple_step(struct mt_vma_tree *t)
+{
+	__u32 type = t->e >> 3 & 15, pivots = 15, i;
+
+	if (type == MT_MAPLE_ARANGE)
+		pivots = 9;
+	else if (type != MT_MAPLE_RANGE && type != MT_MAPLE_LEAF)
+		return false;
+	t->e &= ~255ull;
+	if (bpf_probe_read_kernel(t->node, MT_MAPLE_NODE, (void *)t->e) || t->node[0] == t->e)
+		return false;	/* unreadable, or dead */
+	for (i = 0; i < pivots; i++)
+		if (t->node[1 + i] >= t->addr)
+			break;
+	t->e = t->node[(1 + pivots + i) & (MT_MAPLE_NODE / 8 - 1)];
+	return true;
+}
+
+/* From the root in t->e, the VMA holding t->addr into t->e (0 for a hole): false if none. */
+static __always_inline bool maple_lookup(struct mt_vma_tree *t)
+{
+	__u32 d, type;
+
+	if ((t->e & 3) != 2 || t->e <= 4096)	/* no VMA, or one at 0: no node */
+		return false;
+	for (d = 0; d < MT_MAPLE_DEPTH; d++) {
+		type = t->e >> 3 & 15;
+		if (!maple_step(t))
+			return false;
+		if (type == MT_MAPLE_LEAF)
+			return true;
+	}
+	return false;
+}
+
+/* The file fields of t's VMA (from t->file) into out. */
+static __always_inline bool vma_read_file(struct mt_vma_tree *t, struct mt_vma *out)
+{
+	struct file *file = (void *)t->file;
+	struct inode *inode;
+	struct super_block *sb;
+
+	out->dev = out->ino = 0;
+	if (!file)
+		return true;
+	if (bpf_core_read(&t->inode, 8, &file->f_inode))
+		return false;
+	inode = (void *)t->inode;
+	if (bpf_core_read(&out->ino, 8, &inode->i_ino) || bpf_core_read(&t->sb, 8, &inode->i_sb))
+		return false;
+	sb = (void *)t->sb;
+	return !bpf_core_read(&out->dev, 4, &sb->s_dev);
+}
+
+/*
+ * The mapping of addr by the tree, if the address space is at version seq: VMA_FOUND and out,
+ * VMA_NONE for a hole, or -EAGAIN when the tree cannot answer (the caller asks bpf_find_vma).
+ * What is read goes to the per-CPU mt_vma_tree, not the stack: this function's frame adds to
+ * every walk's.
+ */
+__noinline int vma_read_tree(__u32 seq, __u64 addr, struct mt_vma *out)
+{
+	__u32 zero = 0;
+	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
+	struct mm_struct *mm = bpf_get_current_task_btf()->mm;
+	struct mt_vma_tree *t;
+	struct vm_area_struct *vma;
+
+	if (!c || !out || !mm || !bpf_core_field_exists(mm->mm_lock_seq.sequence))
+		return -EAGAIN;	/* before 6.12: see above */
+	t = &c->tree;
+	t->addr = addr;
+	if (bpf_core_read(&t->e, 8, &mm->mm_mt.ma_root) || !maple_lookup(t))
+		return -EAGAIN;
+	vma = (void *)t->e;
+	if (vma && (bpf_core_read(&out->start, 8, &vma->vm_start) ||
+		    bpf_core_read(&out->end, 8, &vma->vm_end) ||
+		    bpf_core_read(&out->mm, 8, &vma->vm_mm) ||
+		    bpf_core_read(&out->pgoff, 8, &vma->vm_pgoff) ||
+		    bpf_core_read(&t->flags, 8, &vma->vm_flags) ||
+		    bpf_core_read(&t->file, 8, &vma->vm_file) || !vma_read_file(t, out)))
+		return -EAGAIN;
+	mm = bpf_get_current_task_btf()->mm;
+	if (!mm || mm->mm_lock_seq.sequence != seq)
+		return -EAGAIN;	/* the tree changed while it was read */
+	if (!t->e)
+		return VMA_NONE;
+	if (out->mm != (__u64)mm || t->addr < out->start || t->addr >= out->end ||
+	    (t->flags & VM_HUGETLB))	/* hugetlb: vma_fill reads the page size */
+		return -EAGAIN;
+	out->huge_bytes = 0;
+	vma_classify(out, t->flags, t->file, mm);
+	return VMA_FOUND;
 }
 
 /*
@@ -148,8 +281,43 @@ static __always_inline void vma_remember(__u32 tgid, __u32 seq, const struct mt_
 		ring_put(&c->e[c->next++ & (MT_VMA_CACHE_SIZE - 1)], tgid, seq, v);
 }
 
-/* vma_find's answers, besides -EBUSY: */
-enum { VMA_NONE = 0, VMA_CACHED = 1, VMA_FOUND = 2 };
+static __always_inline bool vma_same(const struct mt_vma *a, const struct mt_vma *b)
+{
+	return a->start == b->start && a->end == b->end && a->pgoff == b->pgoff &&
+	       a->dev == b->dev && a->ino == b->ino && a->mm == b->mm && a->kind == b->kind &&
+	       a->uprobes == b->uprobes && a->huge_bytes == b->huge_bytes;
+}
+
+/*
+ * MEMTRACE_CHECK_VMA (the tests): the tree's answer for addr (found, and v) checked against
+ * bpf_find_vma's, counted in vma_checks. In a page fault the helper answers once (see
+ * mm_version): later lookups there are not compared.
+ */
+static __always_inline void vma_check_tree(__u64 addr, int found, const struct mt_vma *v,
+					   struct mt_vma_out *to)
+{
+	__u32 zero = 0;
+	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
+	struct mt_vma *out = to->v;
+	long err;
+	bool same;
+
+	if (!c)
+		return;
+	if (found == -EAGAIN) {
+		__sync_fetch_and_add(&vma_checks[MT_VMA_CHECK_GAVE_UP], 1);
+		return;
+	}
+	to->v = &c->tree.check;
+	err = bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, to, 0);
+	to->v = out;
+	if (err == -EBUSY) {
+		__sync_fetch_and_add(&vma_checks[MT_VMA_CHECK_BUSY], 1);
+		return;
+	}
+	same = err ? found == VMA_NONE : found == VMA_FOUND && vma_same(v, &c->tree.check);
+	__sync_fetch_and_add(&vma_checks[same ? MT_VMA_CHECK_SAME : MT_VMA_CHECK_DIFFER], 1);
+}
 
 /*
  * The mapping of addr in the current process (tgid), its address space at version seq (cacheable
@@ -167,7 +335,15 @@ __noinline int vma_find(__u32 tgid, __u32 seq, bool cacheable, __u64 addr, struc
 		return VMA_NONE;
 	if (cacheable && vma_cached(tgid, seq, addr, out))
 		return VMA_CACHED;
-	err = bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, &to, 0);
+	err = cacheable ? vma_read_tree(seq, addr, out) : -EAGAIN;
+	if (vma_check && cacheable)
+		vma_check_tree(addr, err, out, &to);
+	if (err == VMA_NONE)
+		return VMA_NONE;
+	if (err == -EAGAIN)
+		err = bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, &to, 0);
+	else
+		err = 0;
 	if (err)
 		return err == -EBUSY ? -EBUSY : VMA_NONE;
 	if (cacheable)

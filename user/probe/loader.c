@@ -92,6 +92,7 @@ static void configure(struct memtrace *skel, const struct probe_opts *o, const s
 	ro->have_loop = s->loop;
 	ro->have_find_vma = s->find_vma;
 	ro->oom_arg_task = s->oom_task;
+	ro->vma_check = getenv("MEMTRACE_CHECK_VMA") != NULL;	/* the tests: see vma.bpf.h */
 	skel->data->page_size = ps > 0 ? (__u64)ps : 4096;	/* fault sizes, an OOM victim's RSS */
 	if (!s->oom)
 		off[n++] = skel->progs.oom_victim;

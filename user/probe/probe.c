@@ -465,6 +465,12 @@ void probe__log_stats(const struct probe *p)
 		 ids.bytes >> 10);
 	mt_debug("work records: %llu runs took a second record (a run preempted on their CPU held one)",
 		 (unsigned long long)p->skel->bss->work_nested);
+	if (p->skel->rodata->vma_check)
+		mt_debug("vma tree checks: same=%llu differ=%llu busy=%llu gave_up=%llu",
+			 (unsigned long long)p->skel->bss->vma_checks[MT_VMA_CHECK_SAME],
+			 (unsigned long long)p->skel->bss->vma_checks[MT_VMA_CHECK_DIFFER],
+			 (unsigned long long)p->skel->bss->vma_checks[MT_VMA_CHECK_BUSY],
+			 (unsigned long long)p->skel->bss->vma_checks[MT_VMA_CHECK_GAVE_UP]);
 	bpf_object__for_each_program(prog, p->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
