@@ -8,7 +8,9 @@
  * self-interrupt, which a VM pays dearly. Faults and stacks come back to the same few mappings,
  * so the last ones found are kept per CPU, valid for one process while its address space is
  * unchanged: the kernel's mm_lock_seq moves with every change to the VMA tree (mmap, munmap,
- * mprotect, brk), under the mmap write lock.
+ * mprotect, brk), under the mmap write lock. A mapping not kept is read from the VMA tree itself
+ * where mm_lock_seq can tell a read that a writer got in its way (vma_read_tree, 6.12 on), and
+ * asked of bpf_find_vma elsewhere.
  */
 #ifndef MT_VMA_BPF_H
 #define MT_VMA_BPF_H
@@ -112,9 +114,10 @@ static long vma_fill(struct task_struct *task, struct vm_area_struct *vma, void 
 /*
  * The kernel's VMA tree, read here: bpf_find_vma's lock round trip is what makes it cost
  * microseconds in a page fault (see above), and the tree can be read without the lock. Since
- * per-VMA locks (6.4) the tree's nodes and the VMAs are freed only after an RCU grace period, and
- * a BPF program runs inside an RCU read section, so whatever is read was a node or a VMA. Whether
- * it was the current one, mm_lock_seq says: from 6.12 it is a seqcount, odd while the mmap lock
+ * per-VMA locks (6.4) the tree's nodes are freed only after an RCU grace period, and a VMA's
+ * memory stays a VMA through one (freed after it, or type-safe), and a BPF program runs inside an
+ * RCU read section: so whatever is read was a node or a VMA, and a VMA of this mm holding addr
+ * is checked for. Whether it was the current one, mm_lock_seq says: from 6.12 it is a seqcount, odd while the mmap lock
  * is held for writing, and every change to the tree is made under that lock. So: read the count
  * (even), walk, read the mapping, read the count again; unchanged means what was read is the
  * tree as it stands. Before 6.12 the count moves only when the writer lets go, so a walk meeting

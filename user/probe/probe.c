@@ -465,12 +465,16 @@ void probe__log_stats(const struct probe *p)
 		 ids.bytes >> 10);
 	mt_debug("work records: %llu runs took a second record (a run preempted on their CPU held one)",
 		 (unsigned long long)p->skel->bss->work_nested);
-	if (p->skel->rodata->vma_check)
+	if (p->skel->rodata->vma_check) {
+		const __u64 *c = p->skel->bss->vma_checks;
+
 		mt_debug("vma tree checks: same=%llu differ=%llu busy=%llu gave_up=%llu",
-			 (unsigned long long)p->skel->bss->vma_checks[MT_VMA_CHECK_SAME],
-			 (unsigned long long)p->skel->bss->vma_checks[MT_VMA_CHECK_DIFFER],
-			 (unsigned long long)p->skel->bss->vma_checks[MT_VMA_CHECK_BUSY],
-			 (unsigned long long)p->skel->bss->vma_checks[MT_VMA_CHECK_GAVE_UP]);
+			 (unsigned long long)c[MT_VMA_CHECK_SAME], (unsigned long long)c[MT_VMA_CHECK_DIFFER],
+			 (unsigned long long)c[MT_VMA_CHECK_BUSY], (unsigned long long)c[MT_VMA_CHECK_GAVE_UP]);
+		if (c[MT_VMA_CHECK_DIFFER])	/* a test's failure, whether or not it runs with -v */
+			mt_warn("MEMTRACE_CHECK_VMA: %llu of the VMA tree's answers differed from bpf_find_vma's",
+				(unsigned long long)c[MT_VMA_CHECK_DIFFER]);
+	}
 	bpf_object__for_each_program(prog, p->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
