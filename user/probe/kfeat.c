@@ -40,6 +40,9 @@ static const struct {
 	[MT_FEAT_MM_SEQ] = { "mm_lock_seq", "6.4",
 			     "the unwinder's caches are off: each DWARF stack costs more, and a page "
 			     "fault's stack goes only through code allocation stacks went through", false },
+	[MT_FEAT_VMA_TREE] = { "VMA tree read", "6.12",
+			       "a mapping not in the per-CPU cache is asked of bpf_find_vma: in a page "
+			       "fault that costs an irq_work (microseconds in a VM)", false },
 	[MT_FEAT_VMA_ITER] = { "vma iterator", "6.4",
 			       "with -a, a process gone before its events are read keeps unnamed frames", false },
 	[MT_FEAT_EXIT_MM] = { "exit mappings", "6.16",
@@ -113,33 +116,33 @@ static int btf_has(const struct btf *btf, const char *name, __u32 kind)
 	return btf && btf__find_by_name_kind(btf, name, kind) >= 0;
 }
 
-/* Is member `name` of struct type id (looked for in its anonymous members too) a struct or an int? */
-static int member_is_counter(const struct btf *btf, __u32 id, const char *name, int depth)
+/* The type of member `name` of struct type id (looked for in its anonymous members too), or NULL. */
+static const struct btf_type *member_type(const struct btf *btf, __u32 id, const char *name, int depth)
 {
-	const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, id));
+	const struct btf_type *t = btf__type_by_id(btf, btf__resolve_type(btf, id)), *found;
 	const struct btf_member *m;
 
 	if (!t || !(btf_is_struct(t) || btf_is_union(t)) || depth > 4)
-		return 0;
+		return NULL;
 	m = btf_members(t);
 	for (int i = 0; i < btf_vlen(t); i++, m++) {
 		const char *mname = btf__name_by_offset(btf, m->name_off);
-		const struct btf_type *mt = btf__type_by_id(btf, btf__resolve_type(btf, m->type));
 
-		if (!mname[0] && member_is_counter(btf, m->type, name, depth + 1))
-			return 1;
+		if (!mname[0] && (found = member_type(btf, m->type, name, depth + 1)))
+			return found;
 		if (!strcmp(mname, name))
-			return mt && (btf_is_struct(mt) || btf_is_int(mt));
+			return btf__type_by_id(btf, btf__resolve_type(btf, m->type));
 	}
-	return 0;
+	return NULL;
 }
 
-/* Has mm_struct an mm_lock_seq, a counter (6.4) or a seqcount (6.12), as the BPF caches read it? */
-static int btf_mm_seq(const struct btf *btf)
+/* mm_struct's mm_lock_seq, as the BPF programs read it: a counter (6.4) or a seqcount (6.12). */
+static const struct btf_type *btf_mm_seq(const struct btf *btf)
 {
 	int id = btf ? btf__find_by_name_kind(btf, "mm_struct", BTF_KIND_STRUCT) : -1;
+	const struct btf_type *t = id >= 0 ? member_type(btf, id, "mm_lock_seq", 0) : NULL;
 
-	return id >= 0 && member_is_counter(btf, id, "mm_lock_seq", 0);
+	return t && (btf_is_struct(t) || btf_is_int(t)) ? t : NULL;
 }
 
 /* Does the tracepoint's first argument (after the hook's own data) point to something (a task)? */
@@ -183,7 +186,9 @@ static void probe_btf(struct mt_features *f)
 		btf = NULL, known = -1;
 	set(f, MT_FEAT_FAULT_TP, known < 0 ? -1 : btf_has(btf, "btf_trace_page_fault_user", BTF_KIND_TYPEDEF));
 	set(f, MT_FEAT_PAGE_ALLOC_TP, known < 0 ? -1 : btf_has(btf, "btf_trace_mm_page_alloc", BTF_KIND_TYPEDEF));
-	set(f, MT_FEAT_MM_SEQ, known < 0 ? -1 : btf_mm_seq(btf));
+	set(f, MT_FEAT_MM_SEQ, known < 0 ? -1 : btf_mm_seq(btf) != NULL);
+	/* bpf/vma.bpf.h reads the tree where the count is a seqcount (a struct), and only there */
+	set(f, MT_FEAT_VMA_TREE, known < 0 ? -1 : btf_mm_seq(btf) && btf_is_struct(btf_mm_seq(btf)));
 	set(f, MT_FEAT_VMA_ITER, known < 0 ? -1 : btf_has(btf, "bpf_iter_task_vma_new", BTF_KIND_FUNC));
 	set(f, MT_FEAT_URETPROBE_SYSCALL, known < 0 ? -1 : btf_has(btf, "__x64_sys_uretprobe", BTF_KIND_FUNC));
 	set(f, MT_FEAT_UPROBE_NOP5, known < 0 ? -1 : btf_has(btf, "__x64_sys_uprobe", BTF_KIND_FUNC));

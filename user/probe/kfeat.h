@@ -22,6 +22,7 @@ enum mt_feature {
 	MT_FEAT_FAULT_TP,	/* page_fault_user tracepoint (x86) */
 	MT_FEAT_PAGE_ALLOC_TP,	/* mm_page_alloc tracepoint */
 	MT_FEAT_MM_SEQ,		/* mm_struct.mm_lock_seq: a counter (6.4), a seqcount (6.12) */
+	MT_FEAT_VMA_TREE,	/* mm_lock_seq a seqcount: the VMA tree read without its lock (6.12) */
 	MT_FEAT_VMA_ITER,	/* bpf_iter_task_vma kfuncs (6.4) */
 	MT_FEAT_EXIT_MM,	/* the address space still there at sched_process_exit (6.16) */
 	MT_FEAT_URETPROBE_SYSCALL, /* return probes without a trap (6.11, x86) */
