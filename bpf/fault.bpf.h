@@ -75,7 +75,7 @@ static __always_inline int fault_done(struct bpf_perf_event_data *ctx, __u32 op)
 	v = &w->st.vm;	/* the walk starts afresh below: its mapping can be borrowed until then */
 	/* Fails (-EBUSY) when a writer waits for the mm's lock: the kind stays "unknown". */
 	cacheable = mm_version(&seq);
-	if (vma_find(id >> 32, seq, cacheable, ctx->addr, v) <= 0)
+	if (vma_find(seq, cacheable, ctx->addr, v, &w->st.tree) <= 0)
 		__builtin_memset(v, 0, sizeof(*v));
 	if (v->uprobes)
 		goto out;

@@ -60,7 +60,10 @@ struct mt_vma_cached {
 #define MT_VMA_CODE_SIZE 8		/* a power of two */
 #define MT_MAPLE_NODE 256		/* bytes in a node of the kernel's VMA tree (vma.bpf.h) */
 
-/* A lookup in the kernel's VMA tree (vma_read_tree): kept here, not on the stack. */
+/*
+ * A lookup in the kernel's VMA tree (vma_read_tree), in the walk's working record: not on the
+ * stack, and not per CPU, where a program that preempted this one could change it under it.
+ */
 struct mt_vma_tree {
 	__u64 node[MT_MAPLE_NODE / 8];	/* the node being read */
 	__u64 addr, e;			/* the address looked up; the node, then the VMA */
@@ -75,7 +78,6 @@ struct mt_vma_cache {
 	 * which page faults fill with the data mappings they hit. */
 	__u32 next_code;
 	struct mt_vma_cached code[MT_VMA_CODE_SIZE];
-	struct mt_vma_tree tree;
 };
 
 /* Rows already found by the unwinder, by the pc looked up (unwind.bpf.h). */
@@ -142,6 +144,7 @@ static __always_inline __u64 frames_mix(__u64 h, __u64 frame)
 struct mt_ustate {
 	__u64 ip, sp, bp;
 	struct mt_vma vm;		/* the mapping of the last object found: most frames reuse it */
+	struct mt_vma_tree tree;	/* vma_find's, finding vm */
 	struct mt_unwind_key key;
 	struct mt_unwind_obj obj;
 	__u32 pid;

@@ -47,7 +47,7 @@ static __always_inline int find_object(struct mt_ustate *st)
 		return st->have_obj ? STEP_OK : MT_LOSS_UNWIND_NO_TABLE;
 	st->have_obj = false;
 	st->vm.start = st->vm.end = 0;
-	found = vma_find(st->pid, st->seq, st->cache, st->ip, &st->vm);
+	found = vma_find(st->seq, st->cache, st->ip, &st->vm, &st->tree);
 	if (found == VMA_FOUND && st->vm.ino)
 		vma_keep_code(st->pid, &st->vm);
 	if (found == -EBUSY)	/* the mmap lock contended: a pc's mapping as last seen holds */

@@ -195,20 +195,16 @@ static __always_inline bool vma_read_file(struct mt_vma_tree *t, struct mt_vma *
 /*
  * The mapping of addr by the tree, if the address space is at version seq: VMA_FOUND and out,
  * VMA_NONE for a hole, or -EAGAIN when the tree cannot answer (the caller asks bpf_find_vma).
- * What is read goes to the per-CPU mt_vma_tree, not the stack: this function's frame adds to
- * every walk's.
+ * What is read goes to t, in the caller's working record, not the stack: this function's frame
+ * adds to every walk's.
  */
-__noinline int vma_read_tree(__u32 seq, __u64 addr, struct mt_vma *out)
+__noinline int vma_read_tree(__u32 seq, __u64 addr, struct mt_vma *out, struct mt_vma_tree *t)
 {
-	__u32 zero = 0;
-	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
 	struct mm_struct *mm = bpf_get_current_task_btf()->mm;
-	struct mt_vma_tree *t;
 	struct vm_area_struct *vma;
 
-	if (!c || !out || !mm || !bpf_core_field_exists(mm->mm_lock_seq.sequence))
+	if (!t || !out || !mm || !bpf_core_field_exists(mm->mm_lock_seq.sequence))
 		return -EAGAIN;	/* before 6.12: see above */
-	t = &c->tree;
 	t->addr = addr;
 	if (bpf_core_read(&t->e, 8, &mm->mm_mt.ma_root) || !maple_lookup(t))
 		return -EAGAIN;
@@ -225,7 +221,7 @@ __noinline int vma_read_tree(__u32 seq, __u64 addr, struct mt_vma *out)
 		return -EAGAIN;	/* the tree changed while it was read */
 	if (!t->e)
 		return VMA_NONE;
-	if (out->mm != (__u64)mm || t->addr < out->start || t->addr >= out->end ||
+	if (out->mm != (__u64)mm || addr < out->start || addr >= out->end ||
 	    (t->flags & VM_HUGETLB))	/* hugetlb: vma_fill reads the page size */
 		return -EAGAIN;
 	out->huge_bytes = 0;
@@ -297,50 +293,49 @@ static __always_inline bool vma_same(const struct mt_vma *a, const struct mt_vma
  * mm_version): later lookups there are not compared.
  */
 static __always_inline void vma_check_tree(__u64 addr, int found, const struct mt_vma *v,
-					   struct mt_vma_out *to)
+					   struct mt_vma_out *to, struct mt_vma_tree *t)
 {
-	__u32 zero = 0;
-	struct mt_vma_cache *c = bpf_map_lookup_elem(&vma_cache, &zero);
 	struct mt_vma *out = to->v;
 	long err;
 	bool same;
 
-	if (!c)
-		return;
 	if (found == -EAGAIN) {
 		__sync_fetch_and_add(&vma_checks[MT_VMA_CHECK_GAVE_UP], 1);
 		return;
 	}
-	to->v = &c->tree.check;
+	to->v = &t->check;
 	err = bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, to, 0);
 	to->v = out;
 	if (err == -EBUSY) {
 		__sync_fetch_and_add(&vma_checks[MT_VMA_CHECK_BUSY], 1);
 		return;
 	}
-	same = err ? found == VMA_NONE : found == VMA_FOUND && vma_same(v, &c->tree.check);
+	same = err ? found == VMA_NONE : found == VMA_FOUND && vma_same(v, &t->check);
 	__sync_fetch_and_add(&vma_checks[same ? MT_VMA_CHECK_SAME : MT_VMA_CHECK_DIFFER], 1);
 }
 
 /*
- * The mapping of addr in the current process (tgid), its address space at version seq (cacheable
- * if mm_version() said so): VMA_FOUND by the kernel, VMA_CACHED, VMA_NONE when there is none or
- * the kernel lacks bpf_find_vma, -EBUSY when the mmap lock was contended (see vma_recent).
+ * The mapping of addr in the current process, its address space at version seq (cacheable if
+ * mm_version() said so), with t to read the VMA tree in: VMA_FOUND by the kernel, VMA_CACHED,
+ * VMA_NONE when there is none or the kernel lacks bpf_find_vma, -EBUSY when the mmap lock was
+ * contended (see vma_recent).
  * A global function: the verifier checks it once, not once per path of each caller (the
  * unwinder's loop).
  */
-__noinline int vma_find(__u32 tgid, __u32 seq, bool cacheable, __u64 addr, struct mt_vma *out)
+__noinline int vma_find(__u32 seq, bool cacheable, __u64 addr, struct mt_vma *out,
+			struct mt_vma_tree *t)
 {
 	struct mt_vma_out to = { .v = out };
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	long err;
 
-	if (!out || !have_find_vma)
+	if (!out || !t || !have_find_vma)
 		return VMA_NONE;
 	if (cacheable && vma_cached(tgid, seq, addr, out))
 		return VMA_CACHED;
-	err = cacheable ? vma_read_tree(seq, addr, out) : -EAGAIN;
+	err = cacheable ? vma_read_tree(seq, addr, out, t) : -EAGAIN;
 	if (vma_check && cacheable)
-		vma_check_tree(addr, err, out, &to);
+		vma_check_tree(addr, err, out, &to, t);
 	if (err == VMA_NONE)
 		return VMA_NONE;
 	if (err == -EAGAIN)
