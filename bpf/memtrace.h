@@ -114,7 +114,7 @@ enum mt_loss {
 	MT_LOSS__COUNT,
 };
 
-/* With MEMTRACE_CHECK_VMA set (the tests), how the VMA tree's answers compared with the kernel's. */
+/* With MEMTRACE_CHECK_VMA set (the tests): the VMA tree's answers against the kernel's. */
 enum mt_vma_check {
 	MT_VMA_CHECK_SAME = 0,		/* bpf_find_vma found the same mapping, or none either */
 	MT_VMA_CHECK_DIFFER,

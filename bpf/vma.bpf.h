@@ -117,11 +117,12 @@ static long vma_fill(struct task_struct *task, struct vm_area_struct *vma, void 
  * per-VMA locks (6.4) the tree's nodes are freed only after an RCU grace period, and a VMA's
  * memory stays a VMA through one (freed after it, or type-safe), and a BPF program runs inside an
  * RCU read section: so whatever is read was a node or a VMA, and a VMA of this mm holding addr
- * is checked for. Whether it was the current one, mm_lock_seq says: from 6.12 it is a seqcount, odd while the mmap lock
- * is held for writing, and every change to the tree is made under that lock. So: read the count
- * (even), walk, read the mapping, read the count again; unchanged means what was read is the
- * tree as it stands. Before 6.12 the count moves only when the writer lets go, so a walk meeting
- * a writer half-way could not tell: there bpf_find_vma answers.
+ * is checked for. Whether it was the current one, mm_lock_seq says where it is a seqcount (6.12):
+ * odd while the mmap lock is held for writing, and every change to the tree is made under that
+ * lock. So: read the count (even), walk, read the mapping, read the count again; unchanged means
+ * what was read is the tree as it stands. Where the count is a plain counter (6.4 to 6.11) it
+ * moves only when the writer lets go, so a walk meeting a writer half-way could not tell: there
+ * bpf_find_vma answers.
  *
  * The tree is a maple tree: 256-byte nodes; a pointer to one carries its type in bits 3-6, and
  * the root also has bit 1 set. Each node holds sorted pivots (a slot's last address) and as many
