@@ -67,6 +67,8 @@ struct mt_vma_cached {
 struct mt_vma_tree {
 	__u64 node[MT_MAPLE_NODE / 8];	/* the node being read */
 	__u64 addr, e;			/* the address looked up; the node, then the VMA */
+	__u32 seq;			/* the address space's version it is looked up at */
+	bool cacheable;			/* seq is known (vma_find's) */
 	__u64 flags, file, inode, sb;	/* the VMA's, and its file's */
 	struct mt_vma check;		/* bpf_find_vma's answer, with MEMTRACE_CHECK_VMA */
 };

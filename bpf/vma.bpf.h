@@ -194,19 +194,18 @@ static __always_inline bool vma_read_file(struct mt_vma_tree *t, struct mt_vma *
 }
 
 /*
- * The mapping of addr by the tree, if the address space is at version seq: VMA_FOUND and out,
- * VMA_NONE for a hole, or -EAGAIN when the tree cannot answer (the caller asks bpf_find_vma).
+ * The mapping of t->addr by the tree, if the address space is at version t->seq: VMA_FOUND and
+ * out, VMA_NONE for a hole, or -EAGAIN when the tree cannot answer (the caller asks bpf_find_vma).
  * What is read goes to t, in the caller's working record, not the stack: this function's frame
  * adds to every walk's.
  */
-__noinline int vma_read_tree(__u32 seq, __u64 addr, struct mt_vma *out, struct mt_vma_tree *t)
+__noinline int vma_read_tree(struct mt_vma *out, struct mt_vma_tree *t)
 {
 	struct mm_struct *mm = bpf_get_current_task_btf()->mm;
 	struct vm_area_struct *vma;
 
 	if (!t || !out || !mm || !bpf_core_field_exists(mm->mm_lock_seq.sequence))
 		return -EAGAIN;	/* before 6.12: see above */
-	t->addr = addr;
 	if (bpf_core_read(&t->e, 8, &mm->mm_mt.ma_root) || !maple_lookup(t))
 		return -EAGAIN;
 	vma = (void *)t->e;
@@ -218,11 +217,11 @@ __noinline int vma_read_tree(__u32 seq, __u64 addr, struct mt_vma *out, struct m
 		    bpf_core_read(&t->file, 8, &vma->vm_file) || !vma_read_file(t, out)))
 		return -EAGAIN;
 	mm = bpf_get_current_task_btf()->mm;
-	if (!mm || mm->mm_lock_seq.sequence != seq)
+	if (!mm || mm->mm_lock_seq.sequence != t->seq)
 		return -EAGAIN;	/* the tree changed while it was read */
 	if (!t->e)
 		return VMA_NONE;
-	if (out->mm != (__u64)mm || addr < out->start || addr >= out->end ||
+	if (out->mm != (__u64)mm || t->addr < out->start || t->addr >= out->end ||
 	    (t->flags & VM_HUGETLB))	/* hugetlb: vma_fill reads the page size */
 		return -EAGAIN;
 	out->huge_bytes = 0;
@@ -327,26 +326,28 @@ __noinline int vma_find(__u32 seq, bool cacheable, __u64 addr, struct mt_vma *ou
 			struct mt_vma_tree *t)
 {
 	struct mt_vma_out to = { .v = out };
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	long err;
 
 	if (!out || !t || !have_find_vma)
 		return VMA_NONE;
-	if (cacheable && vma_cached(tgid, seq, addr, out))
+	t->addr = addr;	/* kept in t, not across calls on this function's stack: it adds to walks' */
+	t->seq = seq;
+	t->cacheable = cacheable;
+	if (cacheable && vma_cached(bpf_get_current_pid_tgid() >> 32, seq, addr, out))
 		return VMA_CACHED;
-	err = cacheable ? vma_read_tree(seq, addr, out, t) : -EAGAIN;
-	if (vma_check && cacheable)
-		vma_check_tree(addr, err, out, &to, t);
+	err = t->cacheable ? vma_read_tree(out, t) : -EAGAIN;
+	if (vma_check && t->cacheable)
+		vma_check_tree(t->addr, err, out, &to, t);
 	if (err == VMA_NONE)
 		return VMA_NONE;
 	if (err == -EAGAIN)
-		err = bpf_find_vma(bpf_get_current_task_btf(), addr, vma_fill, &to, 0);
+		err = bpf_find_vma(bpf_get_current_task_btf(), t->addr, vma_fill, &to, 0);
 	else
 		err = 0;
 	if (err)
 		return err == -EBUSY ? -EBUSY : VMA_NONE;
-	if (cacheable)
-		vma_remember(tgid, seq, out);
+	if (t->cacheable)
+		vma_remember(bpf_get_current_pid_tgid() >> 32, t->seq, out);
 	return VMA_FOUND;
 }
 
