@@ -19,8 +19,7 @@ is "$(jpy "[d['summary']['lost_events'], d['lost_events_by_reason']['work_busy']
 	"[0, 0]" "no event lost, no run went without a record"
 nested=$(sed -n 's/.*work records: \([0-9]*\) runs took a second record.*/\1/p' "$TMP/err")
 [ -n "$nested" ]; ok $? "memtrace -v says how often a run found another's record taken ($nested)"
-checks=$(grep -o 'vma tree checks: .*' "$TMP/err")
-is "$(sed -n 's/.*differ=\([0-9]*\).*/\1/p' <<<"$checks")" 0 "the VMA tree's answers are bpf_find_vma's ($checks)"
+is "$(vma_check "$TMP/err" differ)" 0 "the VMA tree's answers are bpf_find_vma's ($(grep -o 'vma tree checks: .*' "$TMP/err"))"
 if [ "${MT_EXPECT_PREEMPT:-0}" = 1 ]; then
 	echo "# preempt: $(cat /sys/kernel/debug/sched/preempt 2>/dev/null), $(nproc) CPU"
 	[ "${nested:-0}" -gt 0 ]; ok $? "preempt=full: runs interleaved on one CPU ($nested took a second record)"

@@ -110,8 +110,8 @@ MEMTRACE_CHECK_VMA=1 "$MEMTRACE" -v --no-live --json "$TMP/v.json" -o /dev/null 
 	>/dev/null 2>"$TMP/v.err"
 is "$?" 0 "MEMTRACE_CHECK_VMA: memtrace exits with the command's status"
 checks=$(grep -o 'vma tree checks: .*' "$TMP/v.err")
-same=$(sed -n 's/.*same=\([0-9]*\).*/\1/p' <<<"$checks")
-is "$(sed -n 's/.*differ=\([0-9]*\).*/\1/p' <<<"$checks")" 0 "the VMA tree's answers are the kernel's ($checks)"
+same=$(vma_check "$TMP/v.err" same)
+is "$(vma_check "$TMP/v.err" differ)" 0 "the VMA tree's answers are the kernel's ($checks)"
 if [ "$tree" = yes ]; then
 	[ -n "$same" ] && [ "$same" -ge 100 ]; ok $? "kernel $kver: the tree answered, and was checked ($same times)"
 else

@@ -132,6 +132,10 @@ release_and_wait() {	# go mt pid...
 
 # jq-free JSON queries: jpy 'expression over d' FILE. On a missing file or a failing expression it
 # prints nothing on stdout (so `is` fails) and one "# jpy: ..." line on stderr saying why.
+vma_check() {	# file field: a count from memtrace -v's "vma tree checks:" line (MEMTRACE_CHECK_VMA)
+	sed -n "s/.*vma tree checks: .*\b$2=\([0-9]*\).*/\1/p" "$1"
+}
+
 jpy() {
 	python3 -c "import json, sys
 try:

@@ -180,15 +180,17 @@ static int tracefs_mounted(void)
 static void probe_btf(struct mt_features *f)
 {
 	struct btf *btf = f->have[MT_FEAT_BTF] ? btf__load_vmlinux_btf() : NULL;
+	const struct btf_type *mm_seq;
 	int known = btf ? 1 : -1;
 
 	if (libbpf_get_error(btf))
 		btf = NULL, known = -1;
+	mm_seq = btf_mm_seq(btf);
 	set(f, MT_FEAT_FAULT_TP, known < 0 ? -1 : btf_has(btf, "btf_trace_page_fault_user", BTF_KIND_TYPEDEF));
 	set(f, MT_FEAT_PAGE_ALLOC_TP, known < 0 ? -1 : btf_has(btf, "btf_trace_mm_page_alloc", BTF_KIND_TYPEDEF));
-	set(f, MT_FEAT_MM_SEQ, known < 0 ? -1 : btf_mm_seq(btf) != NULL);
+	set(f, MT_FEAT_MM_SEQ, known < 0 ? -1 : mm_seq != NULL);
 	/* bpf/vma.bpf.h reads the tree where the count is a seqcount (a struct), and only there */
-	set(f, MT_FEAT_VMA_TREE, known < 0 ? -1 : btf_mm_seq(btf) && btf_is_struct(btf_mm_seq(btf)));
+	set(f, MT_FEAT_VMA_TREE, known < 0 ? -1 : mm_seq && btf_is_struct(mm_seq));
 	set(f, MT_FEAT_VMA_ITER, known < 0 ? -1 : btf_has(btf, "bpf_iter_task_vma_new", BTF_KIND_FUNC));
 	set(f, MT_FEAT_URETPROBE_SYSCALL, known < 0 ? -1 : btf_has(btf, "__x64_sys_uretprobe", BTF_KIND_FUNC));
 	set(f, MT_FEAT_UPROBE_NOP5, known < 0 ? -1 : btf_has(btf, "__x64_sys_uprobe", BTF_KIND_FUNC));
