@@ -31,6 +31,13 @@ for f in "${files[@]}"; do
 	go tool pprof -top -unit=B "$DIR/$f" >"$TMP/top.txt" 2>&1 || { read_all=1; cat "$TMP/top.txt"; }
 done
 ok "$read_all" "go tool pprof -top reads every profile"
+# The name's time is the profile's own (time_nanos): the moment its snapshot was taken.
+stamps=0
+for f in "${files[@]}"; do
+	t=$(go tool pprof -raw "$DIR/$f" 2>/dev/null | sed -n 's/^Time: \([0-9-]*\) \([0-9:]*\)\.\([0-9]\{3\}\).* UTC$/\1T\2.\3Z/p' | tr -d ':-')
+	[ -n "$t" ] && [ "${f%.pb.gz}" = "memtrace-$(echo "$f" | cut -d- -f2)-$t" ] && stamps=$((stamps + 1))
+done
+is "$stamps" "${#files[@]}" "every profile's time_nanos is the time in its name"
 last=${files[${#files[@]}-1]}
 go tool pprof -top -unit=B -nodefraction=0 -sample_index=inuse_space "$DIR/$last" 2>&1 | tee "$TMP/top.txt"
 awk '$NF == "hold_blocks" && $1 == "30000B" { f = 1 } END { exit !f }' "$TMP/top.txt"
@@ -47,11 +54,15 @@ if /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2
 		tests/workloads/py_lines.py "$TMP/wl.json" --no-tracemalloc --small 2000 --go "$TMP/pygo" \
 		>"$TMP/py.out" 2>"$TMP/py.err" &
 	PMT=$!
-	# A profile written after the script's imports ("ready"), while it waits for the go file.
+	# A profile taken after the script's imports ("ready"), while it waits for the go file. The
+	# first to appear after ready may have been taken before it (its symbolizing takes a while):
+	# the second was taken once the first was written.
 	end=$((SECONDS + 60))
 	until grep -q ready "$TMP/py.out" || [ "$SECONDS" -ge "$end" ]; do sleep 0.1; done
 	before=$(ls "$PD" | grep -c '\.pb\.gz$')
-	until [ "$(ls "$PD" | grep -c '\.pb\.gz$')" -gt "$before" ] || [ "$SECONDS" -ge "$end" ]; do sleep 0.2; done
+	until [ "$(ls "$PD" | grep -c '\.pb\.gz$')" -gt $((before + 1)) ] || [ "$SECONDS" -ge "$end" ]; do
+		sleep 0.2
+	done
 	first=$(ls "$PD" | grep '\.pb\.gz$' | sort | tail -1)
 	touch "$TMP/pygo"
 	wait "$PMT"

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: BSD-2-Clause
 /* pprof presenter: exact bytes for a one-frame profile, structure of the fixture's, the gzip file. */
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "fixture.h"
+#include "lib/util.h"
 #include "present/pprof.h"
 #include "tap.h"
 
@@ -178,6 +180,35 @@ static void test_file_is_gzip(void)
 	ok(pprof__write(&fix_snapshot, "/nonexistent/dir/x.pb.gz") < 0, "an unwritable path fails");
 }
 
+/* time_nanos (field 9) only when a time is given; mt_unix_ns() maps a monotonic moment onto it. */
+static void test_time(void)
+{
+	static struct field f[1024];
+	struct pprof_opts o = { .time_ns = mt_unix_ns(mt_now_ns() - 2000000000ull) };
+	struct timespec now;
+	uint64_t unix_now, got = 0;
+	size_t n, i, times = 0;
+	struct pb b = { 0 };
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	unix_now = (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec;
+	ok(o.time_ns < unix_now - 1900000000ull && o.time_ns > unix_now - 2100000000ull,
+	   "mt_unix_ns: a moment 2 s ago is 2 s before the Unix time now");
+	pprof__encode(&fix_snapshot, &o, &b);
+	n = fields(b.data, b.len, f, 1024);
+	for (i = 0; i < n; i++)
+		if (f[i].num == 9)
+			times++, got = f[i].v;
+	ok(times == 1 && got == o.time_ns, "time_nanos is the time given");
+	pb__free(&b);
+	pprof__encode(&fix_snapshot, NULL, &b);
+	n = fields(b.data, b.len, f, 1024);
+	for (i = 0, times = 0; i < n; i++)
+		times += f[i].num == 9;
+	ok(times == 0, "and absent when none is given");
+	pb__free(&b);
+}
+
 /* --leak-check: two more sample types, lost_objects and lost_space (definitely + indirectly). */
 static void test_lost(void)
 {
@@ -291,5 +322,6 @@ int main(void)
 	test_inlined();
 	test_fixture_structure();
 	test_file_is_gzip();
+	test_time();
 	return done_testing();
 }

@@ -108,6 +108,13 @@ static uint64_t clock_ns(clockid_t clock)
 
 uint64_t mt_now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
 
+uint64_t mt_unix_ns(uint64_t mono_ns)
+{
+	uint64_t unix_now = clock_ns(CLOCK_REALTIME), mono_now = mt_now_ns();
+
+	return mono_ns < mono_now ? unix_now - (mono_now - mono_ns) : unix_now + (mono_ns - mono_now);
+}
+
 uint64_t mt_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 uint64_t mt_process_cpu_ns(void) { return clock_ns(CLOCK_PROCESS_CPUTIME_ID); }
 

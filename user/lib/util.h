@@ -42,6 +42,8 @@ void xgrow(void *p, size_t *cap, size_t need, size_t elem);
 void xreserve(void *p, size_t *cap, size_t need, size_t elem);
 
 uint64_t mt_now_ns(void);		/* CLOCK_MONOTONIC, the clock bpf_ktime_get_ns() reads */
+/* The Unix time (CLOCK_REALTIME, ns) of a CLOCK_MONOTONIC moment, such as a snapshot's now_ns. */
+uint64_t mt_unix_ns(uint64_t mono_ns);
 uint64_t mt_cpu_ns(void);		/* CPU time of the calling thread */
 uint64_t mt_process_cpu_ns(void);	/* CPU time of the whole process, every thread */
 /*

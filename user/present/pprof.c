@@ -383,12 +383,12 @@ int pprof__gzip(const struct pb *in, struct pb *out)
 	return rc == Z_STREAM_END ? 0 : -EIO;
 }
 
-int pprof__fwrite(const struct mt_snapshot *s, FILE *f)
+int pprof__fwrite(const struct mt_snapshot *s, const struct pprof_opts *opts, FILE *f)
 {
 	struct pb raw = { 0 }, gz = { 0 };
 	int err;
 
-	pprof__encode(s, NULL, &raw);
+	pprof__encode(s, opts, &raw);
 	err = pprof__gzip(&raw, &gz);
 	if (!err && fwrite(gz.data, 1, gz.len, f) != gz.len)
 		err = errno ? -errno : -EIO;
@@ -402,7 +402,7 @@ int pprof__fwrite(const struct mt_snapshot *s, FILE *f)
 int pprof__write(const struct mt_snapshot *s, const char *path)
 {
 	FILE *f = fopen(path, "wbe");
-	int err = f ? pprof__fwrite(s, f) : -errno;
+	int err = f ? pprof__fwrite(s, NULL, f) : -errno;
 
 	if (f && fclose(f) && !err)
 		err = -errno;

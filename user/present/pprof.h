@@ -37,7 +37,7 @@ void pprof__base_free(struct pprof_base *b);
 void pprof__index(const struct mt_snapshot *s, FILE *f);
 
 /* The gzip file: 0 or -errno; pprof__write() says what failed, pprof__fwrite() leaves it to the caller. */
-int pprof__fwrite(const struct mt_snapshot *s, FILE *f);
+int pprof__fwrite(const struct mt_snapshot *s, const struct pprof_opts *opts, FILE *f);
 int pprof__write(const struct mt_snapshot *s, const char *path);
 
 #endif

@@ -30,7 +30,7 @@ static int folded(const struct env *env, const struct mt_snapshot *s, FILE *f)
 
 static int pprof(const struct env *env, const struct mt_snapshot *s, FILE *f)
 {
-	return pprof__fwrite(s, f);
+	return pprof__fwrite(s, NULL, f);
 }
 
 static int flamegraph(const struct env *env, const struct mt_snapshot *s, FILE *f)

@@ -48,31 +48,35 @@ bool pprof_dir__due(const struct pprof_dir *pd)
 }
 
 /* 20250102T030405.678Z: sorts by time, and milliseconds keep a last profile from colliding. */
-static void utc_stamp(char *buf, size_t size)
+static void utc_stamp(uint64_t unix_ns, char *buf, size_t size)
 {
-	struct timespec ts;
+	time_t sec = unix_ns / 1000000000ull;
 	struct tm tm;
 	size_t n;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	n = strftime(buf, size, "%Y%m%dT%H%M%S", &tm);
-	snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	snprintf(buf + n, size - n, ".%03uZ", (unsigned)(unix_ns % 1000000000ull / 1000000));
 }
 
-/* DIR/<name>-<UTC time>.pb.gz, through a hidden temporary file; its path, or NULL (said). */
+/*
+ * DIR/<name>-<UTC time>.pb.gz, through a hidden temporary file; its path, or NULL (said). The
+ * time, in the name and in the profile's time_nanos, is the snapshot's: symbolizing a first
+ * snapshot can take long enough that the moment of writing says less than the moment seen.
+ */
 static char *write_named(struct pprof_dir *pd, const struct mt_snapshot *s, const char *name)
 {
+	struct pprof_opts o = { .time_ns = mt_unix_ns(s->now_ns) };
 	char stamp[40];
 	char *path, *tmp;
 	FILE *f;
 	int rc;
 
-	utc_stamp(stamp, sizeof(stamp));
+	utc_stamp(o.time_ns, stamp, sizeof(stamp));
 	path = xasprintf("%s/%s-%s.pb.gz", pd->dir, name, stamp);
 	tmp = xasprintf("%s/.%s-%s.pb.gz.tmp", pd->dir, name, stamp);
 	f = fopen(tmp, "wbe");
-	rc = f ? pprof__fwrite(s, f) : -errno;
+	rc = f ? pprof__fwrite(s, &o, f) : -errno;
 	if (f && fclose(f) && !rc)
 		rc = -errno;
 	if (!rc && rename(tmp, path))

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/util.h"
 #include "present/pprof.h"
@@ -156,20 +155,12 @@ static void *compress(void *arg)
 	return NULL;
 }
 
-static uint64_t unix_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* Encode w's profile from the turn's snapshot, and hand its compression to the worker. */
 static void job_start(struct profiles *p, struct waiting *w, const struct mt_snapshot *s)
 {
 	struct job *j = &p->job;
 	struct pprof_opts o = { .pid = w->pid, .default_type = w->allocs ? "alloc_space" : NULL,
-				.base = w->base, .time_ns = unix_ns() };
+				.base = w->base, .time_ns = mt_unix_ns(s->now_ns) };
 
 	pb__free(&j->raw);
 	pb__free(&j->gz);
