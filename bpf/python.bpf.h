@@ -19,25 +19,73 @@ static __always_inline __u64 py_read_ptr(__u64 addr, bool *ok)
 }
 
 /*
+ * A pointer on the thread's own stack: from the copy of it the native walk's replay just read
+ * (st->span, valid only after a replay: unwind_user_stack), else from user memory. 3.11's and
+ * 3.12's _PyCFrame is a local of the innermost eval loop, whose frame the replay's copy covers.
+ */
+static __always_inline __u64 py_stack_ptr(const struct mt_work *work, __u64 addr, bool *ok)
+{
+	const struct mt_ustate *st = &work->st;
+	__u64 at = addr - st->span_base;
+
+	if (st->span_len && addr >= st->span_base && at + 8 <= st->span_len && !(at & 7))
+		return st->span[at / 8 & (MT_REPLAY_READ / 8 - 1)];
+	return py_read_ptr(addr, ok);
+}
+
+/*
+ * 3.11 keeps the thread state that holds the GIL in _PyRuntime, just before the TSS key: the
+ * copy that reads the key reads it too (into w->head). Is it this thread's -- its thread_id,
+ * pthread_self(), the thread pointer? Then it is this thread's own, and the copy that checks it
+ * brings its frame field (cframe): two reads fewer than the TSS's slot and the cframe. A thread
+ * without the GIL (an allocation after Py_BEGIN_ALLOW_THREADS) meets another's, or none.
+ */
+static __always_inline __u64 py_gil_holder(struct mt_py_walk *w, __u64 tp, __u64 *frame_field)
+{
+	const struct mt_py_proc *cfg = &w->cfg;
+	__u32 span = cfg->tstate_thread_id + 8 - cfg->tstate_frame;
+	__u64 tstate = w->head[0];
+
+	if (!tstate || span > MT_PY_TSTATE_SPAN_MAX ||
+	    bpf_probe_read_user(w->head, span, (void *)(tstate + cfg->tstate_frame)) ||
+	    w->head[(span / 8 - 1) & (MT_PY_TSTATE_SPAN_MAX / 8 - 1)] != tp)
+		return 0;
+	*frame_field = w->head[0];
+	return tstate;
+}
+
+/*
+ * This thread's PyThreadState: the GIL holder's where it is this thread's (py_gil_holder), else
  * pthread_getspecific(key) from outside: glibc keeps the first 32 keys' values in
  * specific_1stblock[key].data and the rest in specific[key / 32][key % 32].data, each slot a
  * struct { uintptr_t seq; void *data; }. struct pthread sits at the thread pointer (fsbase).
+ * *frame_field is PyThreadState's frame field when it came along, else left 0.
  */
-static __always_inline __u64 py_thread_state(const struct mt_py_proc *cfg, bool *ok)
+static __always_inline __u64 py_thread_state(struct mt_py_walk *w, __u64 *frame_field)
 {
+	const struct mt_py_proc *cfg = &w->cfg;
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 tp = task->thread.fsbase;
-	__u32 tss[2] = {};	/* Py_tss_t: _is_initialized, _key */
-	__u64 block;
+	__u64 tp = task->thread.fsbase, block, tss, tstate;
+	__u32 back = cfg->gil_back == MT_PY_NONE ? 0 : cfg->gil_back & MT_PY_GIL_BACK_MAX;
+	__u32 key;
 
-	if (bpf_probe_read_user(tss, sizeof(tss), (void *)cfg->tss_key_addr) || !tss[0])
-		return 0;	/* not initialized yet: the interpreter is still starting */
-	if (tss[1] < 32)
-		return py_read_ptr(tp + cfg->tsd_first + tss[1] * 16 + 8, ok);
-	if (tss[1] >= 1024)
+	if (bpf_probe_read_user(w->head, back + 8, (void *)(cfg->tss_key_addr - back)))
 		return 0;
-	block = py_read_ptr(tp + cfg->tsd_second + (tss[1] / 32) * 8, ok);
-	return block ? py_read_ptr(block + (tss[1] % 32) * 16 + 8, ok) : 0;
+	tss = w->head[back / 8 & (MT_PY_GIL_BACK_MAX / 8)];	/* Py_tss_t: _is_initialized, _key */
+	if (!(__u32)tss)
+		return 0;	/* not initialized yet: the interpreter is still starting */
+	if (back) {
+		tstate = py_gil_holder(w, tp, frame_field);
+		if (tstate)
+			return tstate;
+	}
+	key = tss >> 32;
+	if (key < 32)
+		return py_read_ptr(tp + cfg->tsd_first + key * 16 + 8, &w->ok);
+	if (key >= 1024)
+		return 0;
+	block = py_read_ptr(tp + cfg->tsd_second + (key / 32) * 8, &w->ok);
+	return block ? py_read_ptr(block + (key % 32) * 16 + 8, &w->ok) : 0;
 }
 
 /* A field of the frame in w->head: a pointer (8-byte aligned: py_frame_span), or a byte. */
@@ -129,7 +177,7 @@ static __always_inline __u32 py_append(struct mt_work *work, __u32 n)
 	const struct mt_py_proc *cfg = python_on && have_loop ? bpf_map_lookup_elem(&py_procs, &pid) : NULL;
 	struct mt_py_walk *w = &work->py;
 	struct mt_loop loop = { .w = work };
-	__u64 tstate, cframe;
+	__u64 tstate, cframe = 0;
 
 	if (!cfg)
 		return n;
@@ -138,12 +186,13 @@ static __always_inline __u32 py_append(struct mt_work *work, __u32 n)
 	w->ok = true;
 	w->full = false;
 	w->span = py_frame_span(&w->cfg);
-	tstate = py_thread_state(&w->cfg, &w->ok);
+	tstate = py_thread_state(w, &cframe);
 	if (!tstate)
 		goto out;
-	cframe = py_read_ptr(tstate + w->cfg.tstate_frame, &w->ok);
+	if (!cframe)
+		cframe = py_read_ptr(tstate + w->cfg.tstate_frame, &w->ok);
 	w->frame = w->cfg.cframe_frame == MT_PY_NONE ? cframe :
-		   cframe ? py_read_ptr(cframe + w->cfg.cframe_frame, &w->ok) : 0;
+		   cframe ? py_stack_ptr(work, cframe + w->cfg.cframe_frame, &w->ok) : 0;
 	if (!w->ok)
 		goto out;
 	bpf_loop(MT_PY_MAX_FRAMES, py_step, &loop, 0);

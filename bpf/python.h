@@ -36,6 +36,8 @@ static inline int mt_py_is_frame(__u64 addr)
 }
 
 #define MT_PY_NONE 0xffff	/* an offset this interpreter version does not have */
+#define MT_PY_GIL_BACK_MAX 24	/* mt_py_proc.gil_back: at most, a multiple of 8 */
+#define MT_PY_TSTATE_SPAN_MAX 128	/* PyThreadState's frame field through thread_id: at most */
 
 /* Where to find the current thread's Python stack in one process: filled in by user space. */
 struct mt_py_proc {
@@ -50,9 +52,12 @@ struct mt_py_proc {
 	__u16 frame_owner;
 	__u16 frame_is_entry;	/* 3.11's is_entry, else MT_PY_NONE (3.12+ mark entries by shim frames) */
 	__u16 code_adaptive;	/* PyCodeObject.co_code_adaptive: where instructions start */
+	__u16 gil_back;		/* 3.11: the GIL holder's PyThreadState * lies this far before the TSS key */
+	__u16 tstate_thread_id;	/* 3.11: PyThreadState.thread_id (MT_PY_NONE: no GIL holder to check) */
+	__u32 pad;
 };
 
-_Static_assert(sizeof(struct mt_py_proc) == 32, "mt_py_proc layout changed");
+_Static_assert(sizeof(struct mt_py_proc) == 40, "mt_py_proc layout changed");
 
 /* _PyInterpreterFrame.owner of the shim frame a C call into the eval loop pushes (3.12+). */
 #define MT_PY_OWNED_BY_CSTACK 3

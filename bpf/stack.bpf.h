@@ -55,6 +55,7 @@ static __always_inline __u32 take_stack(struct mt_work *w, bool fault)
 	__u32 n;
 
 	w->nhashed = 0;
+	w->st.span_len = 0;	/* no replay span (python.bpf.h reads one) until a replay reads it */
 	if (unwind_mode != MT_UNWIND_FP && have_loop && have_find_vma)
 		n = unwind_user_stack(w, fault);
 	else

@@ -243,9 +243,9 @@ struct mt_work {
 	__u32 slot;			/* this record's index, to give it back */
 	__u32 nhashed;			/* the first frames whose hash is known (a replayed walk's), */
 	__u64 hashed;			/* and that hash (frames_mix) */
+	struct mt_py_walk py;		/* Python's walk, which reads the native walk's replay span */
 	union {				/* one after the other, never at once: */
 		struct mt_ustate st;	/* the native walk, */
-		struct mt_py_walk py;	/* then Python's; */
 		struct {		/* then the stack's id, hashed (stackid.bpf.h); */
 			__u64 h;
 			__u32 at, n;

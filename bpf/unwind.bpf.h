@@ -337,17 +337,22 @@ static long unwind_frame(__u32 i, void *ctx)
 	struct mt_ustate *st = &w->st;
 	__u32 n = st->n;
 
-	if (n >= MT_MAX_FRAMES || !st->ip)
+	__u64 ip = st->ip;
+
+	if (n >= MT_MAX_FRAMES || !ip)
 		return 1;
-	w->e.frames[n] = st->ip;
-	st->frames_h = frames_mix(st->frames_h, st->ip);	/* used only if the walk is kept, */
-	st->n = n + 1;					/* which one with an undo is not */
-	if (unwind_step(st))
+	w->e.frames[n] = ip;
+	st->n = n + 1;
+	if (unwind_step(st)) {
+		st->frames_h = frames_mix(st->frames_h, ip);
 		return 1;
-	if (st->undo) {
+	}
+	if (st->undo) {		/* the next frame takes this one's place: it is not hashed */
 		st->undo = false;
 		st->n = n;
+		return 0;
 	}
+	st->frames_h = frames_mix(st->frames_h, ip);
 	st->truncated = st->n == MT_MAX_FRAMES;
 	return 0;
 }
@@ -395,17 +400,19 @@ static __always_inline __u32 unwind_user_stack(struct mt_work *w, bool fault)
 	ustate_init(st, &w->at, w->e.pid, fault);
 	if (!fault) {	/* a fault's stack rarely repeats: its pc is any instruction */
 		n = walk_replay(st, w->e.frames);
-		if (n) {
-			w->nhashed = n;	/* Python's frames follow them, never change them */
-			w->hashed = st->frames_h;
-			return n;
-		}
+		if (n)
+			goto hashed;
 	}
+	st->span_len = 0;	/* the walk's chunk takes the replay span's memory */
 	bpf_loop(MT_MAX_FRAMES, unwind_frame, &loop, 0);
 	if (st->truncated)
 		count_loss(fault ? MT_LOSS_FAULT_STACK_TRUNCATED : MT_LOSS_STACK_TRUNCATED);
 	walk_keep(st, w->e.frames);
-	return st->n;
+	n = st->n;
+hashed:
+	w->nhashed = n;		/* Python's frames follow them, never change them */
+	w->hashed = st->frames_h;
+	return n;
 }
 
 #endif /* MT_UNWIND_BPF_H */

@@ -196,6 +196,25 @@ static bool same_libc(const struct procmaps *pm)
 	return false;
 }
 
+/*
+ * How far before the TSS key the GIL holder's thread state lies, for the BPF walk to read both in
+ * one copy, and the span from PyThreadState's frame field through thread_id that it then reads
+ * in another; MT_PY_NONE where the version has no GIL holder in _PyRuntime or the layout does not
+ * fit those copies (bpf/python.bpf.h, py_gil_holder).
+ */
+static uint16_t gil_back(const struct py_offsets *o)
+{
+	unsigned back = o->runtime_tss_key - o->runtime_gil_holder;
+
+	if (o->runtime_gil_holder == MT_PY_NONE || o->tstate_thread_id == MT_PY_NONE ||
+	    o->runtime_gil_holder > o->runtime_tss_key || back > MT_PY_GIL_BACK_MAX || (back & 7) ||
+	    o->tstate_thread_id <= o->tstate_frame ||
+	    o->tstate_thread_id + 8 - o->tstate_frame > MT_PY_TSTATE_SPAN_MAX ||
+	    ((o->tstate_thread_id | o->tstate_frame) & 7))
+		return MT_PY_NONE;
+	return back;
+}
+
 static void configure(struct pyproc *p, const struct interp *in, const struct glibc_tsd *tsd,
 		      int map_fd)
 {
@@ -212,6 +231,8 @@ static void configure(struct pyproc *p, const struct interp *in, const struct gl
 		.frame_owner = o->frame_owner,
 		.frame_is_entry = o->frame_is_entry,
 		.code_adaptive = o->code_adaptive,
+		.gil_back = gil_back(o),
+		.tstate_thread_id = o->tstate_thread_id,
 	};
 	__u32 key = p->pid;
 

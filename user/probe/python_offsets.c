@@ -20,6 +20,8 @@ static const struct py_offsets table[] = {
 		.major = 3, .minor = 11,
 		.source = "CPython v3.11.2/v3.11.7 headers",
 		.runtime_tss_key = 592,		/* _PyRuntimeState.gilstate.autoTSSkey */
+		.runtime_gil_holder = 576,	/* _PyRuntimeState.gilstate.tstate_current */
+		.tstate_thread_id = 152,
 		.tstate_frame = 56,		/* PyThreadState.cframe */
 		.cframe_frame = 8,		/* _PyCFrame.current_frame */
 		.frame_code = 32,		/* _PyInterpreterFrame.f_code */
@@ -37,6 +39,8 @@ static const struct py_offsets table[] = {
 		.major = 3, .minor = 12,
 		.source = "CPython v3.12.1 headers",
 		.runtime_tss_key = 1544,	/* _PyRuntimeState.autoTSSkey */
+		.runtime_gil_holder = MT_PY_NONE,
+		.tstate_thread_id = MT_PY_NONE,
 		.tstate_frame = 56,		/* PyThreadState.cframe */
 		.cframe_frame = 0,		/* _PyCFrame.current_frame */
 		.frame_code = 0,		/* _PyInterpreterFrame.f_code */
@@ -54,6 +58,8 @@ static const struct py_offsets table[] = {
 		.major = 3, .minor = 13,
 		.source = "CPython v3.13.0 headers, checked against _Py_DebugOffsets",
 		.runtime_tss_key = 2160,	/* _PyRuntimeState.autoTSSkey */
+		.runtime_gil_holder = MT_PY_NONE,
+		.tstate_thread_id = MT_PY_NONE,
 		.tstate_frame = 72,		/* PyThreadState.current_frame */
 		.cframe_frame = MT_PY_NONE,
 		.frame_code = 0,		/* _PyInterpreterFrame.f_executable */

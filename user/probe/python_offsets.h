@@ -9,6 +9,10 @@ struct py_offsets {
 	int major, minor;
 	const char *source;		/* where the numbers come from */
 	uint16_t runtime_tss_key;	/* _PyRuntimeState: autoTSSkey (a Py_tss_t) */
+	uint16_t runtime_gil_holder;	/* _PyRuntimeState: the GIL holder's thread state; MT_PY_NONE from
+					 * 3.12, where each thread keeps its own in thread-local storage */
+	uint16_t tstate_thread_id;	/* PyThreadState.thread_id (pthread_self() of its thread), where
+					 * runtime_gil_holder is known */
 	uint16_t tstate_frame;		/* PyThreadState: cframe, or current_frame from 3.13 */
 	uint16_t cframe_frame;		/* _PyCFrame.current_frame; MT_PY_NONE from 3.13 */
 	uint16_t frame_code, frame_previous, frame_instr, frame_owner;
