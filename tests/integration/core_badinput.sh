@@ -18,7 +18,8 @@ expect() {	# status regex desc -- memtrace args...
 expect 2 "nothing to trace" "no target" --
 expect 2 "invalid pid 'abc'" "pid not a number" -- -p abc
 expect 2 "either -p PID or -- COMMAND" "both -p and a command" -- -p 1 -- true
-expect 2 "invalid duration" "bad duration" -- -d soon -p 1
+expect 2 "invalid duration 'soon' -- give a number, at least" "bad duration" -- -d soon -p 1
+expect 2 "invalid interval for --pprof-every '0' -- give a number, at least 1" "pprof interval of 0" -- --pprof-every 0 -- true
 expect 4 "no such process: 999999.*pgrep" "no such pid" -- -p 999999
 expect 127 "command not found: no-such-command-xyz" "missing command" -- -- no-such-command-xyz
 chmod -x "$TMP" 2>/dev/null; printf 'data' >"$TMP/notexec"; chmod 644 "$TMP/notexec"; chmod 755 "$TMP"

@@ -41,7 +41,7 @@ head -c 10 "$TMP/good.mtr" >"$TMP/short.mtr"
 expect_bad "cut header" "$TMP/short.mtr" "recording $TMP/short.mtr: header cut short at offset 10"
 echo '{"tool": "memtrace"}' >"$TMP/r.json"
 expect_bad "a JSON file" "$TMP/r.json" "recording $TMP/r.json: not a memtrace recording \(bad magic at offset 0\)"
-expect_bad "no such file" "$TMP/none.mtr" "failed to open recording $TMP/none.mtr: No such file or directory"
+expect_bad "no such file" "$TMP/none.mtr" "failed to open recording $TMP/none.mtr: No such file or directory -- check the path"
 
 head -c $(($(stat -c %s "$TMP/good.mtr") - 1)) "$TMP/good.mtr" >"$TMP/cut.mtr"
 "$MEMTRACE" report "$TMP/cut.mtr" -o /dev/null 2>"$TMP/err"

@@ -325,10 +325,13 @@ static int parse_number(const char *what, const char *arg, double min, double *o
 {
 	char *end;
 
+	char hint[48];
+
 	errno = 0;
 	*out = strtod(arg, &end);
 	if (errno || *end || end == arg || *out < min) {
-		mt_err(NULL, "invalid %s '%s'", what, arg);
+		snprintf(hint, sizeof(hint), "give a number, at least %g", min);
+		mt_err(hint, "invalid %s '%s'", what, arg);
 		return -EINVAL;
 	}
 	return 0;

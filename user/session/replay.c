@@ -427,7 +427,8 @@ int replay__open(const char *path, struct replay **out)
 
 	if (!f) {
 		err = -errno;
-		mt_err(NULL, "failed to open recording %s: %s", path, strerror(errno));
+		mt_err(err == -ENOENT ? "check the path, or record one with `memtrace record -o FILE`" : NULL,
+		       "failed to open recording %s: %s", path, strerror(-err));
 		return err;
 	}
 	err = replay__load(f, path, REPLAY_OPEN_LOCAL, out);
