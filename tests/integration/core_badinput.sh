@@ -17,6 +17,11 @@ expect() {	# status regex desc -- memtrace args...
 
 expect 2 "nothing to trace" "no target" --
 expect 2 "invalid pid 'abc'" "pid not a number" -- -p abc
+# An output that cannot be written is refused before the trace, not after it: the command never runs.
+expect 1 "cannot write JSON report to /nonexistent/r.json: No such file or directory -- check the directory" \
+	"unwritable --json" -- --json /nonexistent/r.json -- touch "$TMP/ran"
+expect 1 "cannot write text report to $TMP: Is a directory" "-o a directory" -- -o "$TMP" -- touch "$TMP/ran"
+[ ! -e "$TMP/ran" ]; ok $? "the command did not run for an output it could not write"
 expect 2 "either -p PID or -- COMMAND" "both -p and a command" -- -p 1 -- true
 expect 2 "invalid duration 'soon' -- give a number, at least" "bad duration" -- -d soon -p 1
 expect 2 "invalid interval for --pprof-every '0' -- give a number, at least 1" "pprof interval of 0" -- --pprof-every 0 -- true
@@ -64,11 +69,14 @@ gcc -g -O1 -fno-omit-frame-pointer "$TMP/crash.c" -o "$TMP/crash"
 is "$?" 139 "crashing command: 128 + SIGSEGV"
 is "$(jpy "d['summary']['outstanding_bytes']" "$TMP/crash.json")" 777 "crashing command: its report is complete"
 
-# An output that cannot be written: an error naming it, non-zero; the other outputs still written.
-"$MEMTRACE" --json "$TMP/ok.json" -o /nonexistent/dir/report.txt -- "$WL/leaky" >/dev/null 2>"$TMP/err"
-is "$?" 1 "unwritable -o: exit status 1"
-grep -q "cannot write text report to /nonexistent/dir/report.txt" "$TMP/err"; ok $? "unwritable -o: names the file"
-[ -s "$TMP/ok.json" ]; ok $? "unwritable -o: the JSON report is still written"
+# An output whose directory goes away during the trace (the command removes it): an error naming
+# it, non-zero; the other outputs still written.
+mkdir "$TMP/gone"
+"$MEMTRACE" --json "$TMP/ok.json" -o "$TMP/gone/report.txt" -- sh -c "'$WL/leaky'; rm -r '$TMP/gone'" \
+	>/dev/null 2>"$TMP/err"
+is "$?" 1 "-o unwritable at the end: exit status 1"
+grep -q "cannot write text report to $TMP/gone/report.txt" "$TMP/err"; ok $? "-o unwritable at the end: names the file"
+[ -s "$TMP/ok.json" ]; ok $? "-o unwritable at the end: the JSON report is still written"
 
 # Killed outright mid-trace: the probes go with memtrace (perf-PMU uprobes, nothing in tracefs
 # to leak), and the traced process runs on.

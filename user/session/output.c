@@ -2,7 +2,10 @@
 /* Writes every output the command line asked for from one final snapshot, from a table. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "present/flamegraph.h"
 #include "present/folded.h"
@@ -87,6 +90,49 @@ static int write_one(const struct output_spec *o, const struct env *env, const s
 	if (err)
 		mt_err(NULL, "failed to write %s to %s", o->what, path);
 	return err;
+}
+
+/* Could path be written now: an existing file we may write, or a new one in a directory we may? */
+static int writable(const char *path)
+{
+	struct stat st;
+	char *dir, *slash;
+	int rc = 0;
+
+	if (!stat(path, &st))
+		return S_ISDIR(st.st_mode) ? -EISDIR : access(path, W_OK) ? -errno : 0;
+	if (errno != ENOENT)
+		return -errno;
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		slash[slash == dir] = '\0';	/* "/x" -> "/", "a/b" -> "a" */
+	if (stat(slash ? dir : ".", &st))
+		rc = -errno;
+	else if (!S_ISDIR(st.st_mode))
+		rc = -ENOTDIR;
+	else if (access(slash ? dir : ".", W_OK | X_OK))
+		rc = -errno;
+	free(dir);
+	return rc;
+}
+
+int output__check_all(const struct env *env)
+{
+	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
+		const char *path = outputs[i].path(env);
+		int err;
+
+		if (!path || path == to_stderr || !strcmp(path, "-"))
+			continue;
+		err = writable(path);
+		if (err) {
+			mt_err("check the directory exists and is writable", "cannot write %s to %s: %s",
+			       outputs[i].what, path, strerror(-err));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int output__write_all(const struct env *env, const struct mt_snapshot *s)

@@ -6,6 +6,12 @@
 #include "session/env.h"
 #include "model/snapshot.h"
 
+/*
+ * Before a trace or a replay: can every output file asked for be written? 0, or -1 after saying
+ * which cannot, so a long trace does not end with nowhere to put its report.
+ */
+int output__check_all(const struct env *env);
+
 /* Returns 0, or -1 after saying which output could not be written. */
 int output__write_all(const struct env *env, const struct mt_snapshot *s);
 

@@ -458,6 +458,8 @@ int replay__run(const struct env *env)
 	struct replay *r;
 	int rc;
 
+	if (output__check_all(env))
+		return MT_EXIT_FAIL;
 	if (replay__open(env->record, &r))
 		return MT_EXIT_DATA;
 	rc = output__write_all(env, r->snap) ? MT_EXIT_FAIL : 0;

@@ -828,6 +828,8 @@ int trace__run(const struct env *env)
 
 	if (rc)
 		return rc;
+	if (output__check_all(env))
+		return MT_EXIT_FAIL;
 	install_signals();
 	rc = exports_open(&s);
 	if (rc)
