@@ -17,6 +17,9 @@ expect() {	# status regex desc -- memtrace args...
 
 expect 2 "nothing to trace" "no target" --
 expect 2 "invalid pid 'abc'" "pid not a number" -- -p abc
+expect 1 "invalid --metrics address 'localhost' -- give ADDR:PORT" "--metrics without a port" -- --metrics localhost -- true
+expect 1 "invalid --metrics address '127.0.0.1:99999' -- give ADDR:PORT, a port from 1 to 65535" \
+	"--metrics port out of range" -- --metrics 127.0.0.1:99999 -- true
 # An output that cannot be written is refused before the trace, not after it: the command never runs.
 expect 1 "cannot write JSON report to /nonexistent/r.json: No such file or directory -- check the directory" \
 	"unwritable --json" -- --json /nonexistent/r.json -- touch "$TMP/ran"

@@ -31,6 +31,17 @@ struct metrics_server {
 	struct profiles *profiles;
 };
 
+/* 1-65535 in decimal: getaddrinfo() would take 99999 as 34463. */
+static bool valid_port(const char *s)
+{
+	unsigned long v = 0;
+
+	if (!*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
+		return false;
+	v = strtoul(s, NULL, 10);
+	return v >= 1 && v <= 65535;
+}
+
 /* "host:port", "[v6]:port": split in place. */
 static int split_addr(char *s, char **host, char **port)
 {
@@ -45,7 +56,7 @@ static int split_addr(char *s, char **host, char **port)
 		colon[-1] = 0;
 		*host = s + 1;
 	}
-	return **host ? 0 : -EINVAL;
+	return **host && valid_port(*port) ? 0 : -EINVAL;
 }
 
 static int open_socket(const char *addr_port)
@@ -56,7 +67,7 @@ static int open_socket(const char *addr_port)
 	int fd = -1, one = 1, rc;
 
 	if (split_addr(copy, &host, &port)) {
-		mt_err("give ADDR:PORT, such as 127.0.0.1:9464", "invalid --metrics address '%s'",
+		mt_err("give ADDR:PORT, a port from 1 to 65535, such as 127.0.0.1:9464", "invalid --metrics address '%s'",
 		       addr_port);
 		free(copy);
 		return -EINVAL;
