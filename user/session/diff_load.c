@@ -240,7 +240,8 @@ static FILE *open_input(const char *path, int *err)
 
 	*err = f ? 0 : -errno;
 	if (!f)
-		mt_err(NULL, "failed to open %s: %s", path, strerror(errno));
+		mt_err(*err == -ENOENT ? "give a recording (memtrace record) or a JSON report (--json)" : NULL,
+		       "failed to open %s: %s", path, strerror(-*err));
 	return f;
 }
 
