@@ -45,8 +45,13 @@ for tag, v in wl["tracemalloc"].items():	# tracemalloc's own view, from the work
 # left in the stacks of the bytearrays, the threads' bytearrays and the GIL-released mallocs.
 for name, size in (("around_blobs", 50000050), ("around_thread", 60000030), ("around_nogil", 16666665)):
     st = [s for s in p["stacks"] if s["outstanding_bytes"] == size]
-    if not st:
+    if not st:	# say how it was split, for the failure's record
         q[name] = "no stack of %d B" % size
+        for s in p["stacks"]:
+            if s["outstanding_bytes"] >= 2000000 and any(f["function"] in ("worker", "released") for f in s["frames"]):
+                sys.stdout.write("# %s: %d B in %d allocations: %s\n" % (name, s["outstanding_bytes"],
+                                 s["outstanding_allocations"],
+                                 " ".join("%s:%s" % (f["function"] or f["address"], f["line"]) for f in s["frames"])))
         continue
     fn = [f["function"] or "?" for f in st[0]["frames"]]
     py = [i for i, f in enumerate(st[0]["frames"]) if f["module"] is None and f["file"]]
