@@ -173,6 +173,7 @@ static __always_inline __u32 walk_try(struct mt_ustate *st, __u64 *frames)
 {
 	struct mt_walk *w = walk_slot(st);
 	__u32 gen, n;
+	__u64 h;
 
 	if (!w)
 		return 0;
@@ -185,9 +186,10 @@ static __always_inline __u32 walk_try(struct mt_ustate *st, __u64 *frames)
 		return 0;
 	for (__u32 i = 0; i < MT_WALK_FRAMES && i < n; i++)	/* n's lines only: they are cold */
 		frames[i] = w->frames[i];
-	st->frames_h = w->frames_h;
-	if (w->gen != gen || n > MT_WALK_FRAMES)	/* rewritten while we read */
-		return 0;
+	h = w->frames_h;
+	if (w->gen != gen || n > MT_WALK_FRAMES)	/* rewritten while we read: the walk that */
+		return 0;				/* follows hashes from the seed, not from h */
+	st->frames_h = h;
 	return n;
 }
 
