@@ -323,9 +323,7 @@ static int parse_pids(struct env *env, char *arg)
 
 static int parse_number(const char *what, const char *arg, double min, double *out)
 {
-	char *end;
-
-	char hint[48];
+	char *end, hint[48];
 
 	errno = 0;
 	*out = strtod(arg, &end);

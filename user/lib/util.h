@@ -41,6 +41,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void xgrow(void *p, size_t *cap, size_t need, size_t elem);
 void xreserve(void *p, size_t *cap, size_t need, size_t elem);
 
+/* Can files be made in dir: a directory we may write and enter? 0 or -errno (-ENOTDIR). */
+int mt_dir_writable(const char *dir);
 uint64_t mt_now_ns(void);		/* CLOCK_MONOTONIC, the clock bpf_ktime_get_ns() reads */
 /* The Unix time (CLOCK_REALTIME, ns) of a CLOCK_MONOTONIC moment, such as a snapshot's now_ns. */
 uint64_t mt_unix_ns(uint64_t mono_ns);

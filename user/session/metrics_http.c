@@ -34,9 +34,10 @@ struct metrics_server {
 /* 1-65535 in decimal: getaddrinfo() would take 99999 as 34463. */
 static bool valid_port(const char *s)
 {
-	unsigned long v = 0;
+	size_t len = strlen(s);
+	unsigned long v;
 
-	if (!*s || strlen(s) > 5 || strspn(s, "0123456789") != strlen(s))
+	if (!len || len > 5 || strspn(s, "0123456789") != len)
 		return false;
 	v = strtoul(s, NULL, 10);
 	return v >= 1 && v <= 65535;

@@ -72,16 +72,23 @@ static const struct output_spec {
 	{ "text report", text_path, text },
 };
 
+static bool is_std(const char *path) { return path == to_stderr || !strcmp(path, "-"); }
+
+static void cannot_write(const struct output_spec *o, const char *path, int err)
+{
+	mt_err("check the directory exists and is writable", "cannot write %s to %s: %s", o->what,
+	       path, strerror(-err));
+}
+
 static int write_one(const struct output_spec *o, const struct env *env, const struct mt_snapshot *s,
 		     const char *path)
 {
-	bool std = path == to_stderr || !strcmp(path, "-");
-	FILE *f = path == to_stderr ? stderr : !strcmp(path, "-") ? stdout : fopen(path, "we");
+	bool std = is_std(path);
+	FILE *f = path == to_stderr ? stderr : std ? stdout : fopen(path, "we");
 	int err;
 
 	if (!f) {
-		mt_err("check the directory exists and is writable", "cannot write %s to %s: %s",
-		       o->what, path, strerror(errno));
+		cannot_write(o, path, -errno);
 		return -1;
 	}
 	err = o->write(env, s, f);
@@ -95,24 +102,20 @@ static int write_one(const struct output_spec *o, const struct env *env, const s
 /* Could path be written now: an existing file we may write, or a new one in a directory we may? */
 static int writable(const char *path)
 {
+	const char *slash = strrchr(path, '/');
 	struct stat st;
-	char *dir, *slash;
-	int rc = 0;
+	char *dir;
+	int rc;
 
 	if (!stat(path, &st))
 		return S_ISDIR(st.st_mode) ? -EISDIR : access(path, W_OK) ? -errno : 0;
 	if (errno != ENOENT)
 		return -errno;
+	if (!slash)
+		return mt_dir_writable(".");
 	dir = xstrdup(path);
-	slash = strrchr(dir, '/');
-	if (slash)
-		slash[slash == dir] = '\0';	/* "/x" -> "/", "a/b" -> "a" */
-	if (stat(slash ? dir : ".", &st))
-		rc = -errno;
-	else if (!S_ISDIR(st.st_mode))
-		rc = -ENOTDIR;
-	else if (access(slash ? dir : ".", W_OK | X_OK))
-		rc = -errno;
+	dir[slash == path ? 1 : slash - path] = '\0';	/* "/x" -> "/", "a/b" -> "a" */
+	rc = mt_dir_writable(dir);
 	free(dir);
 	return rc;
 }
@@ -121,14 +124,10 @@ int output__check_all(const struct env *env)
 {
 	for (size_t i = 0; i < sizeof(outputs) / sizeof(outputs[0]); i++) {
 		const char *path = outputs[i].path(env);
-		int err;
+		int err = path && !is_std(path) ? writable(path) : 0;
 
-		if (!path || path == to_stderr || !strcmp(path, "-"))
-			continue;
-		err = writable(path);
 		if (err) {
-			mt_err("check the directory exists and is writable", "cannot write %s to %s: %s",
-			       outputs[i].what, path, strerror(-err));
+			cannot_write(&outputs[i], path, err);
 			return -1;
 		}
 	}

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,15 +19,8 @@ struct pprof_dir {
 int pprof_dir__open(struct pprof_dir **out, const char *dir, double every_s)
 {
 	struct pprof_dir *pd;
-	struct stat st;
-	int rc = 0;
+	int rc = mt_dir_writable(dir);
 
-	if (stat(dir, &st))
-		rc = -errno;
-	else if (!S_ISDIR(st.st_mode))
-		rc = -ENOTDIR;
-	else if (access(dir, W_OK | X_OK))
-		rc = -errno;
 	if (rc) {
 		mt_err("create it first, or give a writable directory",
 		       "failed to use --pprof-dir %s: %s", dir, strerror(-rc));
