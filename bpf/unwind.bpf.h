@@ -336,23 +336,22 @@ static long unwind_frame(__u32 i, void *ctx)
 	struct mt_work *w = ((struct mt_loop *)ctx)->w;
 	struct mt_ustate *st = &w->st;
 	__u32 n = st->n;
-
 	__u64 ip = st->ip;
+	int end;
 
 	if (n >= MT_MAX_FRAMES || !ip)
 		return 1;
 	w->e.frames[n] = ip;
 	st->n = n + 1;
-	if (unwind_step(st)) {
-		st->frames_h = frames_mix(st->frames_h, ip);
-		return 1;
-	}
+	end = unwind_step(st);
 	if (st->undo) {		/* the next frame takes this one's place: it is not hashed */
 		st->undo = false;
 		st->n = n;
 		return 0;
 	}
 	st->frames_h = frames_mix(st->frames_h, ip);
+	if (end)
+		return 1;
 	st->truncated = st->n == MT_MAX_FRAMES;
 	return 0;
 }
