@@ -66,6 +66,7 @@ struct session {
 	uint64_t starting_until_ns;	/* a program just started: its events are read promptly */
 	uint64_t start_ns;
 	uint64_t events, bad_events;
+	uint64_t read;			/* records read from the ring (-a: when to look at the clock) */
 	uint64_t loop_ns, loop_cpu_ns;	/* the trace itself, from start_ns to the poll loop's end:
 					 * wall time, memtrace's CPU (all threads) */
 	bool leak_failed;		/* a --leak-check asked for could not be done */
@@ -260,35 +261,31 @@ static void oom_seen(struct session *s, const struct mt_event *raw)
 	s->events++;
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+static void apply_event(struct session *s, void *data, size_t size)
 {
-	struct session *s = ctx;
 	const struct mt_event *raw = probe__event(s->probe, data, &size), *e;
 	bool new_stack;
 
 	if (!raw || raw->nframes > (size - MT_EVENT_HDR_SIZE) / 8) {
 		s->bad_events++;
-		return 0;
+		return;
 	}
 	if (raw->op == MT_OP_OOM) {
 		oom_seen(s, raw);
-		return 0;
+		return;
 	}
 	if (s->system) {
-		/* The whole machine can send events faster than they are read: stop when due. */
-		if (!(s->events & 1023) && flood_stop_due(s))
-			return -EINTR;
 		system__event(s->system, raw);
 		if (raw->op == MT_OP_EXIT) {
 			unwind__forget(s->unw, raw->pid);
 			probe__forget(s->probe, raw->pid);
 		}
 		if (raw->op == MT_OP_EXIT || raw->op == MT_OP_EXIT_MAP)
-			return 0;
+			return;
 	}
 	if (raw->op == MT_OP_EXEC) {
 		exec_event(s, raw);
-		return 0;
+		return;
 	}
 	if (faultkind__wanted(raw) && size <= sizeof(*s->scratch)) {
 		memcpy(s->scratch, raw, size);
@@ -303,6 +300,19 @@ static int handle_event(void *ctx, void *data, size_t size)
 		sym__cover(s->sym, e->pid, (const uint64_t *)raw->frames,
 			   pytrace__nnative(raw));
 	s->events++;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct session *s = ctx;
+
+	apply_event(s, data, size);
+	/*
+	 * -a: the whole machine can send events faster than they are read: stop when due. After the
+	 * event, not before: libbpf has consumed it already, and one not applied would be lost.
+	 */
+	if (s->system && !(++s->read & 1023) && flood_stop_due(s))
+		return -EINTR;
 	return 0;
 }
 
