@@ -44,7 +44,7 @@ enum mt_op {
 	/*
 	 * The process became a new program (body: proc): the new program's comm, and the one it
 	 * had before, which user space fills in before it applies the event, so that a recording
-	 * replays it. No stack.
+	 * replays it. No stack: args in place of the frames, the new program's command line.
 	 */
 	MT_OP_EXEC,
 	/*
@@ -123,7 +123,7 @@ enum mt_vma_check {
 	MT_VMA_CHECK__COUNT,
 };
 
-/* Bytes of a file path an exit map carries, NUL included, at the most. */
+/* Bytes of a file path an exit map, or of the arguments an exec, carries at the most. */
 #define MT_PATH_BYTES (8 * (MT_MAX_FRAMES - 1))
 
 /*
@@ -186,6 +186,11 @@ struct mt_event {
 			__u32 perms;		/* read 1, write 2, execute 4 */
 			char path[MT_PATH_BYTES];	/* NUL-terminated */
 		} file;
+		struct {			/* an exec's command line, in place of frames */
+			__u32 len;		/* bytes sent in bytes[]: 0 where it could not be read */
+			__u32 full_len;		/* bytes the arguments take: more than len when cut */
+			char bytes[MT_PATH_BYTES];	/* the arguments, each NUL-terminated */
+		} args;
 	};
 };
 

@@ -9,7 +9,30 @@
 #include "exit_maps.bpf.h"
 #include "filter.bpf.h"
 
-/* An event that carries only its header and the comm: the exit's, or the new program's. */
+/*
+ * The new program's arguments, as the kernel just copied them to the top of its stack: a
+ * program that lives for a few milliseconds is gone before user space could read
+ * /proc/PID/cmdline. Returns the words of frames[] they take (0: none read).
+ */
+static __always_inline __u32 read_args(struct mt_event *e)
+{
+	struct mm_struct *mm = bpf_get_current_task_btf()->mm;
+	__u64 start, full;
+	__u32 len;
+
+	if (!mm)
+		return 0;
+	start = BPF_CORE_READ(mm, arg_start);
+	full = BPF_CORE_READ(mm, arg_end) - start;
+	len = full < MT_PATH_BYTES ? full : MT_PATH_BYTES;
+	e->args.full_len = full < 0xffffffffu ? full : 0xffffffffu;
+	e->args.len = 0;
+	if (len && len <= MT_PATH_BYTES && !bpf_probe_read_user(e->args.bytes, len, (void *)start))
+		e->args.len = len;
+	return 1 + (e->args.len + 7) / 8;
+}
+
+/* An event that carries the comm: the exit's, or the new program's with its arguments. */
 static __always_inline void send_proc_event(__u32 op, __u64 id)
 {
 	struct mt_work *w = work_take();
@@ -20,6 +43,8 @@ static __always_inline void send_proc_event(__u32 op, __u64 id)
 	__builtin_memset(&w->e.proc, 0, sizeof(w->e.proc));
 	/* The process may be gone, or have exec'd again, before its events are read. */
 	bpf_get_current_comm(w->e.proc.comm, sizeof(w->e.proc.comm));
+	if (op == MT_OP_EXEC)
+		w->e.nframes = read_args(&w->e);
 	event_output(&w->e, false);
 	work_give(w);
 }

@@ -45,20 +45,39 @@ is "$(jpy "sorted(set(p['comm'] for p in d['processes']))" "$TMP/all.json")" "['
 
 # A process that has ended before memtrace reads its first event (memtrace is stopped meanwhile,
 # as a busy machine can delay it): /proc/PID/maps is gone, so its stacks are named from the code
-# mappings the kernel reports as it exits.
+# mappings the kernel reports as it exits. And memtrace is told to stop before it reads anything:
+# everything already sent is read all the same.
 start gone --comm $LK
 kill -STOP "$mt"
-"$TMP/$LK" >/dev/null
+"$TMP/$LK" 0 "two words" >/dev/null & pg=$!
+wait "$pg"
+kill -INT "$mt"
 kill -CONT "$mt"
-stop
+timeout 60 tail --pid="$mt" -f /dev/null; wait "$mt"
+is "$(held "$pg" gone)" "[('$LK', 66184, 0)]" "stopped before its first read: every event read, exact total"
 sites=$(python3 tests/lib/site.py "$TMP/gone.json")
 echo "$sites" | sed 's/^/# /'
 echo "$sites" | grep -qx 'leak_malloc 10000 10'; ok $? "a process gone before memtrace read its first event: its stacks symbolized all the same"
 [ -n "$sites" ] && ! grep -q '^?' <<<"$sites"; ok $? "no call site left unnamed"
+# /proc/PID/cmdline was gone too: the command line came with its exec.
+is "$(jpy "[p['cmdline'] for p in d['processes']]" "$TMP/gone.json")" "['$TMP/$LK 0 two words']" \
+	"its command line, as it was started"
 # Its file faults were read after /proc/PID/maps was gone too: named from the exit's mappings
 # (a file unmapped before the exit, as ld.so.cache, stays "[unknown file]").
 is "$(jpy "[any(f['path'].endswith('/libc.so.6') and f['minor_faults'] > 0 for f in p['resident']['files']) for p in d['processes']]" "$TMP/gone.json")" \
 	"[True]" "and its file faults are filed under the files it had mapped (libc.so.6)"
+
+# A command line longer than an exec event carries (2032 bytes), of a process gone before it was
+# read: its first 2032 bytes.
+long=$(printf 'x%.0s' $(seq 3000))
+start cut --comm $LK
+kill -STOP "$mt"
+"$TMP/$LK" 0 "$long" >/dev/null
+kill -CONT "$mt"
+stop
+want="$TMP/$LK 0 $long"
+is "$(jpy "[p['cmdline'] for p in d['processes']]" "$TMP/cut.json")" "['${want:0:2032}']" \
+	"a longer command line: its first 2032 bytes"
 
 # --comm: only processes of that name.
 start comm --comm $CX

@@ -86,16 +86,26 @@ char *procmem__env(int pid, const char *name)
 	return NULL;
 }
 
+char *procmem__join_args(const char *args, size_t n)
+{
+	char *s;
+
+	if (!n)
+		return NULL;
+	s = xmalloc(n + 1);
+	memcpy(s, args, n);
+	s[n] = 0;
+	for (size_t i = 0; i + 1 < n; i++)	/* arguments end in NUL: join them */
+		s[i] = s[i] ? s[i] : ' ';
+	return s;
+}
+
 char *procmem__cmdline(int pid)
 {
 	char buf[4096];
 	ssize_t n = read_proc_file(pid, "cmdline", buf, sizeof(buf));
 
-	if (n <= 0)
-		return NULL;
-	for (ssize_t i = 0; i + 1 < n; i++)	/* arguments end in NUL: join them */
-		buf[i] = buf[i] ? buf[i] : ' ';
-	return xstrdup(buf);
+	return n > 0 ? procmem__join_args(buf, (size_t)n) : NULL;
 }
 
 char *procmem__exe(int pid)

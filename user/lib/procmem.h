@@ -30,6 +30,9 @@ char *procmem__env(int pid, const char *name);
 /* pid's command line, arguments joined by spaces (the first 4 KiB), malloc'd; NULL when it has
  * none (a kernel thread, a zombie) or is gone. */
 char *procmem__cmdline(int pid);
+/* Arguments as the kernel keeps them (each NUL-terminated, n bytes), joined by spaces, malloc'd;
+ * NULL when n is 0. */
+char *procmem__join_args(const char *args, size_t n);
 /* The path of the program pid runs (/proc/PID/exe), malloc'd; NULL when unreadable or gone. */
 char *procmem__exe(int pid);
 

@@ -143,7 +143,7 @@ static void hold_exit(struct session *s, struct target *t, const struct alloc_pl
  * unwind tables loaded. At an exec stop (on_exec_stop) that is before the new program runs. With
  * -a the probes serve every process and tables load as objects are met: only the old goes.
  */
-static void renew(struct session *s, uint32_t pid)
+static void renew(struct session *s, uint32_t pid, char *cmdline)
 {
 	struct proc *p = procs__find(s->m->procs, pid);
 	struct alloc_plan plan;
@@ -152,9 +152,11 @@ static void renew(struct session *s, uint32_t pid)
 	sym__forget(s->sym, (int)pid);
 	if (p) {
 		free(p->cmdline);
-		p->cmdline = procmem__cmdline((int)pid);
+		p->cmdline = cmdline;
+		cmdline = NULL;
 		labels__read(p, true);
 	}
+	free(cmdline);
 	pytrace__forget(s->py, (int)pid);
 	if (s->system)
 		return;
@@ -171,6 +173,25 @@ static void renew(struct session *s, uint32_t pid)
 		mt_warn("pid %u (%s): probes not all attached after its exec", pid, p ? p->comm : "?");
 	hold_exit(s, target_of(s, pid), &plan);
 	allocator__release(&plan);
+}
+
+/*
+ * The new program's command line: the one its exec event carries, whole, which a program gone
+ * before this is read still has; else /proc's (the kernel could not read the arguments, cut them,
+ * or the event was made up at an exec stop); else what was sent, cut.
+ */
+static char *exec_cmdline(const struct mt_event *raw)
+{
+	size_t room = raw->nframes > 1 ? 8 * (raw->nframes - 1) : 0;
+	size_t len = raw->nframes ? raw->args.len : 0;
+	char *cmdline;
+
+	if (len > room)
+		len = 0;
+	if (len && len == raw->args.full_len)
+		return procmem__join_args(raw->args.bytes, len);
+	cmdline = procmem__cmdline((int)raw->pid);
+	return cmdline ? cmdline : procmem__join_args(raw->args.bytes, len);
 }
 
 /*
@@ -192,7 +213,7 @@ static void exec_event(struct session *s, const struct mt_event *raw)
 		t->exec_events++;
 	model__apply(s->m, &e);
 	recorder__event(s->rec, &e);
-	renew(s, raw->pid);
+	renew(s, raw->pid, exec_cmdline(raw));
 	s->events++;
 }
 
