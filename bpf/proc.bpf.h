@@ -12,22 +12,23 @@
 /*
  * The new program's arguments, as the kernel just copied them to the top of its stack: a
  * program that lives for a few milliseconds is gone before user space could read
- * /proc/PID/cmdline. Returns the words of frames[] they take (0: none read).
+ * /proc/PID/cmdline. Returns the words of frames[] they take: 0 without an address space, 1
+ * (the lengths) when they could not be read.
  */
 static __always_inline __u32 read_args(struct mt_event *e)
 {
 	struct mm_struct *mm = bpf_get_current_task_btf()->mm;
-	__u64 start, full;
-	__u32 len;
+	__u64 start, full, len;
 
 	if (!mm)
 		return 0;
 	start = BPF_CORE_READ(mm, arg_start);
 	full = BPF_CORE_READ(mm, arg_end) - start;
+	/* In 64 bits: older verifiers (6.1, 6.12) lose a 32-bit copy's bounds and refuse the read. */
 	len = full < MT_PATH_BYTES ? full : MT_PATH_BYTES;
 	e->args.full_len = full < 0xffffffffu ? full : 0xffffffffu;
 	e->args.len = 0;
-	if (len && len <= MT_PATH_BYTES && !bpf_probe_read_user(e->args.bytes, len, (void *)start))
+	if (len && !bpf_probe_read_user(e->args.bytes, len, (void *)start))
 		e->args.len = len;
 	return 1 + (e->args.len + 7) / 8;
 }
