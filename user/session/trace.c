@@ -42,8 +42,16 @@
 #include "probe/unwind.h"
 #include "lib/util.h"
 
+/* -- CMD: what was found and planned before the probes were loaded. */
+struct command {
+	char *exe;			/* the file it runs */
+	char *lib;			/* --sample: the library preloaded in it */
+	struct alloc_plan plan;		/* otherwise: the allocators to probe in it */
+};
+
 struct session {
 	const struct env *env;
+	struct command cmd;
 	struct probe *probe;
 	struct ring_buffer *rb;
 	struct model *m;		/* what the trace saw: processes, blocks, faults, memory over time */
@@ -444,48 +452,57 @@ static int attach_heap(struct session *s, int pid, const struct alloc_plan *plan
 	return probe__attach_sampler(s->probe, pid, lib);
 }
 
-static int start_command(struct session *s)
+/*
+ * -- CMD: the command found and its allocators planned before anything is loaded, so that one it
+ * cannot run or trace (a typo, a Go program) is refused at once, in one line.
+ */
+static int plan_command(struct session *s)
 {
 	const struct env *env = s->env;
-	struct target *t = &s->targets[0];
-	struct alloc_plan plan = { .nobjs = 0 };
-	char *exe = NULL, *lib = NULL;
-	int rc = target__resolve(env->cmd[0], &exe);
+	struct command *c = &s->cmd;
+	int rc = target__resolve(env->cmd[0], &c->exe);
 
 	if (rc)
 		return rc;
 	if (env->sample_bytes) {
-		lib = sampler__library();
-		if (!lib) {
-			free(exe);
+		c->lib = sampler__library();
+		if (!c->lib)
 			return MT_EXIT_ENV;
-		}
-		sampler__setenv(lib, env->sample_bytes);	/* the command inherits it */
-	} else if (allocator__plan_exe(exe, environ, &plan)) {
-		free(exe);
-		free(lib);
+		sampler__setenv(c->lib, env->sample_bytes);	/* the command inherits it */
+	} else if (allocator__plan_exe(c->exe, environ, &c->plan)) {
 		return MT_EXIT_TARGET;
 	}
-	rc = target__spawn(t, exe, env->cmd);
-	unwind__preload(s->unw, t->pid, exe);	/* its first allocations must find their tables */
-	free(exe);
-	if (rc) {
-		allocator__release(&plan);
-		free(lib);
+	return 0;
+}
+
+static void command_free(struct command *c)
+{
+	allocator__release(&c->plan);
+	free(c->exe);
+	free(c->lib);
+	memset(c, 0, sizeof(*c));
+}
+
+static int start_command(struct session *s)
+{
+	const struct env *env = s->env;
+	struct target *t = &s->targets[0];
+	struct command *c = &s->cmd;
+	int rc = target__spawn(t, c->exe, env->cmd);
+
+	unwind__preload(s->unw, t->pid, c->exe);	/* its first allocations must find their tables */
+	if (rc)
 		return MT_EXIT_FAIL;
-	}
 	s->ntargets = 1;
 	if (s->tree)
 		tree__follow(s->tree, t);
 	hold_execs(s, t);
 	target__seize(t);
-	rc = attach_heap(s, t->pid, &plan, lib, env->sample_bytes);
-	if (!rc && !lib)
-		hold_exit(s, t, &plan);
-	allocator__release(&plan);
-	if (!rc && s->faults && !lib)	/* a sampled process: see attach_heap() */
+	rc = attach_heap(s, t->pid, &c->plan, c->lib, env->sample_bytes);
+	if (!rc && !c->lib)
+		hold_exit(s, t, &c->plan);
+	if (!rc && s->faults && !c->lib)	/* a sampled process: see attach_heap() */
 		rc = faults__attach(s->probe, t->pid);
-	free(lib);
 	if (rc) {
 		target__abort(t);
 		return rc == -EPERM ? MT_EXIT_ENV : MT_EXIT_FAIL;
@@ -862,6 +879,9 @@ int trace__run(const struct env *env)
 	if (output__check_all(env))
 		return MT_EXIT_FAIL;
 	install_signals();
+	rc = env->cmd && !env->all ? plan_command(&s) : 0;
+	if (rc)
+		goto cleanup;
 	rc = exports_open(&s);
 	if (rc)
 		goto cleanup;
@@ -871,7 +891,6 @@ int trace__run(const struct env *env)
 		rc = MT_EXIT_FAIL;
 		goto cleanup;
 	}
-	
 	s.cap_targets = MT_MAX_PIDS;
 	s.targets = xcalloc(s.cap_targets, sizeof(*s.targets));
 	if (load(&s)) {
@@ -952,5 +971,6 @@ cleanup:
 	faultkind__free(s.fk);
 	free(s.scratch);
 	free(s.targets);
+	command_free(&s.cmd);
 	return rc;
 }
