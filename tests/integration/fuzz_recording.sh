@@ -3,7 +3,7 @@
 # The reader against the hostile files fuzz_recording aims at, each with a right crc so that it
 # gets past the block check: a zstd frame damaged or cut, a frame of another size, an event naming
 # a stack the table does not hold, a STACK out of order or short. Each is exit 5 and one line
-# naming the offset; then the same files, the seed and 20 s of mutations go through the fuzzer
+# naming the offset; then the same files, the seed and 10 s of mutations go through the fuzzer
 # itself (ASan, UBSan), which must find nothing. Needs no root; clang for the fuzzer.
 source "$(dirname "$0")/../lib/tap.sh"
 need_pkg zstd zstd
@@ -140,10 +140,10 @@ else
 	python3 tests/fuzz/unwrap.py "$TMP/good.mtr" "$TMP/corpus/seed.raw" || bail "unwrap.py"
 	"$FUZZ" "$TMP"/corpus/* >"$TMP/fuzz.log" 2>&1
 	ok $? "the fuzzer runs each file clean (ASan, UBSan)"
-	"$FUZZ" -max_total_time="${FUZZ_SECONDS:-20}" -close_fd_mask=2 -max_len=65536 \
+	"$FUZZ" -max_total_time="${FUZZ_SECONDS:-10}" -close_fd_mask=2 -max_len=65536 \
 		-artifact_prefix="$TMP/" "$TMP/corpus" >"$TMP/fuzz.log" 2>&1
 	st=$?
-	ok $st "${FUZZ_SECONDS:-20} s of mutations find nothing"
+	ok $st "${FUZZ_SECONDS:-10} s of mutations find nothing"
 	[ $st -eq 0 ] || grep -E "ERROR|SUMMARY|Test unit written" "$TMP/fuzz.log" | head -5 | sed 's/^/#   /'
 	grep -E "^Done [0-9]+ runs" "$TMP/fuzz.log" | sed 's/^/#   /'
 fi
