@@ -161,10 +161,10 @@ static void renew(struct session *s, uint32_t pid, char *cmdline)
 	if (p) {
 		free(p->cmdline);
 		p->cmdline = cmdline;
-		cmdline = NULL;
 		labels__read(p, true);
+	} else {
+		free(cmdline);
 	}
-	free(cmdline);
 	pytrace__forget(s->py, (int)pid);
 	if (s->system)
 		return;
@@ -475,6 +475,7 @@ static int plan_command(struct session *s)
 	return 0;
 }
 
+/* Frees what plan_command kept and empties it: a second call does nothing. */
 static void command_free(struct command *c)
 {
 	allocator__release(&c->plan);
@@ -917,6 +918,7 @@ int trace__run(const struct env *env)
 		rc = start_all(&s);
 	else
 		rc = env->cmd ? start_command(&s) : attach_pids(&s);
+	command_free(&s.cmd);	/* started, or not: its plan is done with */
 	if (rc)
 		goto cleanup;
 	s.start_ns = mt_now_ns();	/* the trace starts once the probes are in */
